@@ -1,0 +1,5 @@
+package main
+
+import "context"
+
+func runTUI(ctx context.Context, a *App, args []string) error { return errNotAvailable }

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Config is the TOML configuration; every key is optional and part of the
+// contract in DESIGN.md.
+type Config struct {
+	Triage   TriageConfig    `toml:"triage"`
+	Webhook  WebhookConfig   `toml:"webhook"`
+	Accounts []AccountConfig `toml:"account"`
+}
+
+// TriageConfig selects the classifier and the decision policy.
+type TriageConfig struct {
+	Provider    string   `toml:"provider"`
+	Model       string   `toml:"model"`
+	BaseURL     string   `toml:"base_url"`
+	APIKeyEnv   string   `toml:"api_key_env"`
+	Threshold   float64  `toml:"threshold"`
+	VIP         []string `toml:"vip"`
+	RawEmailURL string   `toml:"raw_email_url"`
+	Timeout     Duration `toml:"timeout"`
+	Concurrency int      `toml:"concurrency"`
+}
+
+// WebhookConfig holds the delivery defaults.
+type WebhookConfig struct {
+	Timeout       Duration   `toml:"timeout"`
+	Retries       []Duration `toml:"retries"`
+	DisableAfter  int        `toml:"disable_after"`
+	DisableWindow Duration   `toml:"disable_window"`
+	AllowPrivate  bool       `toml:"allow_private"`
+	RotationGrace Duration   `toml:"rotation_grace"`
+}
+
+// AccountConfig is one mailbox account.
+type AccountConfig struct {
+	Name      string       `toml:"name"`
+	From      string       `toml:"from"`
+	Mailboxes []string     `toml:"mailboxes"`
+	SentBox   string       `toml:"sent_mailbox"`
+	IMAP      ServerConfig `toml:"imap"`
+	SMTP      ServerConfig `toml:"smtp"`
+}
+
+// ServerConfig is an IMAP or SMTP server. Secrets never live here: only the
+// command or environment variable that yields them.
+type ServerConfig struct {
+	Host        string `toml:"host"`
+	Port        int    `toml:"port"`
+	TLS         string `toml:"tls"` // tls | starttls | insecure
+	Username    string `toml:"username"`
+	PasswordCmd string `toml:"password_cmd"`
+	PasswordEnv string `toml:"password_env"`
+	Auth        string `toml:"auth"` // plain (default) | xoauth2 | oauthbearer
+	TokenCmd    string `toml:"token_cmd"`
+}
+
+// Duration is a time.Duration written as a Go duration string ("30s").
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses "5s", "30m"; it fails on anything else.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (use e.g. \"30s\", \"5m\")", b)
+	}
+	if v < 0 {
+		return fmt.Errorf("invalid duration %q: negative", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration back as a string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// DefaultConfig returns the configuration used when no file exists.
+func DefaultConfig() Config {
+	return Config{
+		Triage: TriageConfig{
+			Provider:    "offline",
+			APIKeyEnv:   "OPENAI_API_KEY",
+			Threshold:   0.80,
+			RawEmailURL: "mid:{message_id}",
+			Timeout:     Duration{60 * time.Second},
+			Concurrency: 4,
+		},
+		Webhook: WebhookConfig{
+			Timeout:       Duration{5 * time.Second},
+			Retries:       []Duration{{30 * time.Second}, {60 * time.Second}, {90 * time.Second}},
+			DisableAfter:  30,
+			DisableWindow: Duration{30 * time.Minute},
+			AllowPrivate:  true,
+			RotationGrace: Duration{24 * time.Hour},
+		},
+	}
+}
+
+// DefaultConfigPath returns $XDG_CONFIG_HOME/smista/config.toml (falling
+// back to ~/.config), or "" when neither is known.
+func DefaultConfigPath(getenv func(string) string) string {
+	base := getenv("XDG_CONFIG_HOME")
+	if base == "" {
+		home := getenv("HOME")
+		if home == "" {
+			return ""
+		}
+		base = filepath.Join(home, ".config")
+	}
+	return filepath.Join(base, "smista", "config.toml")
+}
+
+// LoadConfig reads path over the defaults. A missing file is not an error
+// unless required (an explicit --config). Unknown keys and wrong types fail
+// with the key and line.
+func LoadConfig(path string, required bool) (Config, error) {
+	cfg := DefaultConfig()
+	if path == "" {
+		return cfg, nil
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && !required {
+		return cfg, nil
+	}
+	if err != nil {
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	if err := ParseConfig(b, &cfg); err != nil {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// ParseConfig decodes TOML b over cfg and validates the result.
+func ParseConfig(b []byte, cfg *Config) error {
+	dec := toml.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(cfg); err != nil {
+		var strict *toml.StrictMissingError
+		if errors.As(err, &strict) {
+			var msgs []string
+			for _, e := range strict.Errors {
+				row, _ := e.Position()
+				msgs = append(msgs, fmt.Sprintf("line %d: unknown key %q", row, strings.Join(e.Key(), ".")))
+			}
+			return errors.New(strings.Join(msgs, "; "))
+		}
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			row, _ := de.Position()
+			if key := strings.Join(de.Key(), "."); key != "" {
+				return fmt.Errorf("line %d: key %q: %s", row, key, de.Error())
+			}
+			return fmt.Errorf("line %d: %s", row, de.Error())
+		}
+		return err
+	}
+	return cfg.Validate()
+}
+
+// Validate checks values the type system cannot: enums and ranges.
+func (c *Config) Validate() error {
+	switch c.Triage.Provider {
+	case "offline", "openai", "anthropic", "ollama":
+	default:
+		return fmt.Errorf("triage.provider %q: want offline, openai, anthropic or ollama", c.Triage.Provider)
+	}
+	if c.Triage.Threshold < 0 || c.Triage.Threshold > 1 {
+		return fmt.Errorf("triage.threshold %v: want a number between 0 and 1", c.Triage.Threshold)
+	}
+	if c.Webhook.Timeout.Duration <= 0 {
+		return errors.New("webhook.timeout: must be positive")
+	}
+	if c.Webhook.DisableAfter < 1 {
+		return errors.New("webhook.disable_after: must be at least 1")
+	}
+	seen := map[string]bool{}
+	for i, a := range c.Accounts {
+		if a.Name == "" {
+			return fmt.Errorf("account #%d: name is required", i+1)
+		}
+		if seen[a.Name] {
+			return fmt.Errorf("account %q: defined twice", a.Name)
+		}
+		seen[a.Name] = true
+		for _, s := range []struct {
+			kind string
+			cfg  ServerConfig
+		}{{"imap", a.IMAP}, {"smtp", a.SMTP}} {
+			switch s.cfg.TLS {
+			case "", "tls", "starttls", "insecure":
+			default:
+				return fmt.Errorf("account %q: %s.tls %q: want tls, starttls or insecure", a.Name, s.kind, s.cfg.TLS)
+			}
+			switch s.cfg.Auth {
+			case "", "plain", "xoauth2", "oauthbearer":
+			default:
+				return fmt.Errorf("account %q: %s.auth %q: want plain, xoauth2 or oauthbearer", a.Name, s.kind, s.cfg.Auth)
+			}
+		}
+	}
+	return nil
+}

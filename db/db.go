@@ -1,0 +1,242 @@
+// Package db wraps the single SQLite file that holds smista's state:
+// messages, triage results and decisions, drafts, endpoints, the outbox and
+// its attempt log. It implements the store interfaces that the other
+// packages declare.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
+)
+
+// ErrNewerSchema is returned by Open when the file was written by a newer
+// smista: opening it would risk corrupting data this build does not know.
+var ErrNewerSchema = errors.New("database was written by a newer smista")
+
+// ErrNotFound is returned by lookups that match no row.
+var ErrNotFound = errors.New("not found")
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// DB is the opened store: one writer connection (SQLite allows one writer;
+// a single pooled connection serialises writes without SQLITE_BUSY storms)
+// and a pool of read-only connections for the UI and listings.
+type DB struct {
+	w    *sql.DB
+	r    *sql.DB
+	path string
+	// Now is the clock used for timestamps; tests replace it.
+	Now func() time.Time
+}
+
+// Open opens (creating with mode 0600 if needed) the SQLite file at path,
+// applies pending migrations and returns the store. It fails with
+// ErrNewerSchema when the file's schema is newer than this build's.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("open db: empty path")
+	}
+	if path != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("open db: %w", err)
+		}
+		// Create the file ourselves so it is 0600 from the first byte;
+		// SQLite gives its -wal and -shm files the database file's mode.
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("open db: %w", err)
+		}
+		f.Close()
+		if err := os.Chmod(path, 0o600); err != nil {
+			return nil, fmt.Errorf("open db: %w", err)
+		}
+	}
+
+	w, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("open db: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	d := &DB{w: w, r: w, path: path, Now: time.Now}
+	if path != ":memory:" {
+		r, err := sql.Open("sqlite", dsn(path, true))
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("open db: %w", err)
+		}
+		r.SetMaxOpenConns(4)
+		d.r = r
+	}
+	if err := d.migrate(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// dsn builds the connection string. Pragmas sit in the DSN so every pooled
+// connection gets them, not just the first.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	// WAL: readers never block the writer and vice versa.
+	q.Add("_pragma", "journal_mode(WAL)")
+	// NORMAL is durable in WAL mode across application crashes; only a power
+	// loss can drop the last commits.
+	q.Add("_pragma", "synchronous(NORMAL)")
+	// The schema relies on ON DELETE CASCADE and references.
+	q.Add("_pragma", "foreign_keys(1)")
+	// Wait for a lock instead of failing at once with SQLITE_BUSY.
+	q.Add("_pragma", "busy_timeout(5000)")
+	if readOnly {
+		// query_only rather than mode=ro: it works on a WAL file whose
+		// -shm the writer owns, and still refuses every write.
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		// BEGIN IMMEDIATE takes the write lock up front, so a read-then-write
+		// transaction cannot fail half-way with SQLITE_BUSY.
+		q.Set("_txlock", "immediate")
+	}
+	if path == ":memory:" {
+		return "file::memory:?" + q.Encode()
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Close closes both pools.
+func (d *DB) Close() error {
+	var errs []error
+	if d.r != d.w {
+		errs = append(errs, d.r.Close())
+	}
+	errs = append(errs, d.w.Close())
+	return errors.Join(errs...)
+}
+
+// Path returns the file the store was opened on.
+func (d *DB) Path() string { return d.path }
+
+// Writer returns the single-connection pool used for writes.
+func (d *DB) Writer() *sql.DB { return d.w }
+
+// Reader returns the read-only pool.
+func (d *DB) Reader() *sql.DB { return d.r }
+
+// nowMS returns the store clock in unix milliseconds.
+func (d *DB) nowMS() int64 { return d.Now().UnixMilli() }
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func loadMigrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		name := e.Name()
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || !strings.HasSuffix(name, ".sql") {
+			return nil, fmt.Errorf("migration %q: name must be NNNN_name.sql", name)
+		}
+		b, err := migrationFS.ReadFile("migrations/" + name)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: name, sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migration %q: expected version %d", m.name, i+1)
+		}
+	}
+	return ms, nil
+}
+
+// SchemaVersion returns the highest migration version this build knows.
+func SchemaVersion() int {
+	ms, _ := loadMigrations()
+	return len(ms)
+}
+
+// migrate applies every pending migration, each in its own transaction.
+func (d *DB) migrate(ctx context.Context) error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := d.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	var cur int
+	if err := d.w.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&cur); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if cur > len(ms) {
+		return fmt.Errorf("open %s: schema version %d, this smista knows %d: %w (upgrade smista, or use another --db)",
+			d.path, cur, len(ms), ErrNewerSchema)
+	}
+	for _, m := range ms[cur:] {
+		if err := d.apply(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *DB) apply(ctx context.Context, m migration) error {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		m.version, m.name, d.nowMS()); err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	return nil
+}
+
+// DefaultPath returns $XDG_DATA_HOME/smista/smista.db (falling back to
+// ~/.local/share), using getenv to read the environment.
+func DefaultPath(getenv func(string) string) (string, error) {
+	if p := getenv("SMISTA_DB"); p != "" {
+		return p, nil
+	}
+	base := getenv("XDG_DATA_HOME")
+	if base == "" {
+		home := getenv("HOME")
+		if home == "" {
+			return "", errors.New("no database path: set --db, SMISTA_DB, XDG_DATA_HOME or HOME")
+		}
+		base = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(base, "smista", "smista.db"), nil
+}

@@ -1,0 +1,189 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"smista/mail"
+)
+
+// SaveMessages stores msgs in one transaction, skipping any whose email id is
+// already stored (re-import and re-sync never duplicate). It returns the ids
+// of the rows it inserted, in input order.
+func (d *DB) SaveMessages(ctx context.Context, source string, msgs []*mail.Message) ([]string, error) {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("save messages: %w", err)
+	}
+	defer tx.Rollback()
+	added, err := insertMessages(ctx, tx, source, d.nowMS(), msgs)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("save messages: %w", err)
+	}
+	return added, nil
+}
+
+// InsertMessagesTx is SaveMessages inside a caller's transaction (IMAP sync
+// writes messages and their locations together).
+func InsertMessagesTx(ctx context.Context, tx *sql.Tx, source string, nowMS int64, msgs []*mail.Message) ([]string, error) {
+	return insertMessages(ctx, tx, source, nowMS, msgs)
+}
+
+func insertMessages(ctx context.Context, tx *sql.Tx, source string, nowMS int64, msgs []*mail.Message) ([]string, error) {
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO messages (
+		id, message_id, thread_id, in_reply_to, refs, from_name, from_addr,
+		to_addrs, cc_addrs, reply_to, subject, date, received_at, text_body,
+		html_body, headers, attachments, size, raw, source)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return nil, fmt.Errorf("save messages: %w", err)
+	}
+	defer stmt.Close()
+	var added []string
+	for _, m := range msgs {
+		id := m.ID
+		if id == "" {
+			id = mail.EmailID(m.MessageID)
+		}
+		date := m.Date
+		if date.IsZero() {
+			date = time.UnixMilli(nowMS)
+		}
+		res, err := stmt.ExecContext(ctx, id, m.MessageID, m.ThreadID, m.InReplyTo,
+			mustJSON(nonNil(m.References)), m.From.Name, m.From.Addr,
+			mustJSON(nonNilA(m.To)), mustJSON(nonNilA(m.Cc)), mustJSON(nonNilA(m.ReplyTo)),
+			m.Subject, date.UnixMilli(), nowMS, m.Text, m.HTML,
+			mustJSON(m.Header), mustJSON(nonNilAtt(m.Attachments)), len(m.Raw), m.Raw, source)
+		if err != nil {
+			return nil, fmt.Errorf("save message %s: %w", m.MessageID, err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			added = append(added, id)
+		}
+	}
+	return added, nil
+}
+
+// messageColumns is the column list scanMessage expects.
+const messageColumns = `id, message_id, thread_id, in_reply_to, refs, from_name, from_addr,
+	to_addrs, cc_addrs, reply_to, subject, date, text_body, html_body, headers,
+	attachments, raw`
+
+func scanMessage(row interface{ Scan(...any) error }) (*mail.Message, error) {
+	var (
+		m                                    mail.Message
+		refs, to, cc, replyTo, headers, atts string
+		date                                 int64
+	)
+	err := row.Scan(&m.ID, &m.MessageID, &m.ThreadID, &m.InReplyTo, &refs, &m.From.Name,
+		&m.From.Addr, &to, &cc, &replyTo, &m.Subject, &date, &m.Text, &m.HTML, &headers,
+		&atts, &m.Raw)
+	if err != nil {
+		return nil, err
+	}
+	m.Date = time.UnixMilli(date)
+	for _, f := range []struct {
+		s string
+		v any
+	}{{refs, &m.References}, {to, &m.To}, {cc, &m.Cc}, {replyTo, &m.ReplyTo}, {headers, &m.Header}, {atts, &m.Attachments}} {
+		if err := json.Unmarshal([]byte(f.s), f.v); err != nil {
+			return nil, fmt.Errorf("decode message %s: %w", m.ID, err)
+		}
+	}
+	return &m, nil
+}
+
+// Message returns the stored message with the given email id, or ErrNotFound.
+func (d *DB) Message(ctx context.Context, id string) (*mail.Message, error) {
+	row := d.r.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ?`, id)
+	m, err := scanMessage(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("message %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("message %s: %w", id, err)
+	}
+	return m, nil
+}
+
+// MessageSummary is one inbox row: what a listing shows without the body.
+type MessageSummary struct {
+	ID        string
+	MessageID string
+	From      mail.Address
+	Subject   string
+	Date      time.Time
+	Seen      bool
+	Size      int64
+}
+
+// ListMessages returns up to limit messages, newest first, skipping offset.
+func (d *DB) ListMessages(ctx context.Context, limit, offset int) ([]MessageSummary, error) {
+	rows, err := d.r.QueryContext(ctx, `SELECT id, message_id, from_name, from_addr, subject, date, seen, size
+		FROM messages ORDER BY date DESC, id LIMIT ? OFFSET ?`, limit, offset)
+	if err != nil {
+		return nil, fmt.Errorf("list messages: %w", err)
+	}
+	defer rows.Close()
+	var out []MessageSummary
+	for rows.Next() {
+		var s MessageSummary
+		var date int64
+		if err := rows.Scan(&s.ID, &s.MessageID, &s.From.Name, &s.From.Addr, &s.Subject, &date, &s.Seen, &s.Size); err != nil {
+			return nil, fmt.Errorf("list messages: %w", err)
+		}
+		s.Date = time.UnixMilli(date)
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list messages: %w", err)
+	}
+	return out, nil
+}
+
+// CountMessages returns how many messages the store holds.
+func (d *DB) CountMessages(ctx context.Context) (int, error) {
+	var n int
+	if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM messages`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count messages: %w", err)
+	}
+	return n, nil
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only plain strings, slices and maps reach here; Marshal cannot fail on them.
+		panic(fmt.Sprintf("db: marshal %T: %v", v, err))
+	}
+	return string(b)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func nonNilA(s []mail.Address) []mail.Address {
+	if s == nil {
+		return []mail.Address{}
+	}
+	return s
+}
+
+func nonNilAtt(s []mail.Attachment) []mail.Attachment {
+	if s == nil {
+		return []mail.Attachment{}
+	}
+	return s
+}
