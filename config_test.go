@@ -1,0 +1,108 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseConfigFull(t *testing.T) {
+	src := `
+[triage]
+provider  = "openai"
+model     = "gpt-4o-mini"
+base_url  = "http://127.0.0.1:8000/v1"
+api_key_env = "MY_KEY"
+threshold = 0.9
+vip       = ["ceo@client.com", "bigclient.com"]
+raw_email_url = "https://app/emails/{email_id}"
+
+[webhook]
+timeout        = "3s"
+retries        = ["10s", "20s"]
+disable_after  = 5
+disable_window = "10m"
+allow_private  = false
+
+[[account]]
+name      = "work"
+from      = "Support <support@example.com>"
+mailboxes = ["INBOX", "Support"]
+imap = { host = "imap.example.com", port = 993, tls = "tls", username = "support@example.com", password_cmd = "pass show mail/work" }
+smtp = { host = "smtp.example.com", port = 465, tls = "tls", username = "support@example.com", password_cmd = "pass show mail/work" }
+`
+	cfg := DefaultConfig()
+	if err := ParseConfig([]byte(src), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Triage.Provider != "openai" || cfg.Triage.Threshold != 0.9 || len(cfg.Triage.VIP) != 2 {
+		t.Errorf("triage = %+v", cfg.Triage)
+	}
+	if cfg.Webhook.Timeout.Duration != 3*time.Second || len(cfg.Webhook.Retries) != 2 ||
+		cfg.Webhook.Retries[1].Duration != 20*time.Second || cfg.Webhook.AllowPrivate {
+		t.Errorf("webhook = %+v", cfg.Webhook)
+	}
+	if len(cfg.Accounts) != 1 || cfg.Accounts[0].IMAP.Port != 993 || cfg.Accounts[0].SMTP.PasswordCmd != "pass show mail/work" {
+		t.Errorf("accounts = %+v", cfg.Accounts)
+	}
+	// Keys absent from the file keep their defaults.
+	if cfg.Triage.Concurrency != 4 {
+		t.Errorf("default concurrency lost: %d", cfg.Triage.Concurrency)
+	}
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	tests := map[string]struct {
+		src  string
+		want []string // substrings of the error
+	}{
+		"unknown key":          {"[triage]\nprovider = \"offline\"\nthreshhold = 0.5\n", []string{"line 3", "triage.threshhold"}},
+		"unknown table":        {"[triage]\n\n[webhooks]\ntimeout = \"5s\"\n", []string{"line 3", "webhooks"}},
+		"wrong type":           {"[triage]\nthreshold = \"high\"\n", []string{"line 2", "threshold"}},
+		"bad duration":         {"[webhook]\ntimeout = \"five\"\n", []string{"line 2", "timeout", "five"}},
+		"bad provider":         {"[triage]\nprovider = \"gpt\"\n", []string{"triage.provider", "gpt"}},
+		"threshold range":      {"[triage]\nthreshold = 1.5\n", []string{"triage.threshold"}},
+		"bad tls":              {"[[account]]\nname = \"a\"\nimap = { tls = \"ssl\" }\n", []string{"imap.tls", "ssl"}},
+		"syntax":               {"[triage\n", []string{"line 1"}},
+		"account without name": {"[[account]]\nfrom = \"x@y\"\n", []string{"name is required"}},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			err := ParseConfig([]byte(tt.src), &cfg)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadConfigMissing(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope.toml")
+	if _, err := LoadConfig(missing, false); err != nil {
+		t.Fatalf("absent default config must not fail: %v", err)
+	}
+	if _, err := LoadConfig(missing, true); err == nil {
+		t.Fatal("absent --config must fail")
+	}
+}
+
+func TestConfigSecretsNeverEchoed(t *testing.T) {
+	// A typo'd key holding a secret must not leak the value into the error.
+	path := filepath.Join(t.TempDir(), "c.toml")
+	os.WriteFile(path, []byte("[[account]]\nname = \"a\"\nimap = { password = \"hunter2-secret\" }\n"), 0o600)
+	_, err := LoadConfig(path, true)
+	if err == nil {
+		t.Fatal("plain password key must be rejected (only password_cmd/password_env exist)")
+	}
+	if strings.Contains(err.Error(), "hunter2-secret") {
+		t.Fatalf("error leaks the secret: %v", err)
+	}
+}
