@@ -1,5 +1,181 @@
 package main
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 
-func runDemo(ctx context.Context, a *App, args []string) error { return errNotAvailable }
+	tea "charm.land/bubbletea/v2"
+	"github.com/mattn/go-runewidth"
+	"golang.org/x/term"
+
+	"smista/db"
+	"smista/mail"
+	"smista/triage"
+	"smista/ui/safe"
+)
+
+// demoWidth is the table width when $COLUMNS does not say otherwise.
+const demoWidth = 100
+
+// demoVIP is the demo account's VIP list: the demo mailbox has a mail from
+// the CEO of this customer.
+var demoVIP = []string{"bigclient.example"}
+
+func runDemo(ctx context.Context, a *App, args []string) (err error) {
+	fs := a.flagSet("demo", "[--headless] [--flaky N] [--keep]")
+	headless := fs.Bool("headless", false, "no TUI: one pass on the real path (IMAP sync, triage, webhooks, one approved reply over SMTP), then a summary")
+	flaky := fs.Int("flaky", 0, "the demo receiver answers its first `N` requests with 503, so the retry path shows")
+	keep := fs.Bool("keep", false, "keep the temporary demo database and print its path")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	if *flaky < 0 {
+		return fmt.Errorf("%w: --flaky must be 0 or more", errUsage)
+	}
+
+	// The demo never touches the user's database or config: it works in a
+	// fresh temporary directory, removed at the end unless --keep.
+	dir, err := os.MkdirTemp("", "smista-demo-")
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if *keep {
+		defer fmt.Fprintf(a.Stderr, "smista demo: database kept at %s (open it with: smista --db %s)\n",
+			filepath.Join(dir, "demo.db"), filepath.Join(dir, "demo.db"))
+	} else {
+		defer func() {
+			if rerr := os.RemoveAll(dir); rerr != nil && err == nil {
+				err = fmt.Errorf("demo: remove temporary directory: %w", rerr)
+			}
+		}()
+	}
+	opts := demoOptions{Flaky: *flaky, Dir: dir}
+
+	if *headless || !a.IsTerminal {
+		if !*headless {
+			fmt.Fprintln(a.Stderr, "smista demo: stdout is not a terminal: running headless")
+		}
+		opts.ApproveOne = true
+		var inboxErr error
+		opts.Inspect = func(e *demoEnv) {
+			fmt.Fprintln(a.Stdout)
+			inboxErr = writeTriagedInbox(ctx, a.Stdout, e.DB, a.tableWidth())
+		}
+		if err := runDemoPipeline(ctx, a, opts); err != nil {
+			return err
+		}
+		return inboxErr
+	}
+
+	env, err := startDemo(ctx, a, opts)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	if t, ok := env.Transports["smtp"].(*smtpTransport); ok {
+		// The TUI owns the screen; SMTP errors stay on the draft's row
+		// and show in the drafts view.
+		t.Logf = func(string, ...any) {}
+	}
+	c, err := triage.NewOffline()
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	s := tuiSetup{
+		cfg: DefaultConfig(), d: env.DB, send: true,
+		transports: env.Transports, approver: env.Approver, retries: env.Retries,
+		syncers: []*mail.Syncer{env.Syncer}, classifier: c,
+		triageOpts: triage.Options{
+			Context: triage.Context{Own: []string{env.Account.From.Addr}, VIP: demoVIP},
+			Policy:  triage.DefaultPolicy(),
+		},
+	}
+	return a.runTUIWith(ctx, s, tea.WithInput(a.Stdin), tea.WithOutput(a.Stdout))
+}
+
+// tableWidth is the terminal's width when Stdout is one, else $COLUMNS when
+// it is a sensible number, else demoWidth.
+func (a *App) tableWidth() int {
+	sensible := func(n int) bool { return n >= 40 && n <= 500 }
+	if f, ok := a.Stdout.(*os.File); ok && a.IsTerminal {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && sensible(w) {
+			return w
+		}
+	}
+	if n, err := strconv.Atoi(a.Getenv("COLUMNS")); err == nil && sensible(n) {
+		return n
+	}
+	return demoWidth
+}
+
+// writeTriagedInbox prints the store's inbox, newest first, as an aligned
+// table no wider than width: date, sender, subject, intent, confidence,
+// flags and what smista did.
+func writeTriagedInbox(ctx context.Context, w io.Writer, d *db.DB, width int) error {
+	rows, err := d.UIInbox(ctx, db.InboxFilter{}, 0, 1000)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	const dateW, intentW, confW, actionW, gap = 12, 7, 4, 14, 1
+	// What is left after the fixed columns goes to flags, sender and
+	// subject; the subject gets the most, the sender about a third.
+	avail := width - dateW - intentW - confW - actionW - 6*gap
+	flagsW := 16
+	if avail < 66 {
+		flagsW = 9
+	}
+	fromW := min(max((avail-flagsW)*35/100, 10), 24)
+	subjW := max(avail-flagsW-fromW, 10)
+	sep := strings.Repeat(" ", gap)
+	row := func(cols ...string) {
+		widths := []int{dateW, fromW, subjW, intentW, confW, flagsW, actionW}
+		var b strings.Builder
+		for i, c := range cols {
+			if i > 0 {
+				b.WriteString(sep)
+			}
+			b.WriteString(runewidth.FillRight(cell(c, widths[i]), widths[i]))
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+	row("DATE", "FROM", "SUBJECT", "INTENT", "CONF", "FLAGS", "ACTION")
+	for _, r := range rows {
+		from := r.FromName
+		if strings.TrimSpace(safe.String(from)) == "" {
+			from = r.FromAddr
+		}
+		subject := r.Subject
+		if strings.TrimSpace(safe.String(subject)) == "" {
+			subject = "(no subject)"
+		}
+		conf := ""
+		if r.Confidence >= 0 {
+			conf = strconv.FormatFloat(r.Confidence, 'f', 2, 64)
+		}
+		action := r.Action
+		switch {
+		case r.Action == "ticket" && r.TicketState != "":
+			action = "ticket " + r.TicketState
+		case r.DraftWaiting:
+			action = "draft waiting"
+		}
+		row(r.Date.Local().Format("Jan _2 15:04"), from, subject, r.Intent, conf, strings.Join(r.Flags, ","), action)
+	}
+	fmt.Fprintf(w, "%d messages — the embedded demo, triaged by the offline classifier; run 'smista demo' on a terminal for the TUI\n", len(rows))
+	return nil
+}
+
+// cell makes untrusted s safe for a terminal and cuts it to width display
+// columns, marking a cut with an ellipsis.
+func cell(s string, width int) string {
+	s = strings.Join(strings.Fields(safe.String(s)), " ")
+	return runewidth.Truncate(s, width, "…")
+}

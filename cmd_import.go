@@ -1,5 +1,81 @@
 package main
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"fmt"
 
-func runImport(ctx context.Context, a *App, args []string) error { return errNotAvailable }
+	"smista/mail"
+	"smista/ui/safe"
+)
+
+// importSummary is the --json output of import: one object.
+type importSummary struct {
+	New      int             `json:"new"`
+	Present  int             `json:"present"`
+	Failed   int             `json:"failed"`
+	Failures []importFailure `json:"failures"`
+}
+
+type importFailure struct {
+	Source string `json:"source"`
+	Error  string `json:"error"`
+}
+
+// runImport imports .eml files, mbox files, Maildir folders and
+// directories of raw messages. It exits 1 when a path cannot be read or
+// when messages were found and none of them could be imported; single
+// broken messages are reported on stderr and skipped.
+func runImport(ctx context.Context, a *App, args []string) error {
+	fs := a.flagSet("import", "[--json] PATH...")
+	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("%w: give at least one PATH: an .eml file, an mbox file, a Maildir or a directory", errUsage)
+	}
+	d, err := a.OpenDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+
+	sum := importSummary{Failures: []importFailure{}}
+	progress := false
+	opts := mail.ImportOptions{
+		OnFailure: func(src string, err error) {
+			if progress {
+				fmt.Fprint(a.Stderr, "\r\x1b[K")
+				progress = false
+			}
+			fmt.Fprintf(a.Stderr, "smista import: %s: %s\n", safe.String(src), safe.String(err.Error()))
+			sum.Failures = append(sum.Failures, importFailure{Source: src, Error: err.Error()})
+		},
+	}
+	if a.IsTerminal {
+		opts.OnProgress = func(s mail.ImportStats) {
+			fmt.Fprintf(a.Stderr, "\rimporting: %d messages read", s.Total())
+			progress = true
+		}
+	}
+	stats, err := mail.Import(ctx, d, fs.Args(), opts)
+	if progress {
+		fmt.Fprint(a.Stderr, "\r\x1b[K")
+	}
+	sum.New, sum.Present, sum.Failed = stats.New, stats.Present, stats.Failed
+	if *asJSON {
+		if jerr := json.NewEncoder(a.Stdout).Encode(sum); jerr != nil {
+			return fmt.Errorf("import: %w", jerr)
+		}
+	} else {
+		fmt.Fprintf(a.Stdout, "imported %d new, %d already present, %d failed\n", stats.New, stats.Present, stats.Failed)
+	}
+	if err != nil {
+		return err
+	}
+	if stats.Failed > 0 && stats.New+stats.Present == 0 {
+		return fmt.Errorf("none of the %d messages found could be imported (see the errors above)", stats.Failed)
+	}
+	return nil
+}

@@ -33,6 +33,22 @@ type TriageConfig struct {
 	Concurrency int      `toml:"concurrency"`
 }
 
+// KeyEnv returns the environment variable that holds the provider's API
+// key: api_key_env when set, else the provider's usual one ("" for offline
+// and ollama, which need none).
+func (t TriageConfig) KeyEnv() string {
+	if t.APIKeyEnv != "" {
+		return t.APIKeyEnv
+	}
+	switch t.Provider {
+	case "openai":
+		return "OPENAI_API_KEY"
+	case "anthropic":
+		return "ANTHROPIC_API_KEY"
+	}
+	return ""
+}
+
 // WebhookConfig holds the delivery defaults.
 type WebhookConfig struct {
 	Timeout       Duration   `toml:"timeout"`
@@ -90,7 +106,6 @@ func DefaultConfig() Config {
 	return Config{
 		Triage: TriageConfig{
 			Provider:    "offline",
-			APIKeyEnv:   "OPENAI_API_KEY",
 			Threshold:   0.80,
 			RawEmailURL: "mid:{message_id}",
 			Timeout:     Duration{60 * time.Second},

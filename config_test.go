@@ -106,3 +106,22 @@ func TestConfigSecretsNeverEchoed(t *testing.T) {
 		t.Fatalf("error leaks the secret: %v", err)
 	}
 }
+
+func TestKeyEnvDefaultsPerProvider(t *testing.T) {
+	tests := map[string]struct {
+		cfg  TriageConfig
+		want string
+	}{
+		"openai":    {TriageConfig{Provider: "openai"}, "OPENAI_API_KEY"},
+		"anthropic": {TriageConfig{Provider: "anthropic"}, "ANTHROPIC_API_KEY"},
+		"ollama":    {TriageConfig{Provider: "ollama"}, ""},
+		"explicit":  {TriageConfig{Provider: "anthropic", APIKeyEnv: "MY_KEY"}, "MY_KEY"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := tt.cfg.KeyEnv(); got != tt.want {
+				t.Fatalf("KeyEnv() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

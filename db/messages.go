@@ -6,10 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
+	"unicode/utf8"
 
 	"smista/mail"
 )
+
+// *DB is the Store that mail.Import writes to.
+var _ mail.Store = (*DB)(nil)
 
 // SaveMessages stores msgs in one transaction, skipping any whose email id is
 // already stored (re-import and re-sync never duplicate). It returns the ids
@@ -57,11 +62,15 @@ func insertMessages(ctx context.Context, tx *sql.Tx, source string, nowMS int64,
 		if date.IsZero() {
 			date = time.UnixMilli(nowMS)
 		}
+		raw := m.Raw
+		if raw == nil {
+			raw = []byte{} // a NULL blob would violate raw NOT NULL
+		}
 		res, err := stmt.ExecContext(ctx, id, m.MessageID, m.ThreadID, m.InReplyTo,
 			mustJSON(nonNil(m.References)), m.From.Name, m.From.Addr,
 			mustJSON(nonNilA(m.To)), mustJSON(nonNilA(m.Cc)), mustJSON(nonNilA(m.ReplyTo)),
 			m.Subject, date.UnixMilli(), nowMS, m.Text, m.HTML,
-			mustJSON(m.Header), mustJSON(nonNilAtt(m.Attachments)), len(m.Raw), m.Raw, source)
+			headersJSON(m.Header), mustJSON(nonNilAtt(m.Attachments)), len(raw), raw, source)
 		if err != nil {
 			return nil, fmt.Errorf("save message %s: %w", m.MessageID, err)
 		}
@@ -165,6 +174,84 @@ func mustJSON(v any) string {
 		panic(fmt.Sprintf("db: marshal %T: %v", v, err))
 	}
 	return string(b)
+}
+
+// headersJSON encodes a header map as a JSON object with sorted keys, as
+// json.Marshal would (minus its HTML escaping), without reflection: it runs
+// once per stored message, inside the write transaction.
+func headersJSON(h map[string][]string) string {
+	keys := make([]string, 0, len(h))
+	size := 2
+	for k, vs := range h {
+		keys = append(keys, k)
+		size += len(k) + 6
+		for _, v := range vs {
+			size += len(v) + 3
+		}
+	}
+	sort.Strings(keys)
+	b := make([]byte, 0, size+size/16)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':', '[')
+		for j, v := range h[k] {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, v)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, '}')
+	return string(b)
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, invalid UTF-8 replaced by U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, "\ufffd"...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 func nonNil(s []string) []string {

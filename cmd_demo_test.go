@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mattn/go-runewidth"
+
+	"smista/db"
+	"smista/mail"
+)
+
+// runDemoEnv runs "smista demo ARGS..." in-process with buffers and env.
+func runDemoEnv(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	a := &App{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
+	code := a.Run(context.Background(), append([]string{"demo"}, args...))
+	return code, out.String(), errb.String()
+}
+
+func TestDemoHeadlessPrintsSummaryAndInbox(t *testing.T) {
+	raws, err := mail.DemoCorpus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runDemoEnv(t, map[string]string{"HOME": t.TempDir()}, "--headless", "--keep")
+	if code != 0 {
+		t.Fatalf("demo --headless: exit %d, stderr %q", code, stderr)
+	}
+	m := regexp.MustCompile(`database kept at (\S+)`).FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("no kept path on stderr: %q", stderr)
+	}
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(m[1])) })
+
+	// The summary's counts are the store's: check them against the kept DB.
+	d, err := db.Open(context.Background(), m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	count := func(q string) int {
+		var n int
+		if err := d.Reader().QueryRow(q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	tickets := count(`SELECT COUNT(*) FROM events WHERE type = 'ticket.suggested' AND test = 0`)
+	if tickets == 0 {
+		t.Fatal("the demo suggested no ticket")
+	}
+	for _, want := range []string{
+		"messages synced:        40",
+		"tickets suggested:      " + strconv.Itoa(tickets),
+		"deliveries delivered:   " + strconv.Itoa(count(`SELECT COUNT(*) FROM deliveries WHERE kind = 'webhook' AND status = 'delivered'`)),
+		"drafts waiting:         " + strconv.Itoa(count(`SELECT COUNT(*) FROM drafts WHERE status = 'pending'`)),
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
+	}
+	if n := count(`SELECT COUNT(*) FROM triage_results`); n != len(raws) {
+		t.Errorf("%d messages triaged, want %d", n, len(raws))
+	}
+
+	// The inbox table: header, one row per message, footer.
+	_, table, ok := strings.Cut(stdout, "\n\n")
+	if !ok {
+		t.Fatalf("no blank line between summary and inbox:\n%s", stdout)
+	}
+	lines := strings.Split(strings.TrimRight(table, "\n"), "\n")
+	if len(lines) != len(raws)+2 {
+		t.Fatalf("inbox has %d lines, want header + %d rows + footer:\n%s", len(lines), len(raws), table)
+	}
+	if !strings.HasPrefix(lines[0], "DATE") || !strings.Contains(lines[0], "ACTION") {
+		t.Errorf("header = %q", lines[0])
+	}
+	rows := lines[1 : len(lines)-1]
+	var vipRow string
+	for _, r := range rows {
+		if w := runewidth.StringWidth(r); w > demoWidth {
+			t.Errorf("row is %d columns wide, want at most %d: %q", w, demoWidth, r)
+		}
+		if strings.Contains(r, "Catherine Hale") {
+			vipRow = r
+		}
+	}
+	// The VIP customer's mail is flagged and never an automatic ticket.
+	if !strings.Contains(vipRow, "vip") || strings.Contains(vipRow, "ticket") {
+		t.Errorf("VIP row = %q, want the vip flag and no ticket", vipRow)
+	}
+	if strings.ContainsRune(stdout, 0x1b) {
+		t.Error("an escape sequence reached the output")
+	}
+}
+
+func TestDemoRejectsArguments(t *testing.T) {
+	tests := map[string]struct {
+		args []string
+		code int
+	}{
+		"unknown flag":   {[]string{"--frobnicate"}, 2},
+		"stray argument": {[]string{"inbox"}, 2},
+		"negative flaky": {[]string{"--flaky", "-1"}, 2},
+		"help":           {[]string{"--help"}, 0},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			code, stdout, _ := runDemoEnv(t, nil, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d", code, tc.code)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q, want nothing", stdout)
+			}
+		})
+	}
+}
+
+func TestWriteTriagedInboxSanitisesAndAligns(t *testing.T) {
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	date := time.Date(2026, 11, 20, 9, 30, 0, 0, time.Local)
+	msgs := []*mail.Message{
+		{MessageID: "<1@x>", From: mail.Address{Name: "Evil\x1b]0;pwned\x07 Sender", Addr: "evil@spam.test"},
+			Subject: "\x1b[2J\x1b[31mred\x1b[0m alert\r\nInjected: header", Date: date, Raw: []byte("x")},
+		{MessageID: "<2@x>", From: mail.Address{Addr: "noname@example.com"}, Date: date.Add(-time.Hour), Raw: []byte("x")},
+		{MessageID: "<3@x>", From: mail.Address{Name: "山田 太郎"}, Subject: strings.Repeat("長い件名", 40), Date: date.Add(-2 * time.Hour), Raw: []byte("x")},
+	}
+	for _, m := range msgs {
+		m.ID = mail.EmailID(m.MessageID)
+		m.ThreadID = m.ID
+	}
+	if _, err := d.SaveMessages(ctx, "test", msgs); err != nil {
+		t.Fatal(err)
+	}
+	// 80 columns is the narrowest terminal smista supports.
+	for _, width := range []int{80, 120, 160} {
+		var buf bytes.Buffer
+		if err := writeTriagedInbox(ctx, &buf, d, width); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		if strings.ContainsAny(out, "\x1b\x07\r") {
+			t.Errorf("escape or control characters reached the output: %q", out)
+		}
+		lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+		if len(lines) != 5 {
+			t.Fatalf("got %d lines, want 5: %q", len(lines), out)
+		}
+		for _, l := range lines[:4] {
+			if w := runewidth.StringWidth(l); w > width {
+				t.Errorf("width %d: line is %d columns: %q", width, w, l)
+			}
+		}
+		if width == 160 && !strings.Contains(lines[1], "red alert Injected: header") {
+			t.Errorf("sanitised subject = %q", lines[1])
+		}
+		if !strings.Contains(lines[2], "noname@") || !strings.Contains(lines[2], "(no subject)") {
+			t.Errorf("fallbacks missing: %q", lines[2])
+		}
+		if !strings.Contains(lines[3], "…") {
+			t.Errorf("long subject not truncated with an ellipsis: %q", lines[3])
+		}
+	}
+}

@@ -1,0 +1,136 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Draft is a reply draft and its sending state.
+type Draft struct {
+	ID int64
+	// MessageID is the email id of the message the draft answers.
+	MessageID  string
+	Body       string
+	Status     string // pending | approved | sent | failed | discarded
+	ApprovedBy string
+	ApprovedAt time.Time
+	// ReplyMessageID is the reply's Message-ID, fixed at approval so a
+	// resend after a crash is recognisably the same mail.
+	ReplyMessageID string
+	LastError      string
+}
+
+// SMTPQueue returns the outbox queue of an account's replies.
+func SMTPQueue(account string) string { return "smtp:" + account }
+
+// CreateDraft stores a pending reply draft for the email id and returns
+// its id.
+func (d *DB) CreateDraft(ctx context.Context, messageID, body string) (int64, error) {
+	now := d.nowMS()
+	res, err := d.w.ExecContext(ctx, `INSERT INTO drafts (message_id, body, status, created_at, updated_at)
+		VALUES (?, ?, 'pending', ?, ?)`, messageID, body, now, now)
+	if err != nil {
+		return 0, fmt.Errorf("create draft: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("create draft: %w", err)
+	}
+	return id, nil
+}
+
+// ApproveReply approves a pending (or failed, to try again) draft and
+// queues its SMTP delivery in one transaction: the draft becomes approved
+// with replyMessageID, and a 'smtp' delivery joins the account's queue.
+// Nothing is sent without this call. It returns the delivery id, or an
+// error wrapping ErrDraftNotPending when the draft is approved, sent or
+// discarded already, or ErrNotFound.
+func (d *DB) ApproveReply(ctx context.Context, id int64, who, account, replyMessageID string) (string, error) {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return "", fmt.Errorf("approve draft: %w", err)
+	}
+	defer tx.Rollback()
+	var status string
+	err = tx.QueryRowContext(ctx, `SELECT status FROM drafts WHERE id = ?`, id).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("approve draft %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("approve draft: %w", err)
+	}
+	if status != "pending" && status != "failed" {
+		return "", fmt.Errorf("approve draft %d (%s): %w", id, status, ErrDraftNotPending)
+	}
+	now := d.nowMS()
+	if _, err := tx.ExecContext(ctx, `UPDATE drafts SET status = 'approved', approved_by = ?, approved_at = ?,
+		reply_message_id = ?, last_error = '', updated_at = ? WHERE id = ?`, who, now, replyMessageID, now, id); err != nil {
+		return "", fmt.Errorf("approve draft: %w", err)
+	}
+	dlv := NewID("dlv_")
+	if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, kind, queue, draft_id, status, next_attempt_at, created_at, updated_at)
+		VALUES (?, 'smtp', ?, ?, 'pending', ?, ?, ?)`, dlv, SMTPQueue(account), id, now, now, now); err != nil {
+		return "", fmt.Errorf("approve draft: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return "", fmt.Errorf("approve draft: %w", err)
+	}
+	return dlv, nil
+}
+
+// Draft returns one draft, or an error wrapping ErrNotFound.
+func (d *DB) Draft(ctx context.Context, id int64) (Draft, error) {
+	var dr Draft
+	var approved sql.NullInt64
+	err := d.w.QueryRowContext(ctx, `SELECT id, message_id, body, status, approved_by, approved_at, reply_message_id, last_error
+		FROM drafts WHERE id = ?`, id).Scan(&dr.ID, &dr.MessageID, &dr.Body, &dr.Status, &dr.ApprovedBy, &approved,
+		&dr.ReplyMessageID, &dr.LastError)
+	if errors.Is(err, sql.ErrNoRows) {
+		return dr, fmt.Errorf("draft %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return dr, fmt.Errorf("draft %d: %w", id, err)
+	}
+	if approved.Valid {
+		dr.ApprovedAt = time.UnixMilli(approved.Int64)
+	}
+	return dr, nil
+}
+
+// MarkDraftSent records that the server accepted the approved draft's
+// reply. Called right after the SMTP 250, before the outbox records the
+// attempt, so a crash in between does not send it again.
+func (d *DB) MarkDraftSent(ctx context.Context, id int64) error {
+	if _, err := d.w.ExecContext(ctx, `UPDATE drafts SET status = 'sent', last_error = '', updated_at = ?
+		WHERE id = ? AND status = 'approved'`, d.nowMS(), id); err != nil {
+		return fmt.Errorf("mark draft sent: %w", err)
+	}
+	return nil
+}
+
+// FailDraft records a permanent send failure: the draft becomes failed with
+// the server's text (approving it again retries) and its delivery dead,
+// so the outbox does not retry what the server refused for good.
+func (d *DB) FailDraft(ctx context.Context, id int64, deliveryID, reason string) error {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("fail draft: %w", err)
+	}
+	defer tx.Rollback()
+	now := d.nowMS()
+	if _, err := tx.ExecContext(ctx, `UPDATE drafts SET status = 'failed', last_error = ?, updated_at = ?
+		WHERE id = ? AND status = 'approved'`, reason, now, id); err != nil {
+		return fmt.Errorf("fail draft: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'dead', next_attempt_at = NULL, last_error = ?, updated_at = ?
+		WHERE id = ? AND status IN ('pending', 'retrying')`, reason, now, deliveryID); err != nil {
+		return fmt.Errorf("fail draft: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("fail draft: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,182 @@
+package db_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"smista/db"
+	"smista/mail"
+)
+
+var _ mail.Store = (*db.DB)(nil)
+
+// TestMessageRoundTrip: every decoded field of a parsed message comes back
+// equal from the store, and saving it again adds nothing.
+func TestMessageRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	d := MustOpenDB(t)
+	now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	d.Now = func() time.Time { return now }
+
+	tests := map[string]struct{ file string }{
+		"threaded reply":       {"reply-thread.eml"},
+		"attachments":          {"attachments.eml"},
+		"html alternative":     {"alternative.eml"},
+		"latin-1, cc and date": {"latin1.eml"},
+		"broken headers":       {"broken-headers.eml"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("..", "mail", "testdata", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := mail.Parse(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			added, err := d.SaveMessages(ctx, "import:test", []*mail.Message{want})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(added) != 1 || added[0] != want.ID {
+				t.Fatalf("added = %v, want [%s]", added, want.ID)
+			}
+			got, err := d.Message(ctx, want.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want.Date.IsZero() {
+				// A mail without a usable Date is dated when it was stored.
+				want.Date = now
+			}
+			if !got.Date.Equal(want.Date) {
+				t.Errorf("date = %v, want %v", got.Date, want.Date)
+			}
+			got.Date, want.Date = time.Time{}, time.Time{}
+			if !reflect.DeepEqual(normal(got), normal(want)) {
+				t.Errorf("round trip differs:\n got %+v\nwant %+v", got, want)
+			}
+			again, err := d.SaveMessages(ctx, "import:test", []*mail.Message{want})
+			if err != nil || len(again) != 0 {
+				t.Errorf("second save added %v, %v; want nothing", again, err)
+			}
+		})
+	}
+	n, err := d.CountMessages(ctx)
+	if err != nil || n != len(tests) {
+		t.Errorf("count = %d, %v; want %d", n, err, len(tests))
+	}
+	list, err := d.ListMessages(ctx, 2, 0)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("list = %v, %v", list, err)
+	}
+	if !list[0].Date.After(list[1].Date) && !list[0].Date.Equal(list[1].Date) {
+		t.Errorf("list not newest first: %v then %v", list[0].Date, list[1].Date)
+	}
+}
+
+// normal maps nil and empty slices alike: the store keeps "[]" for both.
+func normal(m *mail.Message) mail.Message {
+	c := *m
+	if len(c.References) == 0 {
+		c.References = nil
+	}
+	for _, p := range []*[]mail.Address{&c.To, &c.Cc, &c.ReplyTo} {
+		if len(*p) == 0 {
+			*p = nil
+		}
+	}
+	if len(c.Attachments) == 0 {
+		c.Attachments = nil
+	}
+	return c
+}
+
+// BenchmarkSaveMessages stores parsed messages in batches of 500 into a
+// WAL file database and reports messages per second (the corpus when
+// SMISTA_CORPUS is set, else the mail testdata samples under fresh ids).
+func BenchmarkSaveMessages(b *testing.B) {
+	var files []string
+	if dir := os.Getenv("SMISTA_CORPUS"); dir != "" {
+		files, _ = filepath.Glob(filepath.Join(dir, "*", "*.txt"))
+	}
+	if len(files) == 0 {
+		files, _ = filepath.Glob(filepath.Join("..", "mail", "testdata", "*.eml"))
+	}
+	var msgs []*mail.Message
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		m, err := mail.Parse(raw)
+		if err != nil {
+			continue
+		}
+		msgs = append(msgs, m)
+	}
+	ctx := context.Background()
+	d := MustOpenDB(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	stored := 0
+	for i := 0; i < b.N; i++ {
+		batch := make([]*mail.Message, 0, 500)
+		for j := 0; j < 500; j++ {
+			m := *msgs[(i*500+j)%len(msgs)]
+			m.MessageID = fmt.Sprintf("<bench-%d-%d@smista.invalid>", i, j)
+			m.ID = mail.EmailID(m.MessageID)
+			batch = append(batch, &m)
+		}
+		added, err := d.SaveMessages(ctx, "bench", batch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		stored += len(added)
+	}
+	b.ReportMetric(float64(stored)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// TestMessageHeaderEncoding: header values with quotes, backslashes,
+// control characters and non-ASCII text come back unchanged; invalid UTF-8
+// comes back as U+FFFD.
+func TestMessageHeaderEncoding(t *testing.T) {
+	ctx := context.Background()
+	d := MustOpenDB(t)
+	tests := map[string]struct{ in, want string }{
+		"quotes and backslash": {`say "hi" \ bye`, `say "hi" \ bye`},
+		"controls":             {"a\tb\nc\rd\x00e\x1f", "a\tb\nc\rd\x00e\x1f"},
+		"html-ish":             {"<b>&amp;</b>", "<b>&amp;</b>"},
+		"non-ASCII":            {"Caffè — 日本語 🎉 \u2028", "Caffè — 日本語 🎉 \u2028"},
+		"invalid UTF-8":        {"bad \xff byte", "bad \ufffd byte"},
+	}
+	i := 0
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			i++
+			m := &mail.Message{
+				MessageID: fmt.Sprintf("<hdr-%d@example.org>", i),
+				Header:    map[string][]string{"X-Test": {tc.in, "second"}, "A": {""}},
+			}
+			m.ID = mail.EmailID(m.MessageID)
+			m.ThreadID = m.ID
+			if _, err := d.SaveMessages(ctx, "test", []*mail.Message{m}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := d.Message(ctx, m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string][]string{"X-Test": {tc.want, "second"}, "A": {""}}
+			if !reflect.DeepEqual(got.Header, want) {
+				t.Errorf("header = %q, want %q", got.Header, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,714 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"smista/webhook"
+)
+
+var _ webhook.Store = (*DB)(nil)
+
+// ErrEndpointBusy is returned by RemoveEndpoint when the endpoint still has
+// deliveries waiting (pending, retrying or paused) and force is false.
+var ErrEndpointBusy = errors.New("endpoint has undelivered deliveries")
+
+// ErrNotReplayable is returned by Replay for a delivery that is already
+// queued, or whose endpoint is disabled or removed.
+var ErrNotReplayable = errors.New("delivery cannot be replayed")
+
+func msOrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+func msTime(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(v.Int64)
+}
+
+const deliveryCols = `d.seq, d.id, d.kind, d.queue, COALESCE(d.endpoint_id, ''), COALESCE(d.event_id, ''),
+	COALESCE(v.type, ''), d.webhook_id, COALESCE(d.draft_id, 0), d.status, COALESCE(v.test, 0), d.attempts,
+	CASE WHEN d.deadline IS NULL THEN 0 ELSE
+		(SELECT COUNT(*) FROM attempts a WHERE a.delivery_id = d.id AND a.started_at >= d.deadline - ?) END,
+	d.next_attempt_at, d.deadline, d.created_at,
+	COALESCE(e.url, ''), COALESCE(e.secret, ''), COALESCE(e.prev_secret, ''), e.prev_secret_until, COALESCE(v.payload, x'')
+	FROM deliveries d LEFT JOIN endpoints e ON e.id = d.endpoint_id LEFT JOIN events v ON v.id = d.event_id`
+
+func scanDelivery(sc interface{ Scan(...any) error }) (webhook.Delivery, error) {
+	var d webhook.Delivery
+	var next, deadline, prevUntil sql.NullInt64
+	var created int64
+	if err := sc.Scan(&d.Seq, &d.ID, &d.Kind, &d.Queue, &d.EndpointID, &d.EventID, &d.EventType, &d.WebhookID,
+		&d.DraftID, &d.Status, &d.Test, &d.Attempts, &d.RoundAttempts, &next, &deadline, &created,
+		&d.URL, &d.Secret, &d.PrevSecret, &prevUntil, &d.Payload); err != nil {
+		return d, err
+	}
+	d.NextAttemptAt, d.Deadline, d.PrevSecretUntil = msTime(next), msTime(deadline), msTime(prevUntil)
+	d.CreatedAt = time.UnixMilli(created)
+	return d, nil
+}
+
+// Queues implements webhook.Store: the queues with a pending or retrying
+// delivery of one of kinds. A skip scan of the (queue, status, seq) index
+// visits each queue once, so the cost follows the number of queues, not
+// the outbox size.
+func (d *DB) Queues(ctx context.Context, kinds []string) ([]string, error) {
+	if len(kinds) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(kinds))
+	for i, k := range kinds {
+		args[i] = k
+	}
+	rows, err := d.r.QueryContext(ctx, `WITH RECURSIVE qs(queue) AS (
+		SELECT MIN(queue) FROM deliveries
+		UNION ALL
+		SELECT (SELECT MIN(queue) FROM deliveries WHERE queue > qs.queue) FROM qs WHERE qs.queue IS NOT NULL
+	) SELECT queue FROM qs WHERE queue IS NOT NULL AND EXISTS (
+		SELECT 1 FROM deliveries WHERE deliveries.queue = qs.queue AND status IN ('pending', 'retrying')
+		AND kind IN (`+placeholders(len(kinds))+`))`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("outbox queues: %w", err)
+	}
+	defer rows.Close()
+	var qs []string
+	for rows.Next() {
+		var q string
+		if err := rows.Scan(&q); err != nil {
+			return nil, fmt.Errorf("outbox queues: %w", err)
+		}
+		qs = append(qs, q)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("outbox queues: %w", err)
+	}
+	return qs, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// Pending implements webhook.Store: a queue's retrying deliveries and its
+// pending ones after q.AfterSeq, up to q.Limit in seq order, each read with
+// an index range.
+func (d *DB) Pending(ctx context.Context, q webhook.PendingQuery) ([]webhook.Delivery, error) {
+	if len(q.Kinds) == 0 {
+		return nil, nil
+	}
+	limit := max(q.Limit, 1)
+	query := `SELECT ` + deliveryCols + ` WHERE d.seq IN (
+		SELECT seq FROM deliveries WHERE queue = ? AND status = 'retrying'
+		UNION ALL
+		SELECT seq FROM (SELECT seq FROM deliveries WHERE queue = ? AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?)
+	) AND d.kind IN (` + placeholders(len(q.Kinds)) + `) ORDER BY d.seq LIMIT ?`
+	args := []any{q.RoundLength.Milliseconds(), q.Queue, q.Queue, q.AfterSeq, limit}
+	for _, k := range q.Kinds {
+		args = append(args, k)
+	}
+	args = append(args, limit)
+	rows, err := d.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("pending deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []webhook.Delivery
+	for rows.Next() {
+		dl, err := scanDelivery(rows)
+		if err != nil {
+			return nil, fmt.Errorf("pending deliveries: %w", err)
+		}
+		out = append(out, dl)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pending deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// Delivery implements webhook.Store: one delivery by id, or an error
+// wrapping ErrNotFound and webhook.ErrNotFound.
+func (d *DB) Delivery(ctx context.Context, id string, roundLength time.Duration) (webhook.Delivery, error) {
+	dl, err := scanDelivery(d.r.QueryRowContext(ctx, `SELECT `+deliveryCols+` WHERE d.id = ?`, roundLength.Milliseconds(), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return dl, fmt.Errorf("delivery %s: %w %w", id, ErrNotFound, webhook.ErrNotFound)
+	}
+	if err != nil {
+		return dl, fmt.Errorf("delivery %s: %w", id, err)
+	}
+	return dl, nil
+}
+
+func headerJSON(h http.Header) string {
+	if len(h) == 0 {
+		return "{}"
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
+}
+
+// recordChunk bounds the rows per multi-row statement (11 variables each,
+// well under SQLite's limit).
+const recordChunk = 200
+
+// Record implements webhook.Store: the attempts and delivery states of a
+// whole batch in one transaction (the sender's group commit), written with
+// multi-row statements so a batch costs a few statements, not a few per
+// attempt; then endpoint disabling.
+func (d *DB) Record(ctx context.Context, outcomes []webhook.Outcome, policy webhook.DisablePolicy) ([]webhook.Disabled, error) {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("record attempts: %w", err)
+	}
+	defer tx.Rollback()
+	now := d.nowMS()
+	for i := 0; i < len(outcomes); i += recordChunk {
+		if err := recordChunkTx(ctx, tx, outcomes[i:min(i+recordChunk, len(outcomes))], now); err != nil {
+			return nil, fmt.Errorf("record attempts: %w", err)
+		}
+	}
+	failures := map[string]int64{} // endpoint → latest failed attempt start
+	gone := map[string]string{}    // endpoint → reason (410)
+	var order []string
+	for _, o := range outcomes {
+		if ep := o.Delivery.EndpointID; !o.Result.OK() && ep != "" {
+			if _, seen := failures[ep]; !seen {
+				order = append(order, ep)
+			}
+			failures[ep] = max(failures[ep], o.Result.Started.UnixMilli())
+			if o.Result.Disable != "" {
+				gone[ep] = o.Result.Disable
+			}
+		}
+	}
+	var disabled []webhook.Disabled
+	for _, ep := range order {
+		reason := gone[ep]
+		if reason == "" && policy.After > 0 {
+			since := failures[ep] - policy.Window.Milliseconds()
+			var count int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+				WHERE d.endpoint_id = ? AND a.error_class != '' AND a.started_at > ?
+				AND a.started_at > COALESCE((SELECT disabled_at FROM endpoints WHERE id = ?), -1)`,
+				ep, since, ep).Scan(&count); err != nil {
+				return nil, fmt.Errorf("record attempts: %w", err)
+			}
+			if count >= policy.After {
+				reason = policy.Reason
+			}
+		}
+		if reason == "" {
+			continue
+		}
+		ok, err := disableTx(ctx, tx, ep, reason, now)
+		if err != nil {
+			return nil, fmt.Errorf("record attempts: %w", err)
+		}
+		if ok {
+			disabled = append(disabled, webhook.Disabled{EndpointID: ep, Reason: reason, At: time.UnixMilli(now)})
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("record attempts: %w", err)
+	}
+	return disabled, nil
+}
+
+// recordChunkTx numbers the attempts from the rows (so a concurrent
+// "endpoints test" cannot collide), inserts them and updates the
+// deliveries, three statements in all.
+func recordChunkTx(ctx context.Context, tx *sql.Tx, outcomes []webhook.Outcome, now int64) error {
+	ids := make([]any, len(outcomes))
+	for i, o := range outcomes {
+		ids[i] = o.Delivery.ID
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, attempts FROM deliveries WHERE id IN (`+placeholders(len(ids))+`)`, ids...)
+	if err != nil {
+		return err
+	}
+	attempts := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		attempts[id] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var ins, upd []any
+	var insQ strings.Builder
+	done := map[string]bool{}
+	for _, o := range outcomes {
+		dl, r := o.Delivery, o.Result
+		n, ok := attempts[dl.ID]
+		if !ok || done[dl.ID] {
+			continue // deleted meanwhile, or twice in a batch (impossible: one in flight per delivery)
+		}
+		done[dl.ID] = true
+		if len(ins) > 0 {
+			insQ.WriteString(",")
+		}
+		insQ.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+		ins = append(ins, dl.ID, n+1, r.Started.UnixMilli(), r.Duration.Milliseconds(), r.StatusCode, r.Class, r.Err,
+			headerJSON(r.RequestHeaders), r.RequestBody, headerJSON(r.ResponseHeaders), r.ResponseBody)
+		upd = append(upd, dl.ID, o.Status, msOrNil(o.NextAttemptAt), n+1, msOrNil(o.Deadline), r.StatusCode, o.LastError)
+	}
+	if len(ins) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code,
+		error_class, error, request_headers, request_body, response_headers, response_body)
+		VALUES `+insQ.String()+` ON CONFLICT (delivery_id, attempt) DO NOTHING`, ins...); err != nil {
+		return err
+	}
+	// A 2xx is the truth whatever happened to the row meanwhile; a failure
+	// only moves a row the sender owns (pending, retrying), and pauses it
+	// when its endpoint is disabled. One prepared statement per chunk, one
+	// indexed lookup per row.
+	stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET
+		status = CASE WHEN ?1 = 'delivered' THEN 'delivered'
+			WHEN status NOT IN ('pending', 'retrying') THEN status
+			WHEN ?1 = 'dead' THEN 'dead'
+			WHEN EXISTS (SELECT 1 FROM endpoints e WHERE e.id = deliveries.endpoint_id AND e.enabled = 0) THEN 'paused'
+			ELSE 'retrying' END,
+		next_attempt_at = CASE WHEN ?1 = 'delivered' THEN NULL
+			WHEN status NOT IN ('pending', 'retrying') THEN next_attempt_at
+			WHEN ?1 = 'dead' THEN NULL
+			WHEN EXISTS (SELECT 1 FROM endpoints e WHERE e.id = deliveries.endpoint_id AND e.enabled = 0) THEN NULL
+			ELSE ?2 END,
+		attempts = ?3, deadline = ?4, last_status_code = ?5, last_error = ?6, updated_at = ?7
+		WHERE id = ?8`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for i := 0; i < len(upd); i += 7 {
+		r := upd[i : i+7] // id, outcome, next, attempts, deadline, code, err
+		if _, err := stmt.ExecContext(ctx, r[1], r[2], r[3], r[4], r[5], r[6], now, r[0]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// disableTx disables an enabled endpoint and pauses its waiting
+// deliveries; it reports whether the endpoint was enabled.
+func disableTx(ctx context.Context, tx *sql.Tx, id, reason string, now int64) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE endpoints SET enabled = 0, disabled_reason = ?, disabled_at = ?, updated_at = ?
+		WHERE id = ? AND enabled = 1`, reason, now, now, id)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'paused', next_attempt_at = NULL, updated_at = ?
+		WHERE endpoint_id = ? AND status IN ('pending', 'retrying')`, now, id); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// CreateEndpoint stores a new enabled endpoint with an already validated
+// URL and secret and returns its id.
+func (d *DB) CreateEndpoint(ctx context.Context, url, secret string) (string, error) {
+	id := NewID("ep_")
+	now := d.nowMS()
+	if _, err := d.w.ExecContext(ctx, `INSERT INTO endpoints (id, url, secret, enabled, created_at, updated_at)
+		VALUES (?, ?, ?, 1, ?, ?)`, id, url, secret, now, now); err != nil {
+		return "", fmt.Errorf("create endpoint: %w", err)
+	}
+	return id, nil
+}
+
+const endpointCols = `id, url, enabled, disabled_reason, disabled_at, created_at,
+	CASE WHEN prev_secret != '' THEN prev_secret_until END FROM endpoints`
+
+func scanEndpoint(sc interface{ Scan(...any) error }, now int64) (webhook.Endpoint, error) {
+	var e webhook.Endpoint
+	var disabledAt, until sql.NullInt64
+	var created int64
+	if err := sc.Scan(&e.ID, &e.URL, &e.Enabled, &e.DisabledReason, &disabledAt, &created, &until); err != nil {
+		return e, err
+	}
+	e.CreatedAt = time.UnixMilli(created)
+	if !e.Enabled {
+		e.DisabledAt = msTime(disabledAt)
+	}
+	if until.Valid && until.Int64 > now {
+		e.RotatingUntil = time.UnixMilli(until.Int64)
+	}
+	return e, nil
+}
+
+// Endpoints lists every endpoint, oldest first.
+func (d *DB) Endpoints(ctx context.Context) ([]webhook.Endpoint, error) {
+	rows, err := d.r.QueryContext(ctx, `SELECT `+endpointCols+` ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list endpoints: %w", err)
+	}
+	defer rows.Close()
+	now := d.nowMS()
+	var eps []webhook.Endpoint
+	for rows.Next() {
+		e, err := scanEndpoint(rows, now)
+		if err != nil {
+			return nil, fmt.Errorf("list endpoints: %w", err)
+		}
+		eps = append(eps, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list endpoints: %w", err)
+	}
+	return eps, nil
+}
+
+// Endpoint returns one endpoint, or an error wrapping ErrNotFound.
+func (d *DB) Endpoint(ctx context.Context, id string) (webhook.Endpoint, error) {
+	e, err := scanEndpoint(d.r.QueryRowContext(ctx, `SELECT `+endpointCols+` WHERE id = ?`, id), d.nowMS())
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, fmt.Errorf("endpoint %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return e, fmt.Errorf("endpoint %s: %w", id, err)
+	}
+	return e, nil
+}
+
+// DisableEndpoint disables an endpoint with reason; its pending and
+// retrying deliveries become paused. It returns how many were paused, or an
+// error wrapping ErrNotFound.
+func (d *DB) DisableEndpoint(ctx context.Context, id, reason string) (int, error) {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("disable endpoint: %w", err)
+	}
+	defer tx.Rollback()
+	if err := endpointExistsTx(ctx, tx, id); err != nil {
+		return 0, fmt.Errorf("disable endpoint: %w", err)
+	}
+	if _, err := disableTx(ctx, tx, id, reason, d.nowMS()); err != nil {
+		return 0, fmt.Errorf("disable endpoint: %w", err)
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'paused'`, id).Scan(&n); err != nil {
+		return 0, fmt.Errorf("disable endpoint: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("disable endpoint: %w", err)
+	}
+	return n, nil
+}
+
+func endpointExistsTx(ctx context.Context, tx *sql.Tx, id string) error {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM endpoints WHERE id = ?`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("endpoint %s: %w", id, ErrNotFound)
+	}
+	return err
+}
+
+// EnableEndpoint re-enables an endpoint: its paused deliveries become
+// pending again, in their original order, each with a fresh retry round.
+// Failures before the last disable no longer count toward auto-disable. It
+// returns how many deliveries resumed, or an error wrapping ErrNotFound.
+func (d *DB) EnableEndpoint(ctx context.Context, id string) (int, error) {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("enable endpoint: %w", err)
+	}
+	defer tx.Rollback()
+	if err := endpointExistsTx(ctx, tx, id); err != nil {
+		return 0, fmt.Errorf("enable endpoint: %w", err)
+	}
+	now := d.nowMS()
+	if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET enabled = 1, disabled_reason = '', updated_at = ? WHERE id = ?`, now, id); err != nil {
+		return 0, fmt.Errorf("enable endpoint: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, deadline = NULL, updated_at = ?
+		WHERE endpoint_id = ? AND status = 'paused'`, now, now, id)
+	if err != nil {
+		return 0, fmt.Errorf("enable endpoint: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("enable endpoint: %w", err)
+	}
+	return int(n), nil
+}
+
+// RotateEndpointSecret makes secret the endpoint's signing secret; the
+// current one keeps signing alongside it until graceUntil. It fails with
+// an error wrapping ErrNotFound.
+func (d *DB) RotateEndpointSecret(ctx context.Context, id, secret string, graceUntil time.Time) error {
+	res, err := d.w.ExecContext(ctx, `UPDATE endpoints SET prev_secret = secret, prev_secret_until = ?, secret = ?, updated_at = ?
+		WHERE id = ?`, graceUntil.UnixMilli(), secret, d.nowMS(), id)
+	if err != nil {
+		return fmt.Errorf("rotate secret: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("rotate secret: endpoint %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// RemoveEndpoint deletes an endpoint. Its deliveries and their attempt log
+// are kept (detached from the endpoint, still listed by the log). When some
+// are still waiting (pending, retrying, paused) it fails with
+// ErrEndpointBusy unless force, which marks them canceled. It returns the
+// number of deliveries canceled.
+func (d *DB) RemoveEndpoint(ctx context.Context, id string, force bool) (int, error) {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("remove endpoint: %w", err)
+	}
+	defer tx.Rollback()
+	if err := endpointExistsTx(ctx, tx, id); err != nil {
+		return 0, fmt.Errorf("remove endpoint: %w", err)
+	}
+	var waiting int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ?
+		AND status IN ('pending', 'retrying', 'paused')`, id).Scan(&waiting); err != nil {
+		return 0, fmt.Errorf("remove endpoint: %w", err)
+	}
+	if waiting > 0 && !force {
+		return 0, fmt.Errorf("remove endpoint %s: %d waiting: %w", id, waiting, ErrEndpointBusy)
+	}
+	now := d.nowMS()
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET
+		status = CASE WHEN status IN ('pending', 'retrying', 'paused') THEN 'canceled' ELSE status END,
+		next_attempt_at = NULL, endpoint_id = NULL, updated_at = ? WHERE endpoint_id = ?`, now, id); err != nil {
+		return 0, fmt.Errorf("remove endpoint: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM endpoints WHERE id = ?`, id); err != nil {
+		return 0, fmt.Errorf("remove endpoint: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("remove endpoint: %w", err)
+	}
+	return waiting, nil
+}
+
+// EnqueueTestEvent queues payload as a test ticket.suggested event for one
+// endpoint and returns the delivery id. It fails with an error wrapping
+// ErrNotFound when the endpoint does not exist.
+func (d *DB) EnqueueTestEvent(ctx context.Context, endpointID string, payload []byte) (string, error) {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return "", fmt.Errorf("enqueue test event: %w", err)
+	}
+	defer tx.Rollback()
+	if err := endpointExistsTx(ctx, tx, endpointID); err != nil {
+		return "", fmt.Errorf("enqueue test event: %w", err)
+	}
+	evID, err := EnqueueEventTx(ctx, tx, d.nowMS(), NewEvent{
+		Type: "ticket.suggested", Payload: payload, Test: true, DecidedBy: "human:endpoints-test", EndpointID: endpointID,
+	})
+	if err != nil {
+		return "", fmt.Errorf("enqueue test event: %w", err)
+	}
+	var id string
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE event_id = ?`, evID).Scan(&id); err != nil {
+		return "", fmt.Errorf("enqueue test event: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return "", fmt.Errorf("enqueue test event: %w", err)
+	}
+	return id, nil
+}
+
+// Replay starts a new attempt sequence for a delivery: same event, same
+// webhook-id, a fresh retry round; attempt numbers continue. It fails with
+// ErrNotFound, or ErrNotReplayable when the delivery is already queued or
+// its endpoint is disabled or removed.
+func (d *DB) Replay(ctx context.Context, id string) error {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	defer tx.Rollback()
+	var status string
+	var enabled sql.NullBool
+	err = tx.QueryRowContext(ctx, `SELECT d.status, e.enabled FROM deliveries d LEFT JOIN endpoints e ON e.id = d.endpoint_id
+		WHERE d.id = ?`, id).Scan(&status, &enabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("replay %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	switch {
+	case status == "pending" || status == "retrying":
+		return fmt.Errorf("replay %s: already %s: %w", id, status, ErrNotReplayable)
+	case status == "paused" || (enabled.Valid && !enabled.Bool):
+		return fmt.Errorf("replay %s: endpoint is disabled, enable it first: %w", id, ErrNotReplayable)
+	case !enabled.Valid:
+		return fmt.Errorf("replay %s: endpoint was removed: %w", id, ErrNotReplayable)
+	}
+	now := d.nowMS()
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, deadline = NULL, updated_at = ?
+		WHERE id = ?`, now, now, id); err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	return nil
+}
+
+// DeliveryLog is one line of "smista log": a delivery with its endpoint.
+type DeliveryLog struct {
+	DeliveryID     string
+	WebhookID      string
+	EndpointID     string
+	URL            string
+	Event          string
+	EmailID        string
+	Test           bool
+	Status         string
+	Attempts       int
+	LastStatusCode int
+	LastError      string
+	NextAttemptAt  time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// LogFilter selects log lines; zero fields select everything.
+type LogFilter struct {
+	Status     string
+	EndpointID string
+	Limit      int // the most recent Limit lines (0: 100)
+}
+
+// DeliveryLogs returns webhook deliveries, oldest first, of the most recent
+// f.Limit matching f.
+func (d *DB) DeliveryLogs(ctx context.Context, f LogFilter) ([]DeliveryLog, error) {
+	q := `SELECT d.id, d.webhook_id, d.queue, COALESCE(e.url, ''), COALESCE(v.type, ''), COALESCE(v.message_id, ''),
+		COALESCE(v.test, 0), d.status, d.attempts, d.last_status_code, d.last_error, d.next_attempt_at, d.created_at, d.updated_at
+		FROM deliveries d LEFT JOIN endpoints e ON e.id = d.endpoint_id LEFT JOIN events v ON v.id = d.event_id
+		WHERE d.kind = 'webhook'`
+	var args []any
+	if f.Status != "" {
+		q += ` AND d.status = ?`
+		args = append(args, f.Status)
+	}
+	if f.EndpointID != "" {
+		q += ` AND d.queue = ?`
+		args = append(args, f.EndpointID)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	q += ` ORDER BY d.seq DESC LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := d.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("delivery log: %w", err)
+	}
+	defer rows.Close()
+	var out []DeliveryLog
+	for rows.Next() {
+		var l DeliveryLog
+		var next sql.NullInt64
+		var created, updated int64
+		if err := rows.Scan(&l.DeliveryID, &l.WebhookID, &l.EndpointID, &l.URL, &l.Event, &l.EmailID, &l.Test, &l.Status,
+			&l.Attempts, &l.LastStatusCode, &l.LastError, &next, &created, &updated); err != nil {
+			return nil, fmt.Errorf("delivery log: %w", err)
+		}
+		l.NextAttemptAt, l.CreatedAt, l.UpdatedAt = msTime(next), time.UnixMilli(created), time.UnixMilli(updated)
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("delivery log: %w", err)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+// AttemptLog is one attempt of the delivery log.
+type AttemptLog struct {
+	DeliveryID      string
+	WebhookID       string
+	EndpointID      string
+	Attempt         int
+	StartedAt       time.Time
+	Duration        time.Duration
+	StatusCode      int
+	ErrorClass      string
+	Error           string
+	RequestHeaders  http.Header
+	RequestBody     []byte
+	ResponseHeaders http.Header
+	ResponseBody    []byte
+}
+
+// AttemptLogs returns attempts, oldest first, of the most recent f.Limit
+// matching f (Status filters on the delivery's status).
+func (d *DB) AttemptLogs(ctx context.Context, f LogFilter) ([]AttemptLog, error) {
+	q := `SELECT a.delivery_id, d.webhook_id, d.queue, a.attempt, a.started_at, a.duration_ms, a.status_code, a.error_class,
+		a.error, a.request_headers, COALESCE(a.request_body, x''), a.response_headers, COALESCE(a.response_body, x'')
+		FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.kind = 'webhook'`
+	var args []any
+	if f.Status != "" {
+		q += ` AND d.status = ?`
+		args = append(args, f.Status)
+	}
+	if f.EndpointID != "" {
+		q += ` AND d.queue = ?`
+		args = append(args, f.EndpointID)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	q += ` ORDER BY a.id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := d.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("attempt log: %w", err)
+	}
+	defer rows.Close()
+	var out []AttemptLog
+	for rows.Next() {
+		var l AttemptLog
+		var started, dur int64
+		var reqH, respH string
+		if err := rows.Scan(&l.DeliveryID, &l.WebhookID, &l.EndpointID, &l.Attempt, &started, &dur, &l.StatusCode,
+			&l.ErrorClass, &l.Error, &reqH, &l.RequestBody, &respH, &l.ResponseBody); err != nil {
+			return nil, fmt.Errorf("attempt log: %w", err)
+		}
+		l.StartedAt, l.Duration = time.UnixMilli(started), time.Duration(dur)*time.Millisecond
+		_ = json.Unmarshal([]byte(reqH), &l.RequestHeaders)
+		_ = json.Unmarshal([]byte(respH), &l.ResponseHeaders)
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("attempt log: %w", err)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}

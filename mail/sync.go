@@ -1,0 +1,463 @@
+package mail
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// ErrNoUIDValidity is returned when a server's SELECT carries no
+// UIDVALIDITY: without it, stored UIDs cannot be trusted across sessions.
+var ErrNoUIDValidity = errors.New("server sent no UIDVALIDITY")
+
+// MailboxState is the stored sync state of one (account, mailbox).
+type MailboxState struct {
+	ID            int64
+	UIDValidity   uint32
+	UIDNext       uint32
+	HighestModSeq uint64
+	// Known is how many UIDs the store holds for this mailbox.
+	Known int
+}
+
+// SyncedMessage is a fetched message and where it lives on the server.
+type SyncedMessage struct {
+	UID     uint32
+	Flags   []string
+	ModSeq  uint64
+	Message *Message
+}
+
+// FlagUpdate is a changed flag set of a stored UID.
+type FlagUpdate struct {
+	UID    uint32
+	Flags  []string
+	ModSeq uint64
+}
+
+// SyncBatch is what one store transaction applies: new messages with their
+// locations, flag changes, expunged UIDs, then the new mailbox state. A
+// crash after the commit resumes from State; before it, nothing changed.
+type SyncBatch struct {
+	MailboxID int64
+	// Source labels inserted messages ("imap:work/INBOX").
+	Source   string
+	Messages []SyncedMessage
+	Flags    []FlagUpdate
+	Removed  []uint32
+	// State is written last; zero UIDNext/HighestModSeq leave the stored
+	// values as they are.
+	UIDNext       uint32
+	HighestModSeq uint64
+}
+
+// SyncStore is what Sync needs from the store (db implements it).
+type SyncStore interface {
+	// OpenMailbox returns the state of (account, mailbox), creating both
+	// rows when missing.
+	OpenMailbox(ctx context.Context, account, mailbox string) (MailboxState, error)
+	// ResetMailbox drops every location of the mailbox and records the new
+	// UIDVALIDITY with uidnext and highestmodseq cleared. Messages stay.
+	ResetMailbox(ctx context.Context, mailboxID int64, uidValidity uint32) error
+	// MailboxUIDs returns the stored UIDs of the mailbox, ascending.
+	MailboxUIDs(ctx context.Context, mailboxID int64) ([]uint32, error)
+	// ApplySync applies b in one transaction.
+	ApplySync(ctx context.Context, b SyncBatch) (Applied, error)
+}
+
+// Applied is what ApplySync changed.
+type Applied struct {
+	// New are the email ids of messages inserted (not already stored).
+	New []string
+	// FlagChanges counts locations whose flags differed from the batch's.
+	FlagChanges int
+}
+
+// Progress reports sync progress: Done of Total messages fetched in Mailbox.
+type Progress struct {
+	Account string
+	Mailbox string
+	Done    int
+	Total   int
+}
+
+// SyncResult summarises one mailbox's sync.
+type SyncResult struct {
+	Mailbox string
+	// New are the email ids inserted by this sync (not seen before anywhere).
+	New []string
+	// Fetched counts bodies downloaded (new UIDs, including mail already
+	// stored from another mailbox or an earlier UIDVALIDITY).
+	Fetched int
+	// Removed counts locations dropped because the server expunged them.
+	Removed int
+	// FlagChanges counts stored UIDs whose flags changed on the server.
+	FlagChanges int
+	// FlagsFetched counts the flag sets the server sent: every kept UID
+	// without CONDSTORE, only the changed ones with CHANGEDSINCE.
+	FlagsFetched int
+	// Reset is true when UIDVALIDITY changed and the mailbox was resynced.
+	Reset bool
+	// Unparseable counts messages stored with a fallback because Parse failed.
+	Unparseable int
+}
+
+// Syncer downloads an account's mailboxes into a SyncStore.
+type Syncer struct {
+	Store   SyncStore
+	Account Account
+	// Parse turns a raw message into a Message (mail.Parse).
+	Parse func(raw []byte) (*Message, error)
+	// BatchSize is how many messages one UID FETCH and one store transaction
+	// carry; 0 means 100.
+	BatchSize int
+	// Progress, when set, is called after every stored batch.
+	Progress func(Progress)
+	// Logf, when set, receives non-fatal problems (never secrets).
+	Logf func(format string, args ...any)
+	// Options are passed to the IMAP client (tests use a debug writer).
+	Options *imapclient.Options
+}
+
+func (s *Syncer) logf(format string, args ...any) {
+	if s.Logf != nil {
+		s.Logf(format, args...)
+	}
+}
+
+func (s *Syncer) batchSize() int {
+	if s.BatchSize > 0 {
+		return s.BatchSize
+	}
+	return 100
+}
+
+// Dial connects and logs in to the account's IMAP server.
+func (s *Syncer) Dial(ctx context.Context) (*imapclient.Client, error) {
+	return DialIMAP(ctx, s.Account.IMAP, s.Options)
+}
+
+// Sync connects, syncs every configured mailbox and logs out. It returns
+// the per-mailbox results so far and the first error; mailboxes after a
+// failed one are not attempted (the connection is likely gone).
+func (s *Syncer) Sync(ctx context.Context) ([]SyncResult, error) {
+	c, err := s.Dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	var out []SyncResult
+	for _, mb := range s.Account.SyncMailboxes() {
+		r, err := s.SyncMailbox(ctx, c, mb)
+		out = append(out, r)
+		if err != nil {
+			return out, err
+		}
+	}
+	if err := c.Logout().Wait(); err != nil {
+		s.logf("imap logout: %v", err)
+	}
+	return out, nil
+}
+
+// SyncMailbox brings one mailbox up to date over an open connection:
+// UIDVALIDITY check, expunges (UID comparison), flag changes (CONDSTORE
+// CHANGEDSINCE when available, else all flags), then new messages fetched
+// with BODY.PEEK[] in batches, each stored with its state in one
+// transaction so an interrupted sync resumes without loss or duplicates.
+func (s *Syncer) SyncMailbox(ctx context.Context, c *imapclient.Client, mailbox string) (SyncResult, error) {
+	res := SyncResult{Mailbox: mailbox}
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	wrap := func(err error) error {
+		if ctx.Err() != nil {
+			return fmt.Errorf("sync %s: %w", mailbox, ctx.Err())
+		}
+		return fmt.Errorf("sync %s: %w", mailbox, err)
+	}
+
+	st, err := s.Store.OpenMailbox(ctx, s.Account.Name, mailbox)
+	if err != nil {
+		return res, wrap(err)
+	}
+	condstore := c.Caps().Has(imap.CapCondStore)
+	sel, err := c.Select(mailbox, &imap.SelectOptions{ReadOnly: true, CondStore: condstore}).Wait()
+	if err != nil {
+		return res, wrap(err)
+	}
+	if sel.UIDValidity == 0 {
+		return res, wrap(ErrNoUIDValidity)
+	}
+	if sel.HighestModSeq == 0 {
+		condstore = false // e.g. NOMODSEQ mailboxes
+	}
+	if st.UIDValidity != sel.UIDValidity {
+		if st.UIDValidity != 0 {
+			res.Reset = true
+			s.logf("%s: UIDVALIDITY changed (%d → %d): resyncing", mailbox, st.UIDValidity, sel.UIDValidity)
+		}
+		if err := s.Store.ResetMailbox(ctx, st.ID, sel.UIDValidity); err != nil {
+			return res, wrap(err)
+		}
+		st = MailboxState{ID: st.ID, UIDValidity: sel.UIDValidity}
+	}
+
+	var known []uint32
+	if st.Known > 0 {
+		if known, err = s.Store.MailboxUIDs(ctx, st.ID); err != nil {
+			return res, wrap(err)
+		}
+	}
+
+	// Fast path: nothing appended and nothing expunged (same UIDNEXT, same
+	// count) means the stored UID set is the server's.
+	unchanged := st.UIDNext != 0 && uint32(sel.UIDNext) == st.UIDNext && int(sel.NumMessages) == len(known)
+	var serverUIDs []uint32
+	if !unchanged && sel.NumMessages > 0 {
+		data, err := c.UIDSearch(&imap.SearchCriteria{}, nil).Wait()
+		if err != nil {
+			return res, wrap(err)
+		}
+		for _, u := range data.AllUIDs() {
+			serverUIDs = append(serverUIDs, uint32(u))
+		}
+		slices.Sort(serverUIDs)
+	}
+
+	var removed, fresh []uint32
+	if unchanged {
+		// nothing to compare
+	} else {
+		removed = minus(known, serverUIDs)
+		fresh = minus(serverUIDs, known)
+	}
+
+	// Flags of the UIDs we keep.
+	var flags []FlagUpdate
+	keep := len(known) - len(removed)
+	switch {
+	case keep == 0:
+	case condstore && st.HighestModSeq != 0:
+		if sel.HighestModSeq != st.HighestModSeq {
+			flags, err = fetchFlags(c, known, st.HighestModSeq)
+		}
+	default:
+		flags, err = fetchFlags(c, known, 0)
+	}
+	if err != nil {
+		return res, wrap(err)
+	}
+	flags = slices.DeleteFunc(flags, func(f FlagUpdate) bool {
+		_, found := slices.BinarySearch(removed, f.UID)
+		return found
+	})
+	res.Removed = len(removed)
+	res.FlagsFetched = len(flags)
+
+	source := "imap:" + s.Account.Name + "/" + mailbox
+	var highest uint64
+	if condstore {
+		highest = sel.HighestModSeq
+	}
+	if len(fresh) == 0 {
+		ap, err := s.Store.ApplySync(ctx, SyncBatch{MailboxID: st.ID, Source: source, Flags: flags,
+			Removed: removed, UIDNext: uint32(sel.UIDNext), HighestModSeq: highest})
+		if err != nil {
+			return res, wrap(err)
+		}
+		res.FlagChanges = ap.FlagChanges
+		s.progress(mailbox, 0, 0)
+		return res, nil
+	}
+	// Expunges and flag changes go in with the first batch.
+	pending := SyncBatch{MailboxID: st.ID, Source: source, Flags: flags, Removed: removed}
+	total := len(fresh)
+	s.progress(mailbox, 0, total)
+	n := s.batchSize()
+	for i := 0; i < total; i += n {
+		chunk := fresh[i:min(i+n, total)]
+		msgs, bad, err := s.fetchBodies(c, chunk, condstore)
+		if err != nil {
+			return res, wrap(err)
+		}
+		res.Unparseable += bad
+		b := pending
+		pending = SyncBatch{MailboxID: st.ID, Source: source}
+		b.Messages = msgs
+		last := i+n >= total
+		if last {
+			b.UIDNext = uint32(sel.UIDNext)
+			// HIGHESTMODSEQ only once every message is in: recording it
+			// earlier could skip flag changes of messages not yet fetched.
+			b.HighestModSeq = highest
+		} else {
+			b.UIDNext = chunk[len(chunk)-1] + 1
+		}
+		ap, err := s.Store.ApplySync(ctx, b)
+		if err != nil {
+			return res, wrap(err)
+		}
+		res.New = append(res.New, ap.New...)
+		res.FlagChanges += ap.FlagChanges
+		res.Fetched += len(msgs)
+		s.progress(mailbox, min(i+n, total), total)
+	}
+	return res, nil
+}
+
+func (s *Syncer) progress(mailbox string, done, total int) {
+	if s.Progress != nil {
+		s.Progress(Progress{Account: s.Account.Name, Mailbox: mailbox, Done: done, Total: total})
+	}
+}
+
+// fetchFlags returns the flags of uids (all of them, or those changed since
+// modseq when non-zero: CONDSTORE CHANGEDSINCE).
+func fetchFlags(c *imapclient.Client, uids []uint32, changedSince uint64) ([]FlagUpdate, error) {
+	if len(uids) == 0 {
+		return nil, nil
+	}
+	var set imap.UIDSet
+	set.AddRange(imap.UID(uids[0]), imap.UID(uids[len(uids)-1]))
+	opts := &imap.FetchOptions{UID: true, Flags: true}
+	if changedSince != 0 {
+		opts.ModSeq = true
+		opts.ChangedSince = changedSince
+	}
+	bufs, err := c.Fetch(set, opts).Collect()
+	if err != nil {
+		return nil, fmt.Errorf("fetch flags: %w", err)
+	}
+	out := make([]FlagUpdate, 0, len(bufs))
+	for _, b := range bufs {
+		if b.UID == 0 {
+			continue
+		}
+		if _, ok := slices.BinarySearch(uids, uint32(b.UID)); !ok {
+			continue // a new UID: its flags come with its body
+		}
+		out = append(out, FlagUpdate{UID: uint32(b.UID), Flags: flagStrings(b.Flags), ModSeq: b.ModSeq})
+	}
+	return out, nil
+}
+
+// fetchBodies downloads uids with BODY.PEEK[] (never setting \Seen) and
+// parses them. A message Parse rejects is kept with a fallback so nothing
+// is lost; bad counts those.
+func (s *Syncer) fetchBodies(c *imapclient.Client, uids []uint32, condstore bool) ([]SyncedMessage, int, error) {
+	var set imap.UIDSet
+	for _, u := range uids {
+		set.AddNum(imap.UID(u))
+	}
+	section := &imap.FetchItemBodySection{Peek: true}
+	opts := &imap.FetchOptions{UID: true, Flags: true, BodySection: []*imap.FetchItemBodySection{section}, ModSeq: condstore}
+	parse := s.Parse
+	if parse == nil {
+		return nil, 0, errors.New("no message parser configured")
+	}
+	// Streamed rather than Collect()ed: when the connection dies inside a
+	// literal, imapclient's Collect re-reads the failed literal while its
+	// reader goroutine resumes (a data race in go-imap v2 beta.8). Here a
+	// failed literal closes the connection and the command is abandoned.
+	cmd := c.Fetch(set, opts)
+	out := make([]SyncedMessage, 0, len(uids))
+	bad := 0
+	for {
+		msg := cmd.Next()
+		if msg == nil {
+			break
+		}
+		var sm SyncedMessage
+		var raw []byte
+		for {
+			item := msg.Next()
+			if item == nil {
+				break
+			}
+			switch it := item.(type) {
+			case imapclient.FetchItemDataUID:
+				sm.UID = uint32(it.UID)
+			case imapclient.FetchItemDataFlags:
+				sm.Flags = flagStrings(it.Flags)
+			case imapclient.FetchItemDataModSeq:
+				sm.ModSeq = it.ModSeq
+			case imapclient.FetchItemDataBodySection:
+				if it.Literal == nil {
+					continue
+				}
+				b, err := io.ReadAll(it.Literal)
+				if err == nil && int64(len(b)) != it.Literal.Size() {
+					// The connection ended inside the literal: io.ReadAll
+					// saw a plain EOF. Never store a truncated message.
+					err = io.ErrUnexpectedEOF
+				}
+				if err != nil {
+					c.Close()
+					return nil, 0, fmt.Errorf("fetch: %w", err)
+				}
+				raw = b
+			}
+		}
+		if sm.UID == 0 || raw == nil {
+			continue
+		}
+		m, err := parse(raw)
+		if err != nil || m == nil {
+			bad++
+			s.logf("uid %d: unparseable message kept raw: %v", sm.UID, err)
+			m = fallbackMessage(raw)
+		}
+		sm.Message = m
+		out = append(out, sm)
+	}
+	if err := cmd.Close(); err != nil {
+		return nil, 0, fmt.Errorf("fetch: %w", err)
+	}
+	slices.SortFunc(out, func(a, b SyncedMessage) int { return int(a.UID) - int(b.UID) })
+	return out, bad, nil
+}
+
+// fallbackMessage stores raw bytes Parse could not read, under a Message-ID
+// derived from their hash so a resync maps to the same row.
+func fallbackMessage(raw []byte) *Message {
+	sum := sha256.Sum256(raw)
+	mid := "<" + hex.EncodeToString(sum[:16]) + "@unparseable.smista.invalid>"
+	return &Message{
+		ID: EmailID(mid), MessageID: mid, ThreadID: EmailID(mid),
+		Subject: "(unparseable message)", Date: time.Time{}, Raw: raw,
+		Header: map[string][]string{},
+	}
+}
+
+func flagStrings(fs []imap.Flag) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = string(f)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// minus returns the elements of a not in b; both ascending.
+func minus(a, b []uint32) []uint32 {
+	var out []uint32
+	j := 0
+	for _, x := range a {
+		for j < len(b) && b[j] < x {
+			j++
+		}
+		if j < len(b) && b[j] == x {
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}

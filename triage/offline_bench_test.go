@@ -1,0 +1,92 @@
+package triage_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"smista/mail"
+	"smista/triage"
+)
+
+// benchEmails returns typical 2–4 KB emails, English and Italian: a request,
+// a quoted earlier message and a signature.
+func benchEmails() []*mail.Message {
+	en := "Hi team,\n\nsince this morning I can't log in to the web app: after the password the page shows " +
+		"'Something went wrong' and sends me back to the login form. I tried Chrome and Firefox, cleared the cache " +
+		"and reset my password twice, with the same result. My colleagues in the Milan office have the same problem, " +
+		"while the mobile app still works. We need to submit the timesheets for payroll by Friday, so this is " +
+		"blocking the whole team. Could you please look into it and tell us if there is a workaround?\n\n" +
+		"Steps to reproduce:\n1. open the login page\n2. enter email and password\n3. press Sign in\n\n" +
+		"Browser: Chrome 130 on Windows 11. Account: northwind-retail. Error id: 7f3a-19c2.\n\nThanks,\nJane\n\n"
+	it := "Buongiorno,\n\nda stamattina non riesco ad accedere all'applicazione web: dopo la password la pagina mostra " +
+		"'Qualcosa è andato storto' e mi riporta al modulo di accesso. Ho provato con Chrome e Firefox, ho svuotato " +
+		"la cache e reimpostato la password due volte, sempre con lo stesso risultato. Anche i colleghi della sede " +
+		"di Milano hanno lo stesso problema, mentre l'app sul telefono funziona. Dobbiamo inviare i fogli ore per le " +
+		"buste paga entro venerdì, quindi il problema blocca tutto il team. Potete verificare e dirci se c'è una " +
+		"soluzione temporanea?\n\nPassi per riprodurre:\n1. aprire la pagina di accesso\n2. inserire email e password\n" +
+		"3. premere Accedi\n\nBrowser: Chrome 130 su Windows 11. Account: rossi-ristorazione.\n\nGrazie,\nGiulia\n\n"
+	quote := func(s string) string {
+		var b strings.Builder
+		for _, l := range strings.Split(s, "\n") {
+			b.WriteString("> " + l + "\n")
+		}
+		return b.String()
+	}
+	sig := "-- \nJane Doe\nOperations Manager, Northwind Retail Ltd\nPhone +44 20 7946 0000\nwww.northwind.example\n\n" +
+		"This email and any attachments are confidential and intended solely for the addressee.\n"
+	moreEN := "More details: the problem started after the maintenance window announced for last night. Before that " +
+		"everything worked. We use single sign-on with our identity provider for the office staff and plain passwords " +
+		"for the store managers, and both groups are affected. The status page says all systems are operational. " +
+		"If you need a HAR file or a screen recording, tell me and I will send it right away.\n\n"
+	moreIT := "Altri dettagli: il problema è iniziato dopo la manutenzione annunciata per ieri sera. Prima funzionava " +
+		"tutto. Usiamo l'accesso single sign-on con il nostro identity provider per gli impiegati e le password per i " +
+		"responsabili dei negozi, e il problema riguarda entrambi. La pagina di stato dice che tutti i sistemi sono " +
+		"operativi. Se vi serve un file HAR o una registrazione dello schermo, ditemelo e ve li mando subito.\n\n"
+	var out []*mail.Message
+	for i, body := range []string{
+		en + moreEN + "On Mon, Support wrote:\n" + quote(en) + sig,
+		it + moreIT + "Il giorno lun, Assistenza ha scritto:\n" + quote(it) + sig,
+		en + moreEN + "On Mon, Support wrote:\n" + quote(en+moreEN) + sig,
+		it + moreIT + "Il giorno lun, Assistenza ha scritto:\n" + quote(it+moreIT),
+	} {
+		out = append(out, &mail.Message{
+			ID: fmt.Sprint("bench", i), MessageID: fmt.Sprintf("<bench%d@x.example>", i),
+			From:    mail.Address{Name: "Jane Doe", Addr: "jane@northwind.example"},
+			Subject: "Cannot log in / Non riesco ad accedere", Text: body,
+			Header: map[string][]string{"Subject": {"x"}},
+		})
+	}
+	return out
+}
+
+// BenchmarkClassifyOffline measures the offline classifier (flags, rules,
+// summary and draft included) on typical 2–4 KB emails.
+func BenchmarkClassifyOffline(b *testing.B) {
+	o := mustOffline(b)
+	msgs := benchEmails()
+	var size int
+	for _, m := range msgs {
+		size += len(m.Subject) + len(m.Text)
+	}
+	b.SetBytes(int64(size / len(msgs)))
+	ctx := context.Background()
+	c := triage.Context{VIP: []string{"bigclient.example"}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := o.Classify(ctx, msgs[i%len(msgs)], c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "emails/s")
+}
+
+func TestBenchEmailsAreTypical(t *testing.T) {
+	for _, m := range benchEmails() {
+		if n := len(m.Text); n < 2000 || n > 4096 {
+			t.Errorf("bench email of %d bytes, want 2–4 KB", n)
+		}
+	}
+}

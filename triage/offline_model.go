@@ -1,0 +1,435 @@
+package triage
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"smista/mail"
+)
+
+// ErrBadModel is returned when embedded or given weights cannot be read.
+var ErrBadModel = errors.New("offline model: bad weights")
+
+const (
+	nIntents = 6
+	// maxBody bounds how much of a body the classifier reads: the start of an
+	// email says what it is, and long tails (logs, forwarded threads) cost
+	// time without changing the verdict.
+	maxBody = 8 << 10
+	// subjectValue is the feature value of a subject word (body words are 1).
+	subjectValue = 2
+	// minOwnFeatures: with fewer known words of its own, an email is
+	// judged by its quoted text too (at quotedValue, up to maxQuoted words).
+	minOwnFeatures = 6
+	maxQuoted      = 300
+	quotedValue    = 0.5
+	// oovWeight is what an unknown word adds to the squared norm.
+	oovWeight  = 0.1
+	modelMagic = "SMISTA-OFFLINE-1\n"
+)
+
+// cue bits: words the rules look at, besides the learned weights
+const (
+	cueEN uint16 = 1 << iota
+	cueIT
+	cueUrgent
+	cueHigh
+	cueDown
+	cueDownBefore // "is down", "server down": the word before "down"
+	cueGreeting
+	cueWorks   // "funziona", "works"
+	cueNothing // "niente", "nothing"
+)
+
+var cueWords = []struct {
+	bit   uint16
+	words string
+}{
+	{cueEN, "the and is to of you i it my for this that with have not please can we are on be your was but what when there would could should our me do does did hello hi thanks thank"},
+	{cueIT, "il lo la di che non è per un una mi ho con sono del della delle le gli ci ciao grazie buongiorno buonasera questo questa come si al ma nel più anche ancora vorrei potete può essere abbiamo avete salve cordiali saluti gentile"},
+	{cueUrgent, "urgent urgently urgente urgenti urgentissimo urgenza asap emergency emergenza immediately immediatamente subito critical critico critica"},
+	{cueHigh, "outage outages production produzione blocked bloccato bloccati bloccata crash crashes crashed crasha broken disservizio downtime"},
+	{cueDown, "down giù"},
+	{cueDownBefore, "is are was went site server service website app api system è sono sito servizio server piattaforma"},
+	{cueGreeting, "hi hello dear hey ciao salve buongiorno buonasera gentile gentili egregio egregi spett spettabile good morning"},
+	{cueWorks, "works work working funziona funzionano funziono va"},
+	{cueNothing, "nothing niente nulla più"},
+}
+
+// lexicon maps every word the offline classifier knows to an id: model
+// words first (ids below nModel carry weights), then rule words.
+type lexicon struct {
+	words  map[string]int32
+	nModel int
+	flagID []int32 // id in flagLex, or -1
+	cue    []uint16
+	// longRule marks stems shared by a longer rule word (flag or cue).
+	longRule []bool
+}
+
+func newLexicon(modelWords []string) *lexicon {
+	fl := flagLex()
+	lx := &lexicon{words: make(map[string]int32, len(modelWords)+len(fl.words)+256), nModel: len(modelWords)}
+	add := func(w string) int32 {
+		if id, ok := lx.words[w]; ok {
+			return id
+		}
+		id := int32(len(lx.flagID))
+		lx.words[w] = id
+		lx.flagID = append(lx.flagID, -1)
+		lx.cue = append(lx.cue, 0)
+		lx.longRule = append(lx.longRule, false)
+		return id
+	}
+	for _, w := range modelWords {
+		add(w)
+	}
+	for w, fid := range fl.words {
+		lx.flagID[add(w)] = fid
+	}
+	for _, c := range cueWords {
+		for _, w := range strings.Fields(c.words) {
+			id := add(w)
+			lx.cue[id] |= c.bit
+		}
+	}
+	// a long rule word is looked up only when its stem says one may match
+	var long []string
+	for w := range lx.words {
+		if len(w) > stemLen {
+			long = append(long, w)
+		}
+	}
+	for _, w := range long {
+		lx.longRule[add(string(stem([]byte(w))))] = true
+	}
+	return lx
+}
+
+// stemLen is how many bytes of a word the model sees: cutting words
+// short merges inflections ("rimborso", "rimborsi"; "invoice", "invoices")
+// and the two languages' cognates ("support", "supporto") without a stemmer.
+const stemLen = 6
+
+// stem returns the model's form of a lowercased word: its first stemLen
+// bytes, cut back to a character boundary.
+func stem(w []byte) []byte {
+	if len(w) <= stemLen {
+		return w
+	}
+	n := stemLen
+	for n > 0 && !utf8.RuneStart(w[n]) {
+		n--
+	}
+	return w[:n]
+}
+
+// feature is one known word of an email with its value.
+type feature struct {
+	id int32
+	v  float32
+}
+
+// scan is everything one pass over an email yields.
+type scan struct {
+	feats     []feature // unique model words, unquoted text only
+	norm      float64   // L2 norm of the feature vector, unknown words included
+	flagIDs   []int32   // every word as a flag-lexicon id (-1: none), quotes included
+	quoted    []int32   // model words of quoted text, while the own text is short
+	flagBits  uint8
+	en, it    int
+	cues      uint16
+	prevCue   uint16
+	downAfter bool // "is down", "server down"
+	// nothingWorks: "non funziona niente", "nothing works"
+	nothingWorks bool
+}
+
+// scratch holds the per-call buffers of the hot path.
+type scratch struct {
+	tok   tokenizer
+	scan  scan
+	stamp []uint32 // per model word: epoch of last sight
+	pos   []int32  // per model word: index in feats
+	epoch uint32
+	oov   [64]uint64 // bitset of hashed unknown words, to count them once
+}
+
+type scratchPool struct {
+	lx   *lexicon
+	pool sync.Pool
+}
+
+func (p *scratchPool) get() *scratch {
+	if sc, ok := p.pool.Get().(*scratch); ok {
+		return sc
+	}
+	return &scratch{
+		tok:   tokenizer{buf: make([]byte, 0, 64)},
+		stamp: make([]uint32, p.lx.nModel),
+		pos:   make([]int32, p.lx.nModel),
+	}
+}
+
+func (p *scratchPool) put(sc *scratch) { p.pool.Put(sc) }
+
+// fnv64 is FNV-1a: a fixed hash, so training and classification are
+// reproducible across processes.
+func fnv64(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
+}
+
+// scanMessage tokenises the subject and the start of the body once, and
+// collects the model features, flag rule inputs and rule cues.
+func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
+	s := &sc.scan
+	s.feats, s.flagIDs, s.quoted = s.feats[:0], s.flagIDs[:0], s.quoted[:0]
+	s.norm, s.flagBits, s.en, s.it, s.cues, s.prevCue, s.downAfter, s.nothingWorks = 0, 0, 0, 0, 0, 0, false, false
+	sc.epoch++
+	if sc.epoch == 0 { // wrapped: forget every stamp
+		clear(sc.stamp)
+		sc.epoch = 1
+	}
+	clear(sc.oov[:])
+	var oovN int
+	body := m.Text
+	if len(body) > maxBody {
+		body = body[:maxBody]
+	}
+	fl := flagLex()
+	for part, text := range [...]string{m.Subject, body} {
+		val := float32(1)
+		if part == 0 {
+			val = subjectValue
+		}
+		t := &sc.tok
+		t.reset(text)
+		for t.next() {
+			// one lookup for most words: short words are their own stem;
+			// a long word is looked up whole only when its stem is shared
+			// by a rule word
+			var id, mid int32 = -1, -1
+			if st := stem(t.buf); len(st) < len(t.buf) {
+				if v, ok := lx.words[string(st)]; ok {
+					if int(v) < lx.nModel {
+						mid = v
+					}
+					if lx.longRule[v] {
+						if w, ok := lx.words[string(t.buf)]; ok {
+							id = w
+						}
+					}
+				}
+			} else if v, ok := lx.words[string(t.buf)]; ok {
+				id, mid = v, v
+			}
+			// rules (flags, cues) read whole words, quotes included
+			if id >= 0 {
+				fid := lx.flagID[id]
+				s.flagIDs = append(s.flagIDs, fid)
+				if fid >= 0 {
+					s.flagBits |= fl.tokenBits(fid, t, s.flagIDs)
+				}
+			} else {
+				s.flagIDs = append(s.flagIDs, -1)
+			}
+			if t.inQuote {
+				// quoted words count only when the sender wrote almost
+				// nothing: a forward ("see below") is about its quote
+				if mid >= 0 && int(mid) < lx.nModel && len(s.feats) < minOwnFeatures && len(s.quoted) < maxQuoted {
+					s.quoted = append(s.quoted, mid)
+				}
+				s.prevCue = 0
+				continue
+			}
+			var cue uint16
+			if id >= 0 {
+				cue = lx.cue[id]
+			}
+			if cue != 0 {
+				lx.noteCue(s, cue)
+			}
+			s.prevCue = cue
+			if mid < 0 || int(mid) >= lx.nModel {
+				h := fnv64(t.buf)
+				if sc.oov[h>>6&63]&(1<<(h&63)) == 0 {
+					sc.oov[h>>6&63] |= 1 << (h & 63)
+					oovN++
+				}
+				continue
+			}
+			if sc.stamp[mid] == sc.epoch {
+				f := &s.feats[sc.pos[mid]]
+				f.v = max(f.v, val)
+				continue
+			}
+			sc.stamp[mid] = sc.epoch
+			sc.pos[mid] = int32(len(s.feats))
+			s.feats = append(s.feats, feature{mid, val})
+		}
+		s.flagIDs = append(s.flagIDs, -1) // subject and body never form one phrase
+	}
+	// unknown words count a little: enough that a long email full of them
+	// is less sure than a short one, not so much that they drown it
+	if len(s.feats) < minOwnFeatures {
+		for _, id := range s.quoted {
+			if sc.stamp[id] != sc.epoch {
+				sc.stamp[id] = sc.epoch
+				s.feats = append(s.feats, feature{id, quotedValue})
+			}
+		}
+	}
+	n := oovWeight * float64(oovN)
+	for _, f := range s.feats {
+		n += float64(f.v * f.v)
+	}
+	s.norm = math.Sqrt(max(n, 1))
+	s.flagBits |= fl.phraseBits(s.flagIDs)
+}
+
+// noteCue records a rule word: language counts, priority signals.
+func (lx *lexicon) noteCue(s *scan, cue uint16) {
+	if cue&cueEN != 0 {
+		s.en++
+	}
+	if cue&cueIT != 0 {
+		s.it++
+	}
+	if cue&cueDown != 0 && s.prevCue&cueDownBefore != 0 {
+		s.downAfter = true
+	}
+	if (cue&cueNothing != 0 && s.prevCue&cueWorks != 0) || (cue&cueWorks != 0 && s.prevCue&cueNothing != 0) {
+		s.nothingWorks = true
+	}
+	s.cues |= cue
+}
+
+// model is the learned part: a multinomial logistic regression over the
+// L2-normalised bag of words, with a temperature fitted on held-out data.
+type model struct {
+	words       []string
+	weights     []float32 // len(words) × nIntents
+	bias        [nIntents]float32
+	temperature float32
+}
+
+// scores returns the calibrated class probabilities for a scan.
+func (md *model) probs(s *scan, out *[nIntents]float64) {
+	var z [nIntents]float64
+	for c := range z {
+		z[c] = float64(md.bias[c])
+	}
+	inv := 1 / s.norm
+	for _, f := range s.feats {
+		w := md.weights[int(f.id)*nIntents : int(f.id)*nIntents+nIntents]
+		v := float64(f.v) * inv
+		for c := range nIntents {
+			z[c] += v * float64(w[c])
+		}
+	}
+	t := float64(md.temperature)
+	if t <= 0 {
+		t = 1
+	}
+	softmax(&z, t, out)
+}
+
+func softmax(z *[nIntents]float64, t float64, out *[nIntents]float64) {
+	mx := math.Inf(-1)
+	for _, v := range z {
+		mx = max(mx, v/t)
+	}
+	var sum float64
+	for c, v := range z {
+		out[c] = math.Exp(v/t - mx)
+		sum += out[c]
+	}
+	for c := range out {
+		out[c] /= sum
+	}
+}
+
+// encode writes the model in its compact binary form: the magic line, the
+// temperature and biases as float32, the word count, a weight scale, then
+// per word its length, bytes and weights as int16 multiples of the scale.
+func (md *model) encode() []byte {
+	var b bytes.Buffer
+	b.WriteString(modelMagic)
+	put := func(v any) { _ = binary.Write(&b, binary.LittleEndian, v) }
+	put(md.temperature)
+	put(md.bias)
+	put(uint32(len(md.words)))
+	var mx float32
+	for _, w := range md.weights {
+		mx = max(mx, float32(math.Abs(float64(w))))
+	}
+	scale := mx / 32767
+	if scale == 0 {
+		scale = 1
+	}
+	put(scale)
+	for i, w := range md.words {
+		b.WriteByte(byte(len(w)))
+		b.WriteString(w)
+		for c := range nIntents {
+			put(int16(math.Round(float64(md.weights[i*nIntents+c] / scale))))
+		}
+	}
+	return b.Bytes()
+}
+
+// decodeModel reads what encode wrote; it fails with ErrBadModel.
+func decodeModel(data []byte) (*model, error) {
+	bad := func(what string) (*model, error) { return nil, fmt.Errorf("%w: %s", ErrBadModel, what) }
+	if !bytes.HasPrefix(data, []byte(modelMagic)) {
+		return bad("magic")
+	}
+	p := data[len(modelMagic):]
+	f32 := func() float32 {
+		v := math.Float32frombits(binary.LittleEndian.Uint32(p))
+		p = p[4:]
+		return v
+	}
+	if len(p) < 4*(2+nIntents)+4 {
+		return bad("short header")
+	}
+	md := &model{temperature: f32()}
+	for c := range md.bias {
+		md.bias[c] = f32()
+	}
+	n := int(binary.LittleEndian.Uint32(p))
+	p = p[4:]
+	scale := f32()
+	if n > len(p) {
+		return bad("word count")
+	}
+	md.words = make([]string, 0, n)
+	md.weights = make([]float32, 0, n*nIntents)
+	for range n {
+		if len(p) < 1 || len(p) < 1+int(p[0])+2*nIntents {
+			return bad("truncated")
+		}
+		l := int(p[0])
+		md.words = append(md.words, string(p[1:1+l]))
+		p = p[1+l:]
+		for c := 0; c < nIntents; c++ {
+			md.weights = append(md.weights, float32(int16(binary.LittleEndian.Uint16(p[2*c:])))*scale)
+		}
+		p = p[2*nIntents:]
+	}
+	if len(p) != 0 {
+		return bad("trailing bytes")
+	}
+	return md, nil
+}

@@ -1,0 +1,355 @@
+package triage
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"smista/mail"
+)
+
+// TrainDoc is one labelled training email.
+type TrainDoc struct {
+	Intent  Intent
+	Message *mail.Message
+	// Corpus marks an email from a large outside corpus (SpamAssassin):
+	// together such emails get at most half of their class's weight, so
+	// thousands of mailing-list posts do not drown the written examples,
+	// and the temperature is fitted on the written examples only.
+	Corpus bool
+}
+
+// TrainOptions are the offline model's hyperparameters.
+type TrainOptions struct {
+	Epochs       int     // passes of stochastic gradient descent
+	LearningRate float64 // initial step
+	L2           float64 // weight decay per step
+	MinDF        int     // a word must appear in this many documents
+	MaxWords     int     // vocabulary cap (most frequent kept)
+	Seed         uint64  // shuffling seed: training is deterministic
+	// OwnWordsOnly keeps only words of the written examples and of corpus
+	// spam in the vocabulary.
+	OwnWordsOnly bool
+	// CorpusShare is the part of a class's weight that its corpus emails
+	// (TrainDoc.Corpus) share, when the class also has written examples.
+	CorpusShare float64
+}
+
+// DefaultTrainOptions returns the hyperparameters the embedded model was
+// trained with.
+func DefaultTrainOptions() TrainOptions {
+	return TrainOptions{Epochs: 20, LearningRate: 0.5, L2: 1e-5, MinDF: 2, MaxWords: 20000, Seed: 1, CorpusShare: 0.25}
+}
+
+// TrainReport describes a trained model on its calibration split.
+type TrainReport struct {
+	Words       int
+	Temperature float64
+	// CalAccuracy is the intent accuracy on the calibration split.
+	CalAccuracy float64
+	// CalHigh is how many calibration emails scored ≥ 0.8, CalHighRight
+	// how many of those were right.
+	CalHigh, CalHighRight int
+}
+
+// Split assigns a training example to "train", "cal" (temperature fitting)
+// or "test" (held out from both) by a hash of its key, so the tool and the
+// tests agree without sharing state: 70%, 15%, 15%.
+func Split(key string) string {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	switch v := h.Sum32() % 100; {
+	case v < 70:
+		return "train"
+	case v < 85:
+		return "cal"
+	default:
+		return "test"
+	}
+}
+
+type trainVec struct {
+	y      int
+	corpus bool
+	w      float64 // class weight
+	feats  []feature
+	norm   float64
+}
+
+// TrainOffline fits the offline model on train, fits its temperature on cal
+// (minimum negative log-likelihood) and returns the encoded weights, ready
+// for NewOfflineWeights. It fails when a class has no example.
+func TrainOffline(train, cal []TrainDoc, o TrainOptions) ([]byte, TrainReport, error) {
+	var rep TrainReport
+	vocab := buildVocab(train, o)
+	lx := newLexicon(vocab)
+	pool := scratchPool{lx: lx}
+	vecs := func(docs []TrainDoc) []trainVec {
+		out := make([]trainVec, 0, len(docs))
+		sc := pool.get()
+		for _, d := range docs {
+			lx.scanMessage(sc, d.Message)
+			out = append(out, trainVec{y: indexOf(d.Intent), corpus: d.Corpus, feats: slices.Clone(sc.scan.feats), norm: sc.scan.norm})
+		}
+		return out
+	}
+	tv, cv := vecs(train), vecs(cal)
+	var count, corpus [nIntents]int
+	for _, v := range tv {
+		if v.y < 0 {
+			return nil, rep, errors.New("train offline: unknown intent")
+		}
+		count[v.y]++
+		if v.corpus {
+			corpus[v.y]++
+		}
+	}
+	for c, n := range count {
+		if n == 0 {
+			return nil, rep, fmt.Errorf("train offline: no %s example", Intents[c])
+		}
+	}
+	for i := range tv {
+		// every class weighs the same in total; within a class, corpus
+		// emails share CorpusShare of it
+		y := tv[i].y
+		own := count[y] - corpus[y]
+		classW := float64(len(tv)) / float64(nIntents)
+		switch {
+		case own == 0 || corpus[y] == 0:
+			tv[i].w = classW / float64(count[y])
+		case tv[i].corpus:
+			tv[i].w = classW * o.CorpusShare / float64(corpus[y])
+		default:
+			tv[i].w = classW * (1 - o.CorpusShare) / float64(own)
+		}
+	}
+	md := &model{words: vocab, weights: make([]float32, len(vocab)*nIntents), temperature: 1}
+	w := make([]float64, len(md.weights))
+	var bias [nIntents]float64
+	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
+	order := make([]int, len(tv))
+	for i := range order {
+		order[i] = i
+	}
+	for ep := range o.Epochs {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		lr := o.LearningRate / (1 + float64(ep))
+		for _, i := range order {
+			v := &tv[i]
+			var z, p [nIntents]float64
+			z = bias
+			for _, f := range v.feats {
+				x := float64(f.v) / v.norm
+				for c := range nIntents {
+					z[c] += x * w[int(f.id)*nIntents+c]
+				}
+			}
+			softmax(&z, 1, &p)
+			for c := range nIntents {
+				g := p[c]
+				if c == v.y {
+					g--
+				}
+				g *= v.w * lr
+				bias[c] -= g * 0.1
+				for _, f := range v.feats {
+					k := int(f.id)*nIntents + c
+					w[k] -= g*float64(f.v)/v.norm + lr*o.L2*w[k]
+				}
+			}
+		}
+	}
+	for i, x := range w {
+		md.weights[i] = float32(x)
+	}
+	for c := range bias {
+		md.bias[c] = float32(bias[c])
+	}
+	// temperature: the grid value with the least negative log-likelihood
+	logits := func(v trainVec) [nIntents]float64 {
+		z := bias
+		for _, f := range v.feats {
+			x := float64(f.v) / v.norm
+			for c := range nIntents {
+				z[c] += x * float64(md.weights[int(f.id)*nIntents+c])
+			}
+		}
+		return z
+	}
+	fit := cv
+	if own := slices.DeleteFunc(slices.Clone(cv), func(v trainVec) bool { return v.corpus }); len(own) > 0 {
+		fit = own
+	}
+	bestT, bestNLL := 1.0, math.Inf(1)
+	for t := 0.2; t <= 6; t += 0.05 {
+		var nll float64
+		for _, v := range fit {
+			z := logits(v)
+			var p [nIntents]float64
+			softmax(&z, t, &p)
+			nll -= math.Log(max(p[v.y], 1e-12))
+		}
+		if nll < bestNLL {
+			bestT, bestNLL = t, nll
+		}
+	}
+	md.temperature = float32(bestT)
+	rep.Words, rep.Temperature = len(vocab), bestT
+	var right int
+	for _, v := range cv {
+		z := logits(v)
+		var p [nIntents]float64
+		softmax(&z, bestT, &p)
+		b := 0
+		for c := range p {
+			if p[c] > p[b] {
+				b = c
+			}
+		}
+		if b == v.y {
+			right++
+		}
+		if p[b] >= 0.8 {
+			rep.CalHigh++
+			if b == v.y {
+				rep.CalHighRight++
+			}
+		}
+	}
+	if len(cv) > 0 {
+		rep.CalAccuracy = float64(right) / float64(len(cv))
+	}
+	return md.encode(), rep, nil
+}
+
+// buildVocab keeps the words that appear in at least MinDF training emails
+// (the most frequent MaxWords), in a stable order.
+func buildVocab(docs []TrainDoc, o TrainOptions) []string {
+	df := map[string]int{}
+	ownDF, spamDF := map[string]int{}, map[string]int{}
+	var t tokenizer
+	seen := map[string]bool{}
+	for _, d := range docs {
+		clear(seen)
+		body := d.Message.Text
+		if len(body) > maxBody {
+			body = body[:maxBody]
+		}
+		for _, s := range [...]string{d.Message.Subject, body} {
+			t.reset(s)
+			for t.next() {
+				if t.inQuote || len(t.buf) < 2 || allDigits(t.buf) && len(t.buf) > 4 {
+					continue
+				}
+				w := string(stem(t.buf))
+				if stopWords[w] {
+					continue
+				}
+				if !seen[w] {
+					seen[w] = true
+					df[w]++
+					switch {
+					case !d.Corpus:
+						ownDF[w]++
+					case d.Intent == IntentSpam:
+						spamDF[w]++
+					}
+				}
+			}
+		}
+	}
+	type wc struct {
+		w string
+		n int
+	}
+	var ws []wc
+	for w, n := range df {
+		// corpus ham adds no words of its own: its mailing-list English
+		// would make every unfamiliar word a sign of "other"
+		if n >= o.MinDF && (!o.OwnWordsOnly || ownDF[w] > 0 || spamDF[w] >= o.MinDF) {
+			ws = append(ws, wc{w, n})
+		}
+	}
+	slices.SortFunc(ws, func(a, b wc) int {
+		if c := cmp.Compare(b.n, a.n); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.w, b.w)
+	})
+	if o.MaxWords > 0 && len(ws) > o.MaxWords {
+		ws = ws[:o.MaxWords]
+	}
+	out := make([]string, len(ws))
+	for i, x := range ws {
+		out[i] = x.w
+	}
+	slices.Sort(out)
+	return out
+}
+
+// stopWords are function words of English and Italian (in their stemmed
+// form): they say nothing about what an email is, but a model trained on a
+// few thousand emails learns accidents from them ("for" and "our" in a sales
+// pitch), so they never become features.
+var stopWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`the a an and or but if of to in on at by for from with about as into
+		is are was were be been being am do does did have has had i me my we us our ours you your yours he him
+		his she her it its they them their this that these those there here what which who whom when where
+		how than then so too very just also all any some no not only own same other such can could would
+		should will shall may might must up out over under again once s t re ve ll d m
+		il lo la i gli le un uno una di a da in con su per tra fra e ed o ma se che chi cui non ne ci vi si
+		mi ti ho hai ha abbiamo avete hanno è sono sei siamo siete era erano sia del dello della dei degli
+		delle al allo alla ai agli alle dal dallo dalla dai dagli dalle nel nello nella nei negli nelle sul
+		sullo sulla sui sugli sulle col come anche questo questa questi queste quello quella quelli quelle
+		mio mia miei mie tuo tua suo sua nostro nostra nostri nostre vostro vostra loro più molto tutto tutti
+		già ancora poi quando dove perché l un nostr vostr`) {
+		m[string(stem([]byte(w)))] = true
+	}
+	return m
+}()
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// KeyedDoc is a training email with the key that Split assigns.
+type KeyedDoc struct {
+	Key string
+	TrainDoc
+}
+
+// ParseTrainTSV parses one training file: one email a line, as
+// intent<TAB>subject<TAB>body, the body's line breaks written as \n. Lines
+// starting with # and blank lines are skipped. The key of an email is the
+// file name and its subject, so variants of one email share a split. It
+// fails on an unknown intent or a malformed line, naming the file and line.
+func ParseTrainTSV(name string, data []byte) ([]KeyedDoc, error) {
+	var out []KeyedDoc
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 3 || indexOf(Intent(f[0])) < 0 {
+			return nil, fmt.Errorf("training data %s:%d: want intent<TAB>subject<TAB>body with a known intent", name, i+1)
+		}
+		m := &mail.Message{Subject: f[1], Text: strings.ReplaceAll(f[2], `\n`, "\n")}
+		// variants of one email share a subject: keep them in one split
+		key := strings.TrimSuffix(strings.TrimPrefix(strings.ToLower(f[1]), "re: "), "!")
+		out = append(out, KeyedDoc{Key: name + ":" + key, TrainDoc: TrainDoc{Intent: Intent(f[0]), Message: m}})
+	}
+	return out, nil
+}

@@ -1,0 +1,157 @@
+package triage_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"smista/db"
+	"smista/mail"
+	"smista/triage"
+)
+
+// fixedClassifier answers support with a fixed confidence, or fails for
+// one subject.
+type fixedClassifier struct {
+	conf           float64
+	failOn         string
+	flags          []triage.Flag
+	inFlight, peak atomic.Int32
+}
+
+func (f *fixedClassifier) Classify(ctx context.Context, m *mail.Message, c triage.Context) (triage.Result, error) {
+	n := f.inFlight.Add(1)
+	defer f.inFlight.Add(-1)
+	for {
+		p := f.peak.Load()
+		if n <= p || f.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	time.Sleep(time.Millisecond) // let the workers overlap
+	if m.Subject == f.failOn {
+		return triage.Result{}, errors.New("model unavailable")
+	}
+	return triage.Result{Intent: triage.IntentSupport, Confidence: f.conf, Priority: triage.PriorityNormal,
+		Language: "en", Model: "fake/1", Summary: "s", Draft: "d", Flags: f.flags}, nil
+}
+
+func pipelineDB(tb testing.TB, subjects ...string) (*db.DB, []string) {
+	tb.Helper()
+	d, err := db.Open(context.Background(), filepath.Join(tb.TempDir(), "s.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { d.Close() })
+	var msgs []*mail.Message
+	for i, s := range subjects {
+		mid := "<p" + string(rune('a'+i)) + "@x.example>"
+		msgs = append(msgs, &mail.Message{ID: mail.EmailID(mid), MessageID: mid, ThreadID: "t",
+			From: mail.Address{Addr: "c@x.example"}, Subject: s, Text: "I can't log in.", Raw: []byte("x"),
+			Date: time.Unix(int64(100+i), 0)})
+	}
+	ids, err := d.SaveMessages(context.Background(), "test", msgs)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, ep := range []string{"ep1", "ep2"} {
+		if _, err := d.Writer().Exec(`INSERT INTO endpoints (id, url, secret, created_at, updated_at) VALUES (?, 'http://127.0.0.1:9/', 'whsec_x', 0, 0)`, ep); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return d, ids
+}
+
+func TestRunPipeline(t *testing.T) {
+	subjects := []string{"a", "b", "fail", "c", "Refund please", "e", "f", "g"}
+	d, ids := pipelineDB(t, subjects...)
+	fc := &fixedClassifier{conf: 0.95, failOn: "fail"}
+	var queued atomic.Int32
+	var progress []int
+	o := triage.Options{Policy: triage.DefaultPolicy(), Concurrency: 3,
+		OnQueued: func() { queued.Add(1) },
+		Progress: func(done, total int) {
+			if total != len(subjects) {
+				t.Errorf("total %d", total)
+			}
+			progress = append(progress, done)
+		}}
+	outs, err := triage.Run(context.Background(), d, fc, o)
+	if err == nil {
+		t.Fatal("a failed classification was not reported")
+	}
+	if len(outs) != len(subjects) || len(progress) != len(subjects) || progress[len(progress)-1] != len(subjects) {
+		t.Fatalf("outputs %d progress %v", len(outs), progress)
+	}
+	if p := fc.peak.Load(); p > 3 || p < 2 {
+		t.Errorf("peak concurrency %d, want 2..3", p)
+	}
+	tickets := 0
+	for i, o := range outs {
+		if o.Message.ID != ids[i] {
+			t.Errorf("output %d is %s, want %s (queue order)", i, o.Message.ID, ids[i])
+		}
+		switch o.Message.Subject {
+		case "fail":
+			if o.Err == nil {
+				t.Error("fail: no error")
+			}
+		case "Refund please": // the deterministic flag is added to the model's verdict
+			if o.Decision.Action != triage.ActionDraft || len(o.Result.Flags) != 1 || o.Result.Flags[0] != triage.FlagPayments {
+				t.Errorf("refund: %+v %+v", o.Result.Flags, o.Decision)
+			}
+		default:
+			if o.Decision.Action != triage.ActionTicket || !o.Queued {
+				t.Errorf("%s: %+v queued %v", o.Message.Subject, o.Decision, o.Queued)
+			}
+			tickets++
+		}
+	}
+	if int(queued.Load()) != tickets || tickets != 6 {
+		t.Errorf("OnQueued called %d times for %d tickets", queued.Load(), tickets)
+	}
+	var events, deliveries int
+	d.Reader().QueryRow(`SELECT COUNT(*) FROM events`).Scan(&events)
+	d.Reader().QueryRow(`SELECT COUNT(*) FROM deliveries`).Scan(&deliveries)
+	if events != 6 || deliveries != 12 {
+		t.Errorf("events %d deliveries %d, want 6 and 12", events, deliveries)
+	}
+
+	// the failed one is still untriaged; --all re-triages without new events
+	fc.failOn = ""
+	o.Progress = nil
+	outs, err = triage.Run(context.Background(), d, fc, o)
+	if err != nil || len(outs) != 1 || !outs[0].Queued {
+		t.Fatalf("retry: %v %d", err, len(outs))
+	}
+	queued.Store(0)
+	o.All = true
+	outs, err = triage.Run(context.Background(), d, fc, o)
+	if err != nil || len(outs) != len(subjects) || queued.Load() != 0 {
+		t.Fatalf("re-triage: %v %d queued %d", err, len(outs), queued.Load())
+	}
+	d.Reader().QueryRow(`SELECT COUNT(*) FROM events`).Scan(&events)
+	if events != 7 {
+		t.Errorf("events after re-triage: %d, want 7", events)
+	}
+}
+
+func TestRunCanceled(t *testing.T) {
+	d, _ := pipelineDB(t, "a", "b", "c")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := triage.Run(ctx, d, &fixedClassifier{conf: 0.9}, triage.Options{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("err %v, want context.Canceled", err)
+	}
+}
+
+func TestRunIDs(t *testing.T) {
+	d, ids := pipelineDB(t, "a", "b", "c")
+	outs, err := triage.Run(context.Background(), d, mustOffline(t), triage.Options{Policy: triage.DefaultPolicy(), IDs: ids[1:2]})
+	if err != nil || len(outs) != 1 || outs[0].Message.ID != ids[1] || outs[0].Result.Model != triage.OfflineModel {
+		t.Fatalf("%v %+v", err, outs)
+	}
+}

@@ -1,0 +1,257 @@
+package ui_test
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"smista/db"
+	"smista/ui"
+	"smista/ui/actions"
+	"smista/ui/internal/fixture"
+	"smista/webhook"
+)
+
+// syncBuffer is a bytes.Buffer safe for the receiver's handler goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// flowEnv is the fixture store with both endpoints pointing at a real
+// receiver on 127.0.0.1 that verifies signatures, and a real outbox sender.
+type flowEnv struct {
+	d     *db.DB
+	rv    *webhook.Receiver
+	out   *syncBuffer
+	deps  ui.Deps
+	acts  *actions.Actions
+	tm    *teatest.TestModel
+	model *ui.Model
+}
+
+func newFlowEnv(t *testing.T, setup func(d *db.DB)) *flowEnv {
+	t.Helper()
+	d := seededDB(t)
+	d.Now = time.Now
+	secret, err := webhook.GenerateSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &flowEnv{d: d, out: &syncBuffer{}}
+	e.rv, err = webhook.NewReceiver(secret, e.out, webhook.ReceiverOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e.rv)
+	t.Cleanup(srv.Close)
+	if _, err := d.Writer().Exec(`UPDATE endpoints SET url = ?, secret = ?`, srv.URL+"/hook", secret); err != nil {
+		t.Fatal(err)
+	}
+	if setup != nil {
+		setup(d)
+	}
+	s := webhook.NewSender(d, webhook.Options{
+		Guard:   webhook.Guard{AllowPrivate: true},
+		Retries: []time.Duration{50 * time.Millisecond},
+		Timeout: 5 * time.Second,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = s.Run(ctx)
+	}()
+	go func() {
+		for range s.Events() { // drain notices; the UI tick refreshes from the store
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	e.acts = &actions.Actions{DB: d, Wake: s}
+	e.deps = ui.Deps{
+		Store: d, Drafts: d, Overrides: e.acts, Replay: e.acts, Endpoints: e.acts, Tester: e.acts,
+		User: "tester", Tick: 50 * time.Millisecond, Timeout: 5 * time.Second,
+	}
+	return e
+}
+
+// start runs the UI under teatest at 100×30 and waits for the inbox.
+func (e *flowEnv) start(t *testing.T) {
+	t.Helper()
+	e.model = ui.New(e.deps).WithLocation(time.UTC)
+	e.tm = teatest.NewTestModel(t, e.model, teatest.WithInitialTermSize(100, 30))
+	t.Cleanup(func() { _ = e.tm.Quit() })
+	e.waitOutput(t, "Order #5531")
+}
+
+func (e *flowEnv) waitOutput(t *testing.T, s string) {
+	t.Helper()
+	teatest.WaitFor(t, e.tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(s)) },
+		teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+}
+
+func (e *flowEnv) keys(keys ...string) {
+	for _, k := range keys {
+		e.tm.Send(keyMsg(k))
+	}
+}
+
+// final quits and returns the final screen, unstyled.
+func (e *flowEnv) final(t *testing.T) string {
+	t.Helper()
+	if err := e.tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	m := e.tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*ui.Model)
+	return plain(m)
+}
+
+// eventually polls cond (bounded: 10 s) and fails with what if it never holds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (e *flowEnv) deliveryStatus(t *testing.T, id string) string {
+	t.Helper()
+	var s string
+	if err := e.d.Reader().QueryRow(`SELECT status FROM deliveries WHERE id = ?`, id).Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestFlowOpenMessage(t *testing.T) {
+	e := newFlowEnv(t, nil)
+	e.start(t)
+	e.keys("j", "enter")
+	e.waitOutput(t, "Webhook deliveries")
+	eventually(t, "the message marked read", func() bool {
+		var seen bool
+		_ = e.d.Reader().QueryRow(`SELECT seen FROM messages WHERE id = ?`, fixture.LoginID).Scan(&seen)
+		return seen
+	})
+	out := e.final(t)
+	for _, want := range []string{"Subject:  Cannot log in since this morning", "Decision: ticket", "confidence 0.91 > 0.80", "Hello,"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("message view lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestFlowOverrideIntoTicket(t *testing.T) {
+	e := newFlowEnv(t, nil)
+	e.start(t)
+	// The intern's email (second to last by date) has no decision.
+	e.keys("G", "k", "T")
+	e.waitOutput(t, "[y/n]")
+	e.keys("y")
+	eventually(t, "the receiver to verify the ticket", func() bool {
+		return strings.Contains(e.out.String(), fixture.InternID)
+	})
+	_, valid, _ := e.rv.Stats()
+	if valid < 1 {
+		t.Fatalf("receiver verified %d deliveries, want ≥ 1", valid)
+	}
+	md, err := e.d.UIMessage(context.Background(), fixture.InternID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md.Triage == nil || md.Triage.Action != "ticket" || md.Triage.DecidedBy != "human:tester" {
+		t.Fatalf("decision = %+v, want ticket by human:tester", md.Triage)
+	}
+	if out := e.final(t); !strings.Contains(out, "suggested as ticket") {
+		t.Errorf("status bar does not confirm the override:\n%s", out)
+	}
+}
+
+func TestFlowReplayDead(t *testing.T) {
+	e := newFlowEnv(t, func(d *db.DB) {
+		// Replaying needs an enabled endpoint: the dead delivery's endpoint
+		// was fixed by hand.
+		if _, err := d.Writer().Exec(`UPDATE endpoints SET enabled = 1, disabled_reason = '' WHERE id = ?`, fixture.EndpointBroken); err != nil {
+			t.Fatal(err)
+		}
+	})
+	e.start(t)
+	e.keys("4")
+	e.waitOutput(t, "upstream exploded") // the log has loaded
+	e.keys("j", "j", "r")
+	eventually(t, "the dead delivery to be delivered", func() bool {
+		return e.deliveryStatus(t, fixture.DeliveryDead) == "delivered"
+	})
+	if !strings.Contains(e.out.String(), "msg_login_broken") {
+		t.Errorf("the receiver did not get webhook-id msg_login_broken:\n%s", e.out.String())
+	}
+	if out := e.final(t); !strings.Contains(out, "replay queued for "+fixture.DeliveryDead) {
+		t.Errorf("status bar does not confirm the replay:\n%s", out)
+	}
+}
+
+func TestFlowReenableEndpoint(t *testing.T) {
+	e := newFlowEnv(t, nil)
+	e.start(t)
+	e.keys("5")
+	e.waitOutput(t, "AUTO-OFF")
+	e.keys("j", "e")
+	eventually(t, "the paused delivery to go out", func() bool {
+		return e.deliveryStatus(t, "dlv_order_broken") == "delivered"
+	})
+	// Let a refresh tick reach the model, then check the banner is gone.
+	time.Sleep(200 * time.Millisecond)
+	out := e.final(t)
+	if strings.Contains(out, "auto-disabled") {
+		t.Errorf("the banner is still shown after re-enabling:\n%s", out)
+	}
+	if !strings.Contains(out, "enabled: its queue resumes") {
+		t.Errorf("status bar does not confirm:\n%s", out)
+	}
+}
+
+var _ tea.Model = (*ui.Model)(nil)
+
+func TestFlowExternalEditor(t *testing.T) {
+	e := newFlowEnv(t, nil)
+	// The "editor" rewrites the file it is given, as a person would.
+	e.deps.Editor = "sed -i s/thank/THANK/"
+	e.start(t)
+	e.keys("2")
+	e.waitOutput(t, "thank you for letting us know") // the list has loaded
+	e.keys("E")
+	eventually(t, "the edited draft to be saved", func() bool {
+		var body string
+		_ = e.d.Reader().QueryRow(`SELECT body FROM drafts WHERE id = 1`).Scan(&body)
+		return strings.Contains(body, "THANK you for letting us know")
+	})
+	if out := e.final(t); !strings.Contains(out, "draft #1 saved") {
+		t.Errorf("status bar does not confirm the save:\n%s", out)
+	}
+}

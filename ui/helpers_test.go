@@ -1,0 +1,145 @@
+package ui_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"smista/db"
+	"smista/ui"
+	"smista/ui/actions"
+	"smista/ui/internal/fixture"
+)
+
+// MustOpenDB opens a fresh store in a temp dir, on the fixture's clock.
+func MustOpenDB(tb testing.TB) *db.DB {
+	tb.Helper()
+	d, err := db.Open(context.Background(), filepath.Join(tb.TempDir(), "smista.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d.Now = fixture.Now
+	tb.Cleanup(func() { d.Close() })
+	return d
+}
+
+// seededDB is MustOpenDB with the fixture loaded.
+func seededDB(tb testing.TB) *db.DB {
+	tb.Helper()
+	d := MustOpenDB(tb)
+	if err := fixture.Seed(context.Background(), d); err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
+
+// testDeps are the deps of a UI on d with the fixed clock and no ticker.
+func testDeps(d *db.DB) ui.Deps {
+	return ui.Deps{Store: d, Drafts: d, Now: fixture.Now, Tick: -1, User: "tester"}
+}
+
+// newModel builds the model at w×h and runs its start-up commands.
+func newModel(tb testing.TB, deps ui.Deps, w, h int) *ui.Model {
+	tb.Helper()
+	m := ui.New(deps).WithLocation(time.UTC)
+	settle(tb, m, m.Init())
+	_, cmd := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	settle(tb, m, cmd)
+	return m
+}
+
+// settle runs cmd and every command that follows synchronously, feeding
+// the messages back into m, the way the program would (bounded).
+func settle(tb testing.TB, m *ui.Model, cmd tea.Cmd) {
+	tb.Helper()
+	queue := []tea.Cmd{cmd}
+	for n := 0; len(queue) > 0; n++ {
+		if n > 10000 {
+			tb.Fatal("settle: too many commands")
+		}
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		switch msg := runCmd(tb, c).(type) {
+		case nil:
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+		case spinner.TickMsg:
+			// The spinner would tick forever; its first frame is enough.
+		default:
+			_, next := m.Update(msg)
+			queue = append(queue, next)
+		}
+	}
+}
+
+// runCmd runs c. Tests turn the ticker off and cursors do not blink, so
+// every command returns at once or after a query; a stuck one fails.
+func runCmd(tb testing.TB, c tea.Cmd) tea.Msg {
+	tb.Helper()
+	ch := make(chan tea.Msg, 1)
+	go func() { ch <- c() }()
+	select {
+	case msg := <-ch:
+		return msg
+	case <-time.After(20 * time.Second):
+		tb.Fatal("a command did not return within 20 s")
+		return nil
+	}
+}
+
+// keyMsg turns "j", "enter", "tab", "esc" into a key press.
+func keyMsg(k string) tea.KeyPressMsg {
+	switch k {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "ctrl+s":
+		return tea.KeyPressMsg{Code: 's', Mod: tea.ModCtrl}
+	}
+	r := []rune(k)
+	return tea.KeyPressMsg{Code: r[0], Text: k}
+}
+
+// press sends each key and settles after each.
+func press(tb testing.TB, m *ui.Model, keys ...string) {
+	tb.Helper()
+	for _, k := range keys {
+		_, cmd := m.Update(keyMsg(k))
+		settle(tb, m, cmd)
+	}
+}
+
+// typeText types s one rune at a time.
+func typeText(tb testing.TB, m *ui.Model, s string) {
+	tb.Helper()
+	for _, r := range s {
+		_, cmd := m.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+		settle(tb, m, cmd)
+	}
+}
+
+// plain renders m without styling, trailing spaces trimmed.
+func plain(m *ui.Model) string {
+	lines := strings.Split(ansi.Strip(m.Render()), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// overridesOn returns the real override actions on d.
+func overridesOn(d *db.DB) ui.Overrider { return &actions.Actions{DB: d} }

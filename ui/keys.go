@@ -1,0 +1,133 @@
+package ui
+
+import "charm.land/bubbles/v2/key"
+
+// KeyMap holds every key binding, built once by DefaultKeyMap.
+type KeyMap struct {
+	// Global.
+	Next, Prev, Inbox, Drafts, Tickets, Deliveries, Endpoints key.Binding
+	Help, Quit, ForceQuit, Back, Refresh                      key.Binding
+	// Navigation.
+	Up, Down, PageUp, PageDown, Top, Bottom, Open key.Binding
+	// Inbox.
+	Search, Intent, Flag, Decision, Sort, Clear key.Binding
+	// Message and inbox: human override.
+	SuggestTicket, NotTicket, ToDraft key.Binding
+	// Drafts.
+	Edit, ExtEdit, Approve, Regenerate, Discard, Save key.Binding
+	// Delivery log.
+	StatusFilter, EndpointFilter, Replay, ReplayDead key.Binding
+	// Endpoints.
+	Add, Test, Toggle, Rotate, Remove, Copy key.Binding
+	// Confirmation prompts.
+	Yes, No key.Binding
+}
+
+// DefaultKeyMap returns vim keys plus arrows.
+func DefaultKeyMap() KeyMap {
+	b := func(keys []string, k, help string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, help))
+	}
+	return KeyMap{
+		Next:       b([]string{"tab"}, "tab", "next screen"),
+		Prev:       b([]string{"shift+tab"}, "shift+tab", "previous screen"),
+		Inbox:      b([]string{"1"}, "1", "inbox"),
+		Drafts:     b([]string{"2"}, "2", "drafts"),
+		Tickets:    b([]string{"3"}, "3", "tickets"),
+		Deliveries: b([]string{"4", "L"}, "4/L", "delivery log"),
+		Endpoints:  b([]string{"5"}, "5", "endpoints"),
+		Help:       b([]string{"?"}, "?", "help"),
+		Quit:       b([]string{"q"}, "q", "quit"),
+		ForceQuit:  b([]string{"ctrl+c"}, "ctrl+c", "quit"),
+		Back:       b([]string{"esc", "h", "left"}, "esc/h", "back"),
+		Refresh:    b([]string{"ctrl+r"}, "ctrl+r", "refresh"),
+
+		Up:       b([]string{"up", "k"}, "↑/k", "up"),
+		Down:     b([]string{"down", "j"}, "↓/j", "down"),
+		PageUp:   b([]string{"pgup", "ctrl+u", "ctrl+b"}, "pgup/^u", "page up"),
+		PageDown: b([]string{"pgdown", "ctrl+d", "ctrl+f", "space"}, "pgdn/^d", "page down"),
+		Top:      b([]string{"home", "g"}, "g/home", "top"),
+		Bottom:   b([]string{"end", "G"}, "G/end", "bottom"),
+		Open:     b([]string{"enter", "l", "right"}, "enter/l", "open"),
+
+		Search:   b([]string{"/"}, "/", "search"),
+		Intent:   b([]string{"i"}, "i", "filter intent"),
+		Flag:     b([]string{"f"}, "f", "filter flag"),
+		Decision: b([]string{"d"}, "d", "filter decision"),
+		Sort:     b([]string{"s"}, "s", "sort date/confidence"),
+		Clear:    b([]string{"c"}, "c", "clear filters"),
+
+		SuggestTicket: b([]string{"T"}, "T", "suggest as ticket"),
+		NotTicket:     b([]string{"N"}, "N", "not a ticket"),
+		ToDraft:       b([]string{"D"}, "D", "review draft"),
+
+		Edit:       b([]string{"e"}, "e", "edit"),
+		ExtEdit:    b([]string{"E"}, "E", "edit in $EDITOR"),
+		Approve:    b([]string{"a"}, "a", "approve and send"),
+		Regenerate: b([]string{"r"}, "r", "regenerate"),
+		Discard:    b([]string{"x"}, "x", "discard"),
+		Save:       b([]string{"ctrl+s"}, "ctrl+s", "save"),
+
+		StatusFilter:   b([]string{"s"}, "s", "filter status"),
+		EndpointFilter: b([]string{"f"}, "f", "filter endpoint"),
+		Replay:         b([]string{"r"}, "r", "replay"),
+		ReplayDead:     b([]string{"R"}, "R", "replay all dead of endpoint"),
+
+		Add:    b([]string{"a"}, "a", "add"),
+		Test:   b([]string{"t"}, "t", "send test"),
+		Toggle: b([]string{"e"}, "e", "enable/disable"),
+		Rotate: b([]string{"r"}, "r", "rotate secret"),
+		Remove: b([]string{"x"}, "x", "remove"),
+		Copy:   b([]string{"c"}, "c", "copy secret"),
+
+		Yes: b([]string{"y"}, "y", "yes"),
+		No:  b([]string{"n", "esc"}, "n", "no"),
+	}
+}
+
+// screenKeys adapts the key map to bubbles/help for one screen.
+type screenKeys struct {
+	k      KeyMap
+	screen screen
+}
+
+// ShortHelp implements help.KeyMap.
+func (s screenKeys) ShortHelp() []key.Binding {
+	k := s.k
+	switch s.screen {
+	case scrInbox:
+		return []key.Binding{k.Open, k.Search, k.Intent, k.Sort, k.Next, k.Help, k.Quit}
+	case scrMessage:
+		return []key.Binding{k.Back, k.Down, k.SuggestTicket, k.NotTicket, k.ToDraft, k.Help}
+	case scrDrafts:
+		return []key.Binding{k.Edit, k.Approve, k.Regenerate, k.Discard, k.Next, k.Help}
+	case scrTickets:
+		return []key.Binding{k.Open, k.Next, k.Help, k.Quit}
+	case scrDeliveries:
+		return []key.Binding{k.Open, k.StatusFilter, k.EndpointFilter, k.Replay, k.ReplayDead, k.Help}
+	case scrEndpoints:
+		return []key.Binding{k.Add, k.Test, k.Toggle, k.Rotate, k.Remove, k.Help}
+	}
+	return []key.Binding{k.Help, k.Quit}
+}
+
+// FullHelp implements help.KeyMap.
+func (s screenKeys) FullHelp() [][]key.Binding {
+	k := s.k
+	global := []key.Binding{k.Next, k.Prev, k.Inbox, k.Drafts, k.Tickets, k.Deliveries, k.Endpoints, k.Refresh, k.Help, k.Quit}
+	nav := []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Open, k.Back}
+	var own []key.Binding
+	switch s.screen {
+	case scrInbox:
+		own = []key.Binding{k.Search, k.Intent, k.Flag, k.Decision, k.Sort, k.Clear, k.SuggestTicket, k.NotTicket}
+	case scrMessage:
+		own = []key.Binding{k.SuggestTicket, k.NotTicket, k.ToDraft}
+	case scrDrafts:
+		own = []key.Binding{k.Edit, k.ExtEdit, k.Save, k.Approve, k.Regenerate, k.Discard}
+	case scrDeliveries:
+		own = []key.Binding{k.StatusFilter, k.EndpointFilter, k.Replay, k.ReplayDead}
+	case scrEndpoints:
+		own = []key.Binding{k.Add, k.Test, k.Toggle, k.Rotate, k.Remove, k.Copy}
+	}
+	return [][]key.Binding{nav, own, global}
+}

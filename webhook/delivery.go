@@ -1,0 +1,161 @@
+package webhook
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Delivery statuses, as stored in the outbox.
+const (
+	StatusPending   = "pending"
+	StatusRetrying  = "retrying"
+	StatusDelivered = "delivered"
+	StatusDead      = "dead"
+	StatusPaused    = "paused"
+	StatusCanceled  = "canceled"
+)
+
+// Error classes of a failed attempt ("" for a success).
+const (
+	ClassTimeout    = "timeout"
+	ClassConnect    = "connect"
+	ClassTLS        = "tls"
+	ClassHTTPStatus = "http_status"
+	ClassRedirect   = "redirect"
+	ClassOther      = "other"
+)
+
+// KindWebhook is the outbox kind this package's HTTP transport delivers.
+const KindWebhook = "webhook"
+
+// Delivery is one outbox row ready for an attempt, joined with what the
+// transport needs (endpoint URL and secrets, event body).
+type Delivery struct {
+	ID         string
+	Seq        int64
+	Kind       string // "webhook" or "smtp"
+	Queue      string // FIFO group: the endpoint id for webhooks
+	EndpointID string
+	EventID    string
+	EventType  string
+	WebhookID  string
+	DraftID    int64 // smtp deliveries
+	Status     string
+	Test       bool
+	// Attempts is the number of attempts logged so far (all rounds);
+	// RoundAttempts those since the current round began (a replay or a
+	// re-enable starts a new round with the full retry schedule).
+	Attempts      int
+	RoundAttempts int
+	NextAttemptAt time.Time // zero: due now
+	Deadline      time.Time // zero: the round has not started
+	CreatedAt     time.Time
+
+	URL             string
+	Secret          string
+	PrevSecret      string
+	PrevSecretUntil time.Time
+	Payload         []byte
+}
+
+// Secrets returns the secrets that sign an attempt at now: the current one,
+// then the previous one while its rotation grace period lasts.
+func (d Delivery) Secrets(now time.Time) []string {
+	s := []string{d.Secret}
+	if d.PrevSecret != "" && now.Before(d.PrevSecretUntil) {
+		s = append(s, d.PrevSecret)
+	}
+	return s
+}
+
+// Result is what a transport reports for one attempt.
+type Result struct {
+	Started  time.Time
+	Duration time.Duration
+	// StatusCode is the HTTP status (0 when no response arrived).
+	StatusCode int
+	// Class is "" on success, else one of the Class constants.
+	Class string
+	// Err is a one-line description of the failure, never containing a secret.
+	Err string
+	// RetryAfter is the receiver's Retry-After, 0 when absent.
+	RetryAfter time.Duration
+	// Disable, when set, disables the endpoint with this reason (410 Gone).
+	Disable string
+
+	RequestHeaders  http.Header
+	RequestBody     []byte
+	ResponseHeaders http.Header
+	ResponseBody    []byte // first 4 KiB
+}
+
+// OK reports whether the attempt succeeded.
+func (r Result) OK() bool { return r.Class == "" }
+
+// Transport delivers one attempt of one outbox kind. Deliver never returns
+// an error: every failure is classified in the Result. The context carries
+// the attempt's timeout.
+type Transport interface {
+	Deliver(ctx context.Context, d Delivery) Result
+}
+
+// Outcome is an attempt and the delivery's new state, written by the store
+// in one group-commit transaction.
+type Outcome struct {
+	Delivery Delivery
+	Result   Result
+	// Status is delivered, retrying or dead. The store turns retrying into
+	// paused when the endpoint is (or becomes) disabled.
+	Status        string
+	NextAttemptAt time.Time // retrying only
+	Deadline      time.Time
+	LastError     string
+}
+
+// DisablePolicy is the auto-disable rule the store applies while recording:
+// an endpoint with After failed attempts started within Window (and after
+// its last disable) is disabled with Reason.
+type DisablePolicy struct {
+	After  int
+	Window time.Duration
+	Reason string
+}
+
+// Disabled is an endpoint the store disabled while recording outcomes.
+type Disabled struct {
+	EndpointID string
+	Reason     string
+	At         time.Time
+}
+
+// PendingQuery selects the deliveries of one queue for the sender.
+type PendingQuery struct {
+	Queue string
+	Kinds []string // outbox kinds with a transport
+	// AfterSeq skips pending rows up to this seq (the sender already holds
+	// them); retrying rows are always returned.
+	AfterSeq int64
+	// Limit bounds the rows returned, first by seq.
+	Limit int
+	// RoundLength is the sum of the retry delays: a round began at
+	// deadline - RoundLength, which lets the store count RoundAttempts.
+	RoundLength time.Duration
+}
+
+// Store is the outbox the sender works on; db.DB implements it.
+type Store interface {
+	// Queues returns the queues holding a pending or retrying delivery of
+	// one of kinds.
+	Queues(ctx context.Context, kinds []string) ([]string, error)
+	// Pending returns a queue's pending and retrying deliveries in seq
+	// order, as selected by q.
+	Pending(ctx context.Context, q PendingQuery) ([]Delivery, error)
+	// Record writes the attempts and new states of outcomes in one
+	// transaction, disables endpoints per policy (and per Result.Disable),
+	// pausing their deliveries, and returns the endpoints it disabled.
+	Record(ctx context.Context, outcomes []Outcome, policy DisablePolicy) ([]Disabled, error)
+	// Delivery returns one delivery by id, whatever its status, or an
+	// error wrapping ErrNotFound.
+	Delivery(ctx context.Context, id string, roundLength time.Duration) (Delivery, error)
+}

@@ -1,0 +1,185 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ResponseSnippetSize is how much of a response body the attempt log keeps.
+const ResponseSnippetSize = 4 << 10
+
+// HTTPTransport delivers webhook deliveries as signed POSTs.
+type HTTPTransport struct {
+	client    *http.Client
+	now       func() time.Time
+	userAgent string
+}
+
+// HTTPOptions configures NewHTTPTransport.
+type HTTPOptions struct {
+	// Guard checks every dialled address (after DNS resolution).
+	Guard Guard
+	// Now stamps webhook-timestamp; nil means time.Now.
+	Now func() time.Time
+	// UserAgent is sent as User-Agent; "" means "smista/dev".
+	UserAgent string
+	// MaxConnsPerHost bounds idle keep-alive connections per host (0: 64).
+	MaxConnsPerHost int
+	// TLSConfig is used for https endpoints (nil: system roots).
+	TLSConfig *tls.Config
+}
+
+// NewHTTPTransport returns a transport whose client never follows
+// redirects, never uses a proxy (a proxy would dial on our behalf, past the
+// guard) and checks every dialled address with the guard.
+func NewHTTPTransport(o HTTPOptions) *HTTPTransport {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = "smista/dev"
+	}
+	if o.MaxConnsPerHost <= 0 {
+		o.MaxConnsPerHost = 64
+	}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: o.Guard.Control}
+	tr := &http.Transport{
+		Proxy:               nil,
+		DialContext:         dialer.DialContext,
+		TLSClientConfig:     o.TLSConfig,
+		TLSHandshakeTimeout: 10 * time.Second,
+		MaxIdleConns:        1024,
+		MaxIdleConnsPerHost: o.MaxConnsPerHost,
+		IdleConnTimeout:     90 * time.Second,
+		ForceAttemptHTTP2:   true,
+	}
+	return &HTTPTransport{
+		client: &http.Client{
+			Transport: tr,
+			// A 3xx counts as a failure: following redirects would let an
+			// endpoint bounce signed payloads to an address we never checked.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		now:       o.Now,
+		userAgent: o.UserAgent,
+	}
+}
+
+// Close releases idle connections.
+func (t *HTTPTransport) Close() { t.client.CloseIdleConnections() }
+
+// Deliver POSTs d's payload to its endpoint, signed with the endpoint's
+// secrets at the current time, and classifies the outcome.
+func (t *HTTPTransport) Deliver(ctx context.Context, d Delivery) Result {
+	started := t.now()
+	res := Result{Started: started, RequestBody: d.Payload}
+	finish := func() Result {
+		res.Duration = t.now().Sub(started)
+		return res
+	}
+	h, err := SignedHeaders(d.Secrets(started), d.WebhookID, started, d.Payload, t.userAgent)
+	if err != nil {
+		res.Class, res.Err = ClassOther, "endpoint secret is malformed"
+		return finish()
+	}
+	res.RequestHeaders = h
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(d.Payload))
+	if err != nil {
+		res.Class, res.Err = ClassOther, "bad request: "+err.Error()
+		return finish()
+	}
+	req.Header = h.Clone()
+	resp, err := t.client.Do(req)
+	if err != nil {
+		res.Class, res.Err = classify(ctx, err)
+		return finish()
+	}
+	defer resp.Body.Close()
+	res.StatusCode = resp.StatusCode
+	res.ResponseHeaders = resp.Header
+	body, err := io.ReadAll(io.LimitReader(resp.Body, ResponseSnippetSize))
+	res.ResponseBody = body
+	// Drain a little more so the connection can be reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		if err != nil && ctx.Err() != nil {
+			// The status arrived in time; a slow body does not undo a 2xx.
+			err = nil
+		}
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		res.Class = ClassRedirect
+		res.Err = fmt.Sprintf("HTTP %d redirect not followed (Location: %s)", resp.StatusCode, oneLine(resp.Header.Get("Location"), 200))
+	default:
+		res.Class = ClassHTTPStatus
+		res.Err = fmt.Sprintf("HTTP %d", resp.StatusCode)
+		if resp.StatusCode == http.StatusGone {
+			res.Disable = "receiver answered 410 Gone"
+		}
+	}
+	if ra := resp.Header.Get("Retry-After"); ra != "" && res.Class != "" {
+		res.RetryAfter = parseRetryAfter(ra, started)
+	}
+	return finish()
+}
+
+// classify maps a client error to an error class and a one-line message.
+func classify(ctx context.Context, err error) (string, string) {
+	msg := oneLine(err.Error(), 300)
+	var netErr net.Error
+	var opErr *net.OpError
+	var certErr *tls.CertificateVerificationError
+	var recErr tls.RecordHeaderError
+	var alert tls.AlertError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return ClassTimeout, msg
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return ClassTimeout, msg
+	case errors.As(err, &certErr), errors.As(err, &recErr), errors.As(err, &alert),
+		errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &invalid),
+		strings.Contains(msg, "tls: "):
+		return ClassTLS, msg
+	case errors.As(err, &opErr) && opErr.Op == "dial",
+		errors.Is(err, ErrForbiddenAddr), errors.Is(err, ErrPrivateAddr):
+		return ClassConnect, msg
+	case errors.As(err, new(*net.DNSError)):
+		return ClassConnect, msg
+	}
+	return ClassOther, msg
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date; 0 when invalid.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+		if n < 0 {
+			return 0
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	return s
+}
