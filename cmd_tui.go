@@ -90,10 +90,14 @@ func (a *App) runTUIWith(ctx context.Context, s tuiSetup, progOpts ...tea.Progra
 	bg, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	live := make(chan any, 64)
+	var closers []func() // run once every background goroutine has stopped
 	defer func() {
 		cancel()
 		wg.Wait()
 		close(live) // every writer has stopped; ends the UI's reader
+		for _, c := range closers {
+			c()
+		}
 	}()
 	// post hands a progress message to the UI; it gives up when the UI is
 	// gone, so no background goroutine blocks on a closed screen.
@@ -111,20 +115,22 @@ func (a *App) runTUIWith(ctx context.Context, s tuiSetup, progOpts ...tea.Progra
 		if s.retries != nil {
 			opts.Retries = s.retries
 		}
+		// Other processes ("smista triage", "smista replay") enqueue
+		// without a way to wake this one: look at the outbox every second.
+		opts.Poll = time.Second
 		transports, ap := s.transports, s.approver
-		if transports == nil && len(s.accounts) > 0 {
-			httpT := webhook.NewHTTPTransport(webhook.HTTPOptions{Guard: opts.Guard, Now: a.Now, UserAgent: opts.UserAgent})
-			defer httpT.Close()
-			smtpT := newSMTPTransport(s.d, s.accounts)
-			smtpT.Retries = len(opts.Retries)
-			smtpT.Logf = func(format string, args ...any) {
+		if transports == nil {
+			var closeTransports func()
+			transports, closeTransports = a.outboxTransports(s.d, s.accounts, opts, func(format string, args ...any) {
 				select {
 				case live <- ui.Notice{Kind: "smtp", Text: safe.String(fmt.Sprintf(format, args...)), Error: true}:
 				default: // the UI is behind: drop the log line, the outbox row keeps the error
 				}
+			})
+			closers = append(closers, closeTransports)
+			if len(s.accounts) > 0 {
+				ap = &draftApprover{db: s.d, accounts: s.accounts}
 			}
-			transports = map[string]webhook.Transport{webhook.KindWebhook: httpT, "smtp": smtpT}
-			ap = &draftApprover{db: s.d, accounts: s.accounts}
 		}
 		opts.Transports = transports
 		sender := webhook.NewSender(s.d, opts)

@@ -272,12 +272,21 @@ func runSend(ctx context.Context, a *App, args []string) error {
 		return err
 	}
 	defer d.Close()
+	accounts, err := mailAccounts(cfg, a.Getenv, "")
+	if err != nil && !errors.Is(err, errNoAccounts) {
+		return err
+	}
 	opts := a.senderOptions(cfg)
 	if !*once {
 		// Other processes (triage, replay) enqueue without a way to wake
 		// this one: look at the outbox every second as well.
 		opts.Poll = time.Second
 	}
+	transports, closeTransports := a.outboxTransports(d, accounts, opts, func(format string, args ...any) {
+		fmt.Fprintf(a.Stderr, "smista send: %s\n", safe.String(fmt.Sprintf(format, args...)))
+	})
+	defer closeTransports()
+	opts.Transports = transports
 	s := webhook.NewSender(d, opts)
 	runErr := make(chan error, 1)
 	go func() {

@@ -197,3 +197,19 @@ func (a *draftApprover) accountFor(ctx context.Context, emailID string) (mail.Ac
 	}
 	return mail.Account{}, errNoSMTPAccount
 }
+
+// outboxTransports returns the sender's transports: signed HTTP POSTs for
+// webhooks and, when accounts are configured, SMTP for approved replies
+// (one outbox, one sender). logf receives the SMTP transport's best-effort
+// failures. The caller closes the returned closer when the sender stops.
+func (a *App) outboxTransports(d *db.DB, accounts []mail.Account, opts webhook.Options, logf func(string, ...any)) (map[string]webhook.Transport, func()) {
+	httpT := webhook.NewHTTPTransport(webhook.HTTPOptions{Guard: opts.Guard, Now: a.Now, UserAgent: opts.UserAgent})
+	ts := map[string]webhook.Transport{webhook.KindWebhook: httpT}
+	if len(accounts) > 0 {
+		smtpT := newSMTPTransport(d, accounts)
+		smtpT.Retries = len(opts.Retries)
+		smtpT.Logf = logf
+		ts["smtp"] = smtpT
+	}
+	return ts, httpT.Close
+}

@@ -69,6 +69,11 @@ const (
 
 func flagsOf(bits uint8, m *mail.Message, c Context) []Flag {
 	bits &= flagBits
+	if bits&(bitLegal|bitPayments) != 0 {
+		// the keyword rules saw quotes and footers too: judge these two
+		// on the sender's own words
+		bits = bits&^(bitLegal|bitPayments) | ownFlagBits(m)
+	}
 	if isVIP(m.From.Addr, c.VIP) {
 		bits |= bitVIP
 	}
@@ -252,7 +257,55 @@ cancellazione dei miei dati
 cancellare i miei dati
 cancellate i miei dati
 diritto all oblio
-diritto alla cancellazione`},
+diritto alla cancellazione
+legal notice
+formal notice
+breach of contract
+breach of the agreement
+breach of the contract
+data breach
+my personal data
+subject access request
+data subject access
+right of access
+article 15
+art 15
+copyright infringement
+trademark infringement
+infringement
+infringing
+dmca
+intellectual property
+information commissioner
+consumer protection
+statutory rights
+my legal rights
+claim for damages
+compensation for damages
+hold you liable
+messa in mora
+inadempimento
+inadempienza
+risarcimento
+violazione del contratto
+risoluzione del contratto
+miei dati personali
+accesso ai miei dati
+articolo 15
+articolo 17
+codice del consumo
+associazione consumatori
+polizia postale
+un esposto
+ufficio legale
+il mio legale
+mio legale
+nostro legale
+vostro legale
+proprietà intellettuale
+violazione del marchio
+violazione del copyright
+data breach notification`},
 	{bitInjection, `ignore previous instructions
 ignore all previous instructions
 ignore the previous instructions

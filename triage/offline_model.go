@@ -30,8 +30,10 @@ const (
 	maxQuoted      = 300
 	quotedValue    = 0.5
 	// oovWeight is what an unknown word adds to the squared norm.
-	oovWeight  = 0.1
-	modelMagic = "SMISTA-OFFLINE-1\n"
+	oovWeight = 0.1
+	// maxOwnQuestion is how far into the body a question mark is looked for.
+	maxOwnQuestion = 2 << 10
+	modelMagic     = "SMISTA-OFFLINE-1\n"
 )
 
 // cue bits: words the rules look at, besides the learned weights
@@ -71,7 +73,13 @@ type lexicon struct {
 	cue    []uint16
 	// longRule marks stems shared by a longer rule word (flag or cue).
 	longRule []bool
+	// question is the id of questionWord, -1 when the model lacks it.
+	question int32
 }
+
+// questionWord is the model's feature for "the sender's own text asks a
+// question" (a '?' before any quote): no token can be spelled like it.
+const questionWord = "?"
 
 func newLexicon(modelWords []string) *lexicon {
 	fl := flagLex()
@@ -89,6 +97,10 @@ func newLexicon(modelWords []string) *lexicon {
 	}
 	for _, w := range modelWords {
 		add(w)
+	}
+	lx.question = -1
+	if id, ok := lx.words[questionWord]; ok {
+		lx.question = id
 	}
 	for w, fid := range fl.words {
 		lx.flagID[add(w)] = fid
@@ -159,6 +171,9 @@ type scratch struct {
 	pos   []int32  // per model word: index in feats
 	epoch uint32
 	oov   [64]uint64 // bitset of hashed unknown words, to count them once
+	// prev is the stem of the previous word of the sender's own text, bg
+	// the buffer a bigram key is built in.
+	prev, bg []byte
 }
 
 type scratchPool struct {
@@ -172,6 +187,8 @@ func (p *scratchPool) get() *scratch {
 	}
 	return &scratch{
 		tok:   tokenizer{buf: make([]byte, 0, 64)},
+		prev:  make([]byte, 0, 2*stemLen),
+		bg:    make([]byte, 0, 4*stemLen),
 		stamp: make([]uint32, p.lx.nModel),
 		pos:   make([]int32, p.lx.nModel),
 	}
@@ -215,6 +232,7 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 		}
 		t := &sc.tok
 		t.reset(text)
+		sc.prev = sc.prev[:0]
 		for t.next() {
 			// one lookup for most words: short words are their own stem;
 			// a long word is looked up whole only when its stem is shared
@@ -251,6 +269,7 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 					s.quoted = append(s.quoted, mid)
 				}
 				s.prevCue = 0
+				sc.prev = sc.prev[:0]
 				continue
 			}
 			var cue uint16
@@ -261,6 +280,16 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 				lx.noteCue(s, cue)
 			}
 			s.prevCue = cue
+			// word pairs ("how do", "come faccio", "non riesco") are
+			// features too, when the model knows them
+			st := stem(t.buf)
+			if len(sc.prev) > 0 {
+				sc.bg = append(append(append(sc.bg[:0], sc.prev...), bigramSep), st...)
+				if v, ok := lx.words[string(sc.bg)]; ok && int(v) < lx.nModel {
+					sc.addFeat(v, val)
+				}
+			}
+			sc.prev = append(sc.prev[:0], st...)
 			if mid < 0 || int(mid) >= lx.nModel {
 				h := fnv64(t.buf)
 				if sc.oov[h>>6&63]&(1<<(h&63)) == 0 {
@@ -269,16 +298,12 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 				}
 				continue
 			}
-			if sc.stamp[mid] == sc.epoch {
-				f := &s.feats[sc.pos[mid]]
-				f.v = max(f.v, val)
-				continue
-			}
-			sc.stamp[mid] = sc.epoch
-			sc.pos[mid] = int32(len(s.feats))
-			s.feats = append(s.feats, feature{mid, val})
+			sc.addFeat(mid, val)
 		}
 		s.flagIDs = append(s.flagIDs, -1) // subject and body never form one phrase
+	}
+	if lx.question >= 0 && strings.Contains(ownText(body, maxOwnQuestion), "?") {
+		sc.addFeat(lx.question, 1)
 	}
 	// unknown words count a little: enough that a long email full of them
 	// is less sure than a short one, not so much that they drown it
@@ -296,6 +321,24 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 	}
 	s.norm = math.Sqrt(max(n, 1))
 	s.flagBits |= fl.phraseBits(s.flagIDs)
+}
+
+// bigramSep joins the two stems of a word pair in the vocabulary: no token
+// contains it, so a pair never collides with a word.
+const bigramSep = '_'
+
+// addFeat records model word id with value val, once per email (the
+// highest value wins: a subject word stays a subject word).
+func (sc *scratch) addFeat(id int32, val float32) {
+	s := &sc.scan
+	if sc.stamp[id] == sc.epoch {
+		f := &s.feats[sc.pos[id]]
+		f.v = max(f.v, val)
+		return
+	}
+	sc.stamp[id] = sc.epoch
+	sc.pos[id] = int32(len(s.feats))
+	s.feats = append(s.feats, feature{id, val})
 }
 
 // noteCue records a rule word: language counts, priority signals.
@@ -316,7 +359,9 @@ func (lx *lexicon) noteCue(s *scan, cue uint16) {
 }
 
 // model is the learned part: a multinomial logistic regression over the
-// L2-normalised bag of words, with a temperature fitted on held-out data.
+// L2-normalised bag of words (stemmed, function words left out), word pairs
+// of the written examples and the question feature, with a temperature
+// fitted on held-out data.
 type model struct {
 	words       []string
 	weights     []float32 // len(words) × nIntents

@@ -72,6 +72,15 @@ func TestOfflineClassify(t *testing.T) {
 		"grazie ora funziona": {mail.Message{From: mail.Address{Addr: "m@x.example"}, Subject: "R: Non riesco ad accedere",
 			Text: "Grazie mille, ora funziona.\n\n> Non riesco ad accedere al mio account, errore"},
 			triage.IntentOther, "it", triage.PriorityLow, "rule: thank-you reply, no new request"},
+		"all good now": {mail.Message{From: mail.Address{Addr: "m@x.example"}, Subject: "Re: Export", InReplyTo: "<a@b>",
+			Text: "That did the trick, thank you!\n\n> Try raising the limit in Settings."},
+			triage.IntentOther, "en", triage.PriorityLow, "rule: thank-you reply, no new request"},
+		"negated works now": {mail.Message{From: mail.Address{Addr: "m@x.example"}, Subject: "Re: Cannot log in", InReplyTo: "<a@b>",
+			Text: "I tried again and the login doesn't work now either, same page as before.\n\n> Please clear the cache."},
+			triage.IntentSupport, "en", triage.PriorityNormal, ""},
+		"non funziona nemmeno ora": {mail.Message{From: mail.Address{Addr: "m@x.example"}, Subject: "R: Accesso al portale",
+			Text: "Ho riavviato tutto ma l'accesso al portale non funziona nemmeno ora.\n\n> Provi a riavviare il browser."},
+			triage.IntentSupport, "it", triage.PriorityNormal, ""},
 		"reply with new problem": {mail.Message{From: mail.Address{Addr: "m@x.example"}, Subject: "Re: Cannot log in", InReplyTo: "<a@b>",
 			Text: "It works now on the laptop, but the mobile app still crashes when I open it. Can you check?\n\n> old text"},
 			triage.IntentSupport, "en", triage.PriorityHigh, ""},
@@ -161,6 +170,30 @@ func TestOfflineFlagsMatchFlags(t *testing.T) {
 		if got, want := classify(t, o, m, c).Flags, triage.Flags(m, c); !slices.Equal(got, want) {
 			t.Errorf("%q: offline flags %v, Flags %v", m.Subject, got, want)
 		}
+	}
+}
+
+// TestOfflineFooterStillTicket: a plain support request whose footer or
+// quoted history mentions legal or payment matters raises no flag and still
+// becomes a ticket, in English and in Italian.
+func TestOfflineFooterStillTicket(t *testing.T) {
+	o := mustOffline(t)
+	tests := map[string]mail.Message{
+		"en confidentiality footer": {From: mail.Address{Addr: "anna@fabrikam.example"}, Subject: "Cannot log in since this morning",
+			Text: "Hi,\n\nI can't log in to my account since this morning: after the password the page reloads and shows the login again. I tried Chrome and Firefox.\n\nCan you help?\n\nAnna Kowalski\nFabrikam Ltd, registered office 1 Main Street, London, company number 0123456\n\nCONFIDENTIALITY NOTICE: this email is intended solely for the addressee. If you received it in error, delete it; unauthorised use may result in legal action. We process personal data under the GDPR."},
+		"it footer and quoted invoice": {From: mail.Address{Addr: "giulia@rinaldi.example"}, Subject: "R: Errore 500 quando salvo",
+			Text: "Buongiorno,\n\nho provato di nuovo ma quando salvo una commessa compare ancora l'errore 500. Potete verificare?\n\nGiulia Rinaldi\nRinaldi S.r.l. - Sede legale Via Roma 1, Milano - P.IVA 01234567890\n\nQuesta email è riservata e destinata esclusivamente al destinatario: se l'avete ricevuta per errore cancellatela. Informativa privacy ai sensi del GDPR.\n\nIl giorno lun 3 nov 2026, Amministrazione ha scritto:\n> In allegato la fattura di ottobre, il pagamento con bonifico."},
+	}
+	for name, m := range tests {
+		t.Run(name, func(t *testing.T) {
+			r, d, _, err := triage.Triage(context.Background(), o, &m, triage.Options{Policy: triage.DefaultPolicy()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Intent != triage.IntentSupport || len(r.Flags) != 0 || d.Action != triage.ActionTicket {
+				t.Errorf("intent %s (%.2f), flags %v, action %s (%q); want a support ticket without flags", r.Intent, r.Confidence, r.Flags, d.Action, d.Reasons)
+			}
+		})
 	}
 }
 

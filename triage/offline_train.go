@@ -35,6 +35,10 @@ type TrainOptions struct {
 	// OwnWordsOnly keeps only words of the written examples and of corpus
 	// spam in the vocabulary.
 	OwnWordsOnly bool
+	// MinPairDF and MaxPairs bound the word pairs of the vocabulary like
+	// MinDF and MaxWords bound the words; pairs come from the written
+	// examples only.
+	MinPairDF, MaxPairs int
 	// CorpusShare is the part of a class's weight that its corpus emails
 	// (TrainDoc.Corpus) share, when the class also has written examples.
 	CorpusShare float64
@@ -43,7 +47,7 @@ type TrainOptions struct {
 // DefaultTrainOptions returns the hyperparameters the embedded model was
 // trained with.
 func DefaultTrainOptions() TrainOptions {
-	return TrainOptions{Epochs: 20, LearningRate: 0.5, L2: 1e-5, MinDF: 2, MaxWords: 20000, Seed: 1, CorpusShare: 0.25}
+	return TrainOptions{Epochs: 20, LearningRate: 0.5, L2: 1e-5, MinDF: 2, MaxWords: 20000, MinPairDF: 3, MaxPairs: 8000, Seed: 1, CorpusShare: 0.25}
 }
 
 // TrainReport describes a trained model on its calibration split.
@@ -231,7 +235,7 @@ func TrainOffline(train, cal []TrainDoc, o TrainOptions) ([]byte, TrainReport, e
 // buildVocab keeps the words that appear in at least MinDF training emails
 // (the most frequent MaxWords), in a stable order.
 func buildVocab(docs []TrainDoc, o TrainOptions) []string {
-	df := map[string]int{}
+	df, pairDF := map[string]int{}, map[string]int{}
 	ownDF, spamDF := map[string]int{}, map[string]int{}
 	var t tokenizer
 	seen := map[string]bool{}
@@ -243,11 +247,27 @@ func buildVocab(docs []TrainDoc, o TrainOptions) []string {
 		}
 		for _, s := range [...]string{d.Message.Subject, body} {
 			t.reset(s)
+			prev := ""
 			for t.next() {
-				if t.inQuote || len(t.buf) < 2 || allDigits(t.buf) && len(t.buf) > 4 {
+				if t.inQuote {
+					prev = ""
 					continue
 				}
 				w := string(stem(t.buf))
+				// a pair is counted under its own name; the scan of an
+				// email looks it up the same way
+				pair := ""
+				if prev != "" {
+					pair = prev + string(bigramSep) + w
+				}
+				prev = w
+				if pair != "" && !seen[pair] && !d.Corpus {
+					seen[pair] = true
+					pairDF[pair]++
+				}
+				if len(t.buf) < 2 || allDigits(t.buf) && len(t.buf) > 4 {
+					continue
+				}
 				if stopWords[w] {
 					continue
 				}
@@ -285,6 +305,25 @@ func buildVocab(docs []TrainDoc, o TrainOptions) []string {
 	if o.MaxWords > 0 && len(ws) > o.MaxWords {
 		ws = ws[:o.MaxWords]
 	}
+	// word pairs of the written examples (not of the corpus: thousands of
+	// mailing-list posts would fill the vocabulary with their phrases)
+	var ps []wc
+	for w, n := range pairDF {
+		if n >= o.MinPairDF {
+			ps = append(ps, wc{w, n})
+		}
+	}
+	slices.SortFunc(ps, func(a, b wc) int {
+		if c := cmp.Compare(b.n, a.n); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.w, b.w)
+	})
+	if o.MaxPairs >= 0 && len(ps) > o.MaxPairs {
+		ps = ps[:o.MaxPairs]
+	}
+	ws = append(ws, ps...)
+	ws = append(ws, wc{questionWord, 0})
 	out := make([]string, len(ws))
 	for i, x := range ws {
 		out[i] = x.w

@@ -157,9 +157,7 @@ func TestShutdownWaitsAndLeavesNoGoroutine(t *testing.T) {
 	enqueue(t, d, clk.Now(), `{"email_id":"e1"}`)
 	before := runtime.NumGoroutine()
 
-	opts := fastOptions(clk)
-	tr := webhook.NewHTTPTransport(webhook.HTTPOptions{Guard: webhook.Guard{AllowPrivate: true}, Now: clk.Now})
-	opts.Transports = map[string]webhook.Transport{webhook.KindWebhook: tr}
+	opts := fastOptions(clk) // the sender's own transport: Run must close it
 	ctx, cancel := context.WithCancel(context.Background())
 	s := webhook.NewSender(d, opts)
 	done := make(chan error, 1)
@@ -179,7 +177,6 @@ func TestShutdownWaitsAndLeavesNoGoroutine(t *testing.T) {
 	if len(delivered) != 1 {
 		t.Fatalf("the in-flight attempt was not completed and logged: %d delivered", len(delivered))
 	}
-	tr.Close()
 	// Bounded polling: goroutines of closed connections take a moment.
 	var now int
 	for range 200 {
@@ -219,5 +216,48 @@ func TestDeliverNowTestEvent(t *testing.T) {
 	}
 	if got := rv.requests(); len(got) != 1 || !strings.Contains(got[0].Body, `"event":"ticket.suggested"`) {
 		t.Fatalf("requests %+v", got)
+	}
+}
+
+// TestDisableStopsARunningQueue disables an endpoint while the sender is
+// in the middle of its queue: the attempt in flight completes, nothing
+// after it is sent, the rest waits paused.
+func TestDisableStopsARunningQueue(t *testing.T) {
+	clk := newClock()
+	d := mustOpenDB(t, clk.Now)
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	rv := newReceiver(t, clk.Now)
+	rv.respond = func(n int, _ http.ResponseWriter, _ *http.Request) int {
+		if n == 0 {
+			close(entered)
+			<-release
+		}
+		return http.StatusOK
+	}
+	ep, secret := addEndpoint(t, d, rv.srv.URL)
+	rv.setSecrets(secret)
+	for range 10 {
+		enqueue(t, d, clk.Now(), `{"email_id":"e"}`)
+	}
+	r := startSender(t, d, fastOptions(clk))
+	<-entered
+	if _, err := d.DisableEndpoint(context.Background(), ep, "disabled by user"); err != nil {
+		t.Fatal(err)
+	}
+	r.s.Notify()
+	// Give the scheduler time to see the disable before the receiver
+	// answers; the assertion does not depend on how long that takes.
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	r.next(t, webhook.NoticeDelivered)
+	r.stop()
+	rv.checkSignatures(t)
+	if got := len(rv.requests()); got != 1 {
+		t.Errorf("receiver saw %d requests after the disable, want only the one in flight", got)
+	}
+	paused := must(d.DeliveryLogs(context.Background(), db.LogFilter{Status: webhook.StatusPaused}))
+	if len(paused) != 9 {
+		t.Errorf("%d paused, want 9", len(paused))
 	}
 }

@@ -83,11 +83,6 @@ func (o Options) withDefaults() Options {
 	if o.Prefetch <= 0 {
 		o.Prefetch = 256
 	}
-	if o.Transports == nil {
-		o.Transports = map[string]Transport{
-			KindWebhook: NewHTTPTransport(HTTPOptions{Guard: o.Guard, Now: o.Now, UserAgent: o.UserAgent}),
-		}
-	}
 	return o
 }
 
@@ -127,6 +122,7 @@ type Notice struct {
 // attempt workers, and one writer goroutine that group-commits the attempt
 // log. It is owned by the caller, who runs Run and cancels its context.
 type Sender struct {
+	own   *HTTPTransport // the default transport, closed when Run returns
 	store Store
 	opts  Options
 	kinds []string
@@ -140,6 +136,7 @@ type Sender struct {
 	running   bool
 	finished  []finish
 	committed []commit
+	stop      map[string]bool // queues whose running job must stop
 	important []Notice
 	impWake   chan struct{}
 }
@@ -162,6 +159,7 @@ type finish struct {
 	seq       int64
 	delivered bool
 	done      bool
+	stopped   bool // the scheduler stopped the job: rest is stale
 	rest      []Delivery
 }
 
@@ -175,13 +173,20 @@ type commit struct {
 // NewSender returns a sender over store. Call Run to start it.
 func NewSender(store Store, opts Options) *Sender {
 	opts = opts.withDefaults()
+	var own *HTTPTransport
+	if opts.Transports == nil {
+		own = NewHTTPTransport(HTTPOptions{Guard: opts.Guard, Now: opts.Now, UserAgent: opts.UserAgent})
+		opts.Transports = map[string]Transport{KindWebhook: own}
+	}
 	s := &Sender{
+		own:     own,
 		store:   store,
 		opts:    opts,
 		wake:    make(chan struct{}, 1),
 		tick:    make(chan struct{}, 1),
 		events:  make(chan Notice, 1024),
 		impWake: make(chan struct{}, 1),
+		stop:    map[string]bool{},
 	}
 	for k := range opts.Transports {
 		s.kinds = append(s.kinds, k)
@@ -250,6 +255,9 @@ func (s *Sender) run(ctx context.Context, once bool) error {
 	writer.Wait()
 	close(fwdStop)
 	fwd.Wait()
+	if s.own != nil {
+		s.own.Close()
+	}
 	return err
 }
 
@@ -263,6 +271,9 @@ func (s *Sender) schedule(ctx context.Context, jobs chan<- job, once bool) error
 	var errBackoff time.Duration
 	var lastScan time.Time
 	fail := func(err error) {
+		if ctx.Err() != nil {
+			return // shutting down: the query was cancelled, not broken
+		}
 		s.progress(Notice{Kind: NoticeError, At: s.opts.Now(), Error: err.Error()})
 		scanAll = true
 		errBackoff = min(max(2*errBackoff, 100*time.Millisecond), 5*time.Second)
@@ -365,7 +376,7 @@ func (s *Sender) schedule(ctx context.Context, jobs chan<- job, once bool) error
 			if f.done {
 				inflight--
 				qs.busy = false
-				if !qs.blocked {
+				if !qs.blocked && !f.stopped {
 					qs.list = append(f.rest, qs.list...)
 				}
 				continue
@@ -440,6 +451,24 @@ func (s *Sender) scanAll(ctx context.Context, st *schedState) error {
 	if err != nil {
 		return fmt.Errorf("scan outbox: %w", err)
 	}
+	active := make(map[string]bool, len(queues))
+	for _, q := range queues {
+		active[q] = true
+	}
+	for q, qs := range st.queues {
+		if active[q] {
+			continue
+		}
+		// Nothing waits in this queue any more: its endpoint was disabled
+		// or removed, perhaps by another process. Forget the read-ahead and
+		// stop a running job after its current attempt.
+		qs.list, qs.complete = nil, false
+		if qs.busy {
+			s.mu.Lock()
+			s.stop[q] = true
+			s.mu.Unlock()
+		}
+	}
 	for _, q := range queues {
 		qs := st.queue(q)
 		if qs.busy || qs.blocked || len(qs.list) > 0 {
@@ -476,8 +505,12 @@ func (s *Sender) reload(ctx context.Context, st *schedState, q string) error {
 func (s *Sender) work(ctx, bg context.Context, jobs <-chan job, outcomes chan<- Outcome) {
 	for j := range jobs {
 		var rest []Delivery
+		stopped := false
 		for i, d := range j.items {
-			if ctx.Err() != nil || d.NextAttemptAt.After(s.opts.Now()) {
+			s.mu.Lock()
+			stopped = s.stop[j.queue]
+			s.mu.Unlock()
+			if stopped || ctx.Err() != nil || d.NextAttemptAt.After(s.opts.Now()) {
 				rest = j.items[i:]
 				break
 			}
@@ -492,7 +525,8 @@ func (s *Sender) work(ctx, bg context.Context, jobs <-chan job, outcomes chan<- 
 			}
 		}
 		s.mu.Lock()
-		s.finished = append(s.finished, finish{queue: j.queue, done: true, rest: rest})
+		delete(s.stop, j.queue)
+		s.finished = append(s.finished, finish{queue: j.queue, done: true, stopped: stopped, rest: rest})
 		s.mu.Unlock()
 		s.poke()
 	}

@@ -80,6 +80,8 @@ func (a *Actions) NotTicket(ctx context.Context, emailID, who string) error {
 	if _, err := a.DB.UIOverrideNotTicket(ctx, emailID, who); err != nil {
 		return fmt.Errorf("not a ticket: %w", err)
 	}
+	// The sender re-reads its queues: a canceled head must not go out.
+	a.wake()
 	return nil
 }
 
@@ -144,8 +146,13 @@ func (a *Actions) SetEndpointEnabled(ctx context.Context, id string, enabled boo
 		a.wake()
 		return nil
 	}
-	_, err := a.DB.DisableEndpoint(ctx, id, "disabled by user")
-	return err
+	if _, err := a.DB.DisableEndpoint(ctx, id, "disabled by user"); err != nil {
+		return err
+	}
+	// Waking the sender makes the disable take effect before its next
+	// attempt, not at its next poll.
+	a.wake()
+	return nil
 }
 
 // RotateSecret gives the endpoint a new generated secret and returns it; the
@@ -164,8 +171,11 @@ func (a *Actions) RotateSecret(ctx context.Context, id string) (string, error) {
 // RemoveEndpoint deletes the endpoint, canceling what still waits for it
 // (the UI asked for confirmation); its delivery log is kept.
 func (a *Actions) RemoveEndpoint(ctx context.Context, id string) error {
-	_, err := a.DB.RemoveEndpoint(ctx, id, true)
-	return err
+	if _, err := a.DB.RemoveEndpoint(ctx, id, true); err != nil {
+		return err
+	}
+	a.wake()
+	return nil
 }
 
 // TestEndpoint queues a test event for one endpoint.

@@ -1,0 +1,134 @@
+package triage
+
+import (
+	"strings"
+
+	"smista/mail"
+)
+
+// ownFlagBits returns the payments and legal bits of m judged on the
+// subject and the sender's own words only (ownFlagText): a quoted earlier
+// message, a signature or a confidentiality footer is not what this email
+// asks. It is the slow path of the keyword rules, taken only when a whole
+// email already raised one of the two flags.
+func ownFlagBits(m *mail.Message) uint8 {
+	lex := flagLex()
+	var t tokenizer
+	ids := make([]int32, 0, 256)
+	for _, part := range [...]string{m.Subject, ownFlagText(m.Text)} {
+		t.reset(part)
+		for t.next() {
+			id, ok := lex.words[string(t.buf)]
+			if !ok {
+				id = -1
+			}
+			ids = append(ids, id)
+		}
+		ids = append(ids, -1)
+	}
+	return lex.phraseBits(ids) & (bitLegal | bitPayments)
+}
+
+// minOwnWords: a sender's text shorter than this ("see below", "FYI") is
+// about what it quotes or forwards, which then counts as its own.
+const minOwnWords = 8
+
+// ownFlagText returns the sender's own words of a body: without quoted
+// lines ("> ..."), without everything from a reply header ("On ... wrote:",
+// "Il giorno ... ha scritto:", "-----Original Message-----", an Outlook
+// "From:/Sent:" block) or a signature delimiter ("-- ") on, and without the
+// trailing boilerplate paragraphs (confidentiality notices, privacy
+// footers, legal-entity lines). Forwarded messages stay: a forward asks
+// what it forwards. When little is left, the whole body is returned.
+func ownFlagText(text string) string {
+	lines := strings.Split(text, "\n")
+	own := make([]string, 0, len(lines))
+	for i, line := range lines {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, ">") {
+			continue
+		}
+		if t == "--" || strings.HasPrefix(line, "-- ") || isReplyHeader(t) || outlookHeader(lines[i:]) {
+			break
+		}
+		if i+1 < len(lines) && looksLikeReplyStart(t) && isReplyHeader(strings.TrimSpace(lines[i+1])) {
+			break
+		}
+		own = append(own, line)
+	}
+	// drop trailing boilerplate paragraphs, never the first one
+	paras := splitParagraphs(own)
+	for len(paras) > 1 && isBoilerplate(paras[len(paras)-1]) {
+		paras = paras[:len(paras)-1]
+	}
+	out := strings.Join(paras, "\n\n")
+	if len(strings.Fields(out)) < minOwnWords {
+		return text
+	}
+	return out
+}
+
+// outlookHeader reports the start of a quoted message in Outlook's style:
+// a "From:" (or "Da:") line followed within three lines by "Sent:",
+// "Date:" ("Inviato:", "Data:").
+func outlookHeader(lines []string) bool {
+	l := strings.ToLower(strings.TrimLeft(lines[0], " \t*"))
+	if !strings.HasPrefix(l, "from:") && !strings.HasPrefix(l, "da:") {
+		return false
+	}
+	for _, n := range lines[1:min(len(lines), 4)] {
+		n = strings.ToLower(strings.TrimLeft(n, " \t*"))
+		for _, p := range [...]string{"sent:", "date:", "inviato:", "data:"} {
+			if strings.HasPrefix(n, p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// splitParagraphs joins lines into paragraphs separated by blank lines.
+func splitParagraphs(lines []string) []string {
+	var out []string
+	var cur []string
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, strings.Join(cur, "\n"))
+			cur = cur[:0]
+		}
+	}
+	for _, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			flush()
+			continue
+		}
+		cur = append(cur, l)
+	}
+	flush()
+	return out
+}
+
+// boilerplateMarkers are words of confidentiality notices, privacy footers
+// and company identification lines, EN and IT (lowercase).
+var boilerplateMarkers = [...]string{
+	"confidential", "confidenzial", "riservat", "privileged",
+	"intended recipient", "intended solely", "intended only", "addressee", "destinatari",
+	"in error", "per errore", "erroneamente",
+	"registered office", "registered in ", "company number", "company no", "company reg",
+	"sede legale", "sede operativa", "p.iva", "p. iva", "p.i.", "partita iva", "vat no", "vat reg",
+	"capitale sociale", "cap. soc", "c.f.", "codice fiscale", "r.e.a", "rea ",
+	"informativa", "privacy policy", "privacy notice", "privacy statement",
+	"unsubscribe", "disiscriv", "think before you print", "prima di stampare",
+}
+
+// isBoilerplate reports a paragraph that reads like a footer: it carries a
+// boilerplate marker.
+func isBoilerplate(p string) bool {
+	l := strings.ToLower(p)
+	for _, m := range boilerplateMarkers {
+		if strings.Contains(l, m) {
+			return true
+		}
+	}
+	return false
+}
