@@ -73,6 +73,9 @@ type lexicon struct {
 	cue    []uint16
 	// longRule marks stems shared by a longer rule word (flag or cue).
 	longRule []bool
+	// pairStart marks the stems that begin a word pair of the model: only
+	// after one of them is a pair looked up.
+	pairStart []bool
 	// question is the id of questionWord, -1 when the model lacks it.
 	question int32
 }
@@ -93,10 +96,16 @@ func newLexicon(modelWords []string) *lexicon {
 		lx.flagID = append(lx.flagID, -1)
 		lx.cue = append(lx.cue, 0)
 		lx.longRule = append(lx.longRule, false)
+		lx.pairStart = append(lx.pairStart, false)
 		return id
 	}
 	for _, w := range modelWords {
 		add(w)
+	}
+	for _, w := range modelWords {
+		if first, _, ok := strings.Cut(w, string(bigramSep)); ok {
+			lx.pairStart[add(first)] = true
+		}
 	}
 	lx.question = -1
 	if id, ok := lx.words[questionWord]; ok {
@@ -114,7 +123,7 @@ func newLexicon(modelWords []string) *lexicon {
 	// a long rule word is looked up only when its stem says one may match
 	var long []string
 	for w := range lx.words {
-		if len(w) > stemLen {
+		if len(w) > stemLen && !strings.ContainsRune(w, bigramSep) {
 			long = append(long, w)
 		}
 	}
@@ -174,6 +183,8 @@ type scratch struct {
 	// prev is the stem of the previous word of the sender's own text, bg
 	// the buffer a bigram key is built in.
 	prev, bg []byte
+	// prevPair: prev begins a word pair the model knows.
+	prevPair bool
 }
 
 type scratchPool struct {
@@ -232,14 +243,16 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 		}
 		t := &sc.tok
 		t.reset(text)
-		sc.prev = sc.prev[:0]
+		sc.prevPair = false
 		for t.next() {
 			// one lookup for most words: short words are their own stem;
 			// a long word is looked up whole only when its stem is shared
 			// by a rule word
-			var id, mid int32 = -1, -1
-			if st := stem(t.buf); len(st) < len(t.buf) {
+			var id, mid, sid int32 = -1, -1, -1
+			st := stem(t.buf)
+			if len(st) < len(t.buf) {
 				if v, ok := lx.words[string(st)]; ok {
+					sid = v
 					if int(v) < lx.nModel {
 						mid = v
 					}
@@ -250,7 +263,7 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 					}
 				}
 			} else if v, ok := lx.words[string(t.buf)]; ok {
-				id, mid = v, v
+				id, mid, sid = v, v, v
 			}
 			// rules (flags, cues) read whole words, quotes included
 			if id >= 0 {
@@ -269,7 +282,7 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 					s.quoted = append(s.quoted, mid)
 				}
 				s.prevCue = 0
-				sc.prev = sc.prev[:0]
+				sc.prevPair = false
 				continue
 			}
 			var cue uint16
@@ -282,14 +295,15 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 			s.prevCue = cue
 			// word pairs ("how do", "come faccio", "non riesco") are
 			// features too, when the model knows them
-			st := stem(t.buf)
-			if len(sc.prev) > 0 {
+			if sc.prevPair {
 				sc.bg = append(append(append(sc.bg[:0], sc.prev...), bigramSep), st...)
 				if v, ok := lx.words[string(sc.bg)]; ok && int(v) < lx.nModel {
 					sc.addFeat(v, val)
 				}
 			}
-			sc.prev = append(sc.prev[:0], st...)
+			if sc.prevPair = sid >= 0 && lx.pairStart[sid]; sc.prevPair {
+				sc.prev = append(sc.prev[:0], st...)
+			}
 			if mid < 0 || int(mid) >= lx.nModel {
 				h := fnv64(t.buf)
 				if sc.oov[h>>6&63]&(1<<(h&63)) == 0 {
@@ -302,7 +316,7 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 		}
 		s.flagIDs = append(s.flagIDs, -1) // subject and body never form one phrase
 	}
-	if lx.question >= 0 && strings.Contains(ownText(body, maxOwnQuestion), "?") {
+	if lx.question >= 0 && strings.IndexByte(body, '?') >= 0 && strings.Contains(ownText(body, maxOwnQuestion), "?") {
 		sc.addFeat(lx.question, 1)
 	}
 	// unknown words count a little: enough that a long email full of them
