@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,10 +49,10 @@ func runTUI(ctx context.Context, a *App, args []string) error {
 	}
 	defer d.Close()
 	s := tuiSetup{cfg: cfg, d: d, send: !*noSend, accounts: accounts, watch: true, triageOpts: triageOptions(cfg)}
+	if s.classifier, err = classifierFor(cfg.Triage, a.Getenv, d); err != nil {
+		return err
+	}
 	if !*noSync {
-		if s.classifier, err = classifierFor(cfg.Triage, a.Getenv, d); err != nil {
-			return err
-		}
 		for _, acct := range accounts {
 			s.syncers = append(s.syncers, &mail.Syncer{Store: d, Account: acct, Parse: mail.Parse})
 		}
@@ -75,7 +76,8 @@ type tuiSetup struct {
 	// retries replace the configured retry schedule (the demo's are short).
 	retries []time.Duration
 	// syncers are synced in the background; new mail is triaged with
-	// classifier. With watch, each account then stays in IDLE.
+	// classifier, which also regenerates drafts. With watch, each account
+	// then stays in IDLE.
 	syncers    []*mail.Syncer
 	watch      bool
 	classifier triage.Classifier
@@ -160,7 +162,44 @@ func (a *App) runTUIWith(ctx context.Context, s tuiSetup, progOpts ...tea.Progra
 	}
 	deps := a.tuiDeps(s.cfg, s.d, wake, live)
 	deps.Approver = approver
+	if s.classifier != nil {
+		deps.Regen = &draftRegenerator{d: s.d, c: s.classifier, ctx: s.triageOpts.Context}
+	}
 	return ui.Run(bg, deps, progOpts...)
+}
+
+// draftRegenerator replaces a pending draft's body with the classifier's
+// suggestion again: the offline classifier's template for the email's
+// intent and language, or the model's reply (LLM answers are cached per
+// message, model and prompt version, so this never re-bills).
+type draftRegenerator struct {
+	d   *db.DB
+	c   triage.Classifier
+	ctx triage.Context
+}
+
+// RegenerateDraft rewrites draft id; it fails with db.ErrDraftNotPending
+// when the draft was approved, sent or discarded meanwhile.
+func (r *draftRegenerator) RegenerateDraft(ctx context.Context, id int64) error {
+	dr, err := r.d.Draft(ctx, id)
+	if err != nil {
+		return fmt.Errorf("regenerate: %w", err)
+	}
+	if dr.Status != "pending" {
+		return fmt.Errorf("regenerate draft %d: %w", id, db.ErrDraftNotPending)
+	}
+	m, err := r.d.Message(ctx, dr.MessageID)
+	if err != nil {
+		return fmt.Errorf("regenerate: %w", err)
+	}
+	res, err := r.c.Classify(ctx, m, r.ctx)
+	if err != nil {
+		return fmt.Errorf("regenerate draft %d: %w", id, err)
+	}
+	if strings.TrimSpace(res.Draft) == "" {
+		return fmt.Errorf("regenerate draft %d: the classifier suggested no reply for this email", id)
+	}
+	return r.d.UISaveDraft(ctx, id, res.Draft)
 }
 
 // backgroundSync syncs every account, triages what is new and, with

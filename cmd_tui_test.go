@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"smista/db"
 	"smista/mail"
 	"smista/mail/mailtest"
+	"smista/triage"
 	"smista/ui"
 	"smista/webhook"
 )
@@ -203,5 +205,49 @@ func TestForwardNotices(t *testing.T) {
 	}
 	if _, ok := got[4].(ui.SenderStats); !ok {
 		t.Errorf("last message = %T, want ui.SenderStats", got[4])
+	}
+}
+
+func TestRegenerateDraft(t *testing.T) {
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	raw := []byte("From: Giulia Rossi <giulia@example.com>\r\nTo: support@acme.example\r\nSubject: Non riesco ad accedere\r\n" +
+		"Message-ID: <regen@example.com>\r\nDate: Fri, 20 Nov 2026 09:00:00 +0100\r\n\r\n" +
+		"Buongiorno, da stamattina non riesco ad accedere al mio account: la pagina di login da' errore 500. Potete aiutarmi?\r\n")
+	m, err := mail.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.SaveMessages(ctx, "test", []*mail.Message{m}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := d.CreateDraft(ctx, m.ID, "a human edit that regenerate replaces")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := triage.NewOffline()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &draftRegenerator{d: d, c: c}
+	if err := r.RegenerateDraft(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	dr, err := d.Draft(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(dr.Body, "human edit") || !strings.Contains(dr.Body, "Giulia") {
+		t.Fatalf("regenerated body = %q, want the classifier's reply greeting Giulia", dr.Body)
+	}
+	if err := d.UIDiscardDraft(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RegenerateDraft(ctx, id); !errors.Is(err, db.ErrDraftNotPending) {
+		t.Fatalf("regenerate a discarded draft: %v, want ErrDraftNotPending", err)
 	}
 }
