@@ -150,7 +150,7 @@ func (a *App) runTUIWith(ctx context.Context, s tuiSetup, progOpts ...tea.Progra
 		}()
 		go func() {
 			defer wg.Done()
-			forwardNotices(bg, s.d, sender.Events(), live)
+			forwardNotices(bg, s.d, sender, live)
 		}()
 	}
 	if len(s.syncers) > 0 && s.classifier != nil {
@@ -292,10 +292,16 @@ func (a *App) tuiDeps(cfg Config, d *db.DB, wake actions.Waker, live <-chan any)
 	}
 }
 
+// noticeSource is what forwardNotices reads from a running sender.
+type noticeSource interface {
+	Events() <-chan webhook.Notice
+	Stats() (queued, inFlight int)
+}
+
 // forwardNotices turns the sender's notices into UI messages, with the
-// outbox depth at start and after each notice, until events closes or ctx
-// ends.
-func forwardNotices(ctx context.Context, d *db.DB, events <-chan webhook.Notice, out chan<- any) {
+// outbox depth and the attempts in flight at start and after each notice,
+// until the events channel closes or ctx ends.
+func forwardNotices(ctx context.Context, d *db.DB, sender noticeSource, out chan<- any) {
 	send := func(v any) bool {
 		select {
 		case out <- v:
@@ -311,12 +317,13 @@ func forwardNotices(ctx context.Context, d *db.DB, events <-chan webhook.Notice,
 				q += c
 			}
 		}
-		return ui.SenderStats{Queue: q}
+		_, inFlight := sender.Stats()
+		return ui.SenderStats{Queue: q, InFlight: inFlight}
 	}
 	if !send(depth()) {
 		return
 	}
-	for n := range events {
+	for n := range sender.Events() {
 		un := ui.Notice{Kind: string(n.Kind), EndpointID: n.EndpointID}
 		switch n.Kind {
 		case webhook.NoticeDelivered:

@@ -188,7 +188,7 @@ func TestForwardNotices(t *testing.T) {
 	events <- webhook.Notice{Kind: webhook.NoticeDelivered, DeliveryID: "dlv_1", URL: "http://127.0.0.1/x", StatusCode: 200}
 	close(events)
 	out := make(chan any, 8)
-	forwardNotices(ctx, d, events, out)
+	forwardNotices(ctx, d, fakeSender{events: events, inFlight: 3}, out)
 	close(out)
 	var got []any
 	for v := range out {
@@ -203,10 +203,19 @@ func TestForwardNotices(t *testing.T) {
 	if n, ok := got[3].(ui.Notice); !ok || n.Error || !strings.Contains(n.Text, "delivered dlv_1") {
 		t.Errorf("delivered notice = %+v", got[3])
 	}
-	if _, ok := got[4].(ui.SenderStats); !ok {
-		t.Errorf("last message = %T, want ui.SenderStats", got[4])
+	if st, ok := got[4].(ui.SenderStats); !ok || st.InFlight != 3 {
+		t.Errorf("last message = %#v, want ui.SenderStats with the sender's 3 in flight", got[4])
 	}
 }
+
+// fakeSender stands in for a running webhook.Sender in TestForwardNotices.
+type fakeSender struct {
+	events   chan webhook.Notice
+	inFlight int
+}
+
+func (f fakeSender) Events() <-chan webhook.Notice { return f.events }
+func (f fakeSender) Stats() (int, int)             { return 0, f.inFlight }
 
 func TestRegenerateDraft(t *testing.T) {
 	ctx := context.Background()

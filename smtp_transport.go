@@ -65,7 +65,11 @@ func (t *smtpTransport) Deliver(ctx context.Context, d webhook.Delivery) webhook
 		if err := t.db.FailDraft(context.WithoutCancel(ctx), d.DraftID, d.ID, msg); err != nil {
 			t.logf("draft %d: %v", d.DraftID, err)
 		}
-		return fail(webhook.ClassOther, 0, msg)
+		r := fail(webhook.ClassOther, 0, msg)
+		// Retrying cannot help (5xx, no server, nothing to answer): the
+		// sender makes the delivery dead at once, kept and replayable.
+		r.Permanent = true
+		return r
 	}
 	account := strings.TrimPrefix(d.Queue, "smtp:")
 	acct, ok := t.accounts[account]

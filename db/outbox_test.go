@@ -5,12 +5,185 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"smista/db"
 	"smista/webhook"
 )
+
+var _ webhook.Preparer = (*db.DB)(nil)
+
+// TestEnqueuerBatch queues several events in one transaction with one
+// Enqueuer: a delivery per endpoint, pending or paused by the endpoint's
+// state, restricted to one endpoint for a test event; a second event for
+// the same message is ErrDuplicateEvent and the transaction goes on.
+func TestEnqueuerBatch(t *testing.T) {
+	ctx := context.Background()
+	d := openWebhookDB(t)
+	w := d.Writer()
+	for _, q := range []string{
+		`INSERT INTO messages (id, message_id, thread_id, date, received_at, size, raw) VALUES ('m1', '<a@b>', 't', 0, 0, 1, x'00')`,
+		`INSERT INTO endpoints (id, url, secret, enabled, created_at, updated_at) VALUES
+			('ep1', 'http://127.0.0.1/', 'whsec_x', 1, 1, 1), ('ep2', 'http://127.0.0.1/b', 'whsec_y', 0, 2, 2)`,
+	} {
+		if _, err := w.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx, err := w.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	e, err := db.NewEnqueuer(ctx, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := e.Enqueue(ctx, 1000, db.NewEvent{Type: "ticket.suggested", MessageID: "m1", Payload: []byte(`{"n":1}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Enqueue(ctx, 1000, db.NewEvent{Type: "ticket.suggested", MessageID: "m1", Payload: []byte(`{"n":2}`)}); !errors.Is(err, db.ErrDuplicateEvent) {
+		t.Fatalf("second event for m1: %v, want ErrDuplicateEvent", err)
+	}
+	second, err := e.Enqueue(ctx, 1001, db.NewEvent{Type: "ticket.suggested", Payload: []byte(`{"n":3}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := e.Enqueue(ctx, 1002, db.NewEvent{Type: "ticket.suggested", Payload: []byte(`{}`), Test: true, EndpointID: "ep2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := d.Reader().Query(`SELECT event_id, endpoint_id, status, webhook_id FROM deliveries ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var ev, ep, st, wid string
+		if err := rows.Scan(&ev, &ep, &st, &wid); err != nil {
+			t.Fatal(err)
+		}
+		if wid != db.WebhookID(ev, ep) {
+			t.Errorf("webhook_id %s, want %s", wid, db.WebhookID(ev, ep))
+		}
+		name := map[string]string{first: "first", second: "second", test: "test"}[ev]
+		got = append(got, name+"/"+ep+":"+st)
+	}
+	want := "first/ep1:pending,first/ep2:paused,second/ep1:pending,second/ep2:paused,test/ep2:paused"
+	if strings.Join(got, ",") != want {
+		t.Fatalf("deliveries\n got %s\nwant %s", strings.Join(got, ","), want)
+	}
+}
+
+// TestNewIDTimeOrdered checks the id format (prefix and 24 hex digits) and
+// that ids made later sort after earlier ones, so the indexes on them grow
+// at their right edge.
+func TestNewIDTimeOrdered(t *testing.T) {
+	prev := db.NewID("dlv_")
+	seen := map[string]bool{prev: true}
+	for range 1000 {
+		id := db.NewID("dlv_")
+		hexPart, ok := strings.CutPrefix(id, "dlv_")
+		if !ok || len(hexPart) != 24 || strings.Trim(hexPart, "0123456789abcdef") != "" {
+			t.Fatalf("id %q: want dlv_ and 24 hex digits", id)
+		}
+		if seen[id] {
+			t.Fatalf("duplicate id %s", id)
+		}
+		seen[id] = true
+		// The first 12 digits are the millisecond: never decreasing.
+		if id[:4+12] < prev[:4+12] {
+			t.Fatalf("id %s sorts before the earlier %s", id, prev)
+		}
+		prev = id
+	}
+	time.Sleep(2 * time.Millisecond)
+	if later := db.NewID("dlv_"); later <= prev {
+		t.Fatalf("id made later %s does not sort after %s", later, prev)
+	}
+}
+
+// TestPreparedStoreRecordsLikeTheDB records attempts through the prepared
+// store, several batches on the same statements, with headers that need
+// JSON escaping, and reads them back from the log exactly.
+func TestPreparedStoreRecordsLikeTheDB(t *testing.T) {
+	ctx := context.Background()
+	d := openWebhookDB(t)
+	ep, err := d.CreateEndpoint(ctx, "http://127.0.0.1:1/hook", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		enqueueWebhookEvent(t, d, `{"email_id":"e"}`)
+	}
+	ps := d.PrepareStore()
+	defer ps.Close()
+	rows, err := ps.Pending(ctx, webhook.PendingQuery{Queue: ep, Kinds: []string{webhook.KindWebhook}, Limit: 10, RoundLength: 3 * time.Minute})
+	if err != nil || len(rows) != 4 {
+		t.Fatalf("pending: %d rows, %v", len(rows), err)
+	}
+	if rows[0].URL != "http://127.0.0.1:1/hook" || rows[0].Secret == "" || string(rows[0].Payload) != `{"email_id":"e"}` {
+		t.Fatalf("pending row without its endpoint or payload: %+v", rows[0])
+	}
+	odd := http.Header{
+		"X-Quote":   {`a "quoted" \ value`, "second"},
+		"X-Control": {"tab\there\x01bell\nline"},
+		"X-Utf8":    {"caffè ☕", "bad\xffbyte"},
+		"X-Html":    {"<b>&</b>"},
+	}
+	started := time.UnixMilli(1_700_000_000_000)
+	for i, dl := range rows {
+		status, class := webhook.StatusDelivered, ""
+		if i == 3 {
+			status, class = webhook.StatusRetrying, webhook.ClassHTTPStatus
+		}
+		o := webhook.Outcome{Delivery: dl, Status: status, Deadline: started.Add(3 * time.Minute), NextAttemptAt: started.Add(30 * time.Second),
+			Result: webhook.Result{Started: started, Duration: 5 * time.Millisecond, StatusCode: 200 + 300*(i/3), Class: class,
+				RequestHeaders: odd, RequestBody: dl.Payload, ResponseHeaders: http.Header{"Content-Type": {"text/plain"}}, ResponseBody: []byte("ok")}}
+		if _, err := ps.Record(ctx, []webhook.Outcome{o}, webhook.DisablePolicy{After: 30, Window: 30 * time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logs, err := d.AttemptLogs(ctx, db.LogFilter{})
+	if err != nil || len(logs) != 4 {
+		t.Fatalf("attempt log: %d, %v", len(logs), err)
+	}
+	want := http.Header{
+		"X-Quote":   {`a "quoted" \ value`, "second"},
+		"X-Control": {"tab\there\x01bell\nline"},
+		"X-Utf8":    {"caffè ☕", "bad\uFFFDbyte"},
+		"X-Html":    {"<b>&</b>"},
+	}
+	for _, l := range logs {
+		if fmt.Sprint(l.RequestHeaders) != fmt.Sprint(want) {
+			t.Errorf("headers read back\n got %q\nwant %q", l.RequestHeaders, want)
+		}
+		if l.Attempt != 1 || string(l.ResponseBody) != "ok" || l.ResponseHeaders.Get("Content-Type") != "text/plain" {
+			t.Errorf("attempt %+v", l)
+		}
+	}
+	dls, err := d.DeliveryLogs(ctx, db.LogFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statuses []string
+	for _, l := range dls {
+		statuses = append(statuses, fmt.Sprintf("%s/%d", l.Status, l.Attempts))
+	}
+	if got := strings.Join(statuses, ","); got != "delivered/1,delivered/1,delivered/1,retrying/1" {
+		t.Fatalf("delivery states %s", got)
+	}
+}
 
 func enqueueBatch(tb testing.TB, d *db.DB, evs []db.NewEvent) []string {
 	tb.Helper()
@@ -42,8 +215,14 @@ func enqueueBatch(tb testing.TB, d *db.DB, evs []db.NewEvent) []string {
 }
 
 // BenchmarkRecord measures the group commit alone: b.N delivered attempts
-// recorded in batches of 100 through the prepared store.
+// recorded in batches of 10 to 1000 through the prepared store.
 func BenchmarkRecord(b *testing.B) {
+	for _, size := range []int{10, 100, 1000} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) { benchRecord(b, size) })
+	}
+}
+
+func benchRecord(b *testing.B, size int) {
 	ctx := context.Background()
 	d := openWebhookDB(b)
 	if _, err := d.CreateEndpoint(ctx, "http://127.0.0.1:1/hook", ""); err != nil {
@@ -66,9 +245,9 @@ func BenchmarkRecord(b *testing.B) {
 		"Content-Type": {"application/json"}, "User-Agent": {"smista/dev"}}
 	respH := http.Header{"Date": {"Sat, 21 Nov 2026 06:00:00 GMT"}, "Content-Length": {"0"}}
 	b.ResetTimer()
-	for i := 0; i < len(rows); i += 100 {
+	for i := 0; i < len(rows); i += size {
 		var batch []webhook.Outcome
-		for _, dl := range rows[i:min(i+100, len(rows))] {
+		for _, dl := range rows[i:min(i+size, len(rows))] {
 			batch = append(batch, webhook.Outcome{Delivery: dl, Status: webhook.StatusDelivered, Deadline: time.Now().Add(3 * time.Minute),
 				Result: webhook.Result{Started: time.Now(), Duration: time.Millisecond, StatusCode: 200, RequestHeaders: reqH,
 					RequestBody: dl.Payload, ResponseHeaders: respH}})
@@ -117,5 +296,96 @@ func BenchmarkEnqueue(b *testing.B) {
 	}
 }
 
-var _ = errors.New
-var _ = fmt.Sprint
+// BenchmarkPending measures the sender's read-ahead: b.N rows read 256 at
+// a time through the prepared store.
+func BenchmarkPending(b *testing.B) {
+	ctx := context.Background()
+	d := openWebhookDB(b)
+	ep, err := d.CreateEndpoint(ctx, "http://127.0.0.1:1/hook", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	evs := make([]db.NewEvent, 256)
+	for i := range evs {
+		evs[i] = db.NewEvent{Type: "ticket.suggested", Payload: []byte(`{"event":"ticket.suggested","email_id":"abc123","subject":"Non funziona il login"}`)}
+	}
+	enqueueBatch(b, d, evs)
+	ps := d.PrepareStore()
+	defer ps.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i += 256 {
+		rows, err := ps.Pending(ctx, webhook.PendingQuery{Queue: ep, Kinds: []string{webhook.KindWebhook}, Limit: 256, RoundLength: 3 * time.Minute})
+		if err != nil || len(rows) != 256 {
+			b.Fatalf("%d rows, %v", len(rows), err)
+		}
+	}
+}
+
+// TestPendingMergesRetryingAndPending reads a queue where one delivery is
+// retrying and the read-ahead already holds some pending ones: the
+// retrying row comes back in seq order with the pending rows after
+// AfterSeq, through the DB and through the prepared store alike.
+func TestPendingMergesRetryingAndPending(t *testing.T) {
+	ctx := context.Background()
+	d := openWebhookDB(t)
+	ep, err := d.CreateEndpoint(ctx, "http://127.0.0.1:1/hook", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		enqueueWebhookEvent(t, d, `{"email_id":"e"}`)
+	}
+	q := webhook.PendingQuery{Queue: ep, Kinds: []string{webhook.KindWebhook}, Limit: 10, RoundLength: 3 * time.Minute}
+	all, err := d.Pending(ctx, q)
+	if err != nil || len(all) != 4 {
+		t.Fatalf("pending: %d, %v", len(all), err)
+	}
+	started := time.Now()
+	fail := webhook.Outcome{Delivery: all[1], Status: webhook.StatusRetrying, Deadline: started.Add(3 * time.Minute),
+		NextAttemptAt: started.Add(30 * time.Second), LastError: "HTTP 500",
+		Result: webhook.Result{Started: started, StatusCode: 500, Class: webhook.ClassHTTPStatus, Err: "HTTP 500"}}
+	if _, err := d.Record(ctx, []webhook.Outcome{fail}, webhook.DisablePolicy{}); err != nil {
+		t.Fatal(err)
+	}
+	ps := d.PrepareStore()
+	defer ps.Close()
+	stores := map[string]webhook.Store{"db": d, "prepared": ps}
+	tests := map[string]struct {
+		afterSeq int64
+		limit    int
+		want     []int // indexes into all
+	}{
+		"from the start":             {afterSeq: 0, limit: 10, want: []int{0, 1, 2, 3}},
+		"after the read-ahead":       {afterSeq: all[2].Seq, limit: 10, want: []int{1, 3}},
+		"limit cuts after the merge": {afterSeq: all[2].Seq, limit: 1, want: []int{1}},
+	}
+	for sname, s := range stores {
+		for name, tc := range tests {
+			t.Run(sname+"/"+name, func(t *testing.T) {
+				qq := q
+				qq.AfterSeq, qq.Limit = tc.afterSeq, tc.limit
+				got, err := s.Pending(ctx, qq)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var gotIdx []int
+				for _, g := range got {
+					for i, a := range all {
+						if g.ID == a.ID {
+							gotIdx = append(gotIdx, i)
+						}
+					}
+					if g.URL == "" || g.Secret == "" || g.Queue != ep {
+						t.Errorf("row %s without its endpoint: %+v", g.ID, g)
+					}
+					if g.ID == all[1].ID && (g.Status != webhook.StatusRetrying || g.RoundAttempts != 1 || g.Attempts != 1) {
+						t.Errorf("retrying row %+v: want retrying, 1 attempt in the round", g)
+					}
+				}
+				if fmt.Sprint(gotIdx) != fmt.Sprint(tc.want) {
+					t.Fatalf("rows %v, want %v", gotIdx, tc.want)
+				}
+			})
+		}
+	}
+}

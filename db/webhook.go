@@ -1,12 +1,14 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,6 +66,10 @@ func scanDelivery(sc interface{ Scan(...any) error }) (webhook.Delivery, error) 
 // visits each queue once, so the cost follows the number of queues, not
 // the outbox size.
 func (d *DB) Queues(ctx context.Context, kinds []string) ([]string, error) {
+	return queues(ctx, d.r, nil, kinds)
+}
+
+func queues(ctx context.Context, pool *sql.DB, c *stmtCache, kinds []string) ([]string, error) {
 	if len(kinds) == 0 {
 		return nil, nil
 	}
@@ -71,7 +77,7 @@ func (d *DB) Queues(ctx context.Context, kinds []string) ([]string, error) {
 	for i, k := range kinds {
 		args[i] = k
 	}
-	rows, err := d.r.QueryContext(ctx, `WITH RECURSIVE qs(queue) AS (
+	rows, err := c.query(ctx, pool, `WITH RECURSIVE qs(queue) AS (
 		SELECT MIN(queue) FROM deliveries
 		UNION ALL
 		SELECT (SELECT MIN(queue) FROM deliveries WHERE queue > qs.queue) FROM qs WHERE qs.queue IS NOT NULL
@@ -104,37 +110,132 @@ func placeholders(n int) string {
 // pending ones after q.AfterSeq, up to q.Limit in seq order, each read with
 // an index range.
 func (d *DB) Pending(ctx context.Context, q webhook.PendingQuery) ([]webhook.Delivery, error) {
+	return pending(ctx, d.r, nil, q)
+}
+
+// pendingCols are deliveryCols without the queue (known) and the
+// endpoint's (rows of a queue share it, read once per call).
+const pendingCols = `d.seq, d.id, d.kind, COALESCE(d.endpoint_id, ''), COALESCE(d.event_id, ''),
+	COALESCE(v.type, ''), d.webhook_id, COALESCE(d.draft_id, 0), d.status, COALESCE(v.test, 0), d.attempts,
+	CASE WHEN d.deadline IS NULL THEN 0 ELSE
+		(SELECT COUNT(*) FROM attempts a WHERE a.delivery_id = d.id AND a.started_at >= d.deadline - ?) END,
+	d.next_attempt_at, d.deadline, d.created_at, COALESCE(v.payload, x'')
+	FROM deliveries d LEFT JOIN events v ON v.id = d.event_id`
+
+const endpointSecretsSQL = `SELECT url, secret, prev_secret, prev_secret_until FROM endpoints WHERE id = ?`
+
+func pending(ctx context.Context, pool *sql.DB, c *stmtCache, q webhook.PendingQuery) ([]webhook.Delivery, error) {
 	if len(q.Kinds) == 0 {
 		return nil, nil
 	}
 	limit := max(q.Limit, 1)
-	query := `SELECT ` + deliveryCols + ` WHERE d.seq IN (
-		SELECT seq FROM deliveries WHERE queue = ? AND status = 'retrying'
-		UNION ALL
-		SELECT seq FROM (SELECT seq FROM deliveries WHERE queue = ? AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?)
-	) AND d.kind IN (` + placeholders(len(q.Kinds)) + `) ORDER BY d.seq LIMIT ?`
-	args := []any{q.RoundLength.Milliseconds(), q.Queue, q.Queue, q.AfterSeq, limit}
+	// Two index range scans of (queue, status, seq): the retrying rows
+	// (few), then the pending ones after AfterSeq; merged by seq.
+	kinds := placeholders(len(q.Kinds))
+	round := q.RoundLength.Milliseconds()
+	retryArgs := []any{round, q.Queue}
+	pendArgs := []any{round, q.Queue, q.AfterSeq}
 	for _, k := range q.Kinds {
-		args = append(args, k)
+		retryArgs = append(retryArgs, k)
+		pendArgs = append(pendArgs, k)
 	}
-	args = append(args, limit)
-	rows, err := d.r.QueryContext(ctx, query, args...)
+	// Rows are scanned into a reused buffer, then copied at their exact
+	// size: a Delivery is large and the read-ahead is read continuously.
+	var buf []webhook.Delivery
+	if c != nil {
+		if p, ok := c.scratch.Get().(*[]webhook.Delivery); ok {
+			buf = (*p)[:0]
+		}
+	}
+	buf, err := scanPending(ctx, pool, c, `SELECT `+pendingCols+` WHERE d.queue = ? AND d.status = 'retrying'
+		AND d.kind IN (`+kinds+`) ORDER BY d.seq LIMIT ?`, q.Queue, append(retryArgs, limit), buf)
+	if err != nil {
+		return nil, err
+	}
+	retrying := len(buf)
+	buf, err = scanPending(ctx, pool, c, `SELECT `+pendingCols+` WHERE d.queue = ? AND d.status = 'pending' AND d.seq > ?
+		AND d.kind IN (`+kinds+`) ORDER BY d.seq LIMIT ?`, q.Queue, append(pendArgs, limit), buf)
+	if err != nil {
+		return nil, err
+	}
+	if retrying > 0 {
+		slices.SortFunc(buf, func(a, b webhook.Delivery) int { return cmp.Compare(a.Seq, b.Seq) })
+	}
+	out := slices.Clone(buf[:min(len(buf), limit)])
+	if c != nil {
+		clear(buf)
+		c.scratch.Put(&buf)
+	}
+	return withEndpoints(ctx, pool, c, out)
+}
+
+// scanPending appends the rows of query to out.
+func scanPending(ctx context.Context, pool *sql.DB, c *stmtCache, query, queue string, args []any, out []webhook.Delivery) ([]webhook.Delivery, error) {
+	rows, err := c.query(ctx, pool, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("pending deliveries: %w", err)
 	}
 	defer rows.Close()
-	var out []webhook.Delivery
 	for rows.Next() {
-		dl, err := scanDelivery(rows)
-		if err != nil {
+		d := webhook.Delivery{Queue: queue}
+		var next, deadline sql.NullInt64
+		var created int64
+		if err := rows.Scan(&d.Seq, &d.ID, &d.Kind, &d.EndpointID, &d.EventID, &d.EventType, &d.WebhookID,
+			&d.DraftID, &d.Status, &d.Test, &d.Attempts, &d.RoundAttempts, &next, &deadline, &created, &d.Payload); err != nil {
 			return nil, fmt.Errorf("pending deliveries: %w", err)
 		}
-		out = append(out, dl)
+		d.NextAttemptAt, d.Deadline, d.CreatedAt = msTime(next), msTime(deadline), time.UnixMilli(created)
+		out = append(out, d)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("pending deliveries: %w", err)
 	}
 	return out, nil
+}
+
+// withEndpoints fills in the URL and secrets of each delivery's endpoint,
+// one lookup per distinct endpoint. A delivery whose endpoint is gone
+// (removed since: its row is canceled) is dropped.
+func withEndpoints(ctx context.Context, pool *sql.DB, c *stmtCache, ds []webhook.Delivery) ([]webhook.Delivery, error) {
+	type secrets struct {
+		url, secret, prev string
+		until             time.Time
+		ok                bool
+	}
+	var cur secrets
+	curID := ""
+	kept := ds[:0]
+	for _, d := range ds {
+		if d.EndpointID == "" {
+			kept = append(kept, d)
+			continue
+		}
+		if d.EndpointID != curID {
+			cur, curID = secrets{}, d.EndpointID
+			rows, err := c.query(ctx, pool, endpointSecretsSQL, d.EndpointID)
+			if err != nil {
+				return nil, fmt.Errorf("pending deliveries: %w", err)
+			}
+			if rows.Next() {
+				var until sql.NullInt64
+				if err := rows.Scan(&cur.url, &cur.secret, &cur.prev, &until); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("pending deliveries: %w", err)
+				}
+				cur.until, cur.ok = msTime(until), true
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, fmt.Errorf("pending deliveries: %w", err)
+			}
+		}
+		if !cur.ok {
+			continue
+		}
+		d.URL, d.Secret, d.PrevSecret, d.PrevSecretUntil = cur.url, cur.secret, cur.prev, cur.until
+		kept = append(kept, d)
+	}
+	return kept, nil
 }
 
 // Delivery implements webhook.Store: one delivery by id, or an error
@@ -150,36 +251,71 @@ func (d *DB) Delivery(ctx context.Context, id string, roundLength time.Duration)
 	return dl, nil
 }
 
-func headerJSON(h http.Header) string {
+// headerJSON encodes h as the JSON object json.Marshal would produce
+// (sorted keys, arrays of strings), without reflection: it runs for two
+// headers of every attempt on the writer's hot path.
+func headerJSON(buf []byte, h http.Header) []byte {
+	buf = buf[:0]
 	if len(h) == 0 {
-		return "{}"
+		return append(buf, "{}"...)
 	}
-	b, err := json.Marshal(h)
-	if err != nil {
-		return "{}"
+	var small [16]string
+	keys := small[:0]
+	for k := range h {
+		keys = append(keys, k)
 	}
-	return string(b)
+	slices.Sort(keys)
+	buf = append(buf, '{')
+	for i, k := range keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendJSONString(buf, k)
+		buf = append(buf, ':')
+		vs := h[k]
+		if vs == nil {
+			buf = append(buf, "null"...)
+			continue
+		}
+		buf = append(buf, '[')
+		for j, v := range vs {
+			if j > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendJSONString(buf, v)
+		}
+		buf = append(buf, ']')
+	}
+	return append(buf, '}')
 }
 
-// recordChunk bounds the rows per multi-row statement (11 variables each,
-// well under SQLite's limit).
-const recordChunk = 200
-
 // Record implements webhook.Store: the attempts and delivery states of a
-// whole batch in one transaction (the sender's group commit), written with
-// multi-row statements so a batch costs a few statements, not a few per
-// attempt; then endpoint disabling.
+// whole batch in one transaction (the sender's group commit), with two
+// statements prepared once per batch and executed per attempt; then
+// endpoint disabling.
 func (d *DB) Record(ctx context.Context, outcomes []webhook.Outcome, policy webhook.DisablePolicy) ([]webhook.Disabled, error) {
+	return d.record(ctx, nil, outcomes, policy)
+}
+
+func (d *DB) record(ctx context.Context, c *stmtCache, outcomes []webhook.Outcome, policy webhook.DisablePolicy) ([]webhook.Disabled, error) {
+	// Cached statements are prepared before the transaction takes the
+	// writer's only connection.
+	ins, err := c.prepare(ctx, insertAttemptSQL)
+	if err != nil {
+		return nil, fmt.Errorf("record attempts: %w", err)
+	}
+	upd, err := c.prepare(ctx, updateDeliverySQL)
+	if err != nil {
+		return nil, fmt.Errorf("record attempts: %w", err)
+	}
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("record attempts: %w", err)
 	}
 	defer tx.Rollback()
 	now := d.nowMS()
-	for i := 0; i < len(outcomes); i += recordChunk {
-		if err := recordChunkTx(ctx, tx, outcomes[i:min(i+recordChunk, len(outcomes))], now); err != nil {
-			return nil, fmt.Errorf("record attempts: %w", err)
-		}
+	if err := recordTx(ctx, tx, ins, upd, outcomes, now); err != nil {
+		return nil, fmt.Errorf("record attempts: %w", err)
 	}
 	failures := map[string]int64{} // endpoint → latest failed attempt start
 	gone := map[string]string{}    // endpoint → reason (410)
@@ -228,82 +364,67 @@ func (d *DB) Record(ctx context.Context, outcomes []webhook.Outcome, policy webh
 	return disabled, nil
 }
 
-// recordChunkTx numbers the attempts from the rows (so a concurrent
-// "endpoints test" cannot collide), inserts them and updates the
-// deliveries, three statements in all.
-func recordChunkTx(ctx context.Context, tx *sql.Tx, outcomes []webhook.Outcome, now int64) error {
-	ids := make([]any, len(outcomes))
-	for i, o := range outcomes {
-		ids[i] = o.Delivery.ID
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, attempts FROM deliveries WHERE id IN (`+placeholders(len(ids))+`)`, ids...)
+const insertAttemptSQL = `INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code,
+	error_class, error, request_headers, request_body, response_headers, response_body)
+	SELECT id, attempts + 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 FROM deliveries WHERE seq = ?1 AND id = ?2
+	ON CONFLICT (delivery_id, attempt) DO NOTHING`
+
+// updateDeliverySQL moves a delivery after an attempt. A 2xx is the truth
+// whatever happened to the row meanwhile; a failure only moves a row the
+// sender owns (pending, retrying), and pauses it when its endpoint is
+// disabled.
+const updateDeliverySQL = `UPDATE deliveries SET
+	status = CASE WHEN ?1 = 'delivered' THEN 'delivered'
+		WHEN status NOT IN ('pending', 'retrying') THEN status
+		WHEN ?1 = 'dead' THEN 'dead'
+		WHEN EXISTS (SELECT 1 FROM endpoints e WHERE e.id = deliveries.endpoint_id AND e.enabled = 0) THEN 'paused'
+		ELSE 'retrying' END,
+	next_attempt_at = CASE WHEN ?1 = 'delivered' THEN NULL
+		WHEN status NOT IN ('pending', 'retrying') THEN next_attempt_at
+		WHEN ?1 = 'dead' THEN NULL
+		WHEN EXISTS (SELECT 1 FROM endpoints e WHERE e.id = deliveries.endpoint_id AND e.enabled = 0) THEN NULL
+		ELSE ?2 END,
+	attempts = attempts + 1, deadline = ?3, last_status_code = ?4, last_error = ?5, updated_at = ?6
+	WHERE seq = ?7 AND id = ?8`
+
+// recordTx logs each attempt and moves its delivery, two statements per
+// attempt, prepared once per batch or taken from the cache (cachedIns and
+// cachedUpd, nil without one). The attempt is numbered from the row (so a
+// concurrent "endpoints test" cannot collide), and a delivery deleted
+// meanwhile logs nothing. Rows are found by seq (the rowid: no index
+// descent), checked by id.
+func recordTx(ctx context.Context, tx *sql.Tx, cachedIns, cachedUpd *sql.Stmt, outcomes []webhook.Outcome, now int64) error {
+	ins, err := txStmt(ctx, tx, cachedIns, insertAttemptSQL)
 	if err != nil {
 		return err
 	}
-	attempts := map[string]int{}
-	for rows.Next() {
-		var id string
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			rows.Close()
-			return err
-		}
-		attempts[id] = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	defer ins.Close()
+	upd, err := txStmt(ctx, tx, cachedUpd, updateDeliverySQL)
+	if err != nil {
 		return err
 	}
-	var ins, upd []any
-	var insQ strings.Builder
-	done := map[string]bool{}
+	defer upd.Close()
+	var reqH, respH []byte
+	var done map[string]bool
+	if len(outcomes) > 1 {
+		done = make(map[string]bool, len(outcomes))
+	}
 	for _, o := range outcomes {
 		dl, r := o.Delivery, o.Result
-		n, ok := attempts[dl.ID]
-		if !ok || done[dl.ID] {
-			continue // deleted meanwhile, or twice in a batch (impossible: one in flight per delivery)
+		if done != nil {
+			if done[dl.ID] {
+				continue // twice in a batch (impossible: one in flight per delivery)
+			}
+			done[dl.ID] = true
 		}
-		done[dl.ID] = true
-		if len(ins) > 0 {
-			insQ.WriteString(",")
+		reqH = headerJSON(reqH, r.RequestHeaders)
+		respH = headerJSON(respH, r.ResponseHeaders)
+		if _, err := ins.ExecContext(ctx, dl.Seq, dl.ID, r.Started.UnixMilli(), r.Duration.Milliseconds(), r.StatusCode, r.Class, r.Err,
+			string(reqH), r.RequestBody, string(respH), r.ResponseBody); err != nil {
+			return err
 		}
-		insQ.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
-		ins = append(ins, dl.ID, n+1, r.Started.UnixMilli(), r.Duration.Milliseconds(), r.StatusCode, r.Class, r.Err,
-			headerJSON(r.RequestHeaders), r.RequestBody, headerJSON(r.ResponseHeaders), r.ResponseBody)
-		upd = append(upd, dl.ID, o.Status, msOrNil(o.NextAttemptAt), n+1, msOrNil(o.Deadline), r.StatusCode, o.LastError)
-	}
-	if len(ins) == 0 {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code,
-		error_class, error, request_headers, request_body, response_headers, response_body)
-		VALUES `+insQ.String()+` ON CONFLICT (delivery_id, attempt) DO NOTHING`, ins...); err != nil {
-		return err
-	}
-	// A 2xx is the truth whatever happened to the row meanwhile; a failure
-	// only moves a row the sender owns (pending, retrying), and pauses it
-	// when its endpoint is disabled. One prepared statement per chunk, one
-	// indexed lookup per row.
-	stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET
-		status = CASE WHEN ?1 = 'delivered' THEN 'delivered'
-			WHEN status NOT IN ('pending', 'retrying') THEN status
-			WHEN ?1 = 'dead' THEN 'dead'
-			WHEN EXISTS (SELECT 1 FROM endpoints e WHERE e.id = deliveries.endpoint_id AND e.enabled = 0) THEN 'paused'
-			ELSE 'retrying' END,
-		next_attempt_at = CASE WHEN ?1 = 'delivered' THEN NULL
-			WHEN status NOT IN ('pending', 'retrying') THEN next_attempt_at
-			WHEN ?1 = 'dead' THEN NULL
-			WHEN EXISTS (SELECT 1 FROM endpoints e WHERE e.id = deliveries.endpoint_id AND e.enabled = 0) THEN NULL
-			ELSE ?2 END,
-		attempts = ?3, deadline = ?4, last_status_code = ?5, last_error = ?6, updated_at = ?7
-		WHERE id = ?8`)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for i := 0; i < len(upd); i += 7 {
-		r := upd[i : i+7] // id, outcome, next, attempts, deadline, code, err
-		if _, err := stmt.ExecContext(ctx, r[1], r[2], r[3], r[4], r[5], r[6], now, r[0]); err != nil {
+		if _, err := upd.ExecContext(ctx, o.Status, msOrNil(o.NextAttemptAt), msOrNil(o.Deadline), r.StatusCode, o.LastError,
+			now, dl.Seq, dl.ID); err != nil {
 			return err
 		}
 	}

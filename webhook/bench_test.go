@@ -97,6 +97,8 @@ func BenchmarkRawPOST(b *testing.B) {
 	}
 }
 
+// benchEnqueue queues n events in one transaction with a db.Enqueuer
+// (statements prepared once per transaction).
 func benchEnqueue(tb testing.TB, d *db.DB, n int) {
 	ctx := context.Background()
 	tx, err := d.Writer().BeginTx(ctx, nil)
@@ -104,10 +106,32 @@ func benchEnqueue(tb testing.TB, d *db.DB, n int) {
 		tb.Fatal(err)
 	}
 	defer tx.Rollback()
+	e, err := db.NewEnqueuer(ctx, tx)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	for range n {
-		if _, err := db.EnqueueEventTx(ctx, tx, time.Now().UnixMilli(), db.NewEvent{Type: "ticket.suggested", Payload: benchBody}); err != nil {
+		if _, err := e.Enqueue(ctx, time.Now().UnixMilli(), db.NewEvent{Type: "ticket.suggested", Payload: benchBody}); err != nil {
 			tb.Fatal(err)
 		}
+	}
+	e.Close()
+	if err := tx.Commit(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// benchEnqueueOne queues one event in its own transaction with
+// db.EnqueueEventTx: the path of a triaged message.
+func benchEnqueueOne(tb testing.TB, d *db.DB) {
+	ctx := context.Background()
+	tx, err := d.Writer().BeginTx(ctx, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := db.EnqueueEventTx(ctx, tx, time.Now().UnixMilli(), db.NewEvent{Type: "ticket.suggested", Payload: benchBody}); err != nil {
+		tb.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {
 		tb.Fatal(err)
@@ -125,28 +149,34 @@ func benchStore(b *testing.B, rv *benchReceiver, endpoints int) *db.DB {
 }
 
 // BenchmarkSenderEndToEnd measures deliveries per second through the whole
-// path: enqueue (batches of 100 events, as a triage run would) → signed
-// POST → attempt logged by group commit, on a WAL file database. Each
-// event makes one delivery per endpoint; b.N counts deliveries. The
-// "prefilled" variants enqueue before the timer starts: the sender alone.
+// path: enqueue → signed POST → attempt logged by group commit, on a WAL
+// file database. Each event makes one delivery per endpoint; b.N counts
+// deliveries. "batch" enqueues 100 events per transaction with a
+// db.Enqueuer; "tx-per-event" commits each event on its own with
+// db.EnqueueEventTx, as triage does for each message. The "prefilled"
+// variants enqueue before the timer starts: the sender alone.
 func BenchmarkSenderEndToEnd(b *testing.B) {
-	for _, prefilled := range []bool{false, true} {
+	for _, mode := range []string{"batch", "tx-per-event", "prefilled"} {
 		for _, endpoints := range []int{1, 8} {
-			name := fmt.Sprintf("endpoints=%d", endpoints)
-			if prefilled {
-				name += "/prefilled"
-			}
-			b.Run(name, func(b *testing.B) { benchSender(b, endpoints, prefilled) })
+			name := fmt.Sprintf("endpoints=%d/%s", endpoints, mode)
+			b.Run(name, func(b *testing.B) { benchSender(b, endpoints, mode) })
 		}
 	}
 }
 
-func benchSender(b *testing.B, endpoints int, prefilled bool) {
+func benchSender(b *testing.B, endpoints int, mode string) {
 	rv := newBenchReceiver(b)
 	d := benchStore(b, rv, endpoints)
 	events := max(b.N/endpoints, 1)
 	total := int64(events * endpoints)
 	enqueueAll := func(s *webhook.Sender) {
+		if mode == "tx-per-event" {
+			for range events {
+				benchEnqueueOne(b, d)
+				s.Notify()
+			}
+			return
+		}
 		for left := events; left > 0; left -= 100 {
 			benchEnqueue(b, d, min(left, 100))
 			if s != nil {
@@ -154,6 +184,7 @@ func benchSender(b *testing.B, endpoints int, prefilled bool) {
 			}
 		}
 	}
+	prefilled := mode == "prefilled"
 	if prefilled {
 		enqueueAll(nil)
 	}

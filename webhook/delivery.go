@@ -83,6 +83,9 @@ type Result struct {
 	RetryAfter time.Duration
 	// Disable, when set, disables the endpoint with this reason (410 Gone).
 	Disable string
+	// Permanent marks a failure that no retry can fix (an SMTP 5xx
+	// reply): the delivery is dead at once, the attempt logged as usual.
+	Permanent bool
 
 	RequestHeaders  http.Header
 	RequestBody     []byte
@@ -158,4 +161,17 @@ type Store interface {
 	// Delivery returns one delivery by id, whatever its status, or an
 	// error wrapping ErrNotFound.
 	Delivery(ctx context.Context, id string, roundLength time.Duration) (Delivery, error)
+}
+
+// Preparer is implemented by a store that can keep its statements prepared
+// for the length of a sender run. Run uses the PreparedStore in place of
+// the store and closes it when it returns.
+type Preparer interface {
+	PrepareStore() PreparedStore
+}
+
+// PreparedStore is a Store holding prepared statements until Close.
+type PreparedStore interface {
+	Store
+	Close() error
 }

@@ -98,7 +98,9 @@ func (t *HTTPTransport) Deliver(ctx context.Context, d Delivery) Result {
 		res.Class, res.Err = ClassOther, "bad request: "+err.Error()
 		return finish()
 	}
-	req.Header = h.Clone()
+	// Shared with the attempt log: neither the client nor the transport
+	// modifies a request's headers (a redirect or credentials fork it).
+	req.Header = h
 	resp, err := t.client.Do(req)
 	if err != nil {
 		res.Class, res.Err = classify(ctx, err)
@@ -107,7 +109,7 @@ func (t *HTTPTransport) Deliver(ctx context.Context, d Delivery) Result {
 	defer resp.Body.Close()
 	res.StatusCode = resp.StatusCode
 	res.ResponseHeaders = resp.Header
-	body, err := io.ReadAll(io.LimitReader(resp.Body, ResponseSnippetSize))
+	body, err := readSnippet(resp)
 	res.ResponseBody = body
 	// Drain a little more so the connection can be reused.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -131,6 +133,23 @@ func (t *HTTPTransport) Deliver(ctx context.Context, d Delivery) Result {
 		res.RetryAfter = parseRetryAfter(ra, started)
 	}
 	return finish()
+}
+
+// readSnippet reads the first ResponseSnippetSize bytes of the body;
+// nil, without allocating, for an empty one.
+func readSnippet(resp *http.Response) ([]byte, error) {
+	switch {
+	case resp.ContentLength == 0:
+		return nil, nil
+	case resp.ContentLength > 0:
+		buf := make([]byte, min(resp.ContentLength, ResponseSnippetSize))
+		n, err := io.ReadFull(resp.Body, buf)
+		if errors.Is(err, io.EOF) {
+			err = nil
+		}
+		return buf[:n], err
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, ResponseSnippetSize))
 }
 
 // classify maps a client error to an error class and a one-line message.

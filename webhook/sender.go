@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,13 +39,17 @@ type Options struct {
 	Transports map[string]Transport
 	Guard      Guard
 	UserAgent  string
-	// BatchSize bounds the outcomes written per group commit (default 256).
+	// BatchSize bounds the outcomes written per group commit (default 1024).
 	BatchSize int
 	// FlushDelay is how long the writer waits for more outcomes before
 	// committing a batch that is not full (default 1ms; negative: never).
-	// Bigger batches amortise the transaction; nothing waits on the commit
-	// of a delivered attempt, so the delay costs no throughput.
-	FlushDelay time.Duration
+	// Under load (the previous batch held at least 64 outcomes) it waits
+	// up to BusyFlushDelay instead (default 5 × FlushDelay). Bigger
+	// batches amortise the transaction and write each touched page once;
+	// nothing waits on the commit of a delivered attempt, so the delay
+	// costs no throughput.
+	FlushDelay     time.Duration
+	BusyFlushDelay time.Duration
 	// Prefetch is how many deliveries per queue are read ahead (default 256).
 	Prefetch int
 	// Poll, when positive, rescans the outbox at this interval as well, for
@@ -75,10 +80,13 @@ func (o Options) withDefaults() Options {
 		o.After = time.After
 	}
 	if o.BatchSize <= 0 {
-		o.BatchSize = 256
+		o.BatchSize = 1024
 	}
 	if o.FlushDelay == 0 {
 		o.FlushDelay = time.Millisecond
+	}
+	if o.BusyFlushDelay == 0 {
+		o.BusyFlushDelay = 5 * o.FlushDelay
 	}
 	if o.Prefetch <= 0 {
 		o.Prefetch = 256
@@ -122,15 +130,22 @@ type Notice struct {
 // attempt workers, and one writer goroutine that group-commits the attempt
 // log. It is owned by the caller, who runs Run and cancels its context.
 type Sender struct {
-	own   *HTTPTransport // the default transport, closed when Run returns
-	store Store
-	opts  Options
-	kinds []string
-	round time.Duration
+	own    *HTTPTransport // the default transport, closed when Run returns
+	store  Store
+	active Store // the store of the current run (prepared when possible)
+	opts   Options
+	kinds  []string
+	round  time.Duration
 
 	wake   chan struct{} // Notify: something new in the outbox, rescan
 	tick   chan struct{} // an attempt finished or a batch was committed
 	events chan Notice
+
+	// Stats: read-ahead not yet handed to a worker, handed over but not yet
+	// attempted, attempts running.
+	waiting  atomic.Int64
+	inJobs   atomic.Int64
+	inFlight atomic.Int64
 
 	mu        sync.Mutex
 	running   bool
@@ -140,6 +155,10 @@ type Sender struct {
 	important []Notice
 	impWake   chan struct{}
 }
+
+// busyBatch is the batch size from which the writer considers itself
+// under load and waits BusyFlushDelay for the next batch.
+const busyBatch = 64
 
 // runLength bounds the deliveries of one queue handed to a worker at once,
 // so that with more queues than workers every queue gets its turn.
@@ -213,6 +232,14 @@ func (s *Sender) poke() {
 	}
 }
 
+// Stats reports, cheaply (atomics, no query), the deliveries the sender
+// holds waiting for their turn — read from the outbox, due or scheduled,
+// at most Options.Prefetch per queue, so a lower bound of the backlog —
+// and the attempts in flight now. Safe to call from any goroutine.
+func (s *Sender) Stats() (queued, inFlight int) {
+	return int(s.waiting.Load() + s.inJobs.Load()), int(s.inFlight.Load())
+}
+
 // Events returns the notice channel. It is closed when Run returns.
 func (s *Sender) Events() <-chan Notice { return s.events }
 
@@ -234,10 +261,16 @@ func (s *Sender) run(ctx context.Context, once bool) error {
 	s.running = true
 	s.mu.Unlock()
 	defer close(s.events)
+	s.active = s.store
+	if p, ok := s.store.(Preparer); ok {
+		ps := p.PrepareStore()
+		defer ps.Close()
+		s.active = ps
+	}
 
 	bg := context.WithoutCancel(ctx)
 	jobs := make(chan job, s.opts.Workers)
-	outcomes := make(chan Outcome, s.opts.BatchSize*2)
+	outcomes := make(chan Outcome, s.opts.BatchSize)
 	var workers, writer sync.WaitGroup
 	for range s.opts.Workers {
 		workers.Go(func() { s.work(ctx, bg, jobs, outcomes) })
@@ -248,6 +281,7 @@ func (s *Sender) run(ctx context.Context, once bool) error {
 	fwd.Go(func() { s.forward(fwdStop) })
 
 	err := s.schedule(ctx, jobs, once)
+	s.waiting.Store(0) // the read-ahead is dropped
 
 	close(jobs)
 	workers.Wait()
@@ -324,13 +358,19 @@ func (s *Sender) schedule(ctx context.Context, jobs chan<- job, once bool) error
 			n := min(len(qs.list), runLength)
 			qs.busy = true
 			inflight++
+			s.inJobs.Add(int64(n))
 			jobs <- job{queue: q, items: qs.list[:n:n]}
 			qs.list = qs.list[n:]
 		}
+		waiting := 0
+		for _, qs := range st.queues {
+			waiting += len(qs.list)
+		}
+		s.waiting.Store(int64(waiting))
 		if once && inflight == 0 && len(st.queues) == 0 && len(st.sent) == 0 && !scanAll {
 			// Confirm with the store: something may have been queued behind
 			// what this sender read.
-			qs, err := s.store.Queues(ctx, s.kinds)
+			qs, err := s.active.Queues(ctx, s.kinds)
 			if err != nil {
 				fail(err)
 			} else if len(qs) == 0 {
@@ -376,7 +416,7 @@ func (s *Sender) schedule(ctx context.Context, jobs chan<- job, once bool) error
 			if f.done {
 				inflight--
 				qs.busy = false
-				if !qs.blocked && !f.stopped {
+				if !qs.blocked && !f.stopped && len(f.rest) > 0 {
 					qs.list = append(f.rest, qs.list...)
 				}
 				continue
@@ -447,7 +487,7 @@ func (st *schedState) queue(q string) *queueState {
 // scanAll finds the queues with work. Idle queues are read; a queue with a
 // read-ahead in progress only learns that more may follow it.
 func (s *Sender) scanAll(ctx context.Context, st *schedState) error {
-	queues, err := s.store.Queues(ctx, s.kinds)
+	queues, err := s.active.Queues(ctx, s.kinds)
 	if err != nil {
 		return fmt.Errorf("scan outbox: %w", err)
 	}
@@ -486,7 +526,7 @@ func (s *Sender) scanAll(ctx context.Context, st *schedState) error {
 // yet committed.
 func (s *Sender) reload(ctx context.Context, st *schedState, q string) error {
 	qs := st.queue(q)
-	rows, err := s.store.Pending(ctx, PendingQuery{
+	rows, err := s.active.Pending(ctx, PendingQuery{
 		Queue: q, Kinds: s.kinds, AfterSeq: qs.maxSent, Limit: s.opts.Prefetch, RoundLength: s.round,
 	})
 	if err != nil {
@@ -506,6 +546,7 @@ func (s *Sender) work(ctx, bg context.Context, jobs <-chan job, outcomes chan<- 
 	for j := range jobs {
 		var rest []Delivery
 		stopped := false
+		attempted := 0
 		for i, d := range j.items {
 			s.mu.Lock()
 			stopped = s.stop[j.queue]
@@ -514,7 +555,11 @@ func (s *Sender) work(ctx, bg context.Context, jobs <-chan job, outcomes chan<- 
 				rest = j.items[i:]
 				break
 			}
+			s.inFlight.Add(1)
+			s.inJobs.Add(-1)
+			attempted++
 			o := s.attempt(bg, d)
+			s.inFlight.Add(-1)
 			delivered := o.Status == StatusDelivered
 			s.mu.Lock()
 			s.finished = append(s.finished, finish{queue: j.queue, id: d.ID, seq: d.Seq, delivered: delivered})
@@ -524,6 +569,9 @@ func (s *Sender) work(ctx, bg context.Context, jobs <-chan job, outcomes chan<- 
 				break
 			}
 		}
+		// What was not attempted goes back to the scheduler (rest) or is
+		// read again after the failure's commit.
+		s.inJobs.Add(-int64(len(j.items) - attempted))
 		s.mu.Lock()
 		delete(s.stop, j.queue)
 		s.finished = append(s.finished, finish{queue: j.queue, done: true, stopped: stopped, rest: rest})
@@ -552,7 +600,7 @@ func (s *Sender) decide(d Delivery, r Result) Outcome {
 		return o
 	}
 	n := d.RoundAttempts // retries already scheduled in this round
-	if n >= len(s.opts.Retries) {
+	if r.Permanent || n >= len(s.opts.Retries) {
 		o.Status = StatusDead
 		return o
 	}
@@ -582,13 +630,17 @@ func (s *Sender) write(ctx context.Context, outcomes <-chan Outcome) {
 		Reason: fmt.Sprintf("auto-disabled: %d failed attempts in %s", s.opts.DisableAfter, fmtDuration(s.opts.DisableWindow)),
 	}
 	batch := make([]Outcome, 0, s.opts.BatchSize)
+	busy := false
 	for o := range outcomes {
 		batch = append(batch[:0], o)
 		closed := false
 		var timer *time.Timer
 		var deadline <-chan time.Time // nil: take only what is ready
-		if s.opts.FlushDelay > 0 {
-			timer = time.NewTimer(s.opts.FlushDelay)
+		if wait := s.opts.FlushDelay; wait > 0 {
+			if busy {
+				wait = max(wait, s.opts.BusyFlushDelay)
+			}
+			timer = time.NewTimer(wait)
 			deadline = timer.C
 		}
 	fill:
@@ -620,6 +672,7 @@ func (s *Sender) write(ctx context.Context, outcomes <-chan Outcome) {
 		if timer != nil {
 			timer.Stop()
 		}
+		busy = len(batch) >= min(busyBatch, s.opts.BatchSize)
 		s.flush(ctx, batch, policy)
 		if closed {
 			return
@@ -628,7 +681,7 @@ func (s *Sender) write(ctx context.Context, outcomes <-chan Outcome) {
 }
 
 func (s *Sender) flush(ctx context.Context, batch []Outcome, policy DisablePolicy) {
-	disabled, err := s.store.Record(ctx, batch, policy)
+	disabled, err := s.active.Record(ctx, batch, policy)
 	c := commit{failed: err != nil}
 	for _, o := range batch {
 		c.ids = append(c.ids, o.Delivery.ID)
@@ -728,7 +781,9 @@ func (s *Sender) DeliverNow(ctx context.Context, id string) (Outcome, error) {
 	if _, ok := s.opts.Transports[d.Kind]; !ok {
 		return Outcome{}, fmt.Errorf("deliver %s: no transport for kind %q", id, d.Kind)
 	}
+	s.inFlight.Add(1)
 	o := s.attempt(ctx, d)
+	s.inFlight.Add(-1)
 	policy := DisablePolicy{
 		After:  s.opts.DisableAfter,
 		Window: s.opts.DisableWindow,

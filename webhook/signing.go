@@ -85,12 +85,11 @@ func Sign(secret, id string, ts time.Time, body []byte) (string, error) {
 
 func mac(key []byte, id string, ts int64, body []byte) []byte {
 	h := hmac.New(sha256.New, key)
+	var buf [24]byte
 	h.Write([]byte(id))
-	h.Write([]byte{'.'})
-	h.Write(strconv.AppendInt(nil, ts, 10))
-	h.Write([]byte{'.'})
+	h.Write(append(strconv.AppendInt(append(buf[:0], '.'), ts, 10), '.'))
 	h.Write(body)
-	return h.Sum(nil)
+	return h.Sum(make([]byte, 0, sha256.Size))
 }
 
 // SignatureHeader returns the webhook-signature header value: one "v1,..."
@@ -122,13 +121,17 @@ func SignedHeaders(secrets []string, id string, ts time.Time, body []byte, userA
 	if err != nil {
 		return nil, err
 	}
-	h := http.Header{}
-	h.Set("Content-Type", "application/json")
-	h.Set("User-Agent", userAgent)
-	h.Set(HeaderID, id)
-	h.Set(HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
-	h.Set(HeaderSignature, sig)
-	return h, nil
+	// Canonical keys written directly, the values sharing one array: this
+	// runs for every attempt.
+	v := [...]string{"application/json", userAgent, id, strconv.FormatInt(ts.Unix(), 10), sig}
+	vals := v[:]
+	return http.Header{
+		"Content-Type":      vals[0:1:1],
+		"User-Agent":        vals[1:2:2],
+		"Webhook-Id":        vals[2:3:3],
+		"Webhook-Timestamp": vals[3:4:4],
+		"Webhook-Signature": vals[4:5:5],
+	}, nil
 }
 
 // Verify checks a delivery against secret: the headers must be present, the
