@@ -26,9 +26,6 @@ import (
 // errUsage marks a command-line mistake: exit status 2, usage on stderr.
 var errUsage = errors.New("usage")
 
-// errNotAvailable is returned by commands whose machinery has not landed.
-var errNotAvailable = errors.New("not available yet in this build")
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	app := &App{
