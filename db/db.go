@@ -110,6 +110,9 @@ func dsn(path string, readOnly bool) string {
 		// BEGIN IMMEDIATE takes the write lock up front, so a read-then-write
 		// transaction cannot fail half-way with SQLITE_BUSY.
 		q.Set("_txlock", "immediate")
+		// Statement journals (one per multi-row INSERT in a transaction)
+		// stay in memory instead of a temp file; durability is unchanged.
+		q.Add("_pragma", "temp_store(MEMORY)")
 	}
 	if path == ":memory:" {
 		return "file::memory:?" + q.Encode()

@@ -87,6 +87,7 @@ func TestFileModeAndPragmas(t *testing.T) {
 		"sync normal":  {d.Writer(), "PRAGMA synchronous", "1"},
 		"busy timeout": {d.Reader(), "PRAGMA busy_timeout", "5000"},
 		"reader ro":    {d.Reader(), "PRAGMA query_only", "1"},
+		"temp memory":  {d.Writer(), "PRAGMA temp_store", "2"},
 	}
 	for name, c := range checks {
 		t.Run(name, func(t *testing.T) {

@@ -308,13 +308,23 @@ func (d *DB) record(ctx context.Context, c *stmtCache, outcomes []webhook.Outcom
 	if err != nil {
 		return nil, fmt.Errorf("record attempts: %w", err)
 	}
+	// The headers are encoded before the transaction: the writer's only
+	// connection is held for the statements alone.
+	enc := make([]string, 0, 2*len(outcomes))
+	var buf []byte
+	for _, o := range outcomes {
+		buf = headerJSON(buf, o.Result.RequestHeaders)
+		enc = append(enc, string(buf))
+		buf = headerJSON(buf, o.Result.ResponseHeaders)
+		enc = append(enc, string(buf))
+	}
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("record attempts: %w", err)
 	}
 	defer tx.Rollback()
 	now := d.nowMS()
-	if err := recordTx(ctx, tx, ins, upd, outcomes, now); err != nil {
+	if err := recordTx(ctx, tx, ins, upd, outcomes, enc, now); err != nil {
 		return nil, fmt.Errorf("record attempts: %w", err)
 	}
 	failures := map[string]int64{} // endpoint → latest failed attempt start
@@ -389,11 +399,12 @@ const updateDeliverySQL = `UPDATE deliveries SET
 
 // recordTx logs each attempt and moves its delivery, two statements per
 // attempt, prepared once per batch or taken from the cache (cachedIns and
-// cachedUpd, nil without one). The attempt is numbered from the row (so a
-// concurrent "endpoints test" cannot collide), and a delivery deleted
-// meanwhile logs nothing. Rows are found by seq (the rowid: no index
+// cachedUpd, nil without one); headers holds each outcome's request and
+// response headers encoded by headerJSON. The attempt is numbered from the
+// row (so a concurrent "endpoints test" cannot collide), and a delivery
+// deleted meanwhile logs nothing. Rows are found by seq (the rowid: no index
 // descent), checked by id.
-func recordTx(ctx context.Context, tx *sql.Tx, cachedIns, cachedUpd *sql.Stmt, outcomes []webhook.Outcome, now int64) error {
+func recordTx(ctx context.Context, tx *sql.Tx, cachedIns, cachedUpd *sql.Stmt, outcomes []webhook.Outcome, headers []string, now int64) error {
 	ins, err := txStmt(ctx, tx, cachedIns, insertAttemptSQL)
 	if err != nil {
 		return err
@@ -404,12 +415,11 @@ func recordTx(ctx context.Context, tx *sql.Tx, cachedIns, cachedUpd *sql.Stmt, o
 		return err
 	}
 	defer upd.Close()
-	var reqH, respH []byte
 	var done map[string]bool
 	if len(outcomes) > 1 {
 		done = make(map[string]bool, len(outcomes))
 	}
-	for _, o := range outcomes {
+	for i, o := range outcomes {
 		dl, r := o.Delivery, o.Result
 		if done != nil {
 			if done[dl.ID] {
@@ -417,10 +427,8 @@ func recordTx(ctx context.Context, tx *sql.Tx, cachedIns, cachedUpd *sql.Stmt, o
 			}
 			done[dl.ID] = true
 		}
-		reqH = headerJSON(reqH, r.RequestHeaders)
-		respH = headerJSON(respH, r.ResponseHeaders)
 		if _, err := ins.ExecContext(ctx, dl.Seq, dl.ID, r.Started.UnixMilli(), r.Duration.Milliseconds(), r.StatusCode, r.Class, r.Err,
-			string(reqH), r.RequestBody, string(respH), r.ResponseBody); err != nil {
+			headers[2*i], r.RequestBody, headers[2*i+1], r.ResponseBody); err != nil {
 			return err
 		}
 		if _, err := upd.ExecContext(ctx, o.Status, msOrNil(o.NextAttemptAt), msOrNil(o.Deadline), r.StatusCode, o.LastError,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -29,6 +30,7 @@ type benchReceiver struct {
 	srv     *httptest.Server
 	n       atomic.Int64
 	bad     atomic.Int64
+	conns   atomic.Int64 // TCP connections accepted
 	arrived chan time.Time
 }
 
@@ -39,7 +41,7 @@ func newBenchReceiver(tb testing.TB) *benchReceiver {
 		tb.Fatal(err)
 	}
 	rv := &benchReceiver{}
-	rv.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	rv.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if rv.arrived != nil {
 			rv.arrived <- time.Now()
 		}
@@ -52,6 +54,12 @@ func newBenchReceiver(tb testing.TB) *benchReceiver {
 		rv.n.Add(1)
 		w.WriteHeader(http.StatusOK)
 	}))
+	rv.srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			rv.conns.Add(1)
+		}
+	}
+	rv.srv.Start()
 	tb.Cleanup(rv.srv.Close)
 	return rv
 }
@@ -90,6 +98,7 @@ func BenchmarkRawPOST(b *testing.B) {
 			wg.Wait()
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+			b.ReportMetric(float64(rv.conns.Load()), "conns")
 			if rv.bad.Load() > 0 || rv.n.Load() != int64(b.N) {
 				b.Fatalf("%d verified, %d rejected, want %d", rv.n.Load(), rv.bad.Load(), b.N)
 			}
@@ -209,6 +218,9 @@ func benchSender(b *testing.B, endpoints int, mode string) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "deliveries/s")
+	// New TCP connections: keep-alive reuse keeps this at most one per
+	// worker, whatever b.N.
+	b.ReportMetric(float64(rv.conns.Load()), "conns")
 	var delivered, attempts int64
 	d.Reader().QueryRow(`SELECT COUNT(*) FROM deliveries WHERE status = 'delivered'`).Scan(&delivered)
 	d.Reader().QueryRow(`SELECT COUNT(*) FROM attempts`).Scan(&attempts)

@@ -21,6 +21,7 @@ const ResponseSnippetSize = 4 << 10
 // HTTPTransport delivers webhook deliveries as signed POSTs.
 type HTTPTransport struct {
 	client    *http.Client
+	signer    signer
 	now       func() time.Time
 	userAgent string
 }
@@ -87,7 +88,11 @@ func (t *HTTPTransport) Deliver(ctx context.Context, d Delivery) Result {
 		res.Duration = t.now().Sub(started)
 		return res
 	}
-	h, err := SignedHeaders(d.Secrets(started), d.WebhookID, started, d.Payload, t.userAgent)
+	prev := ""
+	if d.PrevSecret != "" && started.Before(d.PrevSecretUntil) {
+		prev = d.PrevSecret // as in Delivery.Secrets, without the slice
+	}
+	h, err := t.signer.signedHeaders(d.Secret, prev, d.WebhookID, started, d.Payload, t.userAgent)
 	if err != nil {
 		res.Class, res.Err = ClassOther, "endpoint secret is malformed"
 		return finish()
@@ -111,8 +116,10 @@ func (t *HTTPTransport) Deliver(ctx context.Context, d Delivery) Result {
 	res.ResponseHeaders = resp.Header
 	body, err := readSnippet(resp)
 	res.ResponseBody = body
-	// Drain a little more so the connection can be reused.
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.ContentLength != 0 {
+		// Drain a little more so the connection can be reused.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	}
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		if err != nil && ctx.Err() != nil {

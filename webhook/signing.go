@@ -13,9 +13,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -84,12 +86,84 @@ func Sign(secret, id string, ts time.Time, body []byte) (string, error) {
 }
 
 func mac(key []byte, id string, ts int64, body []byte) []byte {
-	h := hmac.New(sha256.New, key)
-	var buf [24]byte
-	h.Write([]byte(id))
-	h.Write(append(strconv.AppendInt(append(buf[:0], '.'), ts, 10), '.'))
+	return sum(hmac.New(sha256.New, key), nil, id, ts, body)
+}
+
+// sum returns the MAC of id.ts.body with the keyed hash h (reset first),
+// using and returning scratch's storage (nil: allocated).
+func sum(h hash.Hash, scratch []byte, id string, ts int64, body []byte) []byte {
+	scratch = append(append(scratch[:0], id...), '.')
+	scratch = append(strconv.AppendInt(scratch, ts, 10), '.')
+	h.Reset()
+	h.Write(scratch)
 	h.Write(body)
-	return h.Sum(make([]byte, 0, sha256.Size))
+	return h.Sum(scratch[:0])
+}
+
+// keyedMAC is a hash keyed with one secret and a scratch buffer, reused
+// through a pool.
+type keyedMAC struct {
+	h   hash.Hash
+	buf []byte
+}
+
+// signer signs attempts with keyed HMAC states kept per secret: the key is
+// decoded and the HMAC pads computed once per secret, not per attempt.
+// The zero value is ready; it is safe for concurrent use.
+type signer struct {
+	mu   sync.Mutex
+	keys map[string]*sync.Pool // secret → pool of *keyedMAC keyed with it
+}
+
+// maxSignerKeys bounds the secrets a signer keeps; past it the cache
+// starts over (endpoints and rotations are few).
+const maxSignerKeys = 1024
+
+func (s *signer) pool(secret string) (*sync.Pool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.keys[secret]; ok {
+		return p, nil
+	}
+	key, err := secretKey(secret)
+	if err != nil {
+		return nil, err
+	}
+	if s.keys == nil || len(s.keys) >= maxSignerKeys {
+		s.keys = map[string]*sync.Pool{}
+	}
+	p := &sync.Pool{New: func() any { return &keyedMAC{h: hmac.New(sha256.New, key), buf: make([]byte, 0, 128)} }}
+	s.keys[secret] = p
+	return p, nil
+}
+
+// signedHeaders is SignedHeaders for the current secret and, when prev is
+// not "", the previous one, with the cached keys.
+func (s *signer) signedHeaders(secret, prev string, id string, ts time.Time, body []byte, userAgent string) (http.Header, error) {
+	// "v1," and the base64 of a SHA-256 MAC: 47 bytes a signature.
+	var out [2*48 - 1]byte
+	sig := out[:0]
+	for i, sec := range [2]string{secret, prev} {
+		if sec == "" {
+			continue
+		}
+		p, err := s.pool(sec)
+		if err != nil {
+			return nil, fmt.Errorf("sign: %w", err)
+		}
+		k := p.Get().(*keyedMAC)
+		k.buf = sum(k.h, k.buf, id, ts.Unix(), body)
+		if i > 0 && len(sig) > 0 {
+			sig = append(sig, ' ')
+		}
+		sig = append(sig, "v1,"...)
+		sig = base64.StdEncoding.AppendEncode(sig, k.buf)
+		p.Put(k)
+	}
+	if len(sig) == 0 {
+		return nil, fmt.Errorf("sign: %w", ErrBadSecret)
+	}
+	return headers(id, ts, string(sig), userAgent), nil
 }
 
 // SignatureHeader returns the webhook-signature header value: one "v1,..."
@@ -121,8 +195,12 @@ func SignedHeaders(secrets []string, id string, ts time.Time, body []byte, userA
 	if err != nil {
 		return nil, err
 	}
-	// Canonical keys written directly, the values sharing one array: this
-	// runs for every attempt.
+	return headers(id, ts, sig, userAgent), nil
+}
+
+// headers builds the headers of an attempt with canonical keys written
+// directly, the values sharing one array: this runs for every attempt.
+func headers(id string, ts time.Time, sig, userAgent string) http.Header {
 	v := [...]string{"application/json", userAgent, id, strconv.FormatInt(ts.Unix(), 10), sig}
 	vals := v[:]
 	return http.Header{
@@ -131,7 +209,7 @@ func SignedHeaders(secrets []string, id string, ts time.Time, body []byte, userA
 		"Webhook-Id":        vals[2:3:3],
 		"Webhook-Timestamp": vals[3:4:4],
 		"Webhook-Signature": vals[4:5:5],
-	}, nil
+	}
 }
 
 // Verify checks a delivery against secret: the headers must be present, the

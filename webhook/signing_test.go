@@ -207,3 +207,69 @@ func TestReceiver(t *testing.T) {
 		t.Errorf("output carries an escape sequence from the body:\n%q", s)
 	}
 }
+
+// TestTransportSignatures checks the transport's cached keyed hashes: every
+// attempt carries the signature SignatureHeader computes, for the current
+// and previous secrets, and the independent library verifies it, attempt
+// after attempt on the same transport.
+func TestTransportSignatures(t *testing.T) {
+	cur, _ := webhook.GenerateSecret()
+	prev, _ := webhook.GenerateSecret()
+	now := time.Now() // the library checks the timestamp against its clock
+	body := []byte(`{"event":"ticket.suggested","email_id":"abc"}`)
+	got := make(chan http.Header, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Clone()
+	}))
+	defer srv.Close()
+	tr := webhook.NewHTTPTransport(webhook.HTTPOptions{Guard: webhook.Guard{AllowPrivate: true}, Now: func() time.Time { return now }})
+	defer tr.Close()
+	tests := map[string]struct {
+		secret, prev string
+		until        time.Time
+		want         []string // secrets expected to sign, in order
+		wantClass    string
+	}{
+		"current only":           {secret: cur, want: []string{cur}},
+		"rotation grace":         {secret: cur, prev: prev, until: now.Add(time.Hour), want: []string{cur, prev}},
+		"grace over":             {secret: cur, prev: prev, until: now, want: []string{cur}},
+		"previous as current":    {secret: prev, want: []string{prev}},
+		"malformed secret":       {secret: "whsec_short", wantClass: webhook.ClassOther},
+		"malformed previous one": {secret: cur, prev: "whsec_!!", until: now.Add(time.Hour), wantClass: webhook.ClassOther},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			for attempt := range 3 { // the second and third use the cached keys
+				d := webhook.Delivery{ID: "dlv_1", WebhookID: "msg_t", URL: srv.URL, Secret: tc.secret,
+					PrevSecret: tc.prev, PrevSecretUntil: tc.until, Payload: body}
+				res := tr.Deliver(context.Background(), d)
+				if res.Class != tc.wantClass {
+					t.Fatalf("attempt %d: class %q (%s), want %q", attempt, res.Class, res.Err, tc.wantClass)
+				}
+				if tc.wantClass != "" {
+					if strings.Contains(res.Err, tc.secret) || res.RequestHeaders != nil {
+						t.Fatalf("attempt %d: a failed signing leaks %q / %v", attempt, res.Err, res.RequestHeaders)
+					}
+					continue
+				}
+				h := <-got
+				want, err := webhook.SignatureHeader(tc.want, "msg_t", now, body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if sig := h.Get(webhook.HeaderSignature); sig != want || res.RequestHeaders.Get(webhook.HeaderSignature) != want {
+					t.Fatalf("attempt %d: signature %q (logged %q), want %q", attempt, sig, res.RequestHeaders.Get(webhook.HeaderSignature), want)
+				}
+				for _, s := range tc.want {
+					lib, err := standardwebhooks.NewWebhook(s)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := lib.Verify(body, h); err != nil {
+						t.Fatalf("attempt %d: the library rejects the signature of %s: %v", attempt, name, err)
+					}
+				}
+			}
+		})
+	}
+}
