@@ -730,13 +730,10 @@ type LogFilter struct {
 	Limit      int // the most recent Limit lines (0: 100)
 }
 
-// DeliveryLogs returns webhook deliveries, oldest first, of the most recent
-// f.Limit matching f.
-func (d *DB) DeliveryLogs(ctx context.Context, f LogFilter) ([]DeliveryLog, error) {
-	q := `SELECT d.id, d.webhook_id, d.queue, COALESCE(e.url, ''), COALESCE(v.type, ''), COALESCE(v.message_id, ''),
-		COALESCE(v.test, 0), d.status, d.attempts, d.last_status_code, d.last_error, d.next_attempt_at, d.created_at, d.updated_at
-		FROM deliveries d LEFT JOIN endpoints e ON e.id = d.endpoint_id LEFT JOIN events v ON v.id = d.event_id
-		WHERE d.kind = 'webhook'`
+// sql returns the filter's conditions on deliveries d, then order, then
+// the limit (default 100), with their arguments.
+func (f LogFilter) sql(order string) (string, []any) {
+	var q string
 	var args []any
 	if f.Status != "" {
 		q += ` AND d.status = ?`
@@ -746,11 +743,22 @@ func (d *DB) DeliveryLogs(ctx context.Context, f LogFilter) ([]DeliveryLog, erro
 		q += ` AND d.queue = ?`
 		args = append(args, f.EndpointID)
 	}
-	if f.Limit <= 0 {
-		f.Limit = 100
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
 	}
-	q += ` ORDER BY d.seq DESC LIMIT ?`
-	args = append(args, f.Limit)
+	return q + order + ` LIMIT ?`, append(args, limit)
+}
+
+// DeliveryLogs returns webhook deliveries, oldest first, of the most recent
+// f.Limit matching f.
+func (d *DB) DeliveryLogs(ctx context.Context, f LogFilter) ([]DeliveryLog, error) {
+	q := `SELECT d.id, d.webhook_id, d.queue, COALESCE(e.url, ''), COALESCE(v.type, ''), COALESCE(v.message_id, ''),
+		COALESCE(v.test, 0), d.status, d.attempts, d.last_status_code, d.last_error, d.next_attempt_at, d.created_at, d.updated_at
+		FROM deliveries d LEFT JOIN endpoints e ON e.id = d.endpoint_id LEFT JOIN events v ON v.id = d.event_id
+		WHERE d.kind = 'webhook'`
+	cond, args := f.sql(` ORDER BY d.seq DESC`)
+	q += cond
 	rows, err := d.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("delivery log: %w", err)
@@ -800,20 +808,8 @@ func (d *DB) AttemptLogs(ctx context.Context, f LogFilter) ([]AttemptLog, error)
 	q := `SELECT a.delivery_id, d.webhook_id, d.queue, a.attempt, a.started_at, a.duration_ms, a.status_code, a.error_class,
 		a.error, a.request_headers, COALESCE(a.request_body, x''), a.response_headers, COALESCE(a.response_body, x'')
 		FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.kind = 'webhook'`
-	var args []any
-	if f.Status != "" {
-		q += ` AND d.status = ?`
-		args = append(args, f.Status)
-	}
-	if f.EndpointID != "" {
-		q += ` AND d.queue = ?`
-		args = append(args, f.EndpointID)
-	}
-	if f.Limit <= 0 {
-		f.Limit = 100
-	}
-	q += ` ORDER BY a.id DESC LIMIT ?`
-	args = append(args, f.Limit)
+	cond, args := f.sql(` ORDER BY a.id DESC`)
+	q += cond
 	rows, err := d.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("attempt log: %w", err)
