@@ -287,7 +287,7 @@ func (e *demoEnv) runOnce(ctx context.Context, opts demoOptions) (demoSummary, e
 	}{
 		{&sum.TicketsSuggested, `SELECT COUNT(*) FROM events WHERE type = 'ticket.suggested' AND test = 0`},
 		{&sum.Delivered, `SELECT COUNT(*) FROM deliveries WHERE kind = 'webhook' AND status = 'delivered'`},
-		{&sum.DeliveryAttempts, `SELECT COUNT(*) FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.kind = 'webhook'`},
+		{&sum.DeliveryAttempts, `SELECT COUNT(*) FROM attempts a JOIN deliveries d ON d.seq = a.delivery_seq WHERE d.kind = 'webhook'`},
 		{&sum.DraftsWaiting, `SELECT COUNT(*) FROM drafts WHERE status = 'pending'`},
 	} {
 		if err := q.QueryRowContext(ctx, c.query).Scan(c.dst); err != nil {

@@ -150,6 +150,9 @@ func TestPreparedStoreRecordsLikeTheDB(t *testing.T) {
 		o := webhook.Outcome{Delivery: dl, Status: status, Deadline: started.Add(3 * time.Minute), NextAttemptAt: started.Add(30 * time.Second),
 			Result: webhook.Result{Started: started, Duration: 5 * time.Millisecond, StatusCode: 200 + 300*(i/3), Class: class,
 				RequestHeaders: odd, RequestBody: dl.Payload, ResponseHeaders: http.Header{"Content-Type": {"text/plain"}}, ResponseBody: []byte("ok")}}
+		if i == 2 {
+			o.Result.RequestBody = []byte(`{"email_id":"changed"}`) // not the event's payload: stored as sent
+		}
 		if _, err := ps.Record(ctx, []webhook.Outcome{o}, webhook.DisablePolicy{After: 30, Window: 30 * time.Minute}); err != nil {
 			t.Fatal(err)
 		}
@@ -171,6 +174,21 @@ func TestPreparedStoreRecordsLikeTheDB(t *testing.T) {
 		if l.Attempt != 1 || string(l.ResponseBody) != "ok" || l.ResponseHeaders.Get("Content-Type") != "text/plain" {
 			t.Errorf("attempt %+v", l)
 		}
+	}
+	// The body sent is the event's payload, stored once in events, unless
+	// it differed.
+	for i, l := range logs {
+		want := `{"email_id":"e"}`
+		if i == 2 {
+			want = `{"email_id":"changed"}`
+		}
+		if string(l.RequestBody) != want {
+			t.Errorf("attempt %d request body %q, want %q", i, l.RequestBody, want)
+		}
+	}
+	var bodies int
+	if err := d.Reader().QueryRow(`SELECT COUNT(*) FROM attempts WHERE request_body IS NOT NULL`).Scan(&bodies); err != nil || bodies != 1 {
+		t.Errorf("%d attempt rows hold a body (%v), want 1: the payload is not copied per attempt", bodies, err)
 	}
 	dls, err := d.DeliveryLogs(ctx, db.LogFilter{})
 	if err != nil {

@@ -272,7 +272,7 @@ func (d *DB) UIMessage(ctx context.Context, id string) (*MessageDetail, error) {
 		md.Triage.Action, md.Triage.Reasons, md.Triage.Suggestion = dec.Action, decodeStrings(reasons), dec.Suggestion
 		md.Triage.DecidedBy, md.Triage.DecidedAt = dec.DecidedBy, time.UnixMilli(dAt)
 	}
-	md.Deliveries, err = d.queryDeliveries(ctx, ` WHERE e.message_id = ?`, []any{id}, 0, 100)
+	md.Deliveries, err = d.queryDeliveries(ctx, "deliveries dl", ` WHERE e.message_id = ?`, []any{id}, 0, 100)
 	if err != nil {
 		return nil, fmt.Errorf("message %s: %w", id, err)
 	}
@@ -410,7 +410,7 @@ func (d *DB) UITickets(ctx context.Context, offset, limit int) ([]TicketItem, er
 	for _, t := range out {
 		args = append(args, t.EventID)
 	}
-	dls, err := d.queryDeliveries(ctx, ` WHERE dl.event_id IN (`+ph[:len(ph)-1]+`)`, args, 0, len(out)*64)
+	dls, err := d.queryDeliveries(ctx, "deliveries dl", ` WHERE dl.event_id IN (`+ph[:len(ph)-1]+`)`, args, 0, len(out)*64)
 	if err != nil {
 		return nil, fmt.Errorf("tickets: %w", err)
 	}
@@ -428,36 +428,61 @@ type DeliveryFilter struct {
 	EndpointID string
 }
 
-func deliveryWhere(f DeliveryFilter) (string, []any) {
+// deliveryWhere returns the table of f's query (with the index to read,
+// see statusFilter) and its conditions.
+func deliveryWhere(f DeliveryFilter) (string, string, []any) {
 	var conds []string
-	var args []any
-	if f.Status != "" {
-		conds = append(conds, "dl.status = ?")
-		args = append(args, f.Status)
+	cond, hint, args := statusFilter("dl", f.Status)
+	if cond != "" {
+		conds = append(conds, cond)
 	}
 	if f.EndpointID != "" {
-		// A webhook delivery's queue is its endpoint id: this uses deliveries_queue.
+		// A webhook delivery's queue is its endpoint id: this uses an index.
 		conds = append(conds, "dl.queue = ?")
 		args = append(args, f.EndpointID)
 	}
+	from := "deliveries dl" + hint
 	if len(conds) == 0 {
-		return "", nil
+		return from, "", nil
 	}
-	return " WHERE " + strings.Join(conds, " AND "), args
+	return from, " WHERE " + strings.Join(conds, " AND "), args
 }
 
-const deliveryFrom = ` FROM deliveries dl
+// statusFilter returns the condition on the status of deliveries alias
+// (none for ""), with its arguments, and the index hint for the table. A
+// status other than delivered reads the partial index of the rows not
+// delivered (few) rather than the whole table by seq, which SQLite prefers
+// for an ORDER BY seq. SQLite uses a partial index only when it can prove
+// the query implies its condition at prepare time, so a known status is a
+// literal (from this fixed list, never the caller's text), not a parameter.
+func statusFilter(alias, status string) (cond, hint string, args []any) {
+	switch status {
+	case "":
+		return "", "", nil
+	case "pending", "retrying", "paused", "dead", "canceled":
+		return alias + ".status = '" + status + "'", " INDEXED BY deliveries_open", nil
+	default:
+		return alias + ".status = ?", "", []any{status}
+	}
+}
+
+const deliveryJoins = `
 	LEFT JOIN events e ON e.id = dl.event_id
 	LEFT JOIN endpoints ep ON ep.id = dl.endpoint_id
 	LEFT JOIN drafts dr ON dr.id = dl.draft_id
 	LEFT JOIN messages m ON m.id = COALESCE(e.message_id, dr.message_id)`
 
-func (d *DB) queryDeliveries(ctx context.Context, where string, args []any, offset, limit int) ([]DeliveryItem, error) {
-	q := `SELECT dl.id, dl.kind, COALESCE(dl.endpoint_id, ''), COALESCE(ep.url, ''), COALESCE(dl.event_id, ''),
+// uiDeliveriesSQL reads deliveries from from (a table with its index
+// hint), newest first, with a limit and an offset.
+func uiDeliveriesSQL(from, where string) string {
+	return `SELECT dl.id, dl.kind, COALESCE(dl.endpoint_id, ''), COALESCE(ep.url, ''), COALESCE(dl.event_id, ''),
 		COALESCE(e.type, ''), dl.webhook_id, COALESCE(m.id, ''), COALESCE(m.subject, ''), COALESCE(e.test, 0),
 		dl.status, dl.attempts, COALESCE(dl.next_attempt_at, 0), dl.last_status_code, dl.last_error,
-		dl.created_at, dl.updated_at` + deliveryFrom + where + ` ORDER BY dl.seq DESC LIMIT ? OFFSET ?`
-	rows, err := d.r.QueryContext(ctx, q, append(args, limit, offset)...)
+		dl.created_at, dl.updated_at FROM ` + from + deliveryJoins + where + ` ORDER BY dl.seq DESC LIMIT ? OFFSET ?`
+}
+
+func (d *DB) queryDeliveries(ctx context.Context, from, where string, args []any, offset, limit int) ([]DeliveryItem, error) {
+	rows, err := d.r.QueryContext(ctx, uiDeliveriesSQL(from, where), append(args, limit, offset)...)
 	if err != nil {
 		return nil, fmt.Errorf("deliveries: %w", err)
 	}
@@ -486,15 +511,32 @@ func (d *DB) queryDeliveries(ctx context.Context, where string, args []any, offs
 // UIDeliveries returns up to limit deliveries matching f, newest first,
 // skipping offset.
 func (d *DB) UIDeliveries(ctx context.Context, f DeliveryFilter, offset, limit int) ([]DeliveryItem, error) {
-	where, args := deliveryWhere(f)
-	return d.queryDeliveries(ctx, where, args, offset, limit)
+	from, where, args := deliveryWhere(f)
+	return d.queryDeliveries(ctx, from, where, args, offset, limit)
 }
 
 // UIDeliveryCount returns how many deliveries match f.
 func (d *DB) UIDeliveryCount(ctx context.Context, f DeliveryFilter) (int, error) {
-	where, args := deliveryWhere(f)
+	if f.Status == "delivered" {
+		// Delivered rows have no index of their own: every row less those
+		// not delivered, two index counts.
+		all, err := d.UIDeliveryCount(ctx, DeliveryFilter{EndpointID: f.EndpointID})
+		if err != nil {
+			return 0, err
+		}
+		q, args := `SELECT COUNT(*) FROM deliveries dl INDEXED BY deliveries_open WHERE `+openRows, []any(nil)
+		if f.EndpointID != "" {
+			q, args = q+` AND dl.queue = ?`, []any{f.EndpointID}
+		}
+		var open int
+		if err := d.r.QueryRowContext(ctx, q, args...).Scan(&open); err != nil {
+			return 0, fmt.Errorf("delivery count: %w", err)
+		}
+		return all - open, nil
+	}
+	from, where, args := deliveryWhere(f)
 	var n int
-	if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries dl`+where, args...).Scan(&n); err != nil {
+	if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+where, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("delivery count: %w", err)
 	}
 	return n, nil
@@ -514,11 +556,16 @@ type AttemptItem struct {
 	ResponseBody    []byte
 }
 
+// uiAttemptsSQL reads a delivery's attempts; the body sent is the event's
+// payload when the attempt row has none.
+const uiAttemptsSQL = `SELECT a.attempt, a.started_at, a.duration_ms, a.status_code, a.error_class, a.error,
+	a.request_headers, COALESCE(a.request_body, v.payload), a.response_headers, a.response_body
+	FROM deliveries d JOIN attempts a ON a.delivery_seq = d.seq LEFT JOIN events v ON v.id = d.event_id
+	WHERE d.id = ? ORDER BY a.attempt`
+
 // UIAttempts returns every attempt of the delivery, oldest first.
 func (d *DB) UIAttempts(ctx context.Context, deliveryID string) ([]AttemptItem, error) {
-	rows, err := d.r.QueryContext(ctx, `SELECT attempt, started_at, duration_ms, status_code, error_class, error,
-		request_headers, request_body, response_headers, response_body
-		FROM attempts WHERE delivery_id = ? ORDER BY attempt`, deliveryID)
+	rows, err := d.r.QueryContext(ctx, uiAttemptsSQL, deliveryID)
 	if err != nil {
 		return nil, fmt.Errorf("attempts: %w", err)
 	}
@@ -570,14 +617,21 @@ func (e EndpointItem) AutoDisabled() bool {
 	return true
 }
 
+// uiEndpointsSQL reads the endpoints with their counts of deliveries
+// waiting, dead and delivered. Delivered rows have no index of their own:
+// they are every row of the queue less those in deliveries_open.
+const uiEndpointsSQL = `SELECT ep.id, ep.url, ep.enabled, ep.disabled_reason,
+	COALESCE(ep.disabled_at, 0), ep.created_at,
+	(SELECT COUNT(*) FROM deliveries dl WHERE dl.queue = ep.id AND ` + openRows + `
+		AND dl.status IN ('pending', 'retrying', 'paused')),
+	(SELECT COUNT(*) FROM deliveries dl WHERE dl.queue = ep.id AND dl.status = 'dead'),
+	(SELECT COUNT(*) FROM deliveries dl WHERE dl.queue = ep.id)
+		- (SELECT COUNT(*) FROM deliveries dl WHERE dl.queue = ep.id AND ` + openRows + `)
+	FROM endpoints ep ORDER BY ep.created_at, ep.id`
+
 // UIEndpoints returns every endpoint, oldest first, with delivery counts.
 func (d *DB) UIEndpoints(ctx context.Context) ([]EndpointItem, error) {
-	rows, err := d.r.QueryContext(ctx, `SELECT ep.id, ep.url, ep.enabled, ep.disabled_reason,
-		COALESCE(ep.disabled_at, 0), ep.created_at,
-		(SELECT COUNT(*) FROM deliveries dl WHERE dl.queue = ep.id AND dl.status IN ('pending', 'retrying', 'paused')),
-		(SELECT COUNT(*) FROM deliveries dl WHERE dl.queue = ep.id AND dl.status = 'dead'),
-		(SELECT COUNT(*) FROM deliveries dl WHERE dl.queue = ep.id AND dl.status = 'delivered')
-		FROM endpoints ep ORDER BY ep.created_at, ep.id`)
+	rows, err := d.r.QueryContext(ctx, uiEndpointsSQL)
 	if err != nil {
 		return nil, fmt.Errorf("endpoints: %w", err)
 	}

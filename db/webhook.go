@@ -1,6 +1,7 @@
 package db
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
@@ -42,7 +43,7 @@ func msTime(v sql.NullInt64) time.Time {
 const deliveryCols = `d.seq, d.id, d.kind, d.queue, COALESCE(d.endpoint_id, ''), COALESCE(d.event_id, ''),
 	COALESCE(v.type, ''), d.webhook_id, COALESCE(d.draft_id, 0), d.status, COALESCE(v.test, 0), d.attempts,
 	CASE WHEN d.deadline IS NULL THEN 0 ELSE
-		(SELECT COUNT(*) FROM attempts a WHERE a.delivery_id = d.id AND a.started_at >= d.deadline - ?) END,
+		(SELECT COUNT(*) FROM attempts a WHERE a.delivery_seq = d.seq AND a.started_at >= d.deadline - ?) END,
 	d.next_attempt_at, d.deadline, d.created_at,
 	COALESCE(e.url, ''), COALESCE(e.secret, ''), COALESCE(e.prev_secret, ''), e.prev_secret_until, COALESCE(v.payload, x'')
 	FROM deliveries d LEFT JOIN endpoints e ON e.id = d.endpoint_id LEFT JOIN events v ON v.id = d.event_id`
@@ -61,10 +62,16 @@ func scanDelivery(sc interface{ Scan(...any) error }) (webhook.Delivery, error) 
 	return d, nil
 }
 
+// openRows is the condition of the partial index deliveries_open (every
+// status but delivered), spelled as in migration 0003: a query over several
+// statuses carries it verbatim so that SQLite may use the index (a single
+// "status = 'x'" term implies it on its own).
+const openRows = `(status = 'pending' OR status = 'retrying' OR status = 'paused' OR status = 'dead' OR status = 'canceled')`
+
 // Queues implements webhook.Store: the queues with a pending or retrying
-// delivery of one of kinds. A skip scan of the (queue, status, seq) index
-// visits each queue once, so the cost follows the number of queues, not
-// the outbox size.
+// delivery of one of kinds. A skip scan of the partial index of the rows
+// not delivered visits each such queue once, so the cost follows the
+// number of queues, not the outbox size.
 func (d *DB) Queues(ctx context.Context, kinds []string) ([]string, error) {
 	return queues(ctx, d.r, nil, kinds)
 }
@@ -77,13 +84,7 @@ func queues(ctx context.Context, pool *sql.DB, c *stmtCache, kinds []string) ([]
 	for i, k := range kinds {
 		args[i] = k
 	}
-	rows, err := c.query(ctx, pool, `WITH RECURSIVE qs(queue) AS (
-		SELECT MIN(queue) FROM deliveries
-		UNION ALL
-		SELECT (SELECT MIN(queue) FROM deliveries WHERE queue > qs.queue) FROM qs WHERE qs.queue IS NOT NULL
-	) SELECT queue FROM qs WHERE queue IS NOT NULL AND EXISTS (
-		SELECT 1 FROM deliveries WHERE deliveries.queue = qs.queue AND status IN ('pending', 'retrying')
-		AND kind IN (`+placeholders(len(kinds))+`))`, args...)
+	rows, err := c.query(ctx, pool, queuesSQL(len(kinds)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("outbox queues: %w", err)
 	}
@@ -102,6 +103,19 @@ func queues(ctx context.Context, pool *sql.DB, c *stmtCache, kinds []string) ([]
 	return qs, nil
 }
 
+// queuesSQL lists the queues with a pending or retrying delivery of one
+// of n kinds.
+func queuesSQL(n int) string {
+	return `WITH RECURSIVE qs(queue) AS (
+		SELECT MIN(queue) FROM deliveries INDEXED BY deliveries_open WHERE ` + openRows + `
+		UNION ALL
+		SELECT (SELECT MIN(queue) FROM deliveries INDEXED BY deliveries_open WHERE ` + openRows + ` AND queue > qs.queue)
+		FROM qs WHERE qs.queue IS NOT NULL
+	) SELECT queue FROM qs WHERE queue IS NOT NULL AND EXISTS (
+		SELECT 1 FROM deliveries INDEXED BY deliveries_open WHERE deliveries.queue = qs.queue AND ` + openRows + `
+		AND status IN ('pending', 'retrying') AND kind IN (` + placeholders(n) + `))`
+}
+
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
@@ -118,9 +132,22 @@ func (d *DB) Pending(ctx context.Context, q webhook.PendingQuery) ([]webhook.Del
 const pendingCols = `d.seq, d.id, d.kind, COALESCE(d.endpoint_id, ''), COALESCE(d.event_id, ''),
 	COALESCE(v.type, ''), d.webhook_id, COALESCE(d.draft_id, 0), d.status, COALESCE(v.test, 0), d.attempts,
 	CASE WHEN d.deadline IS NULL THEN 0 ELSE
-		(SELECT COUNT(*) FROM attempts a WHERE a.delivery_id = d.id AND a.started_at >= d.deadline - ?) END,
+		(SELECT COUNT(*) FROM attempts a WHERE a.delivery_seq = d.seq AND a.started_at >= d.deadline - ?) END,
 	d.next_attempt_at, d.deadline, d.created_at, COALESCE(v.payload, x'')
 	FROM deliveries d LEFT JOIN events v ON v.id = d.event_id`
+
+// retryingSQL reads a queue's retrying deliveries of n kinds, in order.
+func retryingSQL(n int) string {
+	return `SELECT ` + pendingCols + ` WHERE d.queue = ? AND d.status = 'retrying'
+		AND d.kind IN (` + placeholders(n) + `) ORDER BY d.seq LIMIT ?`
+}
+
+// pendingAfterSQL reads a queue's pending deliveries of n kinds after a
+// seq, in order.
+func pendingAfterSQL(n int) string {
+	return `SELECT ` + pendingCols + ` WHERE d.queue = ? AND d.status = 'pending' AND d.seq > ?
+		AND d.kind IN (` + placeholders(n) + `) ORDER BY d.seq LIMIT ?`
+}
 
 const endpointSecretsSQL = `SELECT url, secret, prev_secret, prev_secret_until FROM endpoints WHERE id = ?`
 
@@ -129,9 +156,8 @@ func pending(ctx context.Context, pool *sql.DB, c *stmtCache, q webhook.PendingQ
 		return nil, nil
 	}
 	limit := max(q.Limit, 1)
-	// Two index range scans of (queue, status, seq): the retrying rows
-	// (few), then the pending ones after AfterSeq; merged by seq.
-	kinds := placeholders(len(q.Kinds))
+	// Two range scans of deliveries_open (queue, status, seq): the retrying
+	// rows (few), then the pending ones after AfterSeq; merged by seq.
 	round := q.RoundLength.Milliseconds()
 	retryArgs := []any{round, q.Queue}
 	pendArgs := []any{round, q.Queue, q.AfterSeq}
@@ -147,14 +173,12 @@ func pending(ctx context.Context, pool *sql.DB, c *stmtCache, q webhook.PendingQ
 			buf = (*p)[:0]
 		}
 	}
-	buf, err := scanPending(ctx, pool, c, `SELECT `+pendingCols+` WHERE d.queue = ? AND d.status = 'retrying'
-		AND d.kind IN (`+kinds+`) ORDER BY d.seq LIMIT ?`, q.Queue, append(retryArgs, limit), buf)
+	buf, err := scanPending(ctx, pool, c, retryingSQL(len(q.Kinds)), q.Queue, append(retryArgs, limit), buf)
 	if err != nil {
 		return nil, err
 	}
 	retrying := len(buf)
-	buf, err = scanPending(ctx, pool, c, `SELECT `+pendingCols+` WHERE d.queue = ? AND d.status = 'pending' AND d.seq > ?
-		AND d.kind IN (`+kinds+`) ORDER BY d.seq LIMIT ?`, q.Queue, append(pendArgs, limit), buf)
+	buf, err = scanPending(ctx, pool, c, pendingAfterSQL(len(q.Kinds)), q.Queue, append(pendArgs, limit), buf)
 	if err != nil {
 		return nil, err
 	}
@@ -347,10 +371,7 @@ func (d *DB) record(ctx context.Context, c *stmtCache, outcomes []webhook.Outcom
 		if reason == "" && policy.After > 0 {
 			since := failures[ep] - policy.Window.Milliseconds()
 			var count int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
-				WHERE d.endpoint_id = ? AND a.error_class != '' AND a.started_at > ?
-				AND a.started_at > COALESCE((SELECT disabled_at FROM endpoints WHERE id = ?), -1)`,
-				ep, since, ep).Scan(&count); err != nil {
+			if err := tx.QueryRowContext(ctx, recentFailuresSQL, ep, since).Scan(&count); err != nil {
 				return nil, fmt.Errorf("record attempts: %w", err)
 			}
 			if count >= policy.After {
@@ -374,10 +395,16 @@ func (d *DB) record(ctx context.Context, c *stmtCache, outcomes []webhook.Outcom
 	return disabled, nil
 }
 
-const insertAttemptSQL = `INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code,
+// recentFailuresSQL counts an endpoint's failed attempts since a time and
+// since its last disable (attempts_failed holds the failed ones only).
+const recentFailuresSQL = `SELECT COUNT(*) FROM attempts a JOIN deliveries d ON d.seq = a.delivery_seq
+	WHERE d.endpoint_id = ?1 AND a.error_class != '' AND a.started_at > ?2
+	AND a.started_at > COALESCE((SELECT disabled_at FROM endpoints WHERE id = ?1), -1)`
+
+const insertAttemptSQL = `INSERT INTO attempts (delivery_seq, attempt, started_at, duration_ms, status_code,
 	error_class, error, request_headers, request_body, response_headers, response_body)
-	SELECT id, attempts + 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 FROM deliveries WHERE seq = ?1 AND id = ?2
-	ON CONFLICT (delivery_id, attempt) DO NOTHING`
+	SELECT seq, attempts + 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 FROM deliveries WHERE seq = ?1 AND id = ?2
+	ON CONFLICT (delivery_seq, attempt) DO NOTHING`
 
 // updateDeliverySQL moves a delivery after an attempt. A 2xx is the truth
 // whatever happened to the row meanwhile; a failure only moves a row the
@@ -427,8 +454,12 @@ func recordTx(ctx context.Context, tx *sql.Tx, cachedIns, cachedUpd *sql.Stmt, o
 			}
 			done[dl.ID] = true
 		}
+		body := r.RequestBody
+		if dl.EventID != "" && bytes.Equal(body, dl.Payload) {
+			body = nil // the event's payload, stored once in events
+		}
 		if _, err := ins.ExecContext(ctx, dl.Seq, dl.ID, r.Started.UnixMilli(), r.Duration.Milliseconds(), r.StatusCode, r.Class, r.Err,
-			headers[2*i], r.RequestBody, headers[2*i+1], r.ResponseBody); err != nil {
+			headers[2*i], body, headers[2*i+1], r.ResponseBody); err != nil {
 			return err
 		}
 		if _, err := upd.ExecContext(ctx, o.Status, msOrNil(o.NextAttemptAt), msOrNil(o.Deadline), r.StatusCode, o.LastError,
@@ -438,6 +469,22 @@ func recordTx(ctx context.Context, tx *sql.Tx, cachedIns, cachedUpd *sql.Stmt, o
 	}
 	return nil
 }
+
+// The statements that move or count an endpoint's deliveries: a webhook
+// delivery's queue is its endpoint's id, so each reads one range of an
+// index on queue.
+const (
+	pauseQueueSQL = `UPDATE deliveries SET status = 'paused', next_attempt_at = NULL, updated_at = ?1
+		WHERE queue = ?2 AND endpoint_id = ?2 AND ` + openRows + ` AND status IN ('pending', 'retrying')`
+	countPausedSQL = `SELECT COUNT(*) FROM deliveries WHERE queue = ?1 AND endpoint_id = ?1 AND status = 'paused'`
+	resumeQueueSQL = `UPDATE deliveries SET status = 'pending', next_attempt_at = ?1, deadline = NULL, updated_at = ?1
+		WHERE queue = ?2 AND endpoint_id = ?2 AND status = 'paused'`
+	countWaitingSQL = `SELECT COUNT(*) FROM deliveries WHERE queue = ?1 AND endpoint_id = ?1
+		AND ` + openRows + ` AND status IN ('pending', 'retrying', 'paused')`
+	detachQueueSQL = `UPDATE deliveries SET
+		status = CASE WHEN status IN ('pending', 'retrying', 'paused') THEN 'canceled' ELSE status END,
+		next_attempt_at = NULL, endpoint_id = NULL, updated_at = ?1 WHERE queue = ?2 AND endpoint_id = ?2`
+)
 
 // disableTx disables an enabled endpoint and pauses its waiting
 // deliveries; it reports whether the endpoint was enabled.
@@ -450,8 +497,7 @@ func disableTx(ctx context.Context, tx *sql.Tx, id, reason string, now int64) (b
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'paused', next_attempt_at = NULL, updated_at = ?
-		WHERE endpoint_id = ? AND status IN ('pending', 'retrying')`, now, id); err != nil {
+	if _, err := tx.ExecContext(ctx, pauseQueueSQL, now, id); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -539,7 +585,7 @@ func (d *DB) DisableEndpoint(ctx context.Context, id, reason string) (int, error
 		return 0, fmt.Errorf("disable endpoint: %w", err)
 	}
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ? AND status = 'paused'`, id).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, countPausedSQL, id).Scan(&n); err != nil {
 		return 0, fmt.Errorf("disable endpoint: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -574,8 +620,7 @@ func (d *DB) EnableEndpoint(ctx context.Context, id string) (int, error) {
 	if _, err := tx.ExecContext(ctx, `UPDATE endpoints SET enabled = 1, disabled_reason = '', updated_at = ? WHERE id = ?`, now, id); err != nil {
 		return 0, fmt.Errorf("enable endpoint: %w", err)
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, deadline = NULL, updated_at = ?
-		WHERE endpoint_id = ? AND status = 'paused'`, now, now, id)
+	res, err := tx.ExecContext(ctx, resumeQueueSQL, now, id)
 	if err != nil {
 		return 0, fmt.Errorf("enable endpoint: %w", err)
 	}
@@ -616,17 +661,14 @@ func (d *DB) RemoveEndpoint(ctx context.Context, id string, force bool) (int, er
 		return 0, fmt.Errorf("remove endpoint: %w", err)
 	}
 	var waiting int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE endpoint_id = ?
-		AND status IN ('pending', 'retrying', 'paused')`, id).Scan(&waiting); err != nil {
+	if err := tx.QueryRowContext(ctx, countWaitingSQL, id).Scan(&waiting); err != nil {
 		return 0, fmt.Errorf("remove endpoint: %w", err)
 	}
 	if waiting > 0 && !force {
 		return 0, fmt.Errorf("remove endpoint %s: %d waiting: %w", id, waiting, ErrEndpointBusy)
 	}
 	now := d.nowMS()
-	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET
-		status = CASE WHEN status IN ('pending', 'retrying', 'paused') THEN 'canceled' ELSE status END,
-		next_attempt_at = NULL, endpoint_id = NULL, updated_at = ? WHERE endpoint_id = ?`, now, id); err != nil {
+	if _, err := tx.ExecContext(ctx, detachQueueSQL, now, id); err != nil {
 		return 0, fmt.Errorf("remove endpoint: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM endpoints WHERE id = ?`, id); err != nil {
@@ -730,14 +772,19 @@ type LogFilter struct {
 	Limit      int // the most recent Limit lines (0: 100)
 }
 
+// hint is the index hint for deliveries d (see statusFilter).
+func (f LogFilter) hint() string {
+	_, hint, _ := statusFilter("d", f.Status)
+	return hint
+}
+
 // sql returns the filter's conditions on deliveries d, then order, then
 // the limit (default 100), with their arguments.
 func (f LogFilter) sql(order string) (string, []any) {
 	var q string
-	var args []any
-	if f.Status != "" {
-		q += ` AND d.status = ?`
-		args = append(args, f.Status)
+	cond, _, args := statusFilter("d", f.Status)
+	if cond != "" {
+		q += " AND " + cond
 	}
 	if f.EndpointID != "" {
 		q += ` AND d.queue = ?`
@@ -750,15 +797,19 @@ func (f LogFilter) sql(order string) (string, []any) {
 	return q + order + ` LIMIT ?`, append(args, limit)
 }
 
+// deliveriesQuery is the query of DeliveryLogs, with its arguments.
+func (f LogFilter) deliveriesQuery() (string, []any) {
+	cond, args := f.sql(` ORDER BY d.seq DESC`)
+	return `SELECT d.id, d.webhook_id, d.queue, COALESCE(e.url, ''), COALESCE(v.type, ''), COALESCE(v.message_id, ''),
+		COALESCE(v.test, 0), d.status, d.attempts, d.last_status_code, d.last_error, d.next_attempt_at, d.created_at, d.updated_at
+		FROM deliveries d` + f.hint() + ` LEFT JOIN endpoints e ON e.id = d.endpoint_id LEFT JOIN events v ON v.id = d.event_id
+		WHERE d.kind = 'webhook'` + cond, args
+}
+
 // DeliveryLogs returns webhook deliveries, oldest first, of the most recent
 // f.Limit matching f.
 func (d *DB) DeliveryLogs(ctx context.Context, f LogFilter) ([]DeliveryLog, error) {
-	q := `SELECT d.id, d.webhook_id, d.queue, COALESCE(e.url, ''), COALESCE(v.type, ''), COALESCE(v.message_id, ''),
-		COALESCE(v.test, 0), d.status, d.attempts, d.last_status_code, d.last_error, d.next_attempt_at, d.created_at, d.updated_at
-		FROM deliveries d LEFT JOIN endpoints e ON e.id = d.endpoint_id LEFT JOIN events v ON v.id = d.event_id
-		WHERE d.kind = 'webhook'`
-	cond, args := f.sql(` ORDER BY d.seq DESC`)
-	q += cond
+	q, args := f.deliveriesQuery()
 	rows, err := d.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("delivery log: %w", err)
@@ -802,14 +853,21 @@ type AttemptLog struct {
 	ResponseBody    []byte
 }
 
+// attemptsQuery is the query of AttemptLogs, with its arguments. The body
+// sent is the event's payload when the attempt row has none.
+func (f LogFilter) attemptsQuery() (string, []any) {
+	cond, args := f.sql(` ORDER BY a.id DESC`)
+	return `SELECT d.id, d.webhook_id, d.queue, a.attempt, a.started_at, a.duration_ms, a.status_code,
+		a.error_class, a.error, a.request_headers, COALESCE(a.request_body, v.payload, x''), a.response_headers,
+		COALESCE(a.response_body, x'')
+		FROM attempts a JOIN deliveries d` + f.hint() + ` ON d.seq = a.delivery_seq LEFT JOIN events v ON v.id = d.event_id
+		WHERE d.kind = 'webhook'` + cond, args
+}
+
 // AttemptLogs returns attempts, oldest first, of the most recent f.Limit
 // matching f (Status filters on the delivery's status).
 func (d *DB) AttemptLogs(ctx context.Context, f LogFilter) ([]AttemptLog, error) {
-	q := `SELECT a.delivery_id, d.webhook_id, d.queue, a.attempt, a.started_at, a.duration_ms, a.status_code, a.error_class,
-		a.error, a.request_headers, COALESCE(a.request_body, x''), a.response_headers, COALESCE(a.response_body, x'')
-		FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.kind = 'webhook'`
-	cond, args := f.sql(` ORDER BY a.id DESC`)
-	q += cond
+	q, args := f.attemptsQuery()
 	rows, err := d.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("attempt log: %w", err)

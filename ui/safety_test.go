@@ -35,7 +35,7 @@ func defang(tb testing.TB, d *db.DB) {
 		{`UPDATE decisions SET suggestion = ?, reasons = ? WHERE message_id = ?`,
 			[]any{safe.String(suggestion), `["intent other "]`, fixture.EvilID}},
 		{`UPDATE triage_results SET summary = ? WHERE message_id = ?`, []any{safe.String(summary), fixture.EvilID}},
-		{`UPDATE attempts SET response_body = ? WHERE delivery_id = ? AND status_code = 500`,
+		{`UPDATE attempts SET response_body = ? WHERE delivery_seq = (SELECT seq FROM deliveries WHERE id = ?) AND status_code = 500`,
 			[]any{[]byte(safe.Bytes([]byte("upstream exploded \x1b]52;c;aGk=\x07\x1b[2J"))), fixture.DeliveryDead}},
 	}
 	for _, s := range stmts {

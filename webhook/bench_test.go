@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -64,6 +65,17 @@ func newBenchReceiver(tb testing.TB) *benchReceiver {
 	return rv
 }
 
+// cpuTime is the process's CPU time so far (user and system, all threads):
+// the benchmarks report it per operation, a steadier figure than the rate
+// on a shared machine.
+func cpuTime(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // BenchmarkRawPOST is the physical limit: signed POSTs in a loop over
 // keep-alive connections, no database.
 func BenchmarkRawPOST(b *testing.B) {
@@ -80,6 +92,7 @@ func BenchmarkRawPOST(b *testing.B) {
 			var next atomic.Int64
 			var wg sync.WaitGroup
 			b.ResetTimer()
+			cpu0 := cpuTime(b)
 			for range workers {
 				wg.Go(func() {
 					for next.Add(1) <= int64(b.N) {
@@ -98,6 +111,7 @@ func BenchmarkRawPOST(b *testing.B) {
 			wg.Wait()
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+			b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/1e3/float64(b.N), "cpu-µs/req")
 			b.ReportMetric(float64(rv.conns.Load()), "conns")
 			if rv.bad.Load() > 0 || rv.n.Load() != int64(b.N) {
 				b.Fatalf("%d verified, %d rejected, want %d", rv.n.Load(), rv.bad.Load(), b.N)
@@ -201,6 +215,7 @@ func benchSender(b *testing.B, endpoints int, mode string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	b.ResetTimer()
+	cpu0 := cpuTime(b)
 	go func() { done <- s.Run(ctx) }()
 	go func() {
 		for range s.Events() {
@@ -218,6 +233,7 @@ func benchSender(b *testing.B, endpoints int, mode string) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "deliveries/s")
+	b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/1e3/float64(total), "cpu-µs/delivery")
 	// New TCP connections: keep-alive reuse keeps this at most one per
 	// worker, whatever b.N.
 	b.ReportMetric(float64(rv.conns.Load()), "conns")

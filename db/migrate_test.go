@@ -1,0 +1,101 @@
+package db
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+)
+
+// TestMigrateOutboxLean upgrades a version-2 store holding an outbox with
+// its attempt log to the current schema: every attempt keeps its delivery,
+// number and response; a request body equal to the event's payload is
+// stored once (read back as the payload), any other body is kept as is.
+func TestMigrateOutboxLean(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "smista.db")
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := old.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
+	for _, m := range ms[:2] {
+		exec(m.sql)
+		exec(`INSERT INTO schema_migrations VALUES (?, ?, 0)`, m.version, m.name)
+	}
+	payload := []byte(`{"event":"ticket.suggested","email_id":"m1"}`)
+	exec(`INSERT INTO endpoints (id, url, secret, created_at, updated_at) VALUES ('ep_1', 'http://127.0.0.1:1/', 'whsec_x', 1, 1)`)
+	exec(`INSERT INTO events (id, type, payload, created_at) VALUES ('evt_1', 'ticket.suggested', ?, 1)`, payload)
+	exec(`INSERT INTO deliveries (id, queue, endpoint_id, event_id, webhook_id, status, attempts, created_at, updated_at) VALUES
+		('dl_a', 'ep_1', 'ep_1', 'evt_1', 'msg_a', 'delivered', 2, 1, 3),
+		('dl_b', 'ep_1', 'ep_1', 'evt_1', 'msg_b', 'dead', 1, 1, 2)`)
+	exec(`INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error_class, request_body, response_body)
+		VALUES ('dl_a', 1, 10, 5, 500, 'http_status', ?, 'boom'), ('dl_a', 2, 20, 5, 200, '', ?, 'ok'),
+		('dl_b', 1, 30, 5, 0, 'connect', 'another body', NULL)`, payload, payload)
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var stored int
+	if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM attempts WHERE request_body IS NOT NULL`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored != 1 {
+		t.Errorf("%d attempts store a body, want 1 (the one that differs from the payload)", stored)
+	}
+	logs, err := d.AttemptLogs(ctx, LogFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		delivery string
+		attempt  int
+		class    string
+		body     string
+		resp     string
+	}
+	want := []row{
+		{"dl_a", 1, "http_status", string(payload), "boom"},
+		{"dl_a", 2, "", string(payload), "ok"},
+		{"dl_b", 1, "connect", "another body", ""},
+	}
+	if len(logs) != len(want) {
+		t.Fatalf("%d attempts after the migration, want %d: %+v", len(logs), len(want), logs)
+	}
+	for i, l := range logs {
+		got := row{l.DeliveryID, l.Attempt, l.ErrorClass, string(l.RequestBody), string(l.ResponseBody)}
+		if got != want[i] {
+			t.Errorf("attempt %d = %+v, want %+v", i, got, want[i])
+		}
+	}
+	ui, err := d.UIAttempts(ctx, "dl_a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ui) != 2 || !bytes.Equal(ui[1].RequestBody, payload) {
+		t.Errorf("UI attempts of dl_a = %+v, want 2 with the payload as body", ui)
+	}
+	var fk int
+	if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_foreign_key_check`).Scan(&fk); err != nil {
+		t.Fatal(err)
+	}
+	if fk != 0 {
+		t.Errorf("%d foreign key violations after the migration", fk)
+	}
+}

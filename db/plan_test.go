@@ -1,0 +1,87 @@
+package db
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestQueryPlans pins the index each outbox statement reads: none of them
+// may scan the deliveries or attempts tables, whose size grows with every
+// event, and the sender's reads must use the partial index of the rows not
+// delivered (SQLite uses a partial index only when it can prove the query
+// implies its condition, which an edit of a query can silently break).
+func TestQueryPlans(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "smista.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	n := func(k int) []any { return make([]any, k) }
+	outbox := map[string]bool{"deliveries": true, "attempts": true, "d": true, "dl": true, "a": true}
+	deliveryLog, deliveryLogArgs := LogFilter{Status: "dead"}.deliveriesQuery()
+	attemptLog, attemptLogArgs := LogFilter{Status: "retrying", EndpointID: "ep_x"}.attemptsQuery()
+	from, where, uiArgs := deliveryWhere(DeliveryFilter{Status: "paused"})
+	for _, c := range []struct {
+		name string
+		sql  string
+		args []any
+		want string // a line of the plan contains it
+	}{
+		{"queues", queuesSQL(1), n(1), "USING COVERING INDEX deliveries_open (queue>?)"},
+		{"retrying", retryingSQL(1), n(4), "SEARCH d USING INDEX deliveries_open (queue=? AND status=?)"},
+		{"pending", pendingAfterSQL(1), n(5), "SEARCH d USING INDEX deliveries_open (queue=? AND status=? AND seq>?)"},
+		{"round attempts", retryingSQL(1), n(4), "SEARCH a USING INDEX sqlite_autoindex_attempts_1 (delivery_seq=?)"},
+		{"insert attempt", insertAttemptSQL, n(11), "SEARCH deliveries USING INTEGER PRIMARY KEY (rowid=?)"},
+		{"update delivery", updateDeliverySQL, n(8), "SEARCH deliveries USING INTEGER PRIMARY KEY (rowid=?)"},
+		{"recent failures", recentFailuresSQL, n(2), "USING INDEX attempts_failed (started_at>?)"},
+		{"pause", pauseQueueSQL, n(2), "USING INDEX deliveries_open (queue=? AND status=?)"},
+		{"count paused", countPausedSQL, n(1), "USING INDEX deliveries_open (queue=? AND status=?)"},
+		{"resume", resumeQueueSQL, n(2), "USING INDEX deliveries_open (queue=? AND status=?)"},
+		{"count waiting", countWaitingSQL, n(1), "USING INDEX deliveries_open (queue=? AND status=?)"},
+		{"detach", detachQueueSQL, n(2), "USING INDEX deliveries_queue (queue=?)"},
+		{"ui endpoints", uiEndpointsSQL, nil, "USING COVERING INDEX deliveries_open (queue=? AND status=?)"},
+		{"ui attempts", uiAttemptsSQL, n(1), "SEARCH a USING INDEX sqlite_autoindex_attempts_1 (delivery_seq=?)"},
+		{"ui deliveries by status", uiDeliveriesSQL(from, where), append(uiArgs, 10, 0), "USING INDEX deliveries_open"},
+		{"log by status", deliveryLog, deliveryLogArgs, "USING INDEX deliveries_open"},
+		{"attempt log by status", attemptLog, attemptLogArgs, "USING INDEX deliveries_open (queue=? AND status=?)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rows, err := d.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+c.sql, c.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, line := range plan {
+				found = found || strings.Contains(line, c.want)
+				// "SCAN x" alone reads a whole table ("SCAN x USING ...
+				// INDEX" reads an index, here only partial ones); the
+				// endpoints table is small.
+				if f := strings.Fields(line); len(f) >= 2 && f[0] == "SCAN" && outbox[f[1]] && !strings.Contains(line, "INDEX") {
+					t.Errorf("full scan %q", line)
+				}
+			}
+			if !found {
+				t.Errorf("no plan line contains %q", c.want)
+			}
+			if t.Failed() {
+				t.Logf("plan:\n  %s", strings.Join(plan, "\n  "))
+			}
+		})
+	}
+}
