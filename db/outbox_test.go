@@ -417,3 +417,84 @@ func TestPendingMergesRetryingAndPending(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordLargeMixedBatch records one batch of 301 outcomes — written in
+// chunks of every statement shape — with every kind of outcome, through
+// the prepared store and the plain DB, and checks each delivery and
+// attempt row against its own outcome.
+func TestRecordLargeMixedBatch(t *testing.T) {
+	for _, prepared := range []bool{true, false} {
+		t.Run(fmt.Sprintf("prepared=%v", prepared), func(t *testing.T) {
+			ctx := context.Background()
+			d := openWebhookDB(t)
+			ep, err := d.CreateEndpoint(ctx, "http://127.0.0.1:1/hook", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			evs := make([]db.NewEvent, 301)
+			for i := range evs {
+				evs[i] = db.NewEvent{Type: "ticket.suggested", Payload: []byte(fmt.Sprintf(`{"n":%d}`, i))}
+			}
+			enqueueBatch(t, d, evs)
+			var store webhook.Store = d
+			if prepared {
+				ps := d.PrepareStore()
+				defer ps.Close()
+				store = ps
+			}
+			rows, err := store.Pending(ctx, webhook.PendingQuery{Queue: ep, Kinds: []string{webhook.KindWebhook}, Limit: 400, RoundLength: 3 * time.Minute})
+			if err != nil || len(rows) != len(evs) {
+				t.Fatalf("pending: %d rows, %v", len(rows), err)
+			}
+			started := time.UnixMilli(1_700_000_000_000)
+			statuses := []string{webhook.StatusDelivered, webhook.StatusRetrying, webhook.StatusDead}
+			var batch []webhook.Outcome
+			for i, dl := range rows {
+				st := statuses[i%3]
+				code, class := 200, ""
+				if st != webhook.StatusDelivered {
+					code, class = 500+i%3, webhook.ClassHTTPStatus
+				}
+				o := webhook.Outcome{Delivery: dl, Status: st, Deadline: started.Add(3 * time.Minute), LastError: fmt.Sprintf("err %d", i),
+					Result: webhook.Result{Started: started.Add(time.Duration(i) * time.Millisecond), Duration: time.Duration(i) * time.Millisecond,
+						StatusCode: code, Class: class, RequestHeaders: http.Header{"Webhook-Id": {dl.WebhookID}},
+						RequestBody: dl.Payload, ResponseBody: []byte(fmt.Sprintf("resp %d", i))}}
+				if st == webhook.StatusRetrying {
+					o.NextAttemptAt = started.Add(30*time.Second + time.Duration(i)*time.Millisecond)
+				}
+				batch = append(batch, o)
+			}
+			// A delivery twice in a batch is recorded once.
+			batch = append(batch, batch[7])
+			if _, err := store.Record(ctx, batch, webhook.DisablePolicy{}); err != nil {
+				t.Fatal(err)
+			}
+			for i, dl := range rows {
+				o := batch[i]
+				got, err := d.Delivery(ctx, dl.ID, 3*time.Minute)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Status != o.Status || got.Attempts != 1 || !got.NextAttemptAt.Equal(o.NextAttemptAt) {
+					t.Errorf("delivery %d: status %s, %d attempts, next %v; want %s, 1, %v", i, got.Status, got.Attempts, got.NextAttemptAt, o.Status, o.NextAttemptAt)
+				}
+			}
+			logs, err := d.AttemptLogs(ctx, db.LogFilter{Limit: 1000})
+			if err != nil || len(logs) != len(rows) {
+				t.Fatalf("%d attempts logged (%v), want %d", len(logs), err, len(rows))
+			}
+			byID := map[string]db.AttemptLog{}
+			for _, l := range logs {
+				byID[l.DeliveryID] = l
+			}
+			for i, dl := range rows {
+				l, r := byID[dl.ID], batch[i].Result
+				if l.Attempt != 1 || l.StatusCode != r.StatusCode || l.ErrorClass != r.Class || !l.StartedAt.Equal(r.Started) ||
+					l.Duration != r.Duration || string(l.ResponseBody) != string(r.ResponseBody) ||
+					string(l.RequestBody) != string(dl.Payload) || l.RequestHeaders.Get("Webhook-Id") != dl.WebhookID {
+					t.Errorf("attempt of delivery %d = %+v, want the fields of %+v", i, l, r)
+				}
+			}
+		})
+	}
+}

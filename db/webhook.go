@@ -314,41 +314,39 @@ func headerJSON(buf []byte, h http.Header) []byte {
 }
 
 // Record implements webhook.Store: the attempts and delivery states of a
-// whole batch in one transaction (the sender's group commit), with two
-// statements prepared once per batch and executed per attempt; then
-// endpoint disabling.
+// whole batch in one transaction (the sender's group commit), written by
+// multi-row statements (recordChunks); then endpoint disabling.
 func (d *DB) Record(ctx context.Context, outcomes []webhook.Outcome, policy webhook.DisablePolicy) ([]webhook.Disabled, error) {
 	return d.record(ctx, nil, outcomes, policy)
 }
 
 func (d *DB) record(ctx context.Context, c *stmtCache, outcomes []webhook.Outcome, policy webhook.DisablePolicy) ([]webhook.Disabled, error) {
+	outcomes = uniqueDeliveries(outcomes)
 	// Cached statements are prepared before the transaction takes the
 	// writer's only connection.
-	ins, err := c.prepare(ctx, insertAttemptSQL)
-	if err != nil {
-		return nil, fmt.Errorf("record attempts: %w", err)
+	var cached [2 * len(recordChunks)]*sql.Stmt
+	for i, n := range recordChunks {
+		if n > len(outcomes) && n > 1 {
+			continue
+		}
+		var err error
+		if cached[2*i], err = c.prepare(ctx, insertAttemptsSQL[i]); err != nil {
+			return nil, fmt.Errorf("record attempts: %w", err)
+		}
+		if cached[2*i+1], err = c.prepare(ctx, updateDeliveriesSQL[i]); err != nil {
+			return nil, fmt.Errorf("record attempts: %w", err)
+		}
 	}
-	upd, err := c.prepare(ctx, updateDeliverySQL)
-	if err != nil {
-		return nil, fmt.Errorf("record attempts: %w", err)
-	}
-	// The headers are encoded before the transaction: the writer's only
-	// connection is held for the statements alone.
-	enc := make([]string, 0, 2*len(outcomes))
-	var buf []byte
-	for _, o := range outcomes {
-		buf = headerJSON(buf, o.Result.RequestHeaders)
-		enc = append(enc, string(buf))
-		buf = headerJSON(buf, o.Result.ResponseHeaders)
-		enc = append(enc, string(buf))
-	}
+	// The arguments (headers encoded) are built before the transaction:
+	// the writer's only connection is held for the statements alone.
+	ins, upd := recordArgs(outcomes)
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("record attempts: %w", err)
 	}
 	defer tx.Rollback()
 	now := d.nowMS()
-	if err := recordTx(ctx, tx, ins, upd, outcomes, enc, now); err != nil {
+	if err := recordTx(ctx, tx, cached[:], len(outcomes), ins, upd, now); err != nil {
 		return nil, fmt.Errorf("record attempts: %w", err)
 	}
 	failures := map[string]int64{} // endpoint → latest failed attempt start
@@ -401,71 +399,141 @@ const recentFailuresSQL = `SELECT COUNT(*) FROM attempts a JOIN deliveries d ON 
 	WHERE d.endpoint_id = ?1 AND a.error_class != '' AND a.started_at > ?2
 	AND a.started_at > COALESCE((SELECT disabled_at FROM endpoints WHERE id = ?1), -1)`
 
-const insertAttemptSQL = `INSERT INTO attempts (delivery_seq, attempt, started_at, duration_ms, status_code,
-	error_class, error, request_headers, request_body, response_headers, response_body)
-	SELECT seq, attempts + 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 FROM deliveries WHERE seq = ?1 AND id = ?2
-	ON CONFLICT (delivery_seq, attempt) DO NOTHING`
+// recordChunks are the row counts of the group commit's multi-row
+// statements, largest first. A batch is written in chunks of these sizes:
+// a few statements per batch (the fixed cost of a statement is a large
+// part of a small row's), of five shapes prepared once each.
+var recordChunks = [...]int{256, 64, 16, 4, 1}
 
-// updateDeliverySQL moves a delivery after an attempt. A 2xx is the truth
-// whatever happened to the row meanwhile; a failure only moves a row the
-// sender owns (pending, retrying), and pauses it when its endpoint is
-// disabled.
-const updateDeliverySQL = `UPDATE deliveries SET
-	status = CASE WHEN ?1 = 'delivered' THEN 'delivered'
+const (
+	attemptArgs  = 11 // arguments per attempt row
+	deliveryArgs = 7  // arguments per delivery row
+)
+
+// insertAttemptsSQL[i] logs recordChunks[i] attempts, each numbered from
+// its delivery row (so a concurrent "endpoints test" cannot collide); a
+// delivery deleted meanwhile logs nothing. Rows are found by seq (the
+// rowid), checked by id.
+var insertAttemptsSQL = chunkSQL(attemptArgs, `INSERT INTO attempts (delivery_seq, attempt, started_at, duration_ms,
+	status_code, error_class, error, request_headers, request_body, response_headers, response_body)
+	SELECT d.seq, d.attempts + 1, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, v.column9,
+	v.column10, v.column11
+	FROM (VALUES %s) AS v JOIN deliveries d ON d.seq = v.column1 AND d.id = v.column2
+	WHERE true ON CONFLICT (delivery_seq, attempt) DO NOTHING`)
+
+// updateDeliveriesSQL[i] moves recordChunks[i] deliveries after their
+// attempts (run after insertAttemptsSQL, which reads the attempt count).
+// A 2xx is the truth whatever happened to the row meanwhile; a failure
+// only moves a row the sender owns (pending, retrying), and pauses it when
+// its endpoint is disabled. The first argument is the time of the update.
+var updateDeliveriesSQL = chunkSQL(deliveryArgs, `UPDATE deliveries SET
+	status = CASE WHEN v.column1 = 'delivered' THEN 'delivered'
 		WHEN status NOT IN ('pending', 'retrying') THEN status
-		WHEN ?1 = 'dead' THEN 'dead'
+		WHEN v.column1 = 'dead' THEN 'dead'
 		WHEN EXISTS (SELECT 1 FROM endpoints e WHERE e.id = deliveries.endpoint_id AND e.enabled = 0) THEN 'paused'
 		ELSE 'retrying' END,
-	next_attempt_at = CASE WHEN ?1 = 'delivered' THEN NULL
+	next_attempt_at = CASE WHEN v.column1 = 'delivered' THEN NULL
 		WHEN status NOT IN ('pending', 'retrying') THEN next_attempt_at
-		WHEN ?1 = 'dead' THEN NULL
+		WHEN v.column1 = 'dead' THEN NULL
 		WHEN EXISTS (SELECT 1 FROM endpoints e WHERE e.id = deliveries.endpoint_id AND e.enabled = 0) THEN NULL
-		ELSE ?2 END,
-	attempts = attempts + 1, deadline = ?3, last_status_code = ?4, last_error = ?5, updated_at = ?6
-	WHERE seq = ?7 AND id = ?8`
+		ELSE v.column2 END,
+	attempts = attempts + 1, deadline = v.column3, last_status_code = v.column4, last_error = v.column5,
+	updated_at = ?
+	FROM (VALUES %s) AS v WHERE deliveries.seq = v.column6 AND deliveries.id = v.column7`)
 
-// recordTx logs each attempt and moves its delivery, two statements per
-// attempt, prepared once per batch or taken from the cache (cachedIns and
-// cachedUpd, nil without one); headers holds each outcome's request and
-// response headers encoded by headerJSON. The attempt is numbered from the
-// row (so a concurrent "endpoints test" cannot collide), and a delivery
-// deleted meanwhile logs nothing. Rows are found by seq (the rowid: no index
-// descent), checked by id.
-func recordTx(ctx context.Context, tx *sql.Tx, cachedIns, cachedUpd *sql.Stmt, outcomes []webhook.Outcome, headers []string, now int64) error {
-	ins, err := txStmt(ctx, tx, cachedIns, insertAttemptSQL)
-	if err != nil {
-		return err
+// chunkSQL returns q with its VALUES list of recordChunks[i] rows of cols
+// placeholders, for each i.
+func chunkSQL(cols int, q string) [len(recordChunks)]string {
+	row := "(" + placeholders(cols) + ")"
+	var out [len(recordChunks)]string
+	for i, n := range recordChunks {
+		out[i] = fmt.Sprintf(q, strings.TrimSuffix(strings.Repeat(row+",", n), ","))
 	}
-	defer ins.Close()
-	upd, err := txStmt(ctx, tx, cachedUpd, updateDeliverySQL)
-	if err != nil {
-		return err
+	return out
+}
+
+// uniqueDeliveries drops an outcome whose delivery already has one earlier
+// in the batch (impossible, one attempt is in flight per delivery, but a
+// multi-row statement must not see a row twice).
+func uniqueDeliveries(outcomes []webhook.Outcome) []webhook.Outcome {
+	if len(outcomes) < 2 {
+		return outcomes
 	}
-	defer upd.Close()
-	var done map[string]bool
-	if len(outcomes) > 1 {
-		done = make(map[string]bool, len(outcomes))
-	}
+	seen := make(map[int64]bool, len(outcomes))
+	out := outcomes[:0:0]
 	for i, o := range outcomes {
-		dl, r := o.Delivery, o.Result
-		if done != nil {
-			if done[dl.ID] {
-				continue // twice in a batch (impossible: one in flight per delivery)
+		if seen[o.Delivery.Seq] {
+			if out == nil {
+				out = append(out, outcomes[:i]...)
 			}
-			done[dl.ID] = true
+			continue
 		}
-		body := r.RequestBody
-		if dl.EventID != "" && bytes.Equal(body, dl.Payload) {
-			body = nil // the event's payload, stored once in events
+		seen[o.Delivery.Seq] = true
+		if out != nil {
+			out = append(out, o)
 		}
-		if _, err := ins.ExecContext(ctx, dl.Seq, dl.ID, r.Started.UnixMilli(), r.Duration.Milliseconds(), r.StatusCode, r.Class, r.Err,
-			headers[2*i], body, headers[2*i+1], r.ResponseBody); err != nil {
+	}
+	if out == nil {
+		return outcomes
+	}
+	return out
+}
+
+// recordArgs returns the arguments of the attempt rows and of the
+// delivery rows of outcomes, attemptArgs and deliveryArgs per outcome.
+// The body sent is left out (NULL) when it is the event's payload, which
+// is stored once, in events.
+func recordArgs(outcomes []webhook.Outcome) (ins, upd []any) {
+	ins = make([]any, 0, attemptArgs*len(outcomes))
+	upd = make([]any, 0, deliveryArgs*len(outcomes))
+	var buf []byte
+	for _, o := range outcomes {
+		dl, r := o.Delivery, o.Result
+		var body any
+		if dl.EventID == "" || !bytes.Equal(r.RequestBody, dl.Payload) {
+			body = r.RequestBody
+		}
+		buf = headerJSON(buf, r.RequestHeaders)
+		reqH := string(buf)
+		buf = headerJSON(buf, r.ResponseHeaders)
+		ins = append(ins, dl.Seq, dl.ID, r.Started.UnixMilli(), r.Duration.Milliseconds(), r.StatusCode, r.Class, r.Err,
+			reqH, body, string(buf), r.ResponseBody)
+		upd = append(upd, o.Status, msOrNil(o.NextAttemptAt), msOrNil(o.Deadline), r.StatusCode, o.LastError, dl.Seq, dl.ID)
+	}
+	return ins, upd
+}
+
+// recordTx logs n attempts and moves their deliveries, with the arguments
+// of recordArgs, in chunks of recordChunks rows: cached holds the insert
+// and update statement of each chunk size, prepared once (nil without a
+// cache, or for a size the batch does not use).
+func recordTx(ctx context.Context, tx *sql.Tx, cached []*sql.Stmt, n int, ins, upd []any, now int64) error {
+	updArgs := make([]any, 0, 1+deliveryArgs*min(n, recordChunks[0]))
+	for done := 0; done < n; {
+		i := 0
+		for recordChunks[i] > n-done {
+			i++
+		}
+		k := recordChunks[i]
+		st, err := txStmt(ctx, tx, cached[2*i], insertAttemptsSQL[i])
+		if err != nil {
 			return err
 		}
-		if _, err := upd.ExecContext(ctx, o.Status, msOrNil(o.NextAttemptAt), msOrNil(o.Deadline), r.StatusCode, o.LastError,
-			now, dl.Seq, dl.ID); err != nil {
+		_, err = st.ExecContext(ctx, ins[attemptArgs*done:attemptArgs*(done+k)]...)
+		st.Close()
+		if err != nil {
 			return err
 		}
+		if st, err = txStmt(ctx, tx, cached[2*i+1], updateDeliveriesSQL[i]); err != nil {
+			return err
+		}
+		updArgs = append(append(updArgs[:0], now), upd[deliveryArgs*done:deliveryArgs*(done+k)]...)
+		_, err = st.ExecContext(ctx, updArgs...)
+		st.Close()
+		if err != nil {
+			return err
+		}
+		done += k
 	}
 	return nil
 }
