@@ -451,7 +451,7 @@ func TestRecordLargeMixedBatch(t *testing.T) {
 			var batch []webhook.Outcome
 			for i, dl := range rows {
 				st := statuses[i%3]
-				code, class := 200, ""
+				code, class := 200+i%5, "" // delivered with several codes: one statement per code
 				if st != webhook.StatusDelivered {
 					code, class = 500+i%3, webhook.ClassHTTPStatus
 				}
@@ -474,6 +474,25 @@ func TestRecordLargeMixedBatch(t *testing.T) {
 				got, err := d.Delivery(ctx, dl.ID, 3*time.Minute)
 				if err != nil {
 					t.Fatal(err)
+				}
+				var code int
+				var lastErr string
+				if err := d.Reader().QueryRow(`SELECT last_status_code, last_error FROM deliveries WHERE id = ?`, dl.ID).Scan(&code, &lastErr); err != nil {
+					t.Fatal(err)
+				}
+				wantErr := o.LastError
+				if o.Status == webhook.StatusDelivered {
+					wantErr = "" // a delivered row carries no error
+				}
+				if code != o.Result.StatusCode || lastErr != wantErr {
+					t.Errorf("delivery %d: last status %d %q, want %d %q", i, code, lastErr, o.Result.StatusCode, wantErr)
+				}
+				wantDeadline := o.Deadline
+				if o.Status == webhook.StatusDelivered {
+					wantDeadline = time.Time{} // no retry round left
+				}
+				if !got.Deadline.Equal(wantDeadline) {
+					t.Errorf("delivery %d (%s): deadline %v, want %v", i, o.Status, got.Deadline, wantDeadline)
 				}
 				if got.Status != o.Status || got.Attempts != 1 || !got.NextAttemptAt.Equal(o.NextAttemptAt) {
 					t.Errorf("delivery %d: status %s, %d attempts, next %v; want %s, 1, %v", i, got.Status, got.Attempts, got.NextAttemptAt, o.Status, o.NextAttemptAt)

@@ -38,6 +38,8 @@ func TestQueryPlans(t *testing.T) {
 		{"insert attempt", insertAttemptsSQL[len(recordChunks)-1], n(attemptArgs), "SEARCH d USING INTEGER PRIMARY KEY (rowid=?)"},
 		{"update deliveries", updateDeliveriesSQL[2], n(1 + 16*deliveryArgs), "SEARCH deliveries USING INTEGER PRIMARY KEY (rowid=?)"},
 		{"update delivery", updateDeliveriesSQL[len(recordChunks)-1], n(1 + deliveryArgs), "SEARCH deliveries USING INTEGER PRIMARY KEY (rowid=?)"},
+		{"mark delivered", markDeliveredSQL[2], n(2 + 16), "SEARCH deliveries USING INTEGER PRIMARY KEY (rowid=?)"},
+		{"mark one delivered", markDeliveredSQL[len(recordChunks)-1], n(3), "SEARCH deliveries USING INTEGER PRIMARY KEY (rowid=?)"},
 		{"recent failures", recentFailuresSQL, n(2), "USING INDEX attempts_failed (started_at>?)"},
 		{"pause", pauseQueueSQL, n(2), "USING INDEX deliveries_open (queue=? AND status=?)"},
 		{"count paused", countPausedSQL, n(1), "USING INDEX deliveries_open (queue=? AND status=?)"},

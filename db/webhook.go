@@ -323,30 +323,24 @@ func (d *DB) Record(ctx context.Context, outcomes []webhook.Outcome, policy webh
 func (d *DB) record(ctx context.Context, c *stmtCache, outcomes []webhook.Outcome, policy webhook.DisablePolicy) ([]webhook.Disabled, error) {
 	outcomes = uniqueDeliveries(outcomes)
 	// Cached statements are prepared before the transaction takes the
-	// writer's only connection.
-	var cached [2 * len(recordChunks)]*sql.Stmt
-	for i, n := range recordChunks {
-		if n > len(outcomes) && n > 1 {
-			continue
-		}
-		var err error
-		if cached[2*i], err = c.prepare(ctx, insertAttemptsSQL[i]); err != nil {
-			return nil, fmt.Errorf("record attempts: %w", err)
-		}
-		if cached[2*i+1], err = c.prepare(ctx, updateDeliveriesSQL[i]); err != nil {
-			return nil, fmt.Errorf("record attempts: %w", err)
+	// writer's only connection (once per store: then these are lookups).
+	for _, family := range []*chunked{&insertAttemptsSQL, &updateDeliveriesSQL, &markDeliveredSQL} {
+		for _, q := range family {
+			if _, err := c.prepare(ctx, q); err != nil {
+				return nil, fmt.Errorf("record attempts: %w", err)
+			}
 		}
 	}
 	// The arguments (headers encoded) are built before the transaction:
 	// the writer's only connection is held for the statements alone.
-	ins, upd := recordArgs(outcomes)
+	ins, upd, delivered := recordArgs(outcomes)
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("record attempts: %w", err)
 	}
 	defer tx.Rollback()
 	now := d.nowMS()
-	if err := recordTx(ctx, tx, cached[:], len(outcomes), ins, upd, now); err != nil {
+	if err := recordTx(ctx, tx, c, ins, upd, delivered, now); err != nil {
 		return nil, fmt.Errorf("record attempts: %w", err)
 	}
 	failures := map[string]int64{} // endpoint → latest failed attempt start
@@ -410,6 +404,10 @@ const (
 	deliveryArgs = 7  // arguments per delivery row
 )
 
+// chunked is a statement in one shape per recordChunks size: the i-th
+// takes recordChunks[i] rows.
+type chunked [len(recordChunks)]string
+
 // insertAttemptsSQL[i] logs recordChunks[i] attempts, each numbered from
 // its delivery row (so a concurrent "endpoints test" cannot collide); a
 // delivery deleted meanwhile logs nothing. Rows are found by seq (the
@@ -421,11 +419,13 @@ var insertAttemptsSQL = chunkSQL(attemptArgs, `INSERT INTO attempts (delivery_se
 	FROM (VALUES %s) AS v JOIN deliveries d ON d.seq = v.column1 AND d.id = v.column2
 	WHERE true ON CONFLICT (delivery_seq, attempt) DO NOTHING`)
 
-// updateDeliveriesSQL[i] moves recordChunks[i] deliveries after their
+// updateDeliveriesSQL[i] moves recordChunks[i] deliveries after failed
 // attempts (run after insertAttemptsSQL, which reads the attempt count).
-// A 2xx is the truth whatever happened to the row meanwhile; a failure
-// only moves a row the sender owns (pending, retrying), and pauses it when
-// its endpoint is disabled. The first argument is the time of the update.
+// A 2xx is the truth whatever happened to the row meanwhile (a delivered
+// outcome goes through markDeliveredSQL, but this statement handles one
+// too); a failure only moves a row the sender owns (pending, retrying),
+// and pauses it when its endpoint is disabled. The first argument is the
+// time of the update.
 var updateDeliveriesSQL = chunkSQL(deliveryArgs, `UPDATE deliveries SET
 	status = CASE WHEN v.column1 = 'delivered' THEN 'delivered'
 		WHEN status NOT IN ('pending', 'retrying') THEN status
@@ -441,11 +441,23 @@ var updateDeliveriesSQL = chunkSQL(deliveryArgs, `UPDATE deliveries SET
 	updated_at = ?
 	FROM (VALUES %s) AS v WHERE deliveries.seq = v.column6 AND deliveries.id = v.column7`)
 
+// markDeliveredSQL[i] marks recordChunks[i] deliveries delivered, all
+// answered with the same status code (first argument; the time of the
+// update second), by seq: the common outcome in a statement that reads
+// each row once (an UPDATE ... FROM first joins into a temporary table). A
+// delivered row has no retry round left: its deadline is cleared.
+var markDeliveredSQL = chunkSQL(1, `UPDATE deliveries SET status = 'delivered', next_attempt_at = NULL, deadline = NULL,
+	attempts = attempts + 1, last_status_code = ?, last_error = '', updated_at = ?
+	WHERE seq IN (%s)`)
+
 // chunkSQL returns q with its VALUES list of recordChunks[i] rows of cols
-// placeholders, for each i.
-func chunkSQL(cols int, q string) [len(recordChunks)]string {
+// placeholders (a plain list for one column), for each i.
+func chunkSQL(cols int, q string) chunked {
 	row := "(" + placeholders(cols) + ")"
-	var out [len(recordChunks)]string
+	if cols == 1 {
+		row = "?"
+	}
+	var out chunked
 	for i, n := range recordChunks {
 		out[i] = fmt.Sprintf(q, strings.TrimSuffix(strings.Repeat(row+",", n), ","))
 	}
@@ -479,13 +491,13 @@ func uniqueDeliveries(outcomes []webhook.Outcome) []webhook.Outcome {
 	return out
 }
 
-// recordArgs returns the arguments of the attempt rows and of the
-// delivery rows of outcomes, attemptArgs and deliveryArgs per outcome.
-// The body sent is left out (NULL) when it is the event's payload, which
-// is stored once, in events.
-func recordArgs(outcomes []webhook.Outcome) (ins, upd []any) {
+// recordArgs returns the arguments of the attempt rows of outcomes
+// (attemptArgs each), of the delivery rows of those not delivered
+// (deliveryArgs each), and the seqs of those delivered by status code. The
+// body sent is left out (NULL) when it is the event's payload, which is
+// stored once, in events.
+func recordArgs(outcomes []webhook.Outcome) (ins, upd []any, delivered map[int][]any) {
 	ins = make([]any, 0, attemptArgs*len(outcomes))
-	upd = make([]any, 0, deliveryArgs*len(outcomes))
 	var buf []byte
 	for _, o := range outcomes {
 		dl, r := o.Delivery, o.Result
@@ -498,37 +510,56 @@ func recordArgs(outcomes []webhook.Outcome) (ins, upd []any) {
 		buf = headerJSON(buf, r.ResponseHeaders)
 		ins = append(ins, dl.Seq, dl.ID, r.Started.UnixMilli(), r.Duration.Milliseconds(), r.StatusCode, r.Class, r.Err,
 			reqH, body, string(buf), r.ResponseBody)
+		if o.Status == webhook.StatusDelivered {
+			if delivered == nil {
+				delivered = map[int][]any{}
+			}
+			delivered[r.StatusCode] = append(delivered[r.StatusCode], dl.Seq)
+			continue
+		}
 		upd = append(upd, o.Status, msOrNil(o.NextAttemptAt), msOrNil(o.Deadline), r.StatusCode, o.LastError, dl.Seq, dl.ID)
 	}
-	return ins, upd
+	return ins, upd, delivered
 }
 
-// recordTx logs n attempts and moves their deliveries, with the arguments
-// of recordArgs, in chunks of recordChunks rows: cached holds the insert
-// and update statement of each chunk size, prepared once (nil without a
-// cache, or for a size the batch does not use).
-func recordTx(ctx context.Context, tx *sql.Tx, cached []*sql.Stmt, n int, ins, upd []any, now int64) error {
-	updArgs := make([]any, 0, 1+deliveryArgs*min(n, recordChunks[0]))
+// recordTx logs the attempts and moves their deliveries, with the
+// arguments of recordArgs: the attempts first (they are numbered from
+// the rows' attempt counts), then the delivered rows, then the others.
+func recordTx(ctx context.Context, tx *sql.Tx, c *stmtCache, ins, upd []any, delivered map[int][]any, now int64) error {
+	if err := execChunks(ctx, tx, c, &insertAttemptsSQL, nil, ins, attemptArgs); err != nil {
+		return err
+	}
+	for code, seqs := range delivered {
+		if err := execChunks(ctx, tx, c, &markDeliveredSQL, []any{code, now}, seqs, 1); err != nil {
+			return err
+		}
+	}
+	return execChunks(ctx, tx, c, &updateDeliveriesSQL, []any{now}, upd, deliveryArgs)
+}
+
+// execChunks runs the statement q over rows (perRow arguments each) in
+// chunks of recordChunks rows, largest first, each with prefix's
+// arguments first. Statements come from c, prepared before the
+// transaction (or are prepared on tx without a cache).
+func execChunks(ctx context.Context, tx *sql.Tx, c *stmtCache, q *chunked, prefix, rows []any, perRow int) error {
+	n := len(rows) / perRow
+	args := make([]any, 0, len(prefix)+perRow*min(n, recordChunks[0]))
 	for done := 0; done < n; {
 		i := 0
 		for recordChunks[i] > n-done {
 			i++
 		}
 		k := recordChunks[i]
-		st, err := txStmt(ctx, tx, cached[2*i], insertAttemptsSQL[i])
+		cached, err := c.prepare(ctx, q[i])
 		if err != nil {
 			return err
 		}
-		_, err = st.ExecContext(ctx, ins[attemptArgs*done:attemptArgs*(done+k)]...)
-		st.Close()
+		st, err := txStmt(ctx, tx, cached, q[i])
 		if err != nil {
 			return err
 		}
-		if st, err = txStmt(ctx, tx, cached[2*i+1], updateDeliveriesSQL[i]); err != nil {
-			return err
-		}
-		updArgs = append(append(updArgs[:0], now), upd[deliveryArgs*done:deliveryArgs*(done+k)]...)
-		_, err = st.ExecContext(ctx, updArgs...)
+		args = append(append(args[:0], prefix...), rows[perRow*done:perRow*(done+k)]...)
+		_, err = st.ExecContext(ctx, args...)
 		st.Close()
 		if err != nil {
 			return err
