@@ -116,9 +116,9 @@ func NewEnqueuer(ctx context.Context, tx *sql.Tx) (*Enqueuer, error) {
 		return nil, fmt.Errorf("enqueue event: %w", err)
 	}
 	// The deliveries of an event in one statement: one execution instead
-	// of one per endpoint (bounded: 9 variables a row).
-	if n := len(e.eps); n > 1 && n*9 <= 32766 {
-		if e.insAll, err = tx.PrepareContext(ctx, insDeliveriesSQL+strings.TrimSuffix(strings.Repeat(deliveryRowSQL+",", n), ",")); err != nil {
+	// of one per endpoint (bounded: 4 variables a row).
+	if n := len(e.eps); n > 1 && 2+4*n <= 32766 {
+		if e.insAll, err = tx.PrepareContext(ctx, insDeliveriesSQL(n)); err != nil {
 			e.insEvent.Close()
 			return nil, fmt.Errorf("enqueue event: %w", err)
 		}
@@ -126,11 +126,24 @@ func NewEnqueuer(ctx context.Context, tx *sql.Tx) (*Enqueuer, error) {
 	return e, nil
 }
 
-const (
-	insDeliveriesSQL = `INSERT INTO deliveries
-		(id, kind, queue, endpoint_id, event_id, webhook_id, status, next_attempt_at, created_at, updated_at) VALUES `
-	deliveryRowSQL = `(?, 'webhook', ?, ?, ?, ?, ?, ?, ?, ?)`
-)
+// insDeliveriesSQL inserts n webhook deliveries of one event. ?1 is the
+// event id and ?2 the time, shared by the rows; each row has 4 arguments
+// of its own (id, endpoint, webhook-id, status). A pending delivery is due
+// now; a paused one has no next attempt.
+func insDeliveriesSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO deliveries
+		(id, kind, queue, endpoint_id, event_id, webhook_id, status, next_attempt_at, created_at, updated_at) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k := 3 + 4*i
+		fmt.Fprintf(&b, "(?%d, 'webhook', ?%d, ?%d, ?1, ?%d, ?%d, CASE ?%d WHEN 'pending' THEN ?2 END, ?2, ?2)",
+			k, k+1, k+1, k+2, k+3, k+3)
+	}
+	return b.String()
+}
 
 // Close releases the prepared statements.
 func (e *Enqueuer) Close() error {
@@ -161,17 +174,16 @@ func (e *Enqueuer) Enqueue(ctx context.Context, nowMS int64, ev NewEvent) (strin
 	if n, _ := res.RowsAffected(); n == 0 {
 		return "", ErrDuplicateEvent
 	}
-	args := e.args[:0]
+	args := append(e.args[:0], id, nowMS)
 	for _, ep := range e.eps {
 		if ev.EndpointID != "" && ep.id != ev.EndpointID {
 			continue
 		}
 		status := "pending"
-		var next any = nowMS
 		if !ep.enabled {
-			status, next = "paused", nil
+			status = "paused"
 		}
-		args = append(args, NewID("dlv_"), ep.id, ep.id, id, WebhookID(id, ep.id), status, next, nowMS, nowMS)
+		args = append(args, NewID("dlv_"), ep.id, WebhookID(id, ep.id), status)
 	}
 	e.args = args[:0]
 	if ev.EndpointID == "" && e.insAll != nil {
@@ -180,15 +192,15 @@ func (e *Enqueuer) Enqueue(ctx context.Context, nowMS int64, ev NewEvent) (strin
 		}
 		return id, nil
 	}
-	if e.insDelivery == nil && len(args) > 0 {
-		st, err := e.tx.PrepareContext(ctx, insDeliveriesSQL+deliveryRowSQL)
+	if e.insDelivery == nil && len(args) > 2 {
+		st, err := e.tx.PrepareContext(ctx, insDeliveriesSQL(1))
 		if err != nil {
 			return "", fmt.Errorf("enqueue event: %w", err)
 		}
 		e.insDelivery = st
 	}
-	for i := 0; i < len(args); i += 9 {
-		if _, err := e.insDelivery.ExecContext(ctx, args[i:i+9]...); err != nil {
+	for i := 2; i < len(args); i += 4 {
+		if _, err := e.insDelivery.ExecContext(ctx, id, nowMS, args[i], args[i+1], args[i+2], args[i+3]); err != nil {
 			return "", fmt.Errorf("enqueue event: %w", err)
 		}
 	}
