@@ -216,6 +216,46 @@ type stmtCache struct {
 	m    map[string]*sql.Stmt
 	// scratch holds *[]webhook.Delivery buffers for reading pending rows.
 	scratch sync.Pool
+	// Recently read events, in two generations: a lookup tries both, an
+	// addition goes to cur, and a full cur becomes old (so the cache holds
+	// between eventCacheSize and twice as many, the most recent).
+	evMu         sync.Mutex
+	evCur, evOld map[string]eventInfo
+}
+
+// eventCacheSize bounds a generation of the event cache: enough for the
+// read-ahead of every queue of a sender (Options.Prefetch rows each, the
+// same events in every queue).
+const eventCacheSize = 2048
+
+// event returns the cached event id; false on a miss or a nil cache.
+func (c *stmtCache) event(id string) (eventInfo, bool) {
+	if c == nil {
+		return eventInfo{}, false
+	}
+	c.evMu.Lock()
+	defer c.evMu.Unlock()
+	if ev, ok := c.evCur[id]; ok {
+		return ev, true
+	}
+	ev, ok := c.evOld[id]
+	return ev, ok
+}
+
+// addEvent caches an event (nothing on a nil cache).
+func (c *stmtCache) addEvent(id string, ev eventInfo) {
+	if c == nil {
+		return
+	}
+	c.evMu.Lock()
+	defer c.evMu.Unlock()
+	if len(c.evCur) >= eventCacheSize {
+		c.evOld, c.evCur = c.evCur, nil
+	}
+	if c.evCur == nil {
+		c.evCur = make(map[string]eventInfo, eventCacheSize)
+	}
+	c.evCur[id] = ev
 }
 
 func newStmtCache(pool *sql.DB) *stmtCache {

@@ -517,3 +517,42 @@ func TestRecordLargeMixedBatch(t *testing.T) {
 		})
 	}
 }
+
+// TestPendingSharesEvents reads the queues of two endpoints that carry
+// the same events, through the prepared store (the second queue's events
+// come from its cache) and the plain DB: every delivery has its own
+// event's type, test flag and payload.
+func TestPendingSharesEvents(t *testing.T) {
+	ctx := context.Background()
+	d := openWebhookDB(t)
+	var eps []string
+	for i := range 2 {
+		ep, err := d.CreateEndpoint(ctx, fmt.Sprintf("http://127.0.0.1:1/hook%d", i), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		eps = append(eps, ep)
+	}
+	evs := make([]db.NewEvent, 300)
+	for i := range evs {
+		evs[i] = db.NewEvent{Type: fmt.Sprintf("type.%d", i%3), Test: i%2 == 0, Payload: []byte(fmt.Sprintf(`{"n":%d}`, i))}
+	}
+	ids := enqueueBatch(t, d, evs)
+	ps := d.PrepareStore()
+	defer ps.Close()
+	for _, store := range []webhook.Store{ps, d} {
+		for _, ep := range eps {
+			rows, err := store.Pending(ctx, webhook.PendingQuery{Queue: ep, Kinds: []string{webhook.KindWebhook}, Limit: 400, RoundLength: 3 * time.Minute})
+			if err != nil || len(rows) != len(evs) {
+				t.Fatalf("pending %s: %d rows, %v", ep, len(rows), err)
+			}
+			for i, dl := range rows {
+				ev := evs[i]
+				if dl.EventID != ids[i] || dl.EventType != ev.Type || dl.Test != ev.Test || string(dl.Payload) != string(ev.Payload) {
+					t.Fatalf("queue %s row %d: event %s %q test=%v %s; want %s %q test=%v %s", ep, i,
+						dl.EventID, dl.EventType, dl.Test, dl.Payload, ids[i], ev.Type, ev.Test, ev.Payload)
+				}
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,6 +41,7 @@ func TestQueryPlans(t *testing.T) {
 		{"update delivery", updateDeliveriesSQL[len(recordChunks)-1], n(1 + deliveryArgs), "SEARCH deliveries USING INTEGER PRIMARY KEY (rowid=?)"},
 		{"mark delivered", markDeliveredSQL[2], n(2 + 16), "SEARCH deliveries USING INTEGER PRIMARY KEY (rowid=?)"},
 		{"mark one delivered", markDeliveredSQL[len(recordChunks)-1], n(3), "SEARCH deliveries USING INTEGER PRIMARY KEY (rowid=?)"},
+		{"events", eventsSQL[2], n(16), "SEARCH events USING INDEX sqlite_autoindex_events_1 (id=?)"},
 		{"recent failures", recentFailuresSQL, n(2), "USING INDEX attempts_failed (started_at>?)"},
 		{"pause", pauseQueueSQL, n(2), "USING INDEX deliveries_open (queue=? AND status=?)"},
 		{"count paused", countPausedSQL, n(1), "USING INDEX deliveries_open (queue=? AND status=?)"},
@@ -87,5 +89,33 @@ func TestQueryPlans(t *testing.T) {
 				t.Logf("plan:\n  %s", strings.Join(plan, "\n  "))
 			}
 		})
+	}
+}
+
+// TestEventCacheBounded fills the event cache past two generations: the
+// most recent events stay, the oldest are gone, and the cache never holds
+// more than two generations.
+func TestEventCacheBounded(t *testing.T) {
+	c := newStmtCache(nil)
+	total := 2*eventCacheSize + 10
+	for i := range total {
+		c.addEvent(fmt.Sprint(i), eventInfo{typ: fmt.Sprint("t", i)})
+	}
+	if ev, ok := c.event(fmt.Sprint(total - 1)); !ok || ev.typ != fmt.Sprint("t", total-1) {
+		t.Errorf("latest event: %+v, %v", ev, ok)
+	}
+	if ev, ok := c.event(fmt.Sprint(eventCacheSize + 5)); !ok || ev.typ != fmt.Sprint("t", eventCacheSize+5) {
+		t.Errorf("event of the previous generation: %+v, %v", ev, ok)
+	}
+	if _, ok := c.event("0"); ok {
+		t.Error("the oldest event is still cached")
+	}
+	if n := len(c.evCur) + len(c.evOld); n > 2*eventCacheSize {
+		t.Errorf("%d events cached, bound %d", n, 2*eventCacheSize)
+	}
+	var nilCache *stmtCache
+	nilCache.addEvent("x", eventInfo{})
+	if _, ok := nilCache.event("x"); ok {
+		t.Error("a nil cache hit")
 	}
 }

@@ -127,14 +127,15 @@ func (d *DB) Pending(ctx context.Context, q webhook.PendingQuery) ([]webhook.Del
 	return pending(ctx, d.r, nil, q)
 }
 
-// pendingCols are deliveryCols without the queue (known) and the
-// endpoint's (rows of a queue share it, read once per call).
+// pendingCols are deliveryCols without the queue (known), the endpoint's
+// (rows of a queue share it, read once per call) and the event's (the
+// deliveries of an event share it, one per endpoint: see withEvents).
 const pendingCols = `d.seq, d.id, d.kind, COALESCE(d.endpoint_id, ''), COALESCE(d.event_id, ''),
-	COALESCE(v.type, ''), d.webhook_id, COALESCE(d.draft_id, 0), d.status, COALESCE(v.test, 0), d.attempts,
+	d.webhook_id, COALESCE(d.draft_id, 0), d.status, d.attempts,
 	CASE WHEN d.deadline IS NULL THEN 0 ELSE
 		(SELECT COUNT(*) FROM attempts a WHERE a.delivery_seq = d.seq AND a.started_at >= d.deadline - ?) END,
-	d.next_attempt_at, d.deadline, d.created_at, COALESCE(v.payload, x'')
-	FROM deliveries d LEFT JOIN events v ON v.id = d.event_id`
+	d.next_attempt_at, d.deadline, d.created_at
+	FROM deliveries d`
 
 // retryingSQL reads a queue's retrying deliveries of n kinds, in order.
 func retryingSQL(n int) string {
@@ -190,7 +191,83 @@ func pending(ctx context.Context, pool *sql.DB, c *stmtCache, q webhook.PendingQ
 		clear(buf)
 		c.scratch.Put(&buf)
 	}
+	if err := withEvents(ctx, pool, c, out); err != nil {
+		return nil, err
+	}
 	return withEndpoints(ctx, pool, c, out)
+}
+
+// eventInfo is the part of an event a delivery carries. Events never
+// change once written.
+type eventInfo struct {
+	typ     string
+	test    bool
+	payload []byte
+}
+
+// eventsSQL[i] reads recordChunks[i] events by id.
+var eventsSQL = chunkSQL(1, `SELECT id, type, test, payload FROM events WHERE id IN (%s)`)
+
+// withEvents fills in the type, test flag and payload of each delivery's
+// event: from c's cache of recent events when it has them (the deliveries
+// of an event, one per endpoint, are read by as many queues, so each event
+// is read once rather than once per endpoint and its payload shared), the
+// others read by id in a few statements.
+func withEvents(ctx context.Context, pool *sql.DB, c *stmtCache, ds []webhook.Delivery) error {
+	var missing []any
+	var found map[string]eventInfo
+	for i := range ds {
+		id := ds[i].EventID
+		if id == "" {
+			continue
+		}
+		if ev, ok := c.event(id); ok {
+			ds[i].EventType, ds[i].Test, ds[i].Payload = ev.typ, ev.test, ev.payload
+			continue
+		}
+		if found == nil {
+			found = map[string]eventInfo{}
+		}
+		if _, seen := found[id]; !seen {
+			found[id] = eventInfo{}
+			missing = append(missing, id)
+		}
+	}
+	for done := 0; done < len(missing); {
+		i := 0
+		for recordChunks[i] > len(missing)-done {
+			i++
+		}
+		k := recordChunks[i]
+		rows, err := c.query(ctx, pool, eventsSQL[i], missing[done:done+k]...)
+		if err != nil {
+			return fmt.Errorf("pending deliveries: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			var ev eventInfo
+			if err := rows.Scan(&id, &ev.typ, &ev.test, &ev.payload); err != nil {
+				rows.Close()
+				return fmt.Errorf("pending deliveries: %w", err)
+			}
+			if ev.payload == nil {
+				ev.payload = []byte{}
+			}
+			found[id] = ev
+			c.addEvent(id, ev)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("pending deliveries: %w", err)
+		}
+		done += k
+	}
+	for i := range ds {
+		if ev, ok := found[ds[i].EventID]; ok {
+			ds[i].EventType, ds[i].Test, ds[i].Payload = ev.typ, ev.test, ev.payload
+		}
+	}
+	return nil
 }
 
 // scanPending appends the rows of query to out.
@@ -204,8 +281,8 @@ func scanPending(ctx context.Context, pool *sql.DB, c *stmtCache, query, queue s
 		d := webhook.Delivery{Queue: queue}
 		var next, deadline sql.NullInt64
 		var created int64
-		if err := rows.Scan(&d.Seq, &d.ID, &d.Kind, &d.EndpointID, &d.EventID, &d.EventType, &d.WebhookID,
-			&d.DraftID, &d.Status, &d.Test, &d.Attempts, &d.RoundAttempts, &next, &deadline, &created, &d.Payload); err != nil {
+		if err := rows.Scan(&d.Seq, &d.ID, &d.Kind, &d.EndpointID, &d.EventID, &d.WebhookID,
+			&d.DraftID, &d.Status, &d.Attempts, &d.RoundAttempts, &next, &deadline, &created); err != nil {
 			return nil, fmt.Errorf("pending deliveries: %w", err)
 		}
 		d.NextAttemptAt, d.Deadline, d.CreatedAt = msTime(next), msTime(deadline), time.UnixMilli(created)
