@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"smista/webhook"
 )
 
 // TestQueryPlans pins the index each outbox statement reads: none of them
@@ -117,5 +119,30 @@ func TestEventCacheBounded(t *testing.T) {
 	nilCache.addEvent("x", eventInfo{})
 	if _, ok := nilCache.event("x"); ok {
 		t.Error("a nil cache hit")
+	}
+}
+
+// TestUniqueDeliveries keeps the first outcome of each delivery, in
+// order, and returns the batch itself (no copy) when there is no
+// duplicate.
+func TestUniqueDeliveries(t *testing.T) {
+	mk := func(seqs ...int64) []webhook.Outcome {
+		var os []webhook.Outcome
+		for i, s := range seqs {
+			os = append(os, webhook.Outcome{Delivery: webhook.Delivery{Seq: s}, LastError: fmt.Sprint(i)})
+		}
+		return os
+	}
+	in := mk(1, 2, 3)
+	if out := uniqueDeliveries(in); len(out) != 3 || &out[0] != &in[0] {
+		t.Errorf("no duplicate: got %d outcomes, copied=%v", len(out), len(out) > 0 && &out[0] != &in[0])
+	}
+	out := uniqueDeliveries(mk(1, 2, 1, 3, 2))
+	var got []string
+	for _, o := range out {
+		got = append(got, fmt.Sprint(o.Delivery.Seq, "/", o.LastError))
+	}
+	if fmt.Sprint(got) != "[1/0 2/1 3/3]" {
+		t.Errorf("got %v, want [1/0 2/1 3/3]", got)
 	}
 }

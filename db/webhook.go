@@ -549,7 +549,7 @@ func uniqueDeliveries(outcomes []webhook.Outcome) []webhook.Outcome {
 		return outcomes
 	}
 	seen := make(map[int64]bool, len(outcomes))
-	out := outcomes[:0:0]
+	var out []webhook.Outcome // nil until a duplicate: then a copy without it
 	for i, o := range outcomes {
 		if seen[o.Delivery.Seq] {
 			if out == nil {
