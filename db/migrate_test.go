@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -43,6 +44,8 @@ func TestMigrateOutboxLean(t *testing.T) {
 	exec(`INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error_class, request_body, response_body)
 		VALUES ('dl_a', 1, 10, 5, 500, 'http_status', ?, 'boom'), ('dl_a', 2, 20, 5, 200, '', ?, 'ok'),
 		('dl_b', 1, 30, 5, 0, 'connect', 'another body', NULL)`, payload, payload)
+	// As if deliveries 3 to 10 had existed: AUTOINCREMENT never reuses them.
+	exec(`UPDATE sqlite_sequence SET seq = 10 WHERE name = 'deliveries'`)
 	if err := old.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +93,39 @@ func TestMigrateOutboxLean(t *testing.T) {
 	}
 	if len(ui) != 2 || !bytes.Equal(ui[1].RequestBody, payload) {
 		t.Errorf("UI attempts of dl_a = %+v, want 2 with the payload as body", ui)
+	}
+	// seq keeps counting from where it was (AUTOINCREMENT), and the
+	// foreign keys are deferred: a dangling reference fails the commit.
+	var seq int64
+	if err := d.w.QueryRowContext(ctx, `INSERT INTO deliveries (id, queue, endpoint_id, event_id, created_at, updated_at)
+		VALUES ('dl_c', 'ep_1', 'ep_1', 'evt_1', 4, 4) RETURNING seq`).Scan(&seq); err != nil {
+		t.Fatal(err)
+	}
+	if seq != 11 {
+		t.Errorf("new delivery seq %d, want 11 (the sequence carried over)", seq)
+	}
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (delivery_seq, attempt, started_at, duration_ms) VALUES (999, 1, 0, 0)`); err != nil {
+		t.Fatalf("a dangling attempt failed at once (%v): the foreign key should be checked at commit", err)
+	}
+	if err := tx.Commit(); err == nil || !strings.Contains(err.Error(), "FOREIGN KEY") {
+		t.Errorf("commit of a dangling attempt: %v, want a foreign key error", err)
+		tx.Rollback()
+	}
+	// Deleting an endpoint detaches its deliveries; their log stays.
+	if _, err := d.w.ExecContext(ctx, `DELETE FROM endpoints WHERE id = 'ep_1'`); err != nil {
+		t.Fatal(err)
+	}
+	var kept, attached, logged int
+	if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(endpoint_id), (SELECT COUNT(*) FROM attempts) FROM deliveries`).
+		Scan(&kept, &attached, &logged); err != nil {
+		t.Fatal(err)
+	}
+	if kept != 3 || attached != 0 || logged != 3 {
+		t.Errorf("after deleting the endpoint: %d deliveries (%d attached), %d attempts; want 3 (0), 3", kept, attached, logged)
 	}
 	var fk int
 	if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_foreign_key_check`).Scan(&fk); err != nil {

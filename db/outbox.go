@@ -126,13 +126,14 @@ func NewEnqueuer(ctx context.Context, tx *sql.Tx) (*Enqueuer, error) {
 	return e, nil
 }
 
-// insDeliveriesSQL inserts n webhook deliveries of one event. ?1 is the
+// insDeliveriesSQL inserts n webhook deliveries of one event, OR FAIL so
+// that SQLite keeps no statement journal (see recordChunks). ?1 is the
 // event id and ?2 the time, shared by the rows; each row has 4 arguments
 // of its own (id, endpoint, webhook-id, status). A pending delivery is due
 // now; a paused one has no next attempt.
 func insDeliveriesSQL(n int) string {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO deliveries
+	b.WriteString(`INSERT OR FAIL INTO deliveries
 		(id, kind, queue, endpoint_id, event_id, webhook_id, status, next_attempt_at, created_at, updated_at) VALUES `)
 	for i := range n {
 		if i > 0 {

@@ -471,7 +471,11 @@ const recentFailuresSQL = `SELECT COUNT(*) FROM attempts a JOIN deliveries d ON 
 	AND a.started_at > COALESCE((SELECT disabled_at FROM endpoints WHERE id = ?1), -1)`
 
 // recordChunks are the row counts of the group commit's multi-row
-// statements, largest first. A batch is written in chunks of these sizes:
+// statements, largest first. The statements are OR FAIL: a failing
+// constraint fails the statement without undoing its earlier rows, so
+// SQLite keeps no statement journal (a copy of every page the statement
+// touches; the foreign keys of the outbox are deferred for the same
+// reason, migration 0003); the caller rolls the transaction back. A batch is written in chunks of these sizes:
 // a few statements per batch (the fixed cost of a statement is a large
 // part of a small row's), of five shapes prepared once each.
 var recordChunks = [...]int{256, 64, 16, 4, 1}
@@ -489,7 +493,7 @@ type chunked [len(recordChunks)]string
 // its delivery row (so a concurrent "endpoints test" cannot collide); a
 // delivery deleted meanwhile logs nothing. Rows are found by seq (the
 // rowid), checked by id.
-var insertAttemptsSQL = chunkSQL(attemptArgs, `INSERT INTO attempts (delivery_seq, attempt, started_at, duration_ms,
+var insertAttemptsSQL = chunkSQL(attemptArgs, `INSERT OR FAIL INTO attempts (delivery_seq, attempt, started_at, duration_ms,
 	status_code, error_class, error, request_headers, request_body, response_headers, response_body)
 	SELECT d.seq, d.attempts + 1, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, v.column9,
 	v.column10, v.column11
@@ -503,7 +507,7 @@ var insertAttemptsSQL = chunkSQL(attemptArgs, `INSERT INTO attempts (delivery_se
 // too); a failure only moves a row the sender owns (pending, retrying),
 // and pauses it when its endpoint is disabled. The first argument is the
 // time of the update.
-var updateDeliveriesSQL = chunkSQL(deliveryArgs, `UPDATE deliveries SET
+var updateDeliveriesSQL = chunkSQL(deliveryArgs, `UPDATE OR FAIL deliveries SET
 	status = CASE WHEN v.column1 = 'delivered' THEN 'delivered'
 		WHEN status NOT IN ('pending', 'retrying') THEN status
 		WHEN v.column1 = 'dead' THEN 'dead'
@@ -523,7 +527,7 @@ var updateDeliveriesSQL = chunkSQL(deliveryArgs, `UPDATE deliveries SET
 // update second), by seq: the common outcome in a statement that reads
 // each row once (an UPDATE ... FROM first joins into a temporary table). A
 // delivered row has no retry round left: its deadline is cleared.
-var markDeliveredSQL = chunkSQL(1, `UPDATE deliveries SET status = 'delivered', next_attempt_at = NULL, deadline = NULL,
+var markDeliveredSQL = chunkSQL(1, `UPDATE OR FAIL deliveries SET status = 'delivered', next_attempt_at = NULL, deadline = NULL,
 	attempts = attempts + 1, last_status_code = ?, last_error = '', updated_at = ?
 	WHERE seq IN (%s)`)
 
