@@ -63,6 +63,9 @@ func NewHTTPTransport(o HTTPOptions) *HTTPTransport {
 		MaxIdleConnsPerHost: o.MaxConnsPerHost,
 		IdleConnTimeout:     90 * time.Second,
 		ForceAttemptHTTP2:   true,
+		// A receiver's answer is read for the log only (its first 4 KiB):
+		// no Accept-Encoding header, no gzip reader per response.
+		DisableCompression: true,
 	}
 	return &HTTPTransport{
 		client: &http.Client{
