@@ -88,6 +88,7 @@ func TestFileModeAndPragmas(t *testing.T) {
 		"busy timeout": {d.Reader(), "PRAGMA busy_timeout", "5000"},
 		"reader ro":    {d.Reader(), "PRAGMA query_only", "1"},
 		"temp memory":  {d.Writer(), "PRAGMA temp_store", "2"},
+		"checkpoint":   {d.Writer(), "PRAGMA wal_autocheckpoint", "8000"},
 	}
 	for name, c := range checks {
 		t.Run(name, func(t *testing.T) {
