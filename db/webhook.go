@@ -234,10 +234,7 @@ func withEvents(ctx context.Context, pool *sql.DB, c *stmtCache, ds []webhook.De
 		}
 	}
 	for done := 0; done < len(missing); {
-		i := 0
-		for recordChunks[i] > len(missing)-done {
-			i++
-		}
+		i := chunkFor(len(missing) - done)
 		k := recordChunks[i]
 		rows, err := c.query(ctx, pool, eventsSQL[i], missing[done:done+k]...)
 		if err != nil {
@@ -531,6 +528,16 @@ var markDeliveredSQL = chunkSQL(1, `UPDATE OR FAIL deliveries SET status = 'deli
 	attempts = attempts + 1, last_status_code = ?, last_error = '', updated_at = ?
 	WHERE seq IN (%s)`)
 
+// chunkFor returns the index in recordChunks of the largest chunk that
+// fits in left (> 0) rows.
+func chunkFor(left int) int {
+	i := 0
+	for recordChunks[i] > left {
+		i++
+	}
+	return i
+}
+
 // chunkSQL returns q with its VALUES list of recordChunks[i] rows of cols
 // placeholders (a plain list for one column), for each i.
 func chunkSQL(cols int, q string) chunked {
@@ -626,10 +633,7 @@ func execChunks(ctx context.Context, tx *sql.Tx, c *stmtCache, q *chunked, prefi
 	n := len(rows) / perRow
 	args := make([]any, 0, len(prefix)+perRow*min(n, recordChunks[0]))
 	for done := 0; done < n; {
-		i := 0
-		for recordChunks[i] > n-done {
-			i++
-		}
+		i := chunkFor(n - done)
 		k := recordChunks[i]
 		cached, err := c.prepare(ctx, q[i])
 		if err != nil {
