@@ -742,9 +742,17 @@ func (s *Sender) progress(n Notice) {
 	}
 }
 
+// importantGrace bounds how long a stopping sender keeps handing over the
+// notices that must not be dropped: a subscriber that stopped reading must
+// not hold the shutdown.
+const importantGrace = time.Second
+
 // forward delivers the notices that must not be dropped, blocking until
-// the subscriber takes them or the sender stops.
+// the subscriber takes them. When the sender stops, every such notice is
+// already queued (the writer has returned): forward hands over those left,
+// within importantGrace, then returns.
 func (s *Sender) forward(stop <-chan struct{}) {
+	var grace <-chan time.Time // set when stop closes
 	for {
 		s.mu.Lock()
 		var n Notice
@@ -754,17 +762,25 @@ func (s *Sender) forward(stop <-chan struct{}) {
 		}
 		s.mu.Unlock()
 		if !ok {
+			if stop == nil {
+				return // stopped, and everything handed over
+			}
 			select {
 			case <-s.impWake:
-				continue
 			case <-stop:
+				stop, grace = nil, time.After(importantGrace)
+			}
+			continue
+		}
+		for sent := false; !sent; {
+			select {
+			case s.events <- n:
+				sent = true
+			case <-stop:
+				stop, grace = nil, time.After(importantGrace)
+			case <-grace:
 				return
 			}
-		}
-		select {
-		case s.events <- n:
-		case <-stop:
-			return
 		}
 	}
 }
