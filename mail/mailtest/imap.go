@@ -15,6 +15,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
@@ -81,10 +82,11 @@ func startIMAP(username, password, mode string, mailboxes []string) (*IMAPServer
 	s := &IMAPServer{mode: mode, roots: pool, Username: username, Password: password, user: user}
 	srv := imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			sess := idleSession{mem.NewSession().(imapserver.SessionIMAP4rev2)}
 			if s.oauth.get() != "" {
-				return &oauthSession{Session: mem.NewSession(), srv: s}, nil, nil
+				return &oauthSession{Session: sess, srv: s}, nil, nil
 			}
-			return mem.NewSession(), nil, nil
+			return sess, nil, nil
 		},
 		Caps: imap.CapSet{
 			imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {},
@@ -107,6 +109,31 @@ func startIMAP(username, password, mode string, mailboxes []string) (*IMAPServer
 		srv.Serve(ln)
 	}()
 	return s, nil
+}
+
+// idleSession mends a lost-update race in imapmemserver's IDLE (go-imap
+// v2.0.0-beta.8): the server sends "+ idling" before its tracker registers
+// for notifications, so a message appended in between is reported only
+// with the next change, or never (the bug cyrus-imapd#3668 fixed in
+// Cyrus). Like a real server, this IDLE reports what is pending at once,
+// then polls the session's queue every idlePoll until DONE.
+type idleSession struct{ imapserver.SessionIMAP4rev2 }
+
+const idlePoll = 5 * time.Millisecond
+
+func (s idleSession) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
+	t := time.NewTicker(idlePoll)
+	defer t.Stop()
+	for {
+		if err := s.Poll(w, true); err != nil {
+			return err
+		}
+		select {
+		case <-stop:
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 // Close stops the server and waits for its accept loop.
