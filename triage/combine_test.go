@@ -159,7 +159,7 @@ func TestNewClassifier(t *testing.T) {
 	f := newFake(t, openaiWire)
 	c, err = triage.NewClassifier(triage.ClassifierConfig{
 		Provider: "openai", Model: "test-model", BaseURL: f.srv.URL + "/v1", APIKey: testKey,
-		Timeout: testTimeout, HTTPClient: f.srv.Client(),
+		Timeout: answerTimeout, HTTPClient: f.srv.Client(),
 	})
 	if err != nil {
 		t.Fatal(err)

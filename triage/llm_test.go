@@ -22,8 +22,12 @@ import (
 const testKey = "sk-test-9f8e7d6c5b4a-SECRET"
 
 // testTimeout is the per-call timeout of the timeout cases: the fake server
-// holds the answer longer than this.
-const testTimeout = 200 * time.Millisecond
+// holds the answer longer than this. Calls that get an answer have
+// answerTimeout, so that a loaded machine cannot turn them into timeouts.
+const (
+	testTimeout   = 200 * time.Millisecond
+	answerTimeout = 10 * time.Second
+)
 
 // reply is one scripted answer of a fake server.
 type reply struct {
@@ -193,12 +197,18 @@ func (f *fakeLLM) requests() []seen {
 }
 
 func (f *fakeLLM) config(model string, off triage.Classifier) triage.LLMConfig {
+	timeout := answerTimeout
+	for _, rep := range f.plan {
+		if rep.hang {
+			timeout = testTimeout
+		}
+	}
 	return triage.LLMConfig{
 		Provider:   f.wire.name,
 		Model:      model,
 		BaseURL:    f.wire.baseURL(f.srv.URL),
 		APIKey:     testKey,
-		Timeout:    testTimeout,
+		Timeout:    timeout,
 		Backoff:    time.Millisecond,
 		HTTPClient: f.srv.Client(),
 		Offline:    off,

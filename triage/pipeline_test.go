@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,12 +15,16 @@ import (
 )
 
 // fixedClassifier answers support with a fixed confidence, or fails for
-// one subject.
+// one subject. When overlap is set, calls wait (5 s at most) until two are
+// in flight together, so a pipeline that runs them concurrently shows it
+// however the machine schedules its goroutines.
 type fixedClassifier struct {
 	conf           float64
 	failOn         string
 	flags          []triage.Flag
 	inFlight, peak atomic.Int32
+	overlap        chan struct{}
+	overlapOnce    sync.Once
 }
 
 func (f *fixedClassifier) Classify(ctx context.Context, m *mail.Message, c triage.Context) (triage.Result, error) {
@@ -31,7 +36,16 @@ func (f *fixedClassifier) Classify(ctx context.Context, m *mail.Message, c triag
 			break
 		}
 	}
-	time.Sleep(time.Millisecond) // let the workers overlap
+	if f.overlap != nil {
+		if n >= 2 {
+			f.overlapOnce.Do(func() { close(f.overlap) })
+		}
+		select {
+		case <-f.overlap:
+		case <-time.After(5 * time.Second): // never together: stop waiting
+			f.overlapOnce.Do(func() { close(f.overlap) })
+		}
+	}
 	if m.Subject == f.failOn {
 		return triage.Result{}, errors.New("model unavailable")
 	}
@@ -68,7 +82,7 @@ func pipelineDB(tb testing.TB, subjects ...string) (*db.DB, []string) {
 func TestRunPipeline(t *testing.T) {
 	subjects := []string{"a", "b", "fail", "c", "Refund please", "e", "f", "g"}
 	d, ids := pipelineDB(t, subjects...)
-	fc := &fixedClassifier{conf: 0.95, failOn: "fail"}
+	fc := &fixedClassifier{conf: 0.95, failOn: "fail", overlap: make(chan struct{})}
 	var queued atomic.Int32
 	var progress []int
 	o := triage.Options{Policy: triage.DefaultPolicy(), Concurrency: 3,

@@ -295,6 +295,7 @@ func TestFailureClasses(t *testing.T) {
 		wantClass    string
 		wantCode     int
 		wantDisabled bool
+		timeout      time.Duration // the attempt timeout; 0: the default 5s
 	}{
 		"410 disables the endpoint": {
 			respond:   func(int, http.ResponseWriter, *http.Request) int { return http.StatusGone },
@@ -315,7 +316,7 @@ func TestFailureClasses(t *testing.T) {
 				}
 				return 0
 			},
-			wantClass: webhook.ClassTimeout,
+			wantClass: webhook.ClassTimeout, timeout: 300 * time.Millisecond,
 		},
 		"connection refused is connect": {url: refused, wantClass: webhook.ClassConnect},
 	}
@@ -333,7 +334,7 @@ func TestFailureClasses(t *testing.T) {
 			rv.setSecrets(secret)
 			enqueue(t, d, clk.Now(), `{"email_id":"e1"}`)
 			opts := fastOptions(clk)
-			opts.Timeout = 300 * time.Millisecond
+			opts.Timeout = tc.timeout
 			r := startSender(t, d, opts)
 			n := r.next(t, webhook.NoticeFailed, webhook.NoticePaused, webhook.NoticeDelivered, webhook.NoticeDead)
 			if n.ErrorClass != tc.wantClass || n.StatusCode != tc.wantCode {
