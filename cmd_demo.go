@@ -120,7 +120,7 @@ func (a *App) tableWidth() int {
 // table no wider than width: date, sender, subject, intent, confidence,
 // flags and what smista did.
 func writeTriagedInbox(ctx context.Context, w io.Writer, d *db.DB, width int) error {
-	rows, err := d.UIInbox(ctx, db.InboxFilter{}, 0, 1000)
+	rows, err := d.Inbox(ctx, db.InboxFilter{}, 0, 1000)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

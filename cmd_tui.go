@@ -199,7 +199,7 @@ func (r *draftRegenerator) RegenerateDraft(ctx context.Context, id int64) error 
 	if strings.TrimSpace(res.Draft) == "" {
 		return fmt.Errorf("regenerate draft %d: the classifier suggested no reply for this email", id)
 	}
-	return r.d.UISaveDraft(ctx, id, res.Draft)
+	return r.d.EditDraft(ctx, id, res.Draft)
 }
 
 // backgroundSync syncs every account, triages what is new and, with
@@ -313,7 +313,7 @@ func forwardNotices(ctx context.Context, d *db.DB, sender noticeSource, out chan
 	depth := func() ui.SenderStats {
 		var q int
 		for _, st := range []string{"pending", "retrying"} {
-			if c, err := d.UIDeliveryCount(ctx, db.DeliveryFilter{Status: st}); err == nil {
+			if c, err := d.CountDeliveries(ctx, db.DeliveryFilter{Status: st}); err == nil {
 				q += c
 			}
 		}

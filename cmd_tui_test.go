@@ -253,7 +253,7 @@ func TestRegenerateDraft(t *testing.T) {
 	if strings.Contains(dr.Body, "human edit") || !strings.Contains(dr.Body, "Giulia") {
 		t.Fatalf("regenerated body = %q, want the classifier's reply greeting Giulia", dr.Body)
 	}
-	if err := d.UIDiscardDraft(ctx, id); err != nil {
+	if err := d.DiscardDraft(ctx, id); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.RegenerateDraft(ctx, id); !errors.Is(err, db.ErrDraftNotPending) {

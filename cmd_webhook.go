@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -373,10 +374,9 @@ func runLog(ctx context.Context, a *App, args []string) error {
 		return err
 	}
 	defer d.Close()
-	f := db.LogFilter{Status: *status, EndpointID: *endpoint, Limit: *limit}
 	enc := json.NewEncoder(a.Stdout)
 	if *attempts {
-		rows, err := d.AttemptLogs(ctx, f)
+		rows, err := d.Attempts(ctx, db.AttemptFilter{Status: *status, EndpointID: *endpoint, Kind: "webhook", Limit: *limit})
 		if err != nil {
 			return err
 		}
@@ -408,10 +408,11 @@ func runLog(ctx context.Context, a *App, args []string) error {
 		}
 		return nil
 	}
-	rows, err := d.DeliveryLogs(ctx, f)
+	rows, err := d.Deliveries(ctx, db.DeliveryFilter{Status: *status, EndpointID: *endpoint, Kind: "webhook", Limit: *limit})
 	if err != nil {
 		return err
 	}
+	slices.Reverse(rows) // the log reads oldest first, like a file
 	for _, l := range rows {
 		if *asJSON {
 			if err := enc.Encode(struct {
@@ -429,13 +430,13 @@ func runLog(ctx context.Context, a *App, args []string) error {
 				NextAttemptAt  any    `json:"next_attempt_at"`
 				CreatedAt      string `json:"created_at"`
 				UpdatedAt      string `json:"updated_at"`
-			}{l.DeliveryID, l.WebhookID, l.EndpointID, l.URL, l.Event, l.EmailID, l.Test, l.Status, l.Attempts,
+			}{l.ID, l.WebhookID, l.EndpointID, l.URL, l.EventType, l.EmailID, l.Test, l.Status, l.Attempts,
 				l.LastStatusCode, l.LastError, jsonTime(l.NextAttemptAt), fmtTime(l.CreatedAt), fmtTime(l.UpdatedAt)}); err != nil {
 				return err
 			}
 			continue
 		}
-		what := l.Event
+		what := l.EventType
 		if l.Test {
 			what += " (test)"
 		}
@@ -444,7 +445,7 @@ func runLog(ctx context.Context, a *App, args []string) error {
 			url = "(removed endpoint " + l.EndpointID + ")"
 		}
 		line := fmt.Sprintf("%s  %s  %-9s  %s → %s  attempts %d", l.CreatedAt.Local().Format("2006-01-02 15:04:05"),
-			l.DeliveryID, l.Status, what, safe.String(url), l.Attempts)
+			l.ID, l.Status, what, safe.String(url), l.Attempts)
 		if l.LastStatusCode != 0 {
 			line += fmt.Sprintf("  HTTP %d", l.LastStatusCode)
 		}

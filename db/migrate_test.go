@@ -62,7 +62,7 @@ func TestMigrateOutboxLean(t *testing.T) {
 	if stored != 1 {
 		t.Errorf("%d attempts store a body, want 1 (the one that differs from the payload)", stored)
 	}
-	logs, err := d.AttemptLogs(ctx, LogFilter{})
+	logs, err := d.Attempts(ctx, AttemptFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,12 +87,12 @@ func TestMigrateOutboxLean(t *testing.T) {
 			t.Errorf("attempt %d = %+v, want %+v", i, got, want[i])
 		}
 	}
-	ui, err := d.UIAttempts(ctx, "dl_a")
+	ui, err := d.Attempts(ctx, AttemptFilter{DeliveryID: "dl_a"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(ui) != 2 || !bytes.Equal(ui[1].RequestBody, payload) {
-		t.Errorf("UI attempts of dl_a = %+v, want 2 with the payload as body", ui)
+		t.Errorf("attempts of dl_a = %+v, want 2 with the payload as body", ui)
 	}
 	// seq keeps counting from where it was (AUTOINCREMENT), and the
 	// foreign keys are deferred: a dangling reference fails the commit.

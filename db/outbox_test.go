@@ -157,7 +157,7 @@ func TestPreparedStoreRecordsLikeTheDB(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	logs, err := d.AttemptLogs(ctx, db.LogFilter{})
+	logs, err := d.Attempts(ctx, db.AttemptFilter{})
 	if err != nil || len(logs) != 4 {
 		t.Fatalf("attempt log: %d, %v", len(logs), err)
 	}
@@ -190,7 +190,7 @@ func TestPreparedStoreRecordsLikeTheDB(t *testing.T) {
 	if err := d.Reader().QueryRow(`SELECT COUNT(*) FROM attempts WHERE request_body IS NOT NULL`).Scan(&bodies); err != nil || bodies != 1 {
 		t.Errorf("%d attempt rows hold a body (%v), want 1: the payload is not copied per attempt", bodies, err)
 	}
-	dls, err := d.DeliveryLogs(ctx, db.LogFilter{})
+	dls, err := d.Deliveries(ctx, db.DeliveryFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestPreparedStoreRecordsLikeTheDB(t *testing.T) {
 	for _, l := range dls {
 		statuses = append(statuses, fmt.Sprintf("%s/%d", l.Status, l.Attempts))
 	}
-	if got := strings.Join(statuses, ","); got != "delivered/1,delivered/1,delivered/1,retrying/1" {
+	if got := strings.Join(statuses, ","); got != "retrying/1,delivered/1,delivered/1,delivered/1" {
 		t.Fatalf("delivery states %s", got)
 	}
 }
@@ -498,11 +498,11 @@ func TestRecordLargeMixedBatch(t *testing.T) {
 					t.Errorf("delivery %d: status %s, %d attempts, next %v; want %s, 1, %v", i, got.Status, got.Attempts, got.NextAttemptAt, o.Status, o.NextAttemptAt)
 				}
 			}
-			logs, err := d.AttemptLogs(ctx, db.LogFilter{Limit: 1000})
+			logs, err := d.Attempts(ctx, db.AttemptFilter{Limit: 1000})
 			if err != nil || len(logs) != len(rows) {
 				t.Fatalf("%d attempts logged (%v), want %d", len(logs), err, len(rows))
 			}
-			byID := map[string]db.AttemptLog{}
+			byID := map[string]db.AttemptItem{}
 			for _, l := range logs {
 				byID[l.DeliveryID] = l
 			}

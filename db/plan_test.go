@@ -24,9 +24,10 @@ func TestQueryPlans(t *testing.T) {
 	defer d.Close()
 	n := func(k int) []any { return make([]any, k) }
 	outbox := map[string]bool{"deliveries": true, "attempts": true, "d": true, "dl": true, "a": true}
-	deliveryLog, deliveryLogArgs := LogFilter{Status: "dead"}.deliveriesQuery()
-	attemptLog, attemptLogArgs := LogFilter{Status: "retrying", EndpointID: "ep_x"}.attemptsQuery()
+	attemptLog, attemptLogArgs := AttemptFilter{Status: "retrying", EndpointID: "ep_x", Kind: "webhook"}.attemptsQuery()
+	attempts, attemptsArgs := AttemptFilter{DeliveryID: "dlv_x"}.attemptsQuery()
 	from, where, uiArgs := deliveryWhere(DeliveryFilter{Status: "paused"})
+	logFrom, logWhere, logArgs := deliveryWhere(DeliveryFilter{Status: "dead", Kind: "webhook"})
 	for _, c := range []struct {
 		name string
 		sql  string
@@ -50,11 +51,12 @@ func TestQueryPlans(t *testing.T) {
 		{"resume", resumeQueueSQL, n(2), "USING INDEX deliveries_open (queue=? AND status=?)"},
 		{"count waiting", countWaitingSQL, n(1), "USING INDEX deliveries_open (queue=? AND status=?)"},
 		{"detach", detachQueueSQL, n(2), "USING INDEX deliveries_queue (queue=?)"},
-		{"ui endpoints", uiEndpointsSQL, nil, "USING COVERING INDEX deliveries_open (queue=? AND status=?)"},
-		{"ui attempts", uiAttemptsSQL, n(1), "SEARCH a USING INDEX sqlite_autoindex_attempts_1 (delivery_seq=?)"},
-		{"ui deliveries by status", uiDeliveriesSQL(from, where), append(uiArgs, 10, 0), "USING INDEX deliveries_open"},
-		{"log by status", deliveryLog, deliveryLogArgs, "USING INDEX deliveries_open"},
-		{"attempt log by status", attemptLog, attemptLogArgs, "USING INDEX deliveries_open (queue=? AND status=?)"},
+		{"endpoints", endpointsSQL + ` ORDER BY ep.created_at, ep.id`, nil, "USING COVERING INDEX deliveries_open (queue=? AND status=?)"},
+		{"endpoint", endpointsSQL + ` WHERE ep.id = ?`, n(1), "USING COVERING INDEX deliveries_open (queue=? AND status=?)"},
+		{"attempts of a delivery", attempts, attemptsArgs, "SEARCH a USING INDEX sqlite_autoindex_attempts_1 (delivery_seq=?)"},
+		{"deliveries by status", deliveriesSQL(from, where), append(uiArgs, 10, 0), "USING INDEX deliveries_open"},
+		{"webhook deliveries by status", deliveriesSQL(logFrom, logWhere), append(logArgs, 10, 0), "USING INDEX deliveries_open"},
+		{"attempts by status", attemptLog, attemptLogArgs, "USING INDEX deliveries_open (queue=? AND status=?)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rows, err := d.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+c.sql, c.args...)

@@ -6,13 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"smista/mail"
 )
 
-// ErrDeliveryStarted is returned by UIOverrideNotTicket when a delivery of
+// ErrDeliveryStarted is returned by OverrideNotTicket when a delivery of
 // the email's ticket event has already been attempted or delivered: "not a
 // ticket" only applies before delivery starts.
 var ErrDeliveryStarted = errors.New("delivery already started")
@@ -95,10 +97,10 @@ const inboxFrom = ` FROM messages m
 	LEFT JOIN triage_results t ON t.message_id = m.id
 	LEFT JOIN decisions d ON d.message_id = m.id`
 
-// UIInbox returns up to limit inbox rows matching f, skipping offset, newest
+// Inbox returns up to limit inbox rows matching f, skipping offset, newest
 // first (or by confidence). Only the requested window is read, so a
 // 100,000-message store pages as fast as a small one.
-func (d *DB) UIInbox(ctx context.Context, f InboxFilter, offset, limit int) ([]InboxRow, error) {
+func (d *DB) Inbox(ctx context.Context, f InboxFilter, offset, limit int) ([]InboxRow, error) {
 	where, args := inboxWhere(f)
 	order := " ORDER BY m.date DESC, m.id"
 	if f.ByConfidence {
@@ -148,8 +150,8 @@ func (d *DB) UIInbox(ctx context.Context, f InboxFilter, offset, limit int) ([]I
 	return out, nil
 }
 
-// UIInboxCount returns how many messages match f.
-func (d *DB) UIInboxCount(ctx context.Context, f InboxFilter) (int, error) {
+// InboxCount returns how many messages match f.
+func (d *DB) InboxCount(ctx context.Context, f InboxFilter) (int, error) {
 	where, args := inboxWhere(f)
 	q := `SELECT COUNT(*) FROM messages m`
 	if where != "" {
@@ -184,23 +186,23 @@ type TriageInfo struct {
 // DeliveryItem is one delivery (one event to one endpoint, or one SMTP
 // reply) as the delivery log shows it.
 type DeliveryItem struct {
-	ID            string
-	Kind          string
-	EndpointID    string
-	URL           string
-	EventID       string
-	EventType     string
-	WebhookID     string
-	MessageID     string // the email id, "" for endpoint tests
-	Subject       string
-	Test          bool
-	Status        string
-	Attempts      int
-	NextAttemptAt time.Time // zero when none is scheduled
-	LastStatus    int
-	LastError     string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	ID             string
+	Kind           string
+	EndpointID     string
+	URL            string
+	EventID        string
+	EventType      string
+	WebhookID      string
+	EmailID        string // "" for endpoint tests
+	Subject        string
+	Test           bool
+	Status         string
+	Attempts       int
+	NextAttemptAt  time.Time // zero when none is scheduled
+	LastStatusCode int
+	LastError      string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // DraftItem is a reply draft with what the drafts screen shows about its email.
@@ -228,9 +230,9 @@ type MessageDetail struct {
 	Drafts     []DraftItem
 }
 
-// UIMessage returns the message with its triage result, decision, drafts and
-// webhook deliveries, or ErrNotFound.
-func (d *DB) UIMessage(ctx context.Context, id string) (*MessageDetail, error) {
+// MessageDetail returns the message with its triage result, decision,
+// drafts and webhook deliveries, or an error wrapping ErrNotFound.
+func (d *DB) MessageDetail(ctx context.Context, id string) (*MessageDetail, error) {
 	m, err := d.Message(ctx, id)
 	if err != nil {
 		return nil, err
@@ -283,8 +285,9 @@ func (d *DB) UIMessage(ctx context.Context, id string) (*MessageDetail, error) {
 	return md, nil
 }
 
-// UIMarkSeen marks the message as read.
-func (d *DB) UIMarkSeen(ctx context.Context, id string) error {
+// MarkSeen marks the message as read (nothing when there is no such
+// message).
+func (d *DB) MarkSeen(ctx context.Context, id string) error {
 	if _, err := d.w.ExecContext(ctx, `UPDATE messages SET seen = 1 WHERE id = ? AND seen = 0`, id); err != nil {
 		return fmt.Errorf("mark seen: %w", err)
 	}
@@ -318,9 +321,9 @@ func (d *DB) queryDrafts(ctx context.Context, where string, args []any, limit in
 	return out, nil
 }
 
-// UIDrafts returns up to limit drafts that are not discarded, those waiting
+// Drafts returns up to limit drafts that are not discarded, those waiting
 // for approval first, then newest first.
-func (d *DB) UIDrafts(ctx context.Context, limit int) ([]DraftItem, error) {
+func (d *DB) Drafts(ctx context.Context, limit int) ([]DraftItem, error) {
 	rows, err := d.queryDrafts(ctx, ` WHERE dr.status = 'pending'`, nil, limit)
 	if err != nil {
 		return nil, err
@@ -335,8 +338,9 @@ func (d *DB) UIDrafts(ctx context.Context, limit int) ([]DraftItem, error) {
 	return append(rows, rest...), nil
 }
 
-// UISaveDraft replaces a pending draft's body, or returns ErrDraftNotPending.
-func (d *DB) UISaveDraft(ctx context.Context, id int64, body string) error {
+// EditDraft replaces a pending draft's body; it fails with an error
+// wrapping ErrDraftNotPending when the draft is not pending (or not there).
+func (d *DB) EditDraft(ctx context.Context, id int64, body string) error {
 	res, err := d.w.ExecContext(ctx, `UPDATE drafts SET body = ?, updated_at = ? WHERE id = ? AND status = 'pending'`,
 		body, d.nowMS(), id)
 	if err != nil {
@@ -348,9 +352,10 @@ func (d *DB) UISaveDraft(ctx context.Context, id int64, body string) error {
 	return nil
 }
 
-// UIDiscardDraft marks a pending draft discarded (kept, never sent), or
-// returns ErrDraftNotPending.
-func (d *DB) UIDiscardDraft(ctx context.Context, id int64) error {
+// DiscardDraft marks a pending draft discarded (kept, never sent); it
+// fails with an error wrapping ErrDraftNotPending when the draft is not
+// pending (or not there).
+func (d *DB) DiscardDraft(ctx context.Context, id int64) error {
 	res, err := d.w.ExecContext(ctx, `UPDATE drafts SET status = 'discarded', updated_at = ? WHERE id = ? AND status = 'pending'`,
 		d.nowMS(), id)
 	if err != nil {
@@ -374,9 +379,9 @@ type TicketItem struct {
 	Deliveries []DeliveryItem
 }
 
-// UITickets returns up to limit real ticket.suggested events, newest first,
+// Tickets returns up to limit real ticket.suggested events, newest first,
 // skipping offset, each with its deliveries.
-func (d *DB) UITickets(ctx context.Context, offset, limit int) ([]TicketItem, error) {
+func (d *DB) Tickets(ctx context.Context, offset, limit int) ([]TicketItem, error) {
 	rows, err := d.r.QueryContext(ctx, `SELECT e.id, COALESCE(e.message_id, ''), COALESCE(m.from_name, ''),
 		COALESCE(m.from_addr, ''), COALESCE(m.subject, ''), e.decided_by, e.created_at
 		FROM events e LEFT JOIN messages m ON m.id = e.message_id
@@ -422,10 +427,23 @@ func (d *DB) UITickets(ctx context.Context, offset, limit int) ([]TicketItem, er
 	return out, nil
 }
 
-// DeliveryFilter narrows the delivery log. Empty fields match everything.
+// DeliveryFilter narrows and pages the delivery log. Empty fields match
+// everything.
 type DeliveryFilter struct {
-	Status     string
-	EndpointID string
+	Status     string // pending | retrying | delivered | dead | paused | canceled
+	EndpointID string // the endpoint a webhook delivery is for
+	Kind       string // webhook | smtp; "" for every kind
+	// Offset skips that many of the newest matching deliveries; Limit
+	// returns at most that many (0 means 100). CountDeliveries ignores both.
+	Offset, Limit int
+}
+
+// limit returns f.Limit, or 100 when it is not positive.
+func (f DeliveryFilter) limit() int {
+	if f.Limit <= 0 {
+		return 100
+	}
+	return f.Limit
 }
 
 // deliveryWhere returns the table of f's query (with the index to read,
@@ -440,6 +458,10 @@ func deliveryWhere(f DeliveryFilter) (string, string, []any) {
 		// A webhook delivery's queue is its endpoint id: this uses an index.
 		conds = append(conds, "dl.queue = ?")
 		args = append(args, f.EndpointID)
+	}
+	if f.Kind != "" {
+		conds = append(conds, "dl.kind = ?")
+		args = append(args, f.Kind)
 	}
 	from := "deliveries dl" + hint
 	if len(conds) == 0 {
@@ -466,23 +488,30 @@ func statusFilter(alias, status string) (cond, hint string, args []any) {
 	}
 }
 
+// endpointOf is the endpoint a delivery of alias is for: a webhook
+// delivery's queue, which outlives the endpoint (removing an endpoint
+// clears endpoint_id), so the log still says where a delivery went.
+func endpointOf(alias string) string {
+	return `CASE ` + alias + `.kind WHEN 'webhook' THEN ` + alias + `.queue ELSE COALESCE(` + alias + `.endpoint_id, '') END`
+}
+
 const deliveryJoins = `
 	LEFT JOIN events e ON e.id = dl.event_id
 	LEFT JOIN endpoints ep ON ep.id = dl.endpoint_id
 	LEFT JOIN drafts dr ON dr.id = dl.draft_id
 	LEFT JOIN messages m ON m.id = COALESCE(e.message_id, dr.message_id)`
 
-// uiDeliveriesSQL reads deliveries from from (a table with its index
-// hint), newest first, with a limit and an offset.
-func uiDeliveriesSQL(from, where string) string {
-	return `SELECT dl.id, dl.kind, COALESCE(dl.endpoint_id, ''), COALESCE(ep.url, ''), COALESCE(dl.event_id, ''),
+// deliveriesSQL reads deliveries from from (a table with its index hint),
+// newest first, with a limit and an offset.
+func deliveriesSQL(from, where string) string {
+	return `SELECT dl.id, dl.kind, ` + endpointOf("dl") + `, COALESCE(ep.url, ''), COALESCE(dl.event_id, ''),
 		COALESCE(e.type, ''), dl.webhook_id, COALESCE(m.id, ''), COALESCE(m.subject, ''), COALESCE(e.test, 0),
 		dl.status, dl.attempts, COALESCE(dl.next_attempt_at, 0), dl.last_status_code, dl.last_error,
 		dl.created_at, dl.updated_at FROM ` + from + deliveryJoins + where + ` ORDER BY dl.seq DESC LIMIT ? OFFSET ?`
 }
 
 func (d *DB) queryDeliveries(ctx context.Context, from, where string, args []any, offset, limit int) ([]DeliveryItem, error) {
-	rows, err := d.r.QueryContext(ctx, uiDeliveriesSQL(from, where), append(args, limit, offset)...)
+	rows, err := d.r.QueryContext(ctx, deliveriesSQL(from, where), append(args, limit, offset)...)
 	if err != nil {
 		return nil, fmt.Errorf("deliveries: %w", err)
 	}
@@ -492,7 +521,7 @@ func (d *DB) queryDeliveries(ctx context.Context, from, where string, args []any
 		var x DeliveryItem
 		var next, c, u int64
 		if err := rows.Scan(&x.ID, &x.Kind, &x.EndpointID, &x.URL, &x.EventID, &x.EventType, &x.WebhookID,
-			&x.MessageID, &x.Subject, &x.Test, &x.Status, &x.Attempts, &next, &x.LastStatus, &x.LastError,
+			&x.EmailID, &x.Subject, &x.Test, &x.Status, &x.Attempts, &next, &x.LastStatusCode, &x.LastError,
 			&c, &u); err != nil {
 			return nil, fmt.Errorf("deliveries: %w", err)
 		}
@@ -508,64 +537,119 @@ func (d *DB) queryDeliveries(ctx context.Context, from, where string, args []any
 	return out, nil
 }
 
-// UIDeliveries returns up to limit deliveries matching f, newest first,
-// skipping offset.
-func (d *DB) UIDeliveries(ctx context.Context, f DeliveryFilter, offset, limit int) ([]DeliveryItem, error) {
+// Deliveries returns the deliveries matching f, newest first: at most
+// f.Limit (0 means 100), skipping the f.Offset newest.
+func (d *DB) Deliveries(ctx context.Context, f DeliveryFilter) ([]DeliveryItem, error) {
 	from, where, args := deliveryWhere(f)
-	return d.queryDeliveries(ctx, from, where, args, offset, limit)
+	return d.queryDeliveries(ctx, from, where, args, max(f.Offset, 0), f.limit())
 }
 
-// UIDeliveryCount returns how many deliveries match f.
-func (d *DB) UIDeliveryCount(ctx context.Context, f DeliveryFilter) (int, error) {
+// CountDeliveries returns how many deliveries match f (its Offset and
+// Limit aside).
+func (d *DB) CountDeliveries(ctx context.Context, f DeliveryFilter) (int, error) {
+	f.Offset, f.Limit = 0, 0
 	if f.Status == "delivered" {
 		// Delivered rows have no index of their own: every row less those
 		// not delivered, two index counts.
-		all, err := d.UIDeliveryCount(ctx, DeliveryFilter{EndpointID: f.EndpointID})
+		all, err := d.CountDeliveries(ctx, DeliveryFilter{EndpointID: f.EndpointID, Kind: f.Kind})
 		if err != nil {
 			return 0, err
 		}
 		q, args := `SELECT COUNT(*) FROM deliveries dl INDEXED BY deliveries_open WHERE `+openRows, []any(nil)
 		if f.EndpointID != "" {
-			q, args = q+` AND dl.queue = ?`, []any{f.EndpointID}
+			q, args = q+` AND dl.queue = ?`, append(args, f.EndpointID)
+		}
+		if f.Kind != "" {
+			q, args = q+` AND dl.kind = ?`, append(args, f.Kind)
 		}
 		var open int
 		if err := d.r.QueryRowContext(ctx, q, args...).Scan(&open); err != nil {
-			return 0, fmt.Errorf("delivery count: %w", err)
+			return 0, fmt.Errorf("count deliveries: %w", err)
 		}
 		return all - open, nil
 	}
 	from, where, args := deliveryWhere(f)
 	var n int
 	if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+where, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("delivery count: %w", err)
+		return 0, fmt.Errorf("count deliveries: %w", err)
 	}
 	return n, nil
 }
 
+// AttemptFilter selects logged attempts. Empty fields match everything.
+type AttemptFilter struct {
+	DeliveryID string // one delivery's attempts
+	Status     string // the delivery's status
+	EndpointID string // the endpoint the delivery is for
+	Kind       string // webhook | smtp; "" for every kind
+	// Limit keeps the most recent Limit attempts (0 means 100).
+	Limit int
+}
+
 // AttemptItem is one logged attempt of a delivery.
 type AttemptItem struct {
+	DeliveryID      string
+	WebhookID       string
+	EndpointID      string // "" for an SMTP reply
 	Attempt         int
 	StartedAt       time.Time
 	Duration        time.Duration
 	StatusCode      int
 	ErrorClass      string
 	Error           string
-	RequestHeaders  map[string][]string
+	RequestHeaders  http.Header
 	RequestBody     []byte
-	ResponseHeaders map[string][]string
+	ResponseHeaders http.Header
 	ResponseBody    []byte
 }
 
-// uiAttemptsSQL reads a delivery's attempts; the body sent is the event's
-// payload when the attempt row has none.
-const uiAttemptsSQL = `SELECT a.attempt, a.started_at, a.duration_ms, a.status_code, a.error_class, a.error,
-	a.request_headers, COALESCE(a.request_body, v.payload), a.response_headers, a.response_body
-	FROM deliveries d JOIN attempts a ON a.delivery_seq = d.seq LEFT JOIN events v ON v.id = d.event_id
-	WHERE d.id = ? ORDER BY a.attempt`
+// attemptsQuery is the query of Attempts, with its arguments. The body
+// sent is the event's payload when the attempt row has none.
+func (f AttemptFilter) attemptsQuery() (string, []any) {
+	var conds []string
+	var args []any
+	hint := ""
+	if f.DeliveryID != "" {
+		// One delivery, found by its id: no status index to prefer.
+		conds = append(conds, "d.id = ?")
+		args = append(args, f.DeliveryID)
+		if f.Status != "" {
+			conds, args = append(conds, "d.status = ?"), append(args, f.Status)
+		}
+	} else {
+		var cond string
+		var sargs []any
+		cond, hint, sargs = statusFilter("d", f.Status)
+		if cond != "" {
+			conds, args = append(conds, cond), append(args, sargs...)
+		}
+	}
+	if f.EndpointID != "" {
+		conds, args = append(conds, "d.queue = ?"), append(args, f.EndpointID)
+	}
+	if f.Kind != "" {
+		conds, args = append(conds, "d.kind = ?"), append(args, f.Kind)
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	return `SELECT d.id, d.webhook_id, ` + endpointOf("d") + `, a.attempt, a.started_at, a.duration_ms, a.status_code,
+		a.error_class, a.error, a.request_headers, COALESCE(a.request_body, v.payload, x''), a.response_headers,
+		COALESCE(a.response_body, x'')
+		FROM attempts a JOIN deliveries d` + hint + ` ON d.seq = a.delivery_seq LEFT JOIN events v ON v.id = d.event_id` +
+		where + ` ORDER BY a.id DESC LIMIT ?`, append(args, limit)
+}
 
-// UIAttempts returns every attempt of the delivery, oldest first.
-func (d *DB) UIAttempts(ctx context.Context, deliveryID string) ([]AttemptItem, error) {
-	rows, err := d.r.QueryContext(ctx, uiAttemptsSQL, deliveryID)
+// Attempts returns the most recent f.Limit attempts matching f (0 means
+// 100), oldest first.
+func (d *DB) Attempts(ctx context.Context, f AttemptFilter) ([]AttemptItem, error) {
+	q, args := f.attemptsQuery()
+	rows, err := d.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("attempts: %w", err)
 	}
@@ -573,38 +657,44 @@ func (d *DB) UIAttempts(ctx context.Context, deliveryID string) ([]AttemptItem, 
 	var out []AttemptItem
 	for rows.Next() {
 		var a AttemptItem
-		var at, dur int64
-		var rqh, rsh string
-		if err := rows.Scan(&a.Attempt, &at, &dur, &a.StatusCode, &a.ErrorClass, &a.Error, &rqh, &a.RequestBody,
-			&rsh, &a.ResponseBody); err != nil {
+		var started, dur int64
+		var reqH, respH string
+		if err := rows.Scan(&a.DeliveryID, &a.WebhookID, &a.EndpointID, &a.Attempt, &started, &dur, &a.StatusCode,
+			&a.ErrorClass, &a.Error, &reqH, &a.RequestBody, &respH, &a.ResponseBody); err != nil {
 			return nil, fmt.Errorf("attempts: %w", err)
 		}
-		a.StartedAt, a.Duration = time.UnixMilli(at), time.Duration(dur)*time.Millisecond
-		a.RequestHeaders, a.ResponseHeaders = decodeHeaders(rqh), decodeHeaders(rsh)
+		a.StartedAt, a.Duration = time.UnixMilli(started), time.Duration(dur)*time.Millisecond
+		a.RequestHeaders, a.ResponseHeaders = decodeHeaders(reqH), decodeHeaders(respH)
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("attempts: %w", err)
 	}
+	slices.Reverse(out)
 	return out, nil
 }
 
-// EndpointItem is an endpoint as the UI shows it: never its secret.
-type EndpointItem struct {
+// Endpoint is a webhook endpoint as listings show it, with its delivery
+// counts: never its secret, which leaves the store only to sign (and once
+// to the user when generated or rotated).
+type Endpoint struct {
 	ID             string
 	URL            string
 	Enabled        bool
 	DisabledReason string
-	DisabledAt     time.Time
+	DisabledAt     time.Time // zero while enabled
 	CreatedAt      time.Time
-	Pending        int // pending, retrying or paused deliveries
-	Dead           int
-	Delivered      int
+	// RotatingUntil is the end of a secret rotation grace period (zero
+	// when none): until then the previous secret signs too.
+	RotatingUntil time.Time
+	Pending       int // pending, retrying or paused deliveries
+	Dead          int
+	Delivered     int
 }
 
 // AutoDisabled reports whether the endpoint was disabled by the sender's
 // failure policy rather than by a person: that needs the user's attention.
-func (e EndpointItem) AutoDisabled() bool {
+func (e Endpoint) AutoDisabled() bool {
 	if e.Enabled || e.DisabledReason == "" {
 		return false
 	}
@@ -617,36 +707,51 @@ func (e EndpointItem) AutoDisabled() bool {
 	return true
 }
 
-// uiEndpointsSQL reads the endpoints with their counts of deliveries
-// waiting, dead and delivered. Delivered rows have no index of their own:
-// they are every row of the queue less those in deliveries_open.
-const uiEndpointsSQL = `SELECT ep.id, ep.url, ep.enabled, ep.disabled_reason,
-	COALESCE(ep.disabled_at, 0), ep.created_at,
+// endpointsSQL reads endpoints with their counts of deliveries waiting,
+// dead and delivered, then a WHERE clause or an ORDER BY. Delivered rows
+// have no index of their own: they are every row of the queue less those
+// in deliveries_open.
+const endpointsSQL = `SELECT ep.id, ep.url, ep.enabled, ep.disabled_reason,
+	COALESCE(ep.disabled_at, 0), ep.created_at, CASE WHEN ep.prev_secret != '' THEN ep.prev_secret_until END,
 	(SELECT COUNT(*) FROM deliveries dl WHERE dl.queue = ep.id AND ` + openRows + `
 		AND dl.status IN ('pending', 'retrying', 'paused')),
 	(SELECT COUNT(*) FROM deliveries dl WHERE dl.queue = ep.id AND dl.status = 'dead'),
 	(SELECT COUNT(*) FROM deliveries dl WHERE dl.queue = ep.id)
 		- (SELECT COUNT(*) FROM deliveries dl WHERE dl.queue = ep.id AND ` + openRows + `)
-	FROM endpoints ep ORDER BY ep.created_at, ep.id`
+	FROM endpoints ep`
 
-// UIEndpoints returns every endpoint, oldest first, with delivery counts.
-func (d *DB) UIEndpoints(ctx context.Context) ([]EndpointItem, error) {
-	rows, err := d.r.QueryContext(ctx, uiEndpointsSQL)
+func scanEndpoint(sc interface{ Scan(...any) error }, now int64) (Endpoint, error) {
+	var e Endpoint
+	var dis, c int64
+	var until sql.NullInt64
+	if err := sc.Scan(&e.ID, &e.URL, &e.Enabled, &e.DisabledReason, &dis, &c, &until,
+		&e.Pending, &e.Dead, &e.Delivered); err != nil {
+		return e, err
+	}
+	if dis > 0 && !e.Enabled {
+		e.DisabledAt = time.UnixMilli(dis)
+	}
+	e.CreatedAt = time.UnixMilli(c)
+	if until.Valid && until.Int64 > now {
+		e.RotatingUntil = time.UnixMilli(until.Int64)
+	}
+	return e, nil
+}
+
+// Endpoints returns every endpoint, oldest first, with delivery counts.
+func (d *DB) Endpoints(ctx context.Context) ([]Endpoint, error) {
+	rows, err := d.r.QueryContext(ctx, endpointsSQL+` ORDER BY ep.created_at, ep.id`)
 	if err != nil {
 		return nil, fmt.Errorf("endpoints: %w", err)
 	}
 	defer rows.Close()
-	var out []EndpointItem
+	now := d.nowMS()
+	var out []Endpoint
 	for rows.Next() {
-		var e EndpointItem
-		var dis, c int64
-		if err := rows.Scan(&e.ID, &e.URL, &e.Enabled, &e.DisabledReason, &dis, &c, &e.Pending, &e.Dead, &e.Delivered); err != nil {
+		e, err := scanEndpoint(rows, now)
+		if err != nil {
 			return nil, fmt.Errorf("endpoints: %w", err)
 		}
-		if dis > 0 {
-			e.DisabledAt = time.UnixMilli(dis)
-		}
-		e.CreatedAt = time.UnixMilli(c)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -655,11 +760,24 @@ func (d *DB) UIEndpoints(ctx context.Context) ([]EndpointItem, error) {
 	return out, nil
 }
 
-// UIOverrideTicket records a human decision that the email is a ticket and
+// Endpoint returns one endpoint with its delivery counts; it fails with an
+// error wrapping ErrNotFound when there is no such endpoint.
+func (d *DB) Endpoint(ctx context.Context, id string) (Endpoint, error) {
+	e, err := scanEndpoint(d.r.QueryRowContext(ctx, endpointsSQL+` WHERE ep.id = ?`, id), d.nowMS())
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, fmt.Errorf("endpoint %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return e, fmt.Errorf("endpoint %s: %w", id, err)
+	}
+	return e, nil
+}
+
+// OverrideTicket records a human decision that the email is a ticket and
 // queues its ticket.suggested event (payload built by the caller with the
 // unchanged contract), in one transaction. It returns the event id, or
 // ErrDuplicateEvent when the email already has a ticket event.
-func (d *DB) UIOverrideTicket(ctx context.Context, emailID, who string, payload []byte) (string, error) {
+func (d *DB) OverrideTicket(ctx context.Context, emailID, who string, payload []byte) (string, error) {
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return "", fmt.Errorf("override ticket: %w", err)
@@ -680,11 +798,11 @@ func (d *DB) UIOverrideTicket(ctx context.Context, emailID, who string, payload 
 	return id, nil
 }
 
-// UIOverrideNotTicket records a human decision that the email is not a
+// OverrideNotTicket records a human decision that the email is not a
 // ticket and cancels its undelivered ticket deliveries, in one transaction.
 // It returns how many deliveries it canceled, or ErrDeliveryStarted when any
 // of them was already attempted or delivered (then nothing changes).
-func (d *DB) UIOverrideNotTicket(ctx context.Context, emailID, who string) (int, error) {
+func (d *DB) OverrideNotTicket(ctx context.Context, emailID, who string) (int, error) {
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("override not ticket: %w", err)

@@ -52,7 +52,7 @@ func seedInbox(tb testing.TB, d *db.DB, n int) []string {
 	return ids
 }
 
-func TestUIInboxPaging(t *testing.T) {
+func TestInboxPaging(t *testing.T) {
 	d := MustOpenDB(t)
 	ids := seedInbox(t, d, 250)
 	ctx := context.Background()
@@ -81,14 +81,14 @@ func TestUIInboxPaging(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			total, err := d.UIInboxCount(ctx, tc.f)
+			total, err := d.InboxCount(ctx, tc.f)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if total != tc.wantTotal {
 				t.Errorf("count = %d, want %d", total, tc.wantTotal)
 			}
-			rows, err := d.UIInbox(ctx, tc.f, tc.offset, tc.limit)
+			rows, err := d.Inbox(ctx, tc.f, tc.offset, tc.limit)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,18 +115,18 @@ func insertEndpoint(tb testing.TB, d *db.DB, id string, enabled bool, reason str
 	}
 }
 
-func TestUIOverrides(t *testing.T) {
+func TestOverrides(t *testing.T) {
 	ctx := context.Background()
 	d := MustOpenDB(t)
 	ids := seedInbox(t, d, 3)
 	insertEndpoint(t, d, "ep_a", true, "")
 	insertEndpoint(t, d, "ep_b", false, "disabled by user")
 
-	evID, err := d.UIOverrideTicket(ctx, ids[1], "alice", []byte(`{"event":"ticket.suggested"}`))
+	evID, err := d.OverrideTicket(ctx, ids[1], "alice", []byte(`{"event":"ticket.suggested"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	md, err := d.UIMessage(ctx, ids[1])
+	md, err := d.MessageDetail(ctx, ids[1])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,15 +144,15 @@ func TestUIOverrides(t *testing.T) {
 	if statuses["ep_a"] != "pending" || statuses["ep_b"] != "paused" {
 		t.Fatalf("deliveries = %v, want ep_a pending and ep_b paused", statuses)
 	}
-	if _, err := d.UIOverrideTicket(ctx, ids[1], "alice", []byte(`{}`)); !errors.Is(err, db.ErrDuplicateEvent) {
+	if _, err := d.OverrideTicket(ctx, ids[1], "alice", []byte(`{}`)); !errors.Is(err, db.ErrDuplicateEvent) {
 		t.Fatalf("second override: err = %v, want ErrDuplicateEvent", err)
 	}
 
-	n, err := d.UIOverrideNotTicket(ctx, ids[1], "bob")
+	n, err := d.OverrideNotTicket(ctx, ids[1], "bob")
 	if err != nil || n != 2 {
 		t.Fatalf("not a ticket: canceled %d, %v; want 2", n, err)
 	}
-	md, _ = d.UIMessage(ctx, ids[1])
+	md, _ = d.MessageDetail(ctx, ids[1])
 	for _, dl := range md.Deliveries {
 		if dl.Status != "canceled" {
 			t.Errorf("delivery %s is %s, want canceled", dl.ID, dl.Status)
@@ -163,23 +163,23 @@ func TestUIOverrides(t *testing.T) {
 	}
 
 	// Once an attempt was made, "not a ticket" is refused and changes nothing.
-	if _, err := d.UIOverrideTicket(ctx, ids[2], "alice", []byte(`{}`)); err != nil {
+	if _, err := d.OverrideTicket(ctx, ids[2], "alice", []byte(`{}`)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.Writer().Exec(`UPDATE deliveries SET attempts = 1, status = 'retrying' WHERE endpoint_id = 'ep_a'
 		AND event_id IN (SELECT id FROM events WHERE message_id = ?)`, ids[2]); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.UIOverrideNotTicket(ctx, ids[2], "bob"); !errors.Is(err, db.ErrDeliveryStarted) {
+	if _, err := d.OverrideNotTicket(ctx, ids[2], "bob"); !errors.Is(err, db.ErrDeliveryStarted) {
 		t.Fatalf("err = %v, want ErrDeliveryStarted", err)
 	}
-	md, _ = d.UIMessage(ctx, ids[2])
+	md, _ = d.MessageDetail(ctx, ids[2])
 	if md.Triage.Action != "ticket" {
 		t.Errorf("decision changed to %q after a refused override", md.Triage.Action)
 	}
 }
 
-func TestUIDraftEdits(t *testing.T) {
+func TestDraftEdits(t *testing.T) {
 	ctx := context.Background()
 	d := MustOpenDB(t)
 	ids := seedInbox(t, d, 1)
@@ -188,39 +188,39 @@ func TestUIDraftEdits(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := d.UISaveDraft(ctx, 1, "new body"); err != nil {
+	if err := d.EditDraft(ctx, 1, "new body"); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.UISaveDraft(ctx, 2, "x"); !errors.Is(err, db.ErrDraftNotPending) {
+	if err := d.EditDraft(ctx, 2, "x"); !errors.Is(err, db.ErrDraftNotPending) {
 		t.Errorf("saving a sent draft: err = %v, want ErrDraftNotPending", err)
 	}
-	drafts, err := d.UIDrafts(ctx, 10)
+	drafts, err := d.Drafts(ctx, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(drafts) != 2 || drafts[0].ID != 1 || drafts[0].Body != "new body" {
 		t.Fatalf("drafts = %+v, want the pending one first with the new body", drafts)
 	}
-	if err := d.UIDiscardDraft(ctx, 1); err != nil {
+	if err := d.DiscardDraft(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	drafts, _ = d.UIDrafts(ctx, 10)
+	drafts, _ = d.Drafts(ctx, 10)
 	if len(drafts) != 1 || drafts[0].ID != 2 {
 		t.Errorf("after discard drafts = %+v, want only the sent one", drafts)
 	}
 }
 
-func TestEndpointItemAutoDisabled(t *testing.T) {
+func TestEndpointAutoDisabled(t *testing.T) {
 	tests := map[string]struct {
-		e    db.EndpointItem
+		e    db.Endpoint
 		want bool
 	}{
-		"enabled":       {db.EndpointItem{Enabled: true}, false},
-		"by user":       {db.EndpointItem{DisabledReason: "disabled by user"}, false},
-		"auto":          {db.EndpointItem{DisabledReason: "auto-disabled: 30 failed attempts in 30m"}, true},
-		"gone":          {db.EndpointItem{DisabledReason: "410 Gone"}, true},
-		"manual":        {db.EndpointItem{DisabledReason: "manual"}, false},
-		"no reason yet": {db.EndpointItem{}, false},
+		"enabled":       {db.Endpoint{Enabled: true}, false},
+		"by user":       {db.Endpoint{DisabledReason: "disabled by user"}, false},
+		"auto":          {db.Endpoint{DisabledReason: "auto-disabled: 30 failed attempts in 30m"}, true},
+		"gone":          {db.Endpoint{DisabledReason: "410 Gone"}, true},
+		"manual":        {db.Endpoint{DisabledReason: "manual"}, false},
+		"no reason yet": {db.Endpoint{}, false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -105,14 +105,14 @@ func TestRemoveEndpointKeepsTheLog(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("rm --force: %d, %v", n, err)
 	}
-	logs, err := d.DeliveryLogs(ctx, db.LogFilter{})
+	logs, err := d.Deliveries(ctx, db.DeliveryFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(logs) != 1 || logs[0].Status != webhook.StatusCanceled || logs[0].EndpointID != ep {
 		t.Fatalf("log after rm: %+v, want the delivery kept as canceled", logs)
 	}
-	if err := d.Replay(ctx, logs[0].DeliveryID); !errors.Is(err, db.ErrNotReplayable) {
+	if err := d.Replay(ctx, logs[0].ID); !errors.Is(err, db.ErrNotReplayable) {
 		t.Fatalf("replay to a removed endpoint: %v", err)
 	}
 	if _, err := d.Endpoint(ctx, ep); !errors.Is(err, db.ErrNotFound) {

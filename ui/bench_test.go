@@ -132,10 +132,10 @@ func BenchmarkInboxQuery(b *testing.B) {
 	for name, tc := range tests {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
-				if _, err := d.UIInboxCount(ctx, tc.f); err != nil {
+				if _, err := d.InboxCount(ctx, tc.f); err != nil {
 					b.Fatal(err)
 				}
-				if _, err := d.UIInbox(ctx, tc.f, tc.offset, 120); err != nil {
+				if _, err := d.Inbox(ctx, tc.f, tc.offset, 120); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -52,7 +52,7 @@ func toDeliveryLine(d db.DeliveryItem) deliveryLine {
 	return deliveryLine{
 		id: clean(d.ID), kind: d.Kind, endpoint: clean(d.EndpointID), url: clean(d.URL), subject: clean(d.Subject),
 		status: d.Status, lastErr: clean(d.LastError), webhookID: clean(d.WebhookID), test: d.Test,
-		attempts: d.Attempts, lastStatus: d.LastStatus, next: d.NextAttemptAt,
+		attempts: d.Attempts, lastStatus: d.LastStatusCode, next: d.NextAttemptAt,
 	}
 }
 
@@ -94,11 +94,12 @@ func (m *Model) loadDeliveries(off, lim int) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(base, timeout)
 		defer cancel()
-		total, err := store.UIDeliveryCount(ctx, f)
+		total, err := store.CountDeliveries(ctx, f)
 		if err != nil {
 			return deliveriesPage{req: req, err: err}
 		}
-		rows, err := store.UIDeliveries(ctx, f, off, lim)
+		f.Offset, f.Limit = off, lim
+		rows, err := store.Deliveries(ctx, f)
 		if err != nil {
 			return deliveriesPage{req: req, err: err}
 		}
@@ -109,6 +110,10 @@ func (m *Model) loadDeliveries(off, lim int) tea.Cmd {
 		return deliveriesPage{req: req, offset: off, rows: lines, total: total}
 	}
 }
+
+// attemptsLimit bounds the attempts the detail pane shows: the most recent,
+// far more than a delivery makes (four per retry round).
+const attemptsLimit = 1000
 
 // fetchAttempts loads the attempt log of the selected delivery when the
 // detail pane is open.
@@ -126,7 +131,7 @@ func (m *Model) fetchAttempts() tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(base, timeout)
 		defer cancel()
-		atts, err := store.UIAttempts(ctx, id)
+		atts, err := store.Attempts(ctx, db.AttemptFilter{DeliveryID: id, Limit: attemptsLimit})
 		if err != nil {
 			return attemptsLoaded{req: req, deliveryID: id, err: err}
 		}

@@ -21,24 +21,24 @@ var ErrNotAvailable = errors.New("not available in this build")
 
 // InboxStore reads the inbox and single messages.
 type InboxStore interface {
-	UIInbox(ctx context.Context, f db.InboxFilter, offset, limit int) ([]db.InboxRow, error)
-	UIInboxCount(ctx context.Context, f db.InboxFilter) (int, error)
-	UIMessage(ctx context.Context, id string) (*db.MessageDetail, error)
-	UIMarkSeen(ctx context.Context, id string) error
+	Inbox(ctx context.Context, f db.InboxFilter, offset, limit int) ([]db.InboxRow, error)
+	InboxCount(ctx context.Context, f db.InboxFilter) (int, error)
+	MessageDetail(ctx context.Context, id string) (*db.MessageDetail, error)
+	MarkSeen(ctx context.Context, id string) error
 }
 
 // OutboxStore reads tickets, the delivery log and attempts.
 type OutboxStore interface {
-	UITickets(ctx context.Context, offset, limit int) ([]db.TicketItem, error)
-	UIDeliveries(ctx context.Context, f db.DeliveryFilter, offset, limit int) ([]db.DeliveryItem, error)
-	UIDeliveryCount(ctx context.Context, f db.DeliveryFilter) (int, error)
-	UIAttempts(ctx context.Context, deliveryID string) ([]db.AttemptItem, error)
+	Tickets(ctx context.Context, offset, limit int) ([]db.TicketItem, error)
+	Deliveries(ctx context.Context, f db.DeliveryFilter) ([]db.DeliveryItem, error)
+	CountDeliveries(ctx context.Context, f db.DeliveryFilter) (int, error)
+	Attempts(ctx context.Context, f db.AttemptFilter) ([]db.AttemptItem, error)
 }
 
 // ConfigStore reads endpoints and drafts.
 type ConfigStore interface {
-	UIEndpoints(ctx context.Context) ([]db.EndpointItem, error)
-	UIDrafts(ctx context.Context, limit int) ([]db.DraftItem, error)
+	Endpoints(ctx context.Context) ([]db.Endpoint, error)
+	Drafts(ctx context.Context, limit int) ([]db.DraftItem, error)
 }
 
 // Store is every query the screens need; *db.DB implements it.
@@ -50,8 +50,8 @@ type Store interface {
 
 // DraftEditor edits and discards drafts in the store.
 type DraftEditor interface {
-	UISaveDraft(ctx context.Context, id int64, body string) error
-	UIDiscardDraft(ctx context.Context, id int64) error
+	EditDraft(ctx context.Context, id int64, body string) error
+	DiscardDraft(ctx context.Context, id int64) error
 }
 
 // DraftApprover approves a draft: the reply joins the SMTP outbox. Nothing

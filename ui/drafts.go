@@ -106,7 +106,7 @@ func (m *Model) fetchDrafts() tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(base, timeout)
 		defer cancel()
-		rows, err := store.UIDrafts(ctx, draftsLimit)
+		rows, err := store.Drafts(ctx, draftsLimit)
 		if err != nil {
 			return draftsLoaded{req: req, err: err}
 		}
@@ -176,7 +176,7 @@ func (m *Model) handleDraftsMsg(msg tea.Msg) tea.Cmd {
 			if err != nil {
 				return "", fmt.Errorf("read edited draft: %w", err)
 			}
-			return "", ed.UISaveDraft(ctx, id, string(b))
+			return "", ed.EditDraft(ctx, id, string(b))
 		})
 	}
 	return nil
@@ -280,7 +280,7 @@ func (m *Model) handleDraftsKey(msg tea.KeyPressMsg) tea.Cmd {
 		ed, id := m.deps.Drafts, sel.id
 		return m.ask(fmt.Sprintf("Discard draft #%d (nothing is sent)?", id),
 			m.runAction(fmt.Sprintf("draft #%d discarded", id), false, func(ctx context.Context) (string, error) {
-				return "", ed.UIDiscardDraft(ctx, id)
+				return "", ed.DiscardDraft(ctx, id)
 			}))
 	}
 	return nil
@@ -294,7 +294,7 @@ func (m *Model) handleDraftEditKey(msg tea.KeyPressMsg) tea.Cmd {
 		d.ta.Blur()
 		ed, id, body := m.deps.Drafts, d.editID, d.ta.Value()
 		return m.runAction(fmt.Sprintf("draft #%d saved", id), false, func(ctx context.Context) (string, error) {
-			return "", ed.UISaveDraft(ctx, id, body)
+			return "", ed.EditDraft(ctx, id, body)
 		})
 	case msg.String() == "esc":
 		d.editing = false

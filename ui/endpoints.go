@@ -10,7 +10,7 @@ import (
 )
 
 type endpointsState struct {
-	items  []db.EndpointItem // URL and reason cleaned on arrival
+	items  []db.Endpoint // URL and reason cleaned on arrival
 	cursor int
 	req    uint64
 	loaded bool
@@ -20,7 +20,7 @@ type endpointsState struct {
 
 type endpointsLoaded struct {
 	req   uint64
-	items []db.EndpointItem
+	items []db.Endpoint
 	err   error
 }
 
@@ -38,7 +38,7 @@ func (m *Model) fetchEndpoints() tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(base, timeout)
 		defer cancel()
-		items, err := store.UIEndpoints(ctx)
+		items, err := store.Endpoints(ctx)
 		for i := range items {
 			items[i].ID, items[i].URL, items[i].DisabledReason = clean(items[i].ID), clean(items[i].URL), clean(items[i].DisabledReason)
 		}

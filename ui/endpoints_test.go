@@ -32,7 +32,7 @@ func TestEndpointAdmin(t *testing.T) {
 	if out := plain(m); strings.Contains(out, "whsec_") || !strings.Contains(out, "https://new.example.org/hook") {
 		t.Fatalf("the secret must be shown once, the endpoint listed:\n%s", out)
 	}
-	eps, err := d.UIEndpoints(ctx)
+	eps, err := d.Endpoints(ctx)
 	if err != nil || len(eps) != 3 {
 		t.Fatalf("endpoints = %v, %v; want 3", eps, err)
 	}
@@ -43,29 +43,29 @@ func TestEndpointAdmin(t *testing.T) {
 		t.Fatalf("rotation does not show the new secret:\n%s", out)
 	}
 	press(t, m, "esc", "t")
-	if n, err := d.UIDeliveryCount(ctx, db.DeliveryFilter{EndpointID: newID}); err != nil || n != 1 {
+	if n, err := d.CountDeliveries(ctx, db.DeliveryFilter{EndpointID: newID}); err != nil || n != 1 {
 		t.Fatalf("test deliveries for %s = %d, %v; want 1", newID, n, err)
 	}
 	press(t, m, "e")
-	eps, _ = d.UIEndpoints(ctx)
+	eps, _ = d.Endpoints(ctx)
 	if eps[2].Enabled || eps[2].AutoDisabled() {
 		t.Fatalf("after e the endpoint must be disabled by the user: %+v", eps[2])
 	}
 	press(t, m, "x", "y")
-	if eps, _ = d.UIEndpoints(ctx); len(eps) != 2 {
+	if eps, _ = d.Endpoints(ctx); len(eps) != 2 {
 		t.Fatalf("after x y %d endpoints remain, want 2", len(eps))
 	}
 
 	// Re-enable the broken endpoint, then replay all its dead deliveries.
 	press(t, m, "g", "j", "e")
-	if eps, _ = d.UIEndpoints(ctx); !eps[1].Enabled {
+	if eps, _ = d.Endpoints(ctx); !eps[1].Enabled {
 		t.Fatalf("the auto-disabled endpoint was not re-enabled: %+v", eps[1])
 	}
 	if out := plain(m); strings.Contains(out, "auto-disabled") {
 		t.Fatalf("the banner must go once the endpoint is handled:\n%s", out)
 	}
 	press(t, m, "4", "f", "f", "R", "y")
-	if n, _ := d.UIDeliveryCount(ctx, db.DeliveryFilter{Status: "dead"}); n != 0 {
+	if n, _ := d.CountDeliveries(ctx, db.DeliveryFilter{Status: "dead"}); n != 0 {
 		t.Fatalf("%d dead deliveries left after R y", n)
 	}
 	if out := plain(m); !strings.Contains(out, "1 dead deliveries of ep_broken queued again") {

@@ -181,7 +181,7 @@ func TestFlowOverrideIntoTicket(t *testing.T) {
 	if valid < 1 {
 		t.Fatalf("receiver verified %d deliveries, want ≥ 1", valid)
 	}
-	md, err := e.d.UIMessage(context.Background(), fixture.InternID)
+	md, err := e.d.MessageDetail(context.Background(), fixture.InternID)
 	if err != nil {
 		t.Fatal(err)
 	}

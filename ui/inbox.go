@@ -88,11 +88,11 @@ func (m *Model) loadInbox(off, lim int) tea.Cmd {
 }
 
 func queryInbox(ctx context.Context, store InboxStore, f db.InboxFilter, req uint64, off, lim int) inboxPage {
-	total, err := store.UIInboxCount(ctx, f)
+	total, err := store.InboxCount(ctx, f)
 	if err != nil {
 		return inboxPage{req: req, err: err}
 	}
-	rows, err := store.UIInbox(ctx, f, off, lim)
+	rows, err := store.Inbox(ctx, f, off, lim)
 	if err != nil {
 		return inboxPage{req: req, err: err}
 	}

@@ -54,12 +54,12 @@ func (m *Model) loadMessage(id string, markSeen bool) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(base, timeout)
 		defer cancel()
-		md, err := store.UIMessage(ctx, id)
+		md, err := store.MessageDetail(ctx, id)
 		if err != nil {
 			return messageLoaded{req: req, id: id, err: err}
 		}
 		if markSeen && !md.Seen {
-			if err := store.UIMarkSeen(ctx, id); err == nil {
+			if err := store.MarkSeen(ctx, id); err == nil {
 				md.Seen = true
 			}
 		}
@@ -178,8 +178,8 @@ func (m *Model) messageContent() string {
 				ds = st.Dim
 			}
 			line := fmt.Sprintf("  %s %s %s  attempts %d", ds.Render(pad(d.Status, 9)), clean(d.EndpointID), clean(d.URL), d.Attempts)
-			if d.LastStatus != 0 {
-				line += fmt.Sprintf("  last %d", d.LastStatus)
+			if d.LastStatusCode != 0 {
+				line += fmt.Sprintf("  last %d", d.LastStatusCode)
 			}
 			if d.LastError != "" {
 				line += "  " + st.Error.Render(clean(d.LastError))

@@ -55,7 +55,7 @@ func (m *Model) fetchTickets() tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(base, timeout)
 		defer cancel()
-		rows, err := store.UITickets(ctx, 0, ticketsLimit)
+		rows, err := store.Tickets(ctx, 0, ticketsLimit)
 		if err != nil {
 			return ticketsLoaded{req: req, err: err}
 		}

@@ -5,21 +5,6 @@ import (
 	"time"
 )
 
-// Endpoint is a customer URL that receives every ticket.suggested event.
-// Its secret is not part of this view: it never leaves the store except to
-// sign, and once to the user when generated or rotated.
-type Endpoint struct {
-	ID             string
-	URL            string
-	Enabled        bool
-	DisabledReason string
-	DisabledAt     time.Time
-	CreatedAt      time.Time
-	// RotatingUntil is the end of a secret rotation grace period (zero
-	// when none): until then the previous secret signs too.
-	RotatingUntil time.Time
-}
-
 // SamplePayload returns the body of the ticket.suggested sample sent by
 // "smista endpoints test": the contract's fields, with sample values.
 func SamplePayload(now time.Time) []byte {

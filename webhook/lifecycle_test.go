@@ -104,7 +104,7 @@ func TestReplayDeadDelivery(t *testing.T) {
 	if err := webhook.NewSender(d, opts).Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
-	dead := must(d.DeliveryLogs(ctx, db.LogFilter{Status: webhook.StatusDead}))
+	dead := must(d.Deliveries(ctx, db.DeliveryFilter{Status: webhook.StatusDead, Kind: "webhook"}))
 	if len(dead) != 1 {
 		t.Fatalf("%d dead, want 1", len(dead))
 	}
@@ -112,10 +112,10 @@ func TestReplayDeadDelivery(t *testing.T) {
 	fail = false
 	rv.mu.Unlock()
 	clk.Advance(10 * time.Second)
-	if err := d.Replay(ctx, dead[0].DeliveryID); err != nil {
+	if err := d.Replay(ctx, dead[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Replay(ctx, dead[0].DeliveryID); err == nil {
+	if err := d.Replay(ctx, dead[0].ID); err == nil {
 		t.Error("replaying a delivery that is already pending succeeded")
 	}
 	if err := webhook.NewSender(d, opts).Drain(ctx); err != nil {
@@ -126,11 +126,11 @@ func TestReplayDeadDelivery(t *testing.T) {
 	if len(got) != 2 || got[0].ID != got[1].ID || got[0].Signature == got[1].Signature {
 		t.Fatalf("replay requests %+v: want the same webhook-id with a fresh signature", got)
 	}
-	after := must(d.DeliveryLogs(ctx, db.LogFilter{}))
+	after := must(d.Deliveries(ctx, db.DeliveryFilter{Kind: "webhook"}))
 	if after[0].Status != webhook.StatusDelivered || after[0].Attempts != 2 {
 		t.Fatalf("after replay %+v, want delivered with attempt 2", after[0])
 	}
-	atts := must(d.AttemptLogs(ctx, db.LogFilter{}))
+	atts := must(d.Attempts(ctx, db.AttemptFilter{Kind: "webhook"}))
 	if len(atts) != 2 || atts[1].Attempt != 2 {
 		t.Fatalf("attempt numbering %+v, want 1 then 2", atts)
 	}
@@ -173,7 +173,7 @@ func TestShutdownWaitsAndLeavesNoGoroutine(t *testing.T) {
 		for range s.Events() {
 		}
 	}
-	delivered := must(d.DeliveryLogs(context.Background(), db.LogFilter{Status: webhook.StatusDelivered}))
+	delivered := must(d.Deliveries(context.Background(), db.DeliveryFilter{Status: webhook.StatusDelivered, Kind: "webhook"}))
 	if len(delivered) != 1 {
 		t.Fatalf("the in-flight attempt was not completed and logged: %d delivered", len(delivered))
 	}
@@ -210,8 +210,8 @@ func TestDeliverNowTestEvent(t *testing.T) {
 		t.Fatalf("test delivery %+v", o.Result)
 	}
 	rv.checkSignatures(t)
-	logs := must(d.DeliveryLogs(ctx, db.LogFilter{}))
-	if len(logs) != 1 || !logs[0].Test || logs[0].Status != webhook.StatusDelivered || logs[0].Event != "ticket.suggested" {
+	logs := must(d.Deliveries(ctx, db.DeliveryFilter{Kind: "webhook"}))
+	if len(logs) != 1 || !logs[0].Test || logs[0].Status != webhook.StatusDelivered || logs[0].EventType != "ticket.suggested" {
 		t.Fatalf("log %+v: want one delivered test ticket.suggested", logs)
 	}
 	if got := rv.requests(); len(got) != 1 || !strings.Contains(got[0].Body, `"event":"ticket.suggested"`) {
@@ -256,7 +256,7 @@ func TestDisableStopsARunningQueue(t *testing.T) {
 	if got := len(rv.requests()); got != 1 {
 		t.Errorf("receiver saw %d requests after the disable, want only the one in flight", got)
 	}
-	paused := must(d.DeliveryLogs(context.Background(), db.LogFilter{Status: webhook.StatusPaused}))
+	paused := must(d.Deliveries(context.Background(), db.DeliveryFilter{Status: webhook.StatusPaused, Kind: "webhook"}))
 	if len(paused) != 9 {
 		t.Errorf("%d paused, want 9", len(paused))
 	}

@@ -49,7 +49,7 @@ func TestScheduleRetriesThenDead(t *testing.T) {
 	r.stop()
 	rv.checkSignatures(t)
 
-	logs, err := d.AttemptLogs(context.Background(), db.LogFilter{EndpointID: ep})
+	logs, err := d.Attempts(context.Background(), db.AttemptFilter{EndpointID: ep, Kind: "webhook"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestScheduleRetriesThenDead(t *testing.T) {
 			t.Errorf("attempt %d: the secret is in the logged headers", i+1)
 		}
 	}
-	dl, err := d.DeliveryLogs(context.Background(), db.LogFilter{})
+	dl, err := d.Deliveries(context.Background(), db.DeliveryFilter{Kind: "webhook"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestAutoDisable(t *testing.T) {
 				if n.EndpointID != ep || !strings.Contains(n.Error, "auto-disabled") {
 					t.Errorf("disabled notice %+v", n)
 				}
-				paused, err := d.DeliveryLogs(context.Background(), db.LogFilter{Status: webhook.StatusPaused})
+				paused, err := d.Deliveries(context.Background(), db.DeliveryFilter{Status: webhook.StatusPaused, Kind: "webhook"})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -248,7 +248,7 @@ func TestPausedThenEnabledDeliversInOrder(t *testing.T) {
 	if got := len(rv.requests()); got != 0 {
 		t.Fatalf("a disabled endpoint received %d requests", got)
 	}
-	paused, err := d.DeliveryLogs(ctx, db.LogFilter{Status: webhook.StatusPaused})
+	paused, err := d.Deliveries(ctx, db.DeliveryFilter{Status: webhook.StatusPaused, Kind: "webhook"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +270,7 @@ func TestPausedThenEnabledDeliversInOrder(t *testing.T) {
 	if got, want := strings.Join(order, ","), "e0,e1,e2,e3"; got != want {
 		t.Errorf("order after re-enable %s, want %s", got, want)
 	}
-	delivered, err := d.DeliveryLogs(ctx, db.LogFilter{Status: webhook.StatusDelivered})
+	delivered, err := d.Deliveries(ctx, db.DeliveryFilter{Status: webhook.StatusDelivered, Kind: "webhook"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +360,7 @@ func TestFailureClasses(t *testing.T) {
 					continue
 				}
 			}
-			for _, l := range must(d.AttemptLogs(context.Background(), db.LogFilter{})) {
+			for _, l := range must(d.Attempts(context.Background(), db.AttemptFilter{Kind: "webhook"})) {
 				if l.ErrorClass != tc.wantClass {
 					t.Errorf("logged class %q, want %q", l.ErrorClass, tc.wantClass)
 				}

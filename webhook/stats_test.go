@@ -56,7 +56,7 @@ func TestPermanentFailureIsDeadAtOnce(t *testing.T) {
 				r.next(t, webhook.NoticeFailed)
 			}
 			r.stop()
-			logs := must(d.DeliveryLogs(context.Background(), db.LogFilter{}))
+			logs := must(d.Deliveries(context.Background(), db.DeliveryFilter{Kind: "webhook"}))
 			wantCalls := int64(1)
 			if !tc.permanent {
 				wantCalls = 2
@@ -70,7 +70,7 @@ func TestPermanentFailureIsDeadAtOnce(t *testing.T) {
 			if tc.permanent && !logs[0].NextAttemptAt.IsZero() {
 				t.Errorf("dead delivery still scheduled at %s", logs[0].NextAttemptAt)
 			}
-			attempts := must(d.AttemptLogs(context.Background(), db.LogFilter{}))
+			attempts := must(d.Attempts(context.Background(), db.AttemptFilter{Kind: "webhook"}))
 			if int64(len(attempts)) != wantCalls || attempts[0].Error != "550 mailbox unavailable" {
 				t.Errorf("attempt log %+v, want %d attempts with the 550 text", attempts, wantCalls)
 			}

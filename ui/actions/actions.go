@@ -50,7 +50,7 @@ func (a *Actions) wake() {
 // human decision, in one transaction. It fails with db.ErrDuplicateEvent
 // when the email already has a ticket event.
 func (a *Actions) SuggestTicket(ctx context.Context, emailID, who string) error {
-	md, err := a.DB.UIMessage(ctx, emailID)
+	md, err := a.DB.MessageDetail(ctx, emailID)
 	if err != nil {
 		return fmt.Errorf("suggest ticket: %w", err)
 	}
@@ -63,7 +63,7 @@ func (a *Actions) SuggestTicket(ctx context.Context, emailID, who string) error 
 	if err != nil {
 		return fmt.Errorf("suggest ticket: %w", err)
 	}
-	if _, err := a.DB.UIOverrideTicket(ctx, emailID, who, payload); err != nil {
+	if _, err := a.DB.OverrideTicket(ctx, emailID, who, payload); err != nil {
 		if errors.Is(err, db.ErrDuplicateEvent) {
 			return fmt.Errorf("suggest ticket: this email already has a ticket event: %w", err)
 		}
@@ -77,7 +77,7 @@ func (a *Actions) SuggestTicket(ctx context.Context, emailID, who string) error 
 // undelivered deliveries; it fails with db.ErrDeliveryStarted once any
 // delivery was attempted.
 func (a *Actions) NotTicket(ctx context.Context, emailID, who string) error {
-	if _, err := a.DB.UIOverrideNotTicket(ctx, emailID, who); err != nil {
+	if _, err := a.DB.OverrideNotTicket(ctx, emailID, who); err != nil {
 		return fmt.Errorf("not a ticket: %w", err)
 	}
 	// The sender re-reads its queues: a canceled head must not go out.
@@ -97,11 +97,11 @@ func (a *Actions) Replay(ctx context.Context, deliveryID string) error {
 // ReplayDead queues every dead delivery of the endpoint again and returns
 // how many it queued.
 func (a *Actions) ReplayDead(ctx context.Context, endpointID string) (int, error) {
-	f := db.DeliveryFilter{Status: "dead", EndpointID: endpointID}
+	f := db.DeliveryFilter{Status: "dead", EndpointID: endpointID, Limit: 200}
 	n := 0
 	for {
 		// Each replay leaves the dead set, so the first page is always fresh.
-		dead, err := a.DB.UIDeliveries(ctx, f, 0, 200)
+		dead, err := a.DB.Deliveries(ctx, f)
 		if err != nil {
 			return n, fmt.Errorf("replay dead: %w", err)
 		}
