@@ -14,6 +14,7 @@ import (
 	"github.com/mattn/go-runewidth"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/mail"
 )
 
@@ -47,28 +48,22 @@ func TestDemoHeadlessPrintsSummaryAndInbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	count := func(q string) int {
-		var n int
-		if err := d.Reader().QueryRow(q).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	tickets := count(`SELECT COUNT(*) FROM events WHERE type = 'ticket.suggested' AND test = 0`)
+	count := func(what string) int { return dbtest.Count(t, d, what) }
+	tickets := count("tickets")
 	if tickets == 0 {
 		t.Fatal("the demo suggested no ticket")
 	}
 	for _, want := range []string{
 		"messages synced:        40",
 		"tickets suggested:      " + strconv.Itoa(tickets),
-		"deliveries delivered:   " + strconv.Itoa(count(`SELECT COUNT(*) FROM deliveries WHERE kind = 'webhook' AND status = 'delivered'`)),
-		"drafts waiting:         " + strconv.Itoa(count(`SELECT COUNT(*) FROM drafts WHERE status = 'pending'`)),
+		"deliveries delivered:   " + strconv.Itoa(count("webhook deliveries:delivered")),
+		"drafts waiting:         " + strconv.Itoa(count("drafts:pending")),
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}
 	}
-	if n := count(`SELECT COUNT(*) FROM triage_results`); n != len(raws) {
+	if n := count("triaged"); n != len(raws) {
 		t.Errorf("%d messages triaged, want %d", n, len(raws))
 	}
 
@@ -128,11 +123,7 @@ func TestDemoRejectsArguments(t *testing.T) {
 
 func TestWriteTriagedInboxSanitisesAndAligns(t *testing.T) {
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := dbtest.MustOpen(t)
 	date := time.Date(2026, 11, 20, 9, 30, 0, 0, time.Local)
 	msgs := []*mail.Message{
 		{MessageID: "<1@x>", From: mail.Address{Name: "Evil\x1b]0;pwned\x07 Sender", Addr: "evil@spam.test"},

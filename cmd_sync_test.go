@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/mail/mailtest"
 )
 
@@ -74,9 +75,8 @@ func TestSyncCommand(t *testing.T) {
 		if !strings.Contains(stderr.String(), "3 new message(s) triaged") {
 			t.Fatalf("stderr %q: no triage report", stderr)
 		}
-		var triaged int
-		if err := d.Reader().QueryRow(`SELECT COUNT(*) FROM triage_results`).Scan(&triaged); err != nil || triaged != 3 {
-			t.Fatalf("%d triage results (%v), want 3", triaged, err)
+		if triaged := dbtest.Count(t, d, "triaged"); triaged != 3 {
+			t.Fatalf("%d messages triaged, want 3", triaged)
 		}
 		stdout.Reset()
 		if code := a.Run(ctx, []string{"sync"}); code != 0 {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/mail"
 )
 
@@ -38,9 +39,7 @@ func seedTriageDB(t *testing.T, n int) string {
 	if _, err := d.SaveMessages(context.Background(), "test", msgs); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Writer().Exec(`INSERT INTO endpoints (id, url, secret, created_at, updated_at) VALUES ('ep1', 'http://127.0.0.1:9/', 'whsec_x', 0, 0)`); err != nil {
-		t.Fatal(err)
-	}
+	dbtest.SeedEndpoint(t, d, "http://127.0.0.1:9/")
 	return path
 }
 
@@ -115,9 +114,7 @@ func TestCLITriageJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	var events, deliveries int
-	d.Reader().QueryRow(`SELECT COUNT(*) FROM events`).Scan(&events)
-	d.Reader().QueryRow(`SELECT COUNT(*) FROM deliveries`).Scan(&deliveries)
+	events, deliveries := dbtest.Count(t, d, "tickets"), dbtest.Count(t, d, "deliveries")
 	if events != 1 || deliveries != 1 {
 		t.Errorf("events %d deliveries %d after re-triage, want 1 and 1", events, deliveries)
 	}

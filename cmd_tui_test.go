@@ -16,6 +16,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/mail"
 	"smista/mail/mailtest"
 	"smista/triage"
@@ -78,11 +79,7 @@ func TestTUIApproveDraftSendsReply(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sink.Close() })
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "smista.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := dbtest.MustOpen(t)
 	raw := "From: Maria <maria@cliente.example>\r\nTo: agent@example.com\r\nSubject: Login rotto\r\n" +
 		"Message-ID: <login-1@cliente.example>\r\nDate: Tue, 03 Mar 2026 09:00:00 +0100\r\n\r\nNon entro.\r\n"
 	m, err := mail.Parse([]byte(raw))
@@ -92,7 +89,8 @@ func TestTUIApproveDraftSendsReply(t *testing.T) {
 	if _, err := d.SaveMessages(ctx, "test", []*mail.Message{m}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.CreateDraft(ctx, m.ID, "Ciao Maria, è risolto."); err != nil {
+	draftID, err := d.CreateDraft(ctx, m.ID, "Ciao Maria, è risolto.")
+	if err != nil {
 		t.Fatal(err)
 	}
 	host, port, _ := net.SplitHostPort(sink.Addr)
@@ -148,11 +146,12 @@ func TestTUIApproveDraftSendsReply(t *testing.T) {
 	select {
 	case <-sink.Arrived():
 	case <-time.After(15 * time.Second):
-		var st, lastErr string
-		_ = d.Reader().QueryRow(`SELECT status, last_error FROM drafts`).Scan(&st, &lastErr)
+		dr, _ := d.Draft(ctx, draftID)
 		var dl string
-		_ = d.Reader().QueryRow(`SELECT status || ' ' || last_error FROM deliveries`).Scan(&dl)
-		t.Fatalf("the SMTP server got no reply (draft %s %q, delivery %q)", st, lastErr, dl)
+		if dls, _ := d.Deliveries(ctx, db.DeliveryFilter{}); len(dls) > 0 {
+			dl = dls[0].Status + " " + dls[0].LastError
+		}
+		t.Fatalf("the SMTP server got no reply (draft %s %q, delivery %q)", dr.Status, dr.LastError, dl)
 	}
 	send("q")
 	select {
@@ -167,22 +166,18 @@ func TestTUIApproveDraftSendsReply(t *testing.T) {
 	if len(msgs) != 1 || !strings.Contains(string(msgs[0].Data), "risolto") || msgs[0].To[0] != "maria@cliente.example" {
 		t.Fatalf("received %+v", msgs)
 	}
-	var status, by string
-	if err := d.Reader().QueryRow(`SELECT status, approved_by FROM drafts`).Scan(&status, &by); err != nil {
+	dr, err := d.Draft(ctx, draftID)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if status != "sent" || by != "human:tester" {
-		t.Errorf("draft %s by %q, want sent by human:tester", status, by)
+	if dr.Status != "sent" || dr.ApprovedBy != "human:tester" {
+		t.Errorf("draft %s by %q, want sent by human:tester", dr.Status, dr.ApprovedBy)
 	}
 }
 
 func TestForwardNotices(t *testing.T) {
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "smista.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := dbtest.MustOpen(t)
 	events := make(chan webhook.Notice, 2)
 	events <- webhook.Notice{Kind: webhook.NoticeDisabled, EndpointID: "ep_1", Error: "auto-disabled: 30 failed attempts in 30m"}
 	events <- webhook.Notice{Kind: webhook.NoticeDelivered, DeliveryID: "dlv_1", URL: "http://127.0.0.1/x", StatusCode: 200}
@@ -219,11 +214,7 @@ func (f fakeSender) Stats() (int, int)             { return 0, f.inFlight }
 
 func TestRegenerateDraft(t *testing.T) {
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := dbtest.MustOpen(t)
 	raw := []byte("From: Giulia Rossi <giulia@example.com>\r\nTo: support@acme.example\r\nSubject: Non riesco ad accedere\r\n" +
 		"Message-ID: <regen@example.com>\r\nDate: Fri, 20 Nov 2026 09:00:00 +0100\r\n\r\n" +
 		"Buongiorno, da stamattina non riesco ad accedere al mio account: la pagina di login da' errore 500. Potete aiutarmi?\r\n")

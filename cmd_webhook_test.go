@@ -17,6 +17,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/webhook"
 )
 
@@ -68,20 +69,12 @@ func enqueueEvents(t *testing.T, dbPath string, n int) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	tx, err := d.Writer().BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
+	payloads := make([]string, n)
 	for i := range n {
 		body, _ := json.Marshal(map[string]any{"event": "ticket.suggested", "email_id": "e" + itoa(i)})
-		if _, err := db.EnqueueEventTx(ctx, tx, time.Now().UnixMilli(), db.NewEvent{Type: "ticket.suggested", Payload: body}); err != nil {
-			t.Fatal(err)
-		}
+		payloads[i] = string(body)
 	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	dbtest.SeedEvents(t, d, payloads...)
 }
 
 func itoa(i int) string {

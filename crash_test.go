@@ -19,6 +19,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"smista/db"
+	"smista/db/dbtest"
 )
 
 // TestSendSurvivesKill9 builds the real binary, starts "smista send" and
@@ -93,11 +94,7 @@ func TestSendSurvivesKill9(t *testing.T) {
 	}
 	enqueueEvents(t, dbPath, events)
 	pending := func() int {
-		var n int
-		if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'retrying')`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
+		return dbtest.Count(t, d, "deliveries:pending") + dbtest.Count(t, d, "deliveries:retrying")
 	}
 
 	env := append(os.Environ(), "HOME="+dir, "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "SMISTA_DB=")
@@ -166,11 +163,7 @@ func TestSendSurvivesKill9(t *testing.T) {
 	if left := pending(); left != 0 {
 		t.Errorf("%d deliveries still pending or retrying", left)
 	}
-	var delivered int
-	if err := d.Reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE status = 'delivered'`).Scan(&delivered); err != nil {
-		t.Fatal(err)
-	}
-	if delivered != events {
+	if delivered := dbtest.Count(t, d, "deliveries:delivered"); delivered != events {
 		t.Errorf("%d delivered, want %d", delivered, events)
 	}
 	t.Logf("%d kills mid-delivery; %d duplicate deliveries (same webhook-id) after the crashes", midDelivery, dups)

@@ -268,9 +268,11 @@ func (e *demoEnv) runOnce(ctx context.Context, opts demoOptions) (demoSummary, e
 	}
 	sender := e.NewSender()
 	if opts.ApproveOne {
-		var id int64
-		err := e.DB.Reader().QueryRowContext(ctx, `SELECT id FROM drafts WHERE status = 'pending' ORDER BY id LIMIT 1`).Scan(&id)
-		if err == nil {
+		id, ok, err := firstPendingDraft(ctx, e.DB)
+		if err != nil {
+			return sum, fmt.Errorf("demo: approve: %w", err)
+		}
+		if ok {
 			if err := e.Approver.ApproveDraft(ctx, id, "human:demo"); err != nil {
 				return sum, fmt.Errorf("demo: approve: %w", err)
 			}
@@ -280,23 +282,53 @@ func (e *demoEnv) runOnce(ctx context.Context, opts demoOptions) (demoSummary, e
 	if err := sender.Drain(ctx); err != nil {
 		return sum, fmt.Errorf("demo: send: %w", err)
 	}
-	q := e.DB.Reader()
-	for _, c := range []struct {
-		dst   *int
-		query string
-	}{
-		{&sum.TicketsSuggested, `SELECT COUNT(*) FROM events WHERE type = 'ticket.suggested' AND test = 0`},
-		{&sum.Delivered, `SELECT COUNT(*) FROM deliveries WHERE kind = 'webhook' AND status = 'delivered'`},
-		{&sum.DeliveryAttempts, `SELECT COUNT(*) FROM attempts a JOIN deliveries d ON d.seq = a.delivery_seq WHERE d.kind = 'webhook'`},
-		{&sum.DraftsWaiting, `SELECT COUNT(*) FROM drafts WHERE status = 'pending'`},
-	} {
-		if err := q.QueryRowContext(ctx, c.query).Scan(c.dst); err != nil {
-			return sum, fmt.Errorf("demo: summary: %w", err)
-		}
+	if err := e.count(ctx, &sum); err != nil {
+		return sum, fmt.Errorf("demo: summary: %w", err)
 	}
 	_, sum.ReceiverValid, _ = e.Receiver.Stats()
 	sum.SMTPReceived = len(e.SMTP.Messages())
 	return sum, nil
+}
+
+// count fills in the store's part of the summary.
+func (e *demoEnv) count(ctx context.Context, sum *demoSummary) error {
+	var err error
+	if sum.TicketsSuggested, err = e.DB.CountTickets(ctx); err != nil {
+		return err
+	}
+	webhooks := db.DeliveryFilter{Kind: "webhook", Status: "delivered"}
+	if sum.Delivered, err = e.DB.CountDeliveries(ctx, webhooks); err != nil {
+		return err
+	}
+	if sum.DeliveryAttempts, err = e.DB.CountAttempts(ctx, db.AttemptFilter{Kind: "webhook"}); err != nil {
+		return err
+	}
+	drafts, err := e.DB.Drafts(ctx, demoDraftsLimit)
+	for _, dr := range drafts {
+		if dr.Status == "pending" {
+			sum.DraftsWaiting++
+		}
+	}
+	return err
+}
+
+// demoDraftsLimit is more drafts than the demo mailbox can make.
+const demoDraftsLimit = 10_000
+
+// firstPendingDraft returns the pending draft with the lowest id; false
+// when none is pending.
+func firstPendingDraft(ctx context.Context, d *db.DB) (int64, bool, error) {
+	drafts, err := d.Drafts(ctx, demoDraftsLimit)
+	if err != nil {
+		return 0, false, err
+	}
+	var id int64
+	for _, dr := range drafts {
+		if dr.Status == "pending" && (id == 0 || dr.ID < id) {
+			id = dr.ID
+		}
+	}
+	return id, id != 0, nil
 }
 
 func (s demoSummary) print(w io.Writer) {

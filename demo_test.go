@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"smista/db/dbtest"
 )
 
 // demoSummaryCounts reads the numbers of the headless summary.
@@ -48,9 +50,7 @@ func TestDemoPipelineHeadless(t *testing.T) {
 				e = env
 				requests, valid, unique = env.Receiver.Stats()
 				sink = len(env.SMTP.Messages())
-				if err := env.DB.Reader().QueryRow(`SELECT COUNT(*) FROM drafts WHERE status = 'pending'`).Scan(&pending); err != nil {
-					t.Error(err)
-				}
+				pending = dbtest.Count(t, env.DB, "drafts:pending")
 			}
 			if err := runDemoPipeline(ctx, a, opts); err != nil {
 				t.Fatalf("demo: %v; stderr: %s", err, stderr.String())

@@ -10,6 +10,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/mail"
 	"smista/mail/mailtest"
 	"smista/webhook"
@@ -98,12 +99,21 @@ func (e *replyEnv) approve(t *testing.T) {
 
 func (e *replyEnv) delivery(t *testing.T) (status string, attempts int, lastErr string) {
 	t.Helper()
-	err := e.d.Reader().QueryRow(`SELECT status, attempts, last_error FROM deliveries WHERE draft_id = ?`, e.draftID).
-		Scan(&status, &attempts, &lastErr)
+	dl := e.smtpDelivery(t)
+	return dl.Status, dl.Attempts, dl.LastError
+}
+
+// smtpDelivery returns the only SMTP delivery: the draft's, approved once.
+func (e *replyEnv) smtpDelivery(t *testing.T) db.DeliveryItem {
+	t.Helper()
+	dls, err := e.d.Deliveries(context.Background(), db.DeliveryFilter{Kind: "smtp"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return status, attempts, lastErr
+	if len(dls) != 1 {
+		t.Fatalf("%d SMTP deliveries, want the draft's one", len(dls))
+	}
+	return dls[0]
 }
 
 func (e *replyEnv) draft(t *testing.T) db.Draft {
@@ -119,17 +129,17 @@ func TestSMTPOutbox(t *testing.T) {
 	t.Run("nothing is sent without approval", func(t *testing.T) {
 		e := newReplyEnv(t)
 		e.drain(t)
-		// Even a queued row for an unapproved draft is refused.
-		if _, err := e.d.Writer().Exec(`INSERT INTO deliveries (id, kind, queue, draft_id, status, next_attempt_at, created_at, updated_at)
-			VALUES ('dlv_x', 'smtp', 'smtp:work', ?, 'pending', 0, 0, 0)`, e.draftID); err != nil {
-			t.Fatal(err)
+		if n := dbtest.Count(t, e.d, "deliveries"); n != 0 {
+			t.Fatalf("%d deliveries queued without approval", n)
 		}
-		e.drain(t)
+		// Even a delivery of an unapproved draft (no public path queues
+		// one) is refused for good: the sender makes it dead at once.
+		dl := webhook.Delivery{ID: "dlv_x", Kind: "smtp", Queue: "smtp:work", DraftID: e.draftID}
+		if r := newSMTPTransport(e.d, []mail.Account{e.acct}).Deliver(context.Background(), dl); r.OK() || !r.Permanent {
+			t.Fatalf("delivery of an unapproved draft: %+v, want a permanent failure", r)
+		}
 		if n := len(e.sink.Messages()); n != 0 {
 			t.Fatalf("sink got %d messages without approval", n)
-		}
-		if st, _, _ := e.delivery(t); st != "dead" {
-			t.Fatalf("unapproved delivery is %s, want dead", st)
 		}
 	})
 	t.Run("4xx is retried then delivered, filed in Sent, original answered", func(t *testing.T) {
@@ -217,9 +227,8 @@ func TestSMTPOutbox(t *testing.T) {
 	t.Run("crash after the server accepted does not send again", func(t *testing.T) {
 		e := newReplyEnv(t)
 		e.approve(t)
-		var dl webhook.Delivery
-		if err := e.d.Reader().QueryRow(`SELECT id, queue, draft_id FROM deliveries WHERE draft_id = ?`, e.draftID).
-			Scan(&dl.ID, &dl.Queue, &dl.DraftID); err != nil {
+		dl, err := e.d.Delivery(context.Background(), e.smtpDelivery(t).ID, 0)
+		if err != nil {
 			t.Fatal(err)
 		}
 		// The worker sends, then the process dies before the outbox records it.

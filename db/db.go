@@ -41,6 +41,10 @@ type DB struct {
 	path string
 	// Now is the clock used for timestamps; tests replace it.
 	Now func() time.Time
+	// IDs makes the ids of new endpoints, events and deliveries from a
+	// prefix ("ep_", "evt_", "dlv_"); nil means NewID. Fixtures replace it
+	// to get the same ids on every run.
+	IDs func(prefix string) string
 }
 
 // Open opens (creating with mode 0600 if needed) the SQLite file at path,
@@ -138,14 +142,16 @@ func (d *DB) Close() error {
 // Path returns the file the store was opened on.
 func (d *DB) Path() string { return d.path }
 
-// Writer returns the single-connection pool used for writes.
-func (d *DB) Writer() *sql.DB { return d.w }
-
-// Reader returns the read-only pool.
-func (d *DB) Reader() *sql.DB { return d.r }
-
 // nowMS returns the store clock in unix milliseconds.
 func (d *DB) nowMS() int64 { return d.Now().UnixMilli() }
+
+// newID returns a new row id with prefix, from d.IDs when set.
+func (d *DB) newID(prefix string) string {
+	if d.IDs != nil {
+		return d.IDs(prefix)
+	}
+	return NewID(prefix)
+}
 
 type migration struct {
 	version int

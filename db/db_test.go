@@ -12,6 +12,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"smista/db"
+	"smista/db/dbtest"
 )
 
 func tableNames(t *testing.T, d *db.DB) []string {
@@ -68,7 +69,7 @@ func TestMigrationsFromEmptyAndIdempotent(t *testing.T) {
 }
 
 func TestFileModeAndPragmas(t *testing.T) {
-	d := MustOpenDB(t)
+	d := dbtest.MustOpen(t)
 	fi, err := os.Stat(d.Path())
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +151,7 @@ func TestDefaultPath(t *testing.T) {
 
 func TestEnqueueEventOnePerMessage(t *testing.T) {
 	ctx := context.Background()
-	d := MustOpenDB(t)
+	d := dbtest.MustOpen(t)
 	w := d.Writer()
 	mustExec(t, w, `INSERT INTO messages (id, message_id, thread_id, date, received_at, size, raw) VALUES ('m1', '<a@b>', 't', 0, 0, 1, x'00')`)
 	mustExec(t, w, `INSERT INTO endpoints (id, url, secret, enabled, created_at, updated_at) VALUES ('ep1', 'http://127.0.0.1/', 'whsec_x', 1, 1, 1), ('ep2', 'http://127.0.0.1/b', 'whsec_y', 0, 2, 2)`)

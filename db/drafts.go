@@ -70,7 +70,7 @@ func (d *DB) ApproveReply(ctx context.Context, id int64, who, account, replyMess
 		reply_message_id = ?, last_error = '', updated_at = ? WHERE id = ?`, who, now, replyMessageID, now, id); err != nil {
 		return "", fmt.Errorf("approve draft: %w", err)
 	}
-	dlv := NewID("dlv_")
+	dlv := d.newID("dlv_")
 	if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, kind, queue, draft_id, status, next_attempt_at, created_at, updated_at)
 		VALUES (?, 'smtp', ?, ?, 'pending', ?, ?, ?)`, dlv, SMTPQueue(account), id, now, now, now); err != nil {
 		return "", fmt.Errorf("approve draft: %w", err)

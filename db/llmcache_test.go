@@ -6,17 +6,14 @@ import (
 	"time"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/mail"
 	"smista/triage"
 )
 
 func mustOpenCacheDB(tb testing.TB, ids ...string) *db.DB {
 	tb.Helper()
-	d, err := db.Open(context.Background(), ":memory:")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { d.Close() })
+	d := dbtest.MustOpen(tb)
 	d.Now = func() time.Time { return time.UnixMilli(1_700_000_000_000) }
 	var msgs []*mail.Message
 	for _, id := range ids {

@@ -35,12 +35,6 @@ func (d *DB) SaveMessages(ctx context.Context, source string, msgs []*mail.Messa
 	return added, nil
 }
 
-// InsertMessagesTx is SaveMessages inside a caller's transaction (IMAP sync
-// writes messages and their locations together).
-func InsertMessagesTx(ctx context.Context, tx *sql.Tx, source string, nowMS int64, msgs []*mail.Message) ([]string, error) {
-	return insertMessages(ctx, tx, source, nowMS, msgs)
-}
-
 func insertMessages(ctx context.Context, tx *sql.Tx, source string, nowMS int64, msgs []*mail.Message) ([]string, error) {
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO messages (
 		id, message_id, thread_id, in_reply_to, refs, from_name, from_addr,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/mail"
 )
 
@@ -19,7 +20,7 @@ var _ mail.Store = (*db.DB)(nil)
 // equal from the store, and saving it again adds nothing.
 func TestMessageRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	d := MustOpenDB(t)
+	d := dbtest.MustOpen(t)
 	now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
 	d.Now = func() time.Time { return now }
 
@@ -122,7 +123,7 @@ func BenchmarkSaveMessages(b *testing.B) {
 		msgs = append(msgs, m)
 	}
 	ctx := context.Background()
-	d := MustOpenDB(b)
+	d := dbtest.MustOpen(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	stored := 0
@@ -148,7 +149,7 @@ func BenchmarkSaveMessages(b *testing.B) {
 // comes back as U+FFFD.
 func TestMessageHeaderEncoding(t *testing.T) {
 	ctx := context.Background()
-	d := MustOpenDB(t)
+	d := dbtest.MustOpen(t)
 	tests := map[string]struct{ in, want string }{
 		"quotes and backslash": {`say "hi" \ bye`, `say "hi" \ bye`},
 		"controls":             {"a\tb\nc\rd\x00e\x1f", "a\tb\nc\rd\x00e\x1f"},

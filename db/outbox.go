@@ -15,8 +15,8 @@ import (
 	"smista/webhook"
 )
 
-// ErrDuplicateEvent is returned by EnqueueEventTx when the message already
-// has a real ticket.suggested event: re-triage never queues a second one.
+// ErrDuplicateEvent is returned when a message would get a second real
+// ticket.suggested event: re-triage never queues a second one.
 var ErrDuplicateEvent = errors.New("message already has a ticket.suggested event")
 
 // NewEvent is an event to put in the outbox.
@@ -58,27 +58,62 @@ func WebhookID(eventID, endpointID string) string {
 	return "msg_" + hex.EncodeToString(sum[:12])
 }
 
-// EnqueueEventTx inserts the event and one delivery per endpoint inside the
-// caller's transaction: pending for enabled endpoints, paused for disabled
-// ones. It returns the event id, or ErrDuplicateEvent when the message
-// already has a real ticket.suggested event. The caller commits, then wakes
-// the sender. To enqueue many events in one transaction, use an Enqueuer.
-func EnqueueEventTx(ctx context.Context, tx *sql.Tx, nowMS int64, ev NewEvent) (string, error) {
-	e, err := NewEnqueuer(ctx, tx)
+// EnqueueEvents queues evs in one transaction, each event with one
+// delivery per endpoint (pending for enabled endpoints, paused for
+// disabled ones), and returns their ids in order. It fails with an error
+// wrapping ErrDuplicateEvent when a message would get a second real
+// ticket.suggested event; then nothing is queued. The caller then wakes
+// the sender.
+func (d *DB) EnqueueEvents(ctx context.Context, evs ...NewEvent) ([]string, error) {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("enqueue events: %w", err)
+	}
+	defer tx.Rollback()
+	e, err := newEnqueuer(ctx, tx, d.newID)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(evs))
+	for _, ev := range evs {
+		id, err := e.enqueue(ctx, d.nowMS(), ev)
+		if err != nil {
+			e.close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := e.close(); err != nil {
+		return nil, fmt.Errorf("enqueue events: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("enqueue events: %w", err)
+	}
+	return ids, nil
+}
+
+// enqueueEventTx inserts the event and one delivery per endpoint inside the
+// caller's transaction, with ids from newID: pending for enabled endpoints,
+// paused for disabled ones. It returns the event id, or ErrDuplicateEvent
+// when the message already has a real ticket.suggested event. The caller
+// commits, then wakes the sender.
+func enqueueEventTx(ctx context.Context, tx *sql.Tx, newID func(string) string, nowMS int64, ev NewEvent) (string, error) {
+	e, err := newEnqueuer(ctx, tx, newID)
 	if err != nil {
 		return "", err
 	}
-	defer e.Close()
-	return e.Enqueue(ctx, nowMS, ev)
+	defer e.close()
+	return e.enqueue(ctx, nowMS, ev)
 }
 
-// Enqueuer enqueues events inside one transaction with its statements
+// enqueuer enqueues events inside one transaction with its statements
 // prepared once and the endpoints read once: the batch form of
-// EnqueueEventTx, for callers that queue many events per transaction.
+// enqueueEventTx, for callers that queue many events per transaction.
 // It must not outlive the transaction; endpoints added or changed inside
-// the transaction after NewEnqueuer are not seen.
-type Enqueuer struct {
+// the transaction after newEnqueuer are not seen.
+type enqueuer struct {
 	tx          *sql.Tx
+	newID       func(string) string
 	insEvent    *sql.Stmt
 	insDelivery *sql.Stmt // one row, prepared when first needed
 	insAll      *sql.Stmt // one row per endpoint, when there are several
@@ -91,10 +126,10 @@ type enqueueEndpoint struct {
 	enabled bool
 }
 
-// NewEnqueuer prepares the enqueue statements on tx and reads the
-// endpoints. Close it before the transaction ends.
-func NewEnqueuer(ctx context.Context, tx *sql.Tx) (*Enqueuer, error) {
-	e := &Enqueuer{tx: tx}
+// newEnqueuer prepares the enqueue statements on tx and reads the
+// endpoints; newID makes the ids. Close it before the transaction ends.
+func newEnqueuer(ctx context.Context, tx *sql.Tx, newID func(string) string) (*enqueuer, error) {
+	e := &enqueuer{tx: tx, newID: newID}
 	rows, err := tx.QueryContext(ctx, `SELECT id, enabled FROM endpoints ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("enqueue event: %w", err)
@@ -146,8 +181,8 @@ func insDeliveriesSQL(n int) string {
 	return b.String()
 }
 
-// Close releases the prepared statements.
-func (e *Enqueuer) Close() error {
+// close releases the prepared statements.
+func (e *enqueuer) close() error {
 	var errs []error
 	for _, st := range []*sql.Stmt{e.insEvent, e.insDelivery, e.insAll} {
 		if st != nil {
@@ -157,9 +192,9 @@ func (e *Enqueuer) Close() error {
 	return errors.Join(errs...)
 }
 
-// Enqueue is EnqueueEventTx on the Enqueuer's transaction.
-func (e *Enqueuer) Enqueue(ctx context.Context, nowMS int64, ev NewEvent) (string, error) {
-	id := NewID("evt_")
+// enqueue is enqueueEventTx on the enqueuer's transaction.
+func (e *enqueuer) enqueue(ctx context.Context, nowMS int64, ev NewEvent) (string, error) {
+	id := e.newID("evt_")
 	decidedBy := ev.DecidedBy
 	if decidedBy == "" {
 		decidedBy = "engine"
@@ -184,7 +219,7 @@ func (e *Enqueuer) Enqueue(ctx context.Context, nowMS int64, ev NewEvent) (strin
 		if !ep.enabled {
 			status = "paused"
 		}
-		args = append(args, NewID("dlv_"), ep.id, WebhookID(id, ep.id), status)
+		args = append(args, e.newID("dlv_"), ep.id, WebhookID(id, ep.id), status)
 	}
 	e.args = args[:0]
 	if ev.EndpointID == "" && e.insAll != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/webhook"
 )
 
@@ -21,7 +22,7 @@ var _ webhook.Preparer = (*db.DB)(nil)
 // the same message is ErrDuplicateEvent and the transaction goes on.
 func TestEnqueuerBatch(t *testing.T) {
 	ctx := context.Background()
-	d := openWebhookDB(t)
+	d := dbtest.MustOpen(t)
 	w := d.Writer()
 	for _, q := range []string{
 		`INSERT INTO messages (id, message_id, thread_id, date, received_at, size, raw) VALUES ('m1', '<a@b>', 't', 0, 0, 1, x'00')`,
@@ -118,7 +119,7 @@ func TestNewIDTimeOrdered(t *testing.T) {
 // JSON escaping, and reads them back from the log exactly.
 func TestPreparedStoreRecordsLikeTheDB(t *testing.T) {
 	ctx := context.Background()
-	d := openWebhookDB(t)
+	d := dbtest.MustOpen(t)
 	ep, err := d.CreateEndpoint(ctx, "http://127.0.0.1:1/hook", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 	if err != nil {
 		t.Fatal(err)
@@ -206,27 +207,8 @@ func TestPreparedStoreRecordsLikeTheDB(t *testing.T) {
 func enqueueBatch(tb testing.TB, d *db.DB, evs []db.NewEvent) []string {
 	tb.Helper()
 	ctx := context.Background()
-	tx, err := d.Writer().BeginTx(ctx, nil)
+	ids, err := d.EnqueueEvents(ctx, evs...)
 	if err != nil {
-		tb.Fatal(err)
-	}
-	defer tx.Rollback()
-	e, err := db.NewEnqueuer(ctx, tx)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var ids []string
-	for _, ev := range evs {
-		id, err := e.Enqueue(ctx, time.Now().UnixMilli(), ev)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
-	if err := e.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
 		tb.Fatal(err)
 	}
 	return ids
@@ -242,7 +224,7 @@ func BenchmarkRecord(b *testing.B) {
 
 func benchRecord(b *testing.B, size int) {
 	ctx := context.Background()
-	d := openWebhookDB(b)
+	d := dbtest.MustOpen(b)
 	if _, err := d.CreateEndpoint(ctx, "http://127.0.0.1:1/hook", ""); err != nil {
 		b.Fatal(err)
 	}
@@ -285,15 +267,15 @@ func mustQueue(tb testing.TB, s webhook.Store) string {
 	return qs[0]
 }
 
-// BenchmarkEnqueue measures db.EnqueueEventTx in one transaction per event
-// (the triage path) and the Enqueuer with 100 events per transaction, for
+// BenchmarkEnqueue measures DB.EnqueueEvents with one event per
+// transaction (the triage path) and with 100 events per transaction, for
 // one and eight endpoints; ns/op is per event.
 func BenchmarkEnqueue(b *testing.B) {
 	for _, endpoints := range []int{1, 8} {
 		for _, mode := range []string{"tx-per-event", "batch"} {
 			b.Run(fmt.Sprintf("endpoints=%d/%s", endpoints, mode), func(b *testing.B) {
 				ctx := context.Background()
-				d := openWebhookDB(b)
+				d := dbtest.MustOpen(b)
 				for i := range endpoints {
 					if _, err := d.CreateEndpoint(ctx, fmt.Sprintf("http://127.0.0.1:1/hook%d", i), ""); err != nil {
 						b.Fatal(err)
@@ -328,7 +310,7 @@ func BenchmarkEnqueue(b *testing.B) {
 // a time through the prepared store.
 func BenchmarkPending(b *testing.B) {
 	ctx := context.Background()
-	d := openWebhookDB(b)
+	d := dbtest.MustOpen(b)
 	ep, err := d.CreateEndpoint(ctx, "http://127.0.0.1:1/hook", "")
 	if err != nil {
 		b.Fatal(err)
@@ -355,7 +337,7 @@ func BenchmarkPending(b *testing.B) {
 // AfterSeq, through the DB and through the prepared store alike.
 func TestPendingMergesRetryingAndPending(t *testing.T) {
 	ctx := context.Background()
-	d := openWebhookDB(t)
+	d := dbtest.MustOpen(t)
 	ep, err := d.CreateEndpoint(ctx, "http://127.0.0.1:1/hook", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 	if err != nil {
 		t.Fatal(err)
@@ -426,7 +408,7 @@ func TestRecordLargeMixedBatch(t *testing.T) {
 	for _, prepared := range []bool{true, false} {
 		t.Run(fmt.Sprintf("prepared=%v", prepared), func(t *testing.T) {
 			ctx := context.Background()
-			d := openWebhookDB(t)
+			d := dbtest.MustOpen(t)
 			ep, err := d.CreateEndpoint(ctx, "http://127.0.0.1:1/hook", "")
 			if err != nil {
 				t.Fatal(err)
@@ -524,7 +506,7 @@ func TestRecordLargeMixedBatch(t *testing.T) {
 // event's type, test flag and payload.
 func TestPendingSharesEvents(t *testing.T) {
 	ctx := context.Background()
-	d := openWebhookDB(t)
+	d := dbtest.MustOpen(t)
 	var eps []string
 	for i := range 2 {
 		ep, err := d.CreateEndpoint(ctx, fmt.Sprintf("http://127.0.0.1:1/hook%d", i), "")

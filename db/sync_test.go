@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/mail"
 )
 
@@ -23,7 +24,7 @@ func syncMsg(uid uint32, n int, flags ...string) mail.SyncedMessage {
 
 func TestApplySync(t *testing.T) {
 	ctx := context.Background()
-	d := MustOpenDB(t)
+	d := dbtest.MustOpen(t)
 	st, err := d.OpenMailbox(ctx, "work", "INBOX")
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +90,7 @@ func TestApplySync(t *testing.T) {
 
 func TestApproveReply(t *testing.T) {
 	ctx := context.Background()
-	d := MustOpenDB(t)
+	d := dbtest.MustOpen(t)
 	st, _ := d.OpenMailbox(ctx, "work", "INBOX")
 	if _, err := d.ApplySync(ctx, mail.SyncBatch{MailboxID: st.ID, Messages: []mail.SyncedMessage{syncMsg(1, 1)}}); err != nil {
 		t.Fatal(err)

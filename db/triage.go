@@ -71,7 +71,7 @@ func (d *DB) SaveTriage(ctx context.Context, rec triage.Record) (triage.Saved, e
 				return saved, err
 			}
 		case triage.ActionTicket:
-			_, err := EnqueueEventTx(ctx, tx, now, NewEvent{
+			_, err := enqueueEventTx(ctx, tx, d.newID, now, NewEvent{
 				Type: triage.EventTicketSuggested, MessageID: rec.EmailID, Payload: rec.Payload, DecidedBy: "engine",
 			})
 			switch {

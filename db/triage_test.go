@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/mail"
 	"smista/triage"
 )
@@ -54,7 +55,7 @@ func ticketRecord(id string) triage.Record {
 }
 
 func TestSaveTriageTicketOneTransaction(t *testing.T) {
-	d := MustOpenDB(t)
+	d := dbtest.MustOpen(t)
 	ctx := context.Background()
 	ids := seedTriage(t, d, 2)
 	saved, err := d.SaveTriage(ctx, ticketRecord(ids[0]))
@@ -95,7 +96,7 @@ func TestSaveTriageTicketOneTransaction(t *testing.T) {
 }
 
 func TestSaveTriageRollsBack(t *testing.T) {
-	d := MustOpenDB(t)
+	d := dbtest.MustOpen(t)
 	ctx := context.Background()
 	ids := seedTriage(t, d, 2)
 	rec := ticketRecord(ids[0])
@@ -119,7 +120,7 @@ func TestSaveTriageRollsBack(t *testing.T) {
 }
 
 func TestSaveTriageKeepsHumanDecision(t *testing.T) {
-	d := MustOpenDB(t)
+	d := dbtest.MustOpen(t)
 	ctx := context.Background()
 	ids := seedTriage(t, d, 1)
 	if _, err := d.Writer().ExecContext(ctx, `INSERT INTO decisions (message_id, action, reasons, decided_by, decided_at)
@@ -145,7 +146,7 @@ func TestSaveTriageKeepsHumanDecision(t *testing.T) {
 }
 
 func TestSaveTriageDraft(t *testing.T) {
-	d := MustOpenDB(t)
+	d := dbtest.MustOpen(t)
 	ctx := context.Background()
 	ids := seedTriage(t, d, 1)
 	rec := ticketRecord(ids[1])
@@ -168,7 +169,7 @@ func TestSaveTriageDraft(t *testing.T) {
 }
 
 func TestTriageQueue(t *testing.T) {
-	d := MustOpenDB(t)
+	d := dbtest.MustOpen(t)
 	ctx := context.Background()
 	ids := seedTriage(t, d, 0)
 	got, err := d.TriageQueue(ctx, false)

@@ -427,6 +427,16 @@ func (d *DB) Tickets(ctx context.Context, offset, limit int) ([]TicketItem, erro
 	return out, nil
 }
 
+// CountTickets returns how many real ticket.suggested events the store
+// holds (endpoint tests aside).
+func (d *DB) CountTickets(ctx context.Context) (int, error) {
+	var n int
+	if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE type = 'ticket.suggested' AND test = 0`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count tickets: %w", err)
+	}
+	return n, nil
+}
+
 // DeliveryFilter narrows and pages the delivery log. Empty fields match
 // everything.
 type DeliveryFilter struct {
@@ -603,16 +613,13 @@ type AttemptItem struct {
 	ResponseBody    []byte
 }
 
-// attemptsQuery is the query of Attempts, with its arguments. The body
-// sent is the event's payload when the attempt row has none.
-func (f AttemptFilter) attemptsQuery() (string, []any) {
+// attemptsWhere returns the index hint for deliveries d and the
+// conditions of f, with their arguments.
+func (f AttemptFilter) attemptsWhere() (hint, where string, args []any) {
 	var conds []string
-	var args []any
-	hint := ""
 	if f.DeliveryID != "" {
 		// One delivery, found by its id: no status index to prefer.
-		conds = append(conds, "d.id = ?")
-		args = append(args, f.DeliveryID)
+		conds, args = append(conds, "d.id = ?"), append(args, f.DeliveryID)
 		if f.Status != "" {
 			conds, args = append(conds, "d.status = ?"), append(args, f.Status)
 		}
@@ -630,10 +637,16 @@ func (f AttemptFilter) attemptsQuery() (string, []any) {
 	if f.Kind != "" {
 		conds, args = append(conds, "d.kind = ?"), append(args, f.Kind)
 	}
-	where := ""
 	if len(conds) > 0 {
 		where = " WHERE " + strings.Join(conds, " AND ")
 	}
+	return hint, where, args
+}
+
+// attemptsQuery is the query of Attempts, with its arguments. The body
+// sent is the event's payload when the attempt row has none.
+func (f AttemptFilter) attemptsQuery() (string, []any) {
+	hint, where, args := f.attemptsWhere()
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 100
@@ -643,6 +656,17 @@ func (f AttemptFilter) attemptsQuery() (string, []any) {
 		COALESCE(a.response_body, x'')
 		FROM attempts a JOIN deliveries d` + hint + ` ON d.seq = a.delivery_seq LEFT JOIN events v ON v.id = d.event_id` +
 		where + ` ORDER BY a.id DESC LIMIT ?`, append(args, limit)
+}
+
+// CountAttempts returns how many attempts match f (its Limit aside).
+func (d *DB) CountAttempts(ctx context.Context, f AttemptFilter) (int, error) {
+	hint, where, args := f.attemptsWhere()
+	var n int
+	if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM attempts a JOIN deliveries d`+hint+
+		` ON d.seq = a.delivery_seq`+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count attempts: %w", err)
+	}
+	return n, nil
 }
 
 // Attempts returns the most recent f.Limit attempts matching f (0 means
@@ -788,7 +812,7 @@ func (d *DB) OverrideTicket(ctx context.Context, emailID, who string, payload []
 	if err := upsertDecisionTx(ctx, tx, emailID, "ticket", []string{"human override: suggested as ticket by " + who}, "", by, now); err != nil {
 		return "", err
 	}
-	id, err := EnqueueEventTx(ctx, tx, now, NewEvent{Type: "ticket.suggested", MessageID: emailID, Payload: payload, DecidedBy: by})
+	id, err := enqueueEventTx(ctx, tx, d.newID, now, NewEvent{Type: "ticket.suggested", MessageID: emailID, Payload: payload, DecidedBy: by})
 	if err != nil {
 		return "", err
 	}

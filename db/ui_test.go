@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/mail"
 )
 
@@ -53,7 +54,7 @@ func seedInbox(tb testing.TB, d *db.DB, n int) []string {
 }
 
 func TestInboxPaging(t *testing.T) {
-	d := MustOpenDB(t)
+	d := dbtest.MustOpen(t)
 	ids := seedInbox(t, d, 250)
 	ctx := context.Background()
 	tests := map[string]struct {
@@ -117,7 +118,7 @@ func insertEndpoint(tb testing.TB, d *db.DB, id string, enabled bool, reason str
 
 func TestOverrides(t *testing.T) {
 	ctx := context.Background()
-	d := MustOpenDB(t)
+	d := dbtest.MustOpen(t)
 	ids := seedInbox(t, d, 3)
 	insertEndpoint(t, d, "ep_a", true, "")
 	insertEndpoint(t, d, "ep_b", false, "disabled by user")
@@ -181,7 +182,7 @@ func TestOverrides(t *testing.T) {
 
 func TestDraftEdits(t *testing.T) {
 	ctx := context.Background()
-	d := MustOpenDB(t)
+	d := dbtest.MustOpen(t)
 	ids := seedInbox(t, d, 1)
 	for _, st := range []string{"pending", "sent"} {
 		if _, err := d.Writer().Exec(`INSERT INTO drafts (message_id, body, status, created_at, updated_at) VALUES (?, 'b', ?, 0, 0)`, ids[0], st); err != nil {

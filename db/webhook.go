@@ -689,7 +689,7 @@ func disableTx(ctx context.Context, tx *sql.Tx, id, reason string, now int64) (b
 // CreateEndpoint stores a new enabled endpoint with an already validated
 // URL and secret and returns its id.
 func (d *DB) CreateEndpoint(ctx context.Context, url, secret string) (string, error) {
-	id := NewID("ep_")
+	id := d.newID("ep_")
 	now := d.nowMS()
 	if _, err := d.w.ExecContext(ctx, `INSERT INTO endpoints (id, url, secret, enabled, created_at, updated_at)
 		VALUES (?, ?, ?, 1, ?, ?)`, id, url, secret, now, now); err != nil {
@@ -821,7 +821,7 @@ func (d *DB) EnqueueTestEvent(ctx context.Context, endpointID string, payload []
 	if err := endpointExistsTx(ctx, tx, endpointID); err != nil {
 		return "", fmt.Errorf("enqueue test event: %w", err)
 	}
-	evID, err := EnqueueEventTx(ctx, tx, d.nowMS(), NewEvent{
+	evID, err := enqueueEventTx(ctx, tx, d.newID, d.nowMS(), NewEvent{
 		Type: "ticket.suggested", Payload: payload, Test: true, DecidedBy: "human:endpoints-test", EndpointID: endpointID,
 	})
 	if err != nil {

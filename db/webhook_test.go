@@ -3,45 +3,26 @@ package db_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/webhook"
 )
 
 var _ webhook.Store = (*db.DB)(nil)
 
-func openWebhookDB(tb testing.TB) *db.DB {
-	tb.Helper()
-	d, err := db.Open(context.Background(), filepath.Join(tb.TempDir(), "s.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { d.Close() })
-	return d
-}
-
 func enqueueWebhookEvent(tb testing.TB, d *db.DB, payload string) {
 	tb.Helper()
 	ctx := context.Background()
-	tx, err := d.Writer().BeginTx(ctx, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer tx.Rollback()
-	if _, err := db.EnqueueEventTx(ctx, tx, time.Now().UnixMilli(), db.NewEvent{Type: "ticket.suggested", Payload: []byte(payload)}); err != nil {
-		tb.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
+	if _, err := d.EnqueueEvents(ctx, db.NewEvent{Type: "ticket.suggested", Payload: []byte(payload)}); err != nil {
 		tb.Fatal(err)
 	}
 }
 
 func TestOutboxQueuesAndPending(t *testing.T) {
 	ctx := context.Background()
-	d := openWebhookDB(t)
+	d := dbtest.MustOpen(t)
 	a, err := d.CreateEndpoint(ctx, "http://127.0.0.1:1/a", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +73,7 @@ func TestOutboxQueuesAndPending(t *testing.T) {
 
 func TestRemoveEndpointKeepsTheLog(t *testing.T) {
 	ctx := context.Background()
-	d := openWebhookDB(t)
+	d := dbtest.MustOpen(t)
 	ep, err := d.CreateEndpoint(ctx, "http://127.0.0.1:1/a", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"smista/db"
+	"smista/db/dbtest"
 	"smista/mail"
 )
 
@@ -56,11 +56,7 @@ func TestCorpus(t *testing.T) {
 		t.Fatalf("corpus has %d messages, want %d", len(files), corpusSize)
 	}
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "corpus.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := dbtest.MustOpen(t)
 
 	var (
 		msgs                                          []*mail.Message
@@ -156,11 +152,7 @@ func TestCorpusImport(t *testing.T) {
 	for _, g := range corpusGroups {
 		paths = append(paths, filepath.Join(dir, g))
 	}
-	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "import.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := dbtest.MustOpen(t)
 	stats, err := mail.Import(context.Background(), d, paths, mail.ImportOptions{
 		OnFailure: func(src string, err error) { t.Errorf("%s: %v", src, err) },
 	})

@@ -12,19 +12,9 @@ import (
 	"testing"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/mail"
 )
-
-// importDB opens a store in a temp file.
-func importDB(tb testing.TB) *db.DB {
-	tb.Helper()
-	d, err := db.Open(context.Background(), filepath.Join(tb.TempDir(), "smista.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { d.Close() })
-	return d
-}
 
 // failure is one message Import reported and skipped.
 type failure struct {
@@ -77,7 +67,7 @@ func TestImport(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			d := importDB(t)
+			d := dbtest.MustOpen(t)
 			ctx := context.Background()
 			path := tc.path
 			if tc.setup != nil {
@@ -144,7 +134,7 @@ func TestImport(t *testing.T) {
 // TestImportUnreadablePath: a missing path is an error naming it, and the
 // other paths still import.
 func TestImportUnreadablePath(t *testing.T) {
-	d := importDB(t)
+	d := dbtest.MustOpen(t)
 	missing := filepath.Join(t.TempDir(), "nope.mbox")
 	stats, err := mail.Import(context.Background(), d, []string{missing, "testdata/plain-utf8.eml"}, mail.ImportOptions{})
 	if err == nil || !strings.Contains(err.Error(), missing) || !errors.Is(err, os.ErrNotExist) {
@@ -270,7 +260,7 @@ func TestImportHugeMbox(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	d := importDB(t)
+	d := dbtest.MustOpen(t)
 	stats, fails := mustImport(t, d, path)
 	if stats != (mail.ImportStats{New: 2, Failed: 1}) {
 		t.Errorf("stats = %+v, want 2 new and 1 failed", stats)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"smista/db/dbtest"
 	"smista/mail"
 	"smista/mail/mailtest"
 )
@@ -188,7 +189,7 @@ func TestTLSModes(t *testing.T) {
 			if err := srv.Append("INBOX", syncTestMessage(1)); err != nil {
 				t.Fatal(err)
 			}
-			d := syncOpenDB(t)
+			d := dbtest.MustOpen(t)
 			if r := syncOne(t, newSyncer(d, imapPeer{cfg: srv.Config()})); r.Fetched != 1 {
 				t.Fatalf("IMAP over %s fetched %d, want 1", mode, r.Fetched)
 			}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/mail"
 	"smista/mail/mailtest"
 )
@@ -59,11 +60,7 @@ func BenchmarkSyncDovecot(b *testing.B) {
 	}
 	ctx := context.Background()
 	openStore := func(b *testing.B) *db.DB {
-		d, err := db.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { d.Close() })
+		d := dbtest.MustOpen(b)
 		return d
 	}
 	syncAll := func(b *testing.B, d *db.DB) mail.SyncResult {

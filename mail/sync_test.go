@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/mail"
 	"smista/mail/mailtest"
 )
@@ -97,16 +99,6 @@ func imapAppendN(tb testing.TB, c *imapclient.Client, mailbox string, from, to i
 	}
 }
 
-func syncOpenDB(tb testing.TB) *db.DB {
-	tb.Helper()
-	d, err := db.Open(context.Background(), ":memory:")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { d.Close() })
-	return d
-}
-
 func newSyncer(d *db.DB, p imapPeer, mailboxes ...string) *mail.Syncer {
 	return &mail.Syncer{
 		Store:     d,
@@ -130,24 +122,42 @@ func syncOne(tb testing.TB, s *mail.Syncer) mail.SyncResult {
 	return rs[0]
 }
 
-func syncCountRows(tb testing.TB, d *db.DB, q string, args ...any) int {
+// syncLocationsWhere counts the stored server locations for which keep
+// holds, and the messages seen, read through the store's public queries.
+func syncLocationsWhere(tb testing.TB, d *db.DB, keep func(db.MessageLocation) bool) (locations, seen int) {
 	tb.Helper()
-	var n int
-	if err := d.Reader().QueryRowContext(context.Background(), q, args...).Scan(&n); err != nil {
+	ctx := context.Background()
+	msgs, err := d.ListMessages(ctx, 1<<20, 0)
+	if err != nil {
 		tb.Fatal(err)
 	}
-	return n
+	for _, m := range msgs {
+		if m.Seen {
+			seen++
+		}
+		ls, err := d.MessageLocations(ctx, m.ID)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, l := range ls {
+			if keep(l) {
+				locations++
+			}
+		}
+	}
+	return locations, seen
 }
 
 func syncLocations(tb testing.TB, d *db.DB, mailbox string) int {
 	tb.Helper()
-	return syncCountRows(tb, d, `SELECT COUNT(*) FROM message_locations l JOIN mailboxes m ON m.id = l.mailbox_id WHERE m.name = ?`, mailbox)
+	n, _ := syncLocationsWhere(tb, d, func(l db.MessageLocation) bool { return l.Mailbox == mailbox })
+	return n
 }
 
 // syncScenarios run against every imapPeer.
 var syncScenarios = map[string]func(t *testing.T, p imapPeer){
 	"initial sync never marks read": func(t *testing.T, p imapPeer) {
-		d := syncOpenDB(t)
+		d := dbtest.MustOpen(t)
 		c := adminClient(t, p)
 		imapAppendN(t, c, "INBOX", 0, 10)
 		var progress []mail.Progress
@@ -157,7 +167,7 @@ var syncScenarios = map[string]func(t *testing.T, p imapPeer){
 		if len(r.New) != 10 || r.Fetched != 10 {
 			t.Fatalf("new %d fetched %d, want 10", len(r.New), r.Fetched)
 		}
-		if n := syncCountRows(t, d, `SELECT COUNT(*) FROM messages`); n != 10 {
+		if n := dbtest.Count(t, d, "messages"); n != 10 {
 			t.Fatalf("messages = %d, want 10", n)
 		}
 		m, err := d.Message(context.Background(), mail.EmailID("<m3@example.org>"))
@@ -179,7 +189,7 @@ var syncScenarios = map[string]func(t *testing.T, p imapPeer){
 		}
 	},
 	"incremental sync fetches only new mail": func(t *testing.T, p imapPeer) {
-		d := syncOpenDB(t)
+		d := dbtest.MustOpen(t)
 		c := adminClient(t, p)
 		imapAppendN(t, c, "INBOX", 0, 5)
 		s := newSyncer(d, p)
@@ -198,7 +208,7 @@ var syncScenarios = map[string]func(t *testing.T, p imapPeer){
 		}
 	},
 	"UIDVALIDITY change resyncs without duplicates": func(t *testing.T, p imapPeer) {
-		d := syncOpenDB(t)
+		d := dbtest.MustOpen(t)
 		c := adminClient(t, p)
 		imapAppendN(t, c, "Support", 0, 3)
 		s := newSyncer(d, p, "Support")
@@ -217,7 +227,7 @@ var syncScenarios = map[string]func(t *testing.T, p imapPeer){
 		if len(r.New) != 1 || r.Fetched != 4 {
 			t.Fatalf("new %d fetched %d, want 1 and 4", len(r.New), r.Fetched)
 		}
-		if n := syncCountRows(t, d, `SELECT COUNT(*) FROM messages`); n != 4 {
+		if n := dbtest.Count(t, d, "messages"); n != 4 {
 			t.Fatalf("messages = %d, want 4 (no duplicates)", n)
 		}
 		if n := syncLocations(t, d, "Support"); n != 4 {
@@ -225,7 +235,7 @@ var syncScenarios = map[string]func(t *testing.T, p imapPeer){
 		}
 	},
 	"expunged message loses its location, keeps its row": func(t *testing.T, p imapPeer) {
-		d := syncOpenDB(t)
+		d := dbtest.MustOpen(t)
 		c := adminClient(t, p)
 		imapAppendN(t, c, "INBOX", 0, 4)
 		s := newSyncer(d, p)
@@ -260,7 +270,7 @@ var syncScenarios = map[string]func(t *testing.T, p imapPeer){
 		}
 	},
 	"flag change on the server reaches the store": func(t *testing.T, p imapPeer) {
-		d := syncOpenDB(t)
+		d := dbtest.MustOpen(t)
 		c := adminClient(t, p)
 		imapAppendN(t, c, "INBOX", 0, 5)
 		s := newSyncer(d, p)
@@ -278,11 +288,12 @@ var syncScenarios = map[string]func(t *testing.T, p imapPeer){
 		if wantFetched := map[bool]int{true: 1, false: 5}[p.condstore]; r.FlagsFetched != wantFetched {
 			t.Fatalf("server sent %d flag sets, want %d (CONDSTORE CHANGEDSINCE: %v)", r.FlagsFetched, wantFetched, p.condstore)
 		}
-		if n := syncCountRows(t, d, `SELECT COUNT(*) FROM message_locations WHERE flags LIKE '%Flagged%'`); n != 1 {
-			t.Fatalf("flagged locations = %d, want 1", n)
+		flagged, seen := syncLocationsWhere(t, d, func(l db.MessageLocation) bool { return slices.Contains(l.Flags, `\Flagged`) })
+		if flagged != 1 {
+			t.Fatalf("flagged locations = %d, want 1", flagged)
 		}
-		if n := syncCountRows(t, d, `SELECT COUNT(*) FROM messages WHERE seen = 1`); n != 1 {
-			t.Fatalf("seen messages = %d, want 1", n)
+		if seen != 1 {
+			t.Fatalf("seen messages = %d, want 1", seen)
 		}
 		if p.condstore {
 			if r := syncOne(t, s); r.FlagChanges != 0 || r.FlagsFetched != 0 {
@@ -291,7 +302,7 @@ var syncScenarios = map[string]func(t *testing.T, p imapPeer){
 		}
 	},
 	"dropped connection during fetch resumes without loss or duplicates": func(t *testing.T, p imapPeer) {
-		d := syncOpenDB(t)
+		d := dbtest.MustOpen(t)
 		c := adminClient(t, p)
 		const total = 30
 		imapAppendN(t, c, "INBOX", 0, total)
@@ -309,7 +320,7 @@ var syncScenarios = map[string]func(t *testing.T, p imapPeer){
 		if _, err := s.Sync(ctx); err == nil {
 			t.Fatal("sync through a cut connection succeeded")
 		}
-		got := syncCountRows(t, d, `SELECT COUNT(*) FROM messages`)
+		got := dbtest.Count(t, d, "messages")
 		if got == 0 || got >= total {
 			t.Fatalf("after the cut %d messages stored, want some but not all", got)
 		}
@@ -318,7 +329,7 @@ var syncScenarios = map[string]func(t *testing.T, p imapPeer){
 		if r.Fetched != total-got {
 			t.Fatalf("resume fetched %d, want %d", r.Fetched, total-got)
 		}
-		if n := syncCountRows(t, d, `SELECT COUNT(*) FROM messages`); n != total {
+		if n := dbtest.Count(t, d, "messages"); n != total {
 			t.Fatalf("messages = %d, want %d", n, total)
 		}
 		if n := syncLocations(t, d, "INBOX"); n != total {
@@ -339,7 +350,7 @@ var syncScenarios = map[string]func(t *testing.T, p imapPeer){
 	"failing password_cmd is a clear error without the secret": func(t *testing.T, p imapPeer) {
 		bad := p.cfg
 		bad.Password = mail.Secret{Cmd: "printf 'hunter2-partial'; echo 'gpg: decryption failed' >&2; exit 3"}
-		d := syncOpenDB(t)
+		d := dbtest.MustOpen(t)
 		s := newSyncer(d, imapPeer{cfg: bad})
 		_, err := s.Sync(context.Background())
 		if err == nil || !strings.Contains(err.Error(), "password_cmd failed: exit status 3") {

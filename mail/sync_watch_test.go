@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"smista/db/dbtest"
 	"smista/mail"
 	"smista/mail/mailtest"
 )
@@ -55,7 +56,7 @@ func TestWatchIdleDeliversNewMail(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := start(t)
-			d := syncOpenDB(t)
+			d := dbtest.MustOpen(t)
 			c := adminClient(t, p)
 			imapAppendN(t, c, "INBOX", 0, 2)
 			events := make(chan mail.WatchEvent, 100)
@@ -90,7 +91,7 @@ func TestWatchReIdlesAndReconnects(t *testing.T) {
 	t.Cleanup(func() { px.Close() })
 	viaProxy := p
 	viaProxy.cfg.Host, viaProxy.cfg.Port = splitHostPort(t, px.Addr)
-	d := syncOpenDB(t)
+	d := dbtest.MustOpen(t)
 	c := adminClient(t, p)
 
 	var mu sync.Mutex

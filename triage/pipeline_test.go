@@ -3,13 +3,13 @@ package triage_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/mail"
 	"smista/triage"
 )
@@ -55,11 +55,7 @@ func (f *fixedClassifier) Classify(ctx context.Context, m *mail.Message, c triag
 
 func pipelineDB(tb testing.TB, subjects ...string) (*db.DB, []string) {
 	tb.Helper()
-	d, err := db.Open(context.Background(), filepath.Join(tb.TempDir(), "s.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { d.Close() })
+	d := dbtest.MustOpen(tb)
 	var msgs []*mail.Message
 	for i, s := range subjects {
 		mid := "<p" + string(rune('a'+i)) + "@x.example>"
@@ -71,10 +67,8 @@ func pipelineDB(tb testing.TB, subjects ...string) (*db.DB, []string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for _, ep := range []string{"ep1", "ep2"} {
-		if _, err := d.Writer().Exec(`INSERT INTO endpoints (id, url, secret, created_at, updated_at) VALUES (?, 'http://127.0.0.1:9/', 'whsec_x', 0, 0)`, ep); err != nil {
-			tb.Fatal(err)
-		}
+	for range 2 {
+		dbtest.SeedEndpoint(tb, d, "http://127.0.0.1:9/")
 	}
 	return d, ids
 }
@@ -127,9 +121,7 @@ func TestRunPipeline(t *testing.T) {
 	if int(queued.Load()) != tickets || tickets != 6 {
 		t.Errorf("OnQueued called %d times for %d tickets", queued.Load(), tickets)
 	}
-	var events, deliveries int
-	d.Reader().QueryRow(`SELECT COUNT(*) FROM events`).Scan(&events)
-	d.Reader().QueryRow(`SELECT COUNT(*) FROM deliveries`).Scan(&deliveries)
+	events, deliveries := dbtest.Count(t, d, "tickets"), dbtest.Count(t, d, "deliveries")
 	if events != 6 || deliveries != 12 {
 		t.Errorf("events %d deliveries %d, want 6 and 12", events, deliveries)
 	}
@@ -147,8 +139,7 @@ func TestRunPipeline(t *testing.T) {
 	if err != nil || len(outs) != len(subjects) || queued.Load() != 0 {
 		t.Fatalf("re-triage: %v %d queued %d", err, len(outs), queued.Load())
 	}
-	d.Reader().QueryRow(`SELECT COUNT(*) FROM events`).Scan(&events)
-	if events != 7 {
+	if events := dbtest.Count(t, d, "tickets"); events != 7 {
 		t.Errorf("events after re-triage: %d, want 7", events)
 	}
 }

@@ -10,13 +10,14 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"smista/db/dbtest"
 	"smista/ui"
 	"smista/ui/internal/fixture"
 )
 
 func TestInboxPagesLargeStore(t *testing.T) {
 	d := seededDB(t)
-	if err := fixture.SeedBulk(context.Background(), d.Writer(), 3000); err != nil {
+	if err := fixture.SeedBulk(context.Background(), d, 3000); err != nil {
 		t.Fatal(err)
 	}
 	m := newModel(t, testDeps(d), 80, 24)
@@ -126,20 +127,12 @@ func TestDraftEditInPlace(t *testing.T) {
 	press(t, m, "2", "e", "G")
 	typeText(t, m, "PS: thanks")
 	press(t, m, "ctrl+s")
-	var body string
-	if err := d.Reader().QueryRow(`SELECT body FROM drafts WHERE id = 1`).Scan(&body); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(body, "PS: thanks") {
-		t.Fatalf("draft body = %q, want the typed text saved", body)
+	if dr := mustDraft(t, d, 1); !strings.Contains(dr.Body, "PS: thanks") {
+		t.Fatalf("draft body = %q, want the typed text saved", dr.Body)
 	}
 	press(t, m, "x", "y")
-	var status string
-	if err := d.Reader().QueryRow(`SELECT status FROM drafts WHERE id = 1`).Scan(&status); err != nil {
-		t.Fatal(err)
-	}
-	if status != "discarded" {
-		t.Fatalf("status = %q after x y, want discarded", status)
+	if dr := mustDraft(t, d, 1); dr.Status != "discarded" {
+		t.Fatalf("status = %q after x y, want discarded", dr.Status)
 	}
 	if out := plain(m); !strings.Contains(out, "draft #1 discarded") || !strings.Contains(out, "1 waiting for approval") {
 		t.Errorf("after discard:\n%s", out)
@@ -155,9 +148,8 @@ func TestNotTicketAfterDeliveryStartedIsRefused(t *testing.T) {
 	if out := plain(m); !strings.Contains(out, "delivery already started") {
 		t.Fatalf("the refusal is not shown:\n%s", out)
 	}
-	var n int
-	if err := d.Reader().QueryRow(`SELECT COUNT(*) FROM deliveries WHERE status = 'canceled'`).Scan(&n); err != nil || n != 0 {
-		t.Fatalf("%d deliveries canceled (%v), want 0", n, err)
+	if n := dbtest.Count(t, d, "deliveries:canceled"); n != 0 {
+		t.Fatalf("%d deliveries canceled, want 0", n)
 	}
 }
 
@@ -167,9 +159,8 @@ func TestConfirmationCanBeDeclined(t *testing.T) {
 	deps.Overrides = overridesOn(d)
 	m := newModel(t, deps, 100, 24)
 	press(t, m, "G", "k", "T", "n")
-	var n int
-	if err := d.Reader().QueryRow(`SELECT COUNT(*) FROM events WHERE message_id = ?`, fixture.InternID).Scan(&n); err != nil || n != 0 {
-		t.Fatalf("%d events (%v) after declining, want 0", n, err)
+	if n := dbtest.Count(t, d, "tickets"); n != 2 {
+		t.Fatalf("%d ticket events after declining, want the fixture's 2", n)
 	}
 	if out := plain(m); !strings.Contains(out, "canceled") {
 		t.Errorf("no feedback after declining:\n%s", out)

@@ -24,7 +24,7 @@ const benchMessages = 100_000
 func bulkDB(b *testing.B) *db.DB {
 	b.Helper()
 	d := seededDB(b)
-	if err := fixture.SeedBulk(context.Background(), d.Writer(), benchMessages-9); err != nil {
+	if err := fixture.SeedBulk(context.Background(), d, benchMessages-9); err != nil {
 		b.Fatal(err)
 	}
 	if n, err := d.CountMessages(context.Background()); err != nil || n != benchMessages {

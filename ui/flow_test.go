@@ -51,22 +51,24 @@ type flowEnv struct {
 
 func newFlowEnv(t *testing.T, setup func(d *db.DB)) *flowEnv {
 	t.Helper()
-	d := seededDB(t)
-	d.Now = time.Now
 	secret, err := webhook.GenerateSecret()
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &flowEnv{d: d, out: &syncBuffer{}}
+	e := &flowEnv{out: &syncBuffer{}}
 	e.rv, err = webhook.NewReceiver(secret, e.out, webhook.ReceiverOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(e.rv)
 	t.Cleanup(srv.Close)
-	if _, err := d.Writer().Exec(`UPDATE endpoints SET url = ?, secret = ?`, srv.URL+"/hook", secret); err != nil {
+	// Both endpoints deliver to the receiver.
+	d := MustOpenDB(t)
+	if err := fixture.SeedWith(context.Background(), d, fixture.Options{EndpointURL: srv.URL + "/hook", Secret: secret}); err != nil {
 		t.Fatal(err)
 	}
+	d.Now = time.Now
+	e.d = d
 	if setup != nil {
 		setup(d)
 	}
@@ -142,11 +144,11 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 func (e *flowEnv) deliveryStatus(t *testing.T, id string) string {
 	t.Helper()
-	var s string
-	if err := e.d.Reader().QueryRow(`SELECT status FROM deliveries WHERE id = ?`, id).Scan(&s); err != nil {
+	dl, err := e.d.Delivery(context.Background(), id, 0)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return dl.Status
 }
 
 func TestFlowOpenMessage(t *testing.T) {
@@ -155,9 +157,8 @@ func TestFlowOpenMessage(t *testing.T) {
 	e.keys("j", "enter")
 	e.waitOutput(t, "Webhook deliveries")
 	eventually(t, "the message marked read", func() bool {
-		var seen bool
-		_ = e.d.Reader().QueryRow(`SELECT seen FROM messages WHERE id = ?`, fixture.LoginID).Scan(&seen)
-		return seen
+		md, err := e.d.MessageDetail(context.Background(), fixture.LoginID)
+		return err == nil && md.Seen
 	})
 	out := e.final(t)
 	for _, want := range []string{"Subject:  Cannot log in since this morning", "Decision: ticket", "confidence 0.91 > 0.80", "Hello,"} {
@@ -196,8 +197,8 @@ func TestFlowOverrideIntoTicket(t *testing.T) {
 func TestFlowReplayDead(t *testing.T) {
 	e := newFlowEnv(t, func(d *db.DB) {
 		// Replaying needs an enabled endpoint: the dead delivery's endpoint
-		// was fixed by hand.
-		if _, err := d.Writer().Exec(`UPDATE endpoints SET enabled = 1, disabled_reason = '' WHERE id = ?`, fixture.EndpointBroken); err != nil {
+		// was fixed.
+		if _, err := d.EnableEndpoint(context.Background(), fixture.EndpointBroken); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -208,8 +209,8 @@ func TestFlowReplayDead(t *testing.T) {
 	eventually(t, "the dead delivery to be delivered", func() bool {
 		return e.deliveryStatus(t, fixture.DeliveryDead) == "delivered"
 	})
-	if !strings.Contains(e.out.String(), "msg_login_broken") {
-		t.Errorf("the receiver did not get webhook-id msg_login_broken:\n%s", e.out.String())
+	if !strings.Contains(e.out.String(), fixture.WebhookDead) {
+		t.Errorf("the receiver did not get webhook-id %s:\n%s", fixture.WebhookDead, e.out.String())
 	}
 	if out := e.final(t); !strings.Contains(out, "replay queued for "+fixture.DeliveryDead) {
 		t.Errorf("status bar does not confirm the replay:\n%s", out)
@@ -247,9 +248,8 @@ func TestFlowExternalEditor(t *testing.T) {
 	e.waitOutput(t, "thank you for letting us know") // the list has loaded
 	e.keys("E")
 	eventually(t, "the edited draft to be saved", func() bool {
-		var body string
-		_ = e.d.Reader().QueryRow(`SELECT body FROM drafts WHERE id = 1`).Scan(&body)
-		return strings.Contains(body, "THANK you for letting us know")
+		dr, err := e.d.Draft(context.Background(), 1)
+		return err == nil && strings.Contains(dr.Body, "THANK you for letting us know")
 	})
 	if out := e.final(t); !strings.Contains(out, "draft #1 saved") {
 		t.Errorf("status bar does not confirm the save:\n%s", out)

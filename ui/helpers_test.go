@@ -2,7 +2,6 @@ package ui_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/ui"
 	"smista/ui/actions"
 	"smista/ui/internal/fixture"
@@ -20,13 +20,19 @@ import (
 // MustOpenDB opens a fresh store in a temp dir, on the fixture's clock.
 func MustOpenDB(tb testing.TB) *db.DB {
 	tb.Helper()
-	d, err := db.Open(context.Background(), filepath.Join(tb.TempDir(), "smista.db"))
+	d := dbtest.MustOpen(tb)
+	d.Now = fixture.Now
+	return d
+}
+
+// mustDraft returns draft id.
+func mustDraft(tb testing.TB, d *db.DB, id int64) db.Draft {
+	tb.Helper()
+	dr, err := d.Draft(context.Background(), id)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	d.Now = fixture.Now
-	tb.Cleanup(func() { d.Close() })
-	return d
+	return dr
 }
 
 // seededDB is MustOpenDB with the fixture loaded.

@@ -18,6 +18,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/webhook"
 )
 
@@ -120,43 +121,22 @@ func BenchmarkRawPOST(b *testing.B) {
 	}
 }
 
-// benchEnqueue queues n events in one transaction with a db.Enqueuer
-// (statements prepared once per transaction).
+// benchEnqueue queues n events in one transaction (statements prepared
+// once per transaction).
 func benchEnqueue(tb testing.TB, d *db.DB, n int) {
-	ctx := context.Background()
-	tx, err := d.Writer().BeginTx(ctx, nil)
-	if err != nil {
-		tb.Fatal(err)
+	evs := make([]db.NewEvent, n)
+	for i := range evs {
+		evs[i] = db.NewEvent{Type: "ticket.suggested", Payload: benchBody}
 	}
-	defer tx.Rollback()
-	e, err := db.NewEnqueuer(ctx, tx)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for range n {
-		if _, err := e.Enqueue(ctx, time.Now().UnixMilli(), db.NewEvent{Type: "ticket.suggested", Payload: benchBody}); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	e.Close()
-	if err := tx.Commit(); err != nil {
+	if _, err := d.EnqueueEvents(context.Background(), evs...); err != nil {
 		tb.Fatal(err)
 	}
 }
 
-// benchEnqueueOne queues one event in its own transaction with
-// db.EnqueueEventTx: the path of a triaged message.
+// benchEnqueueOne queues one event in its own transaction: the path of a
+// triaged message.
 func benchEnqueueOne(tb testing.TB, d *db.DB) {
-	ctx := context.Background()
-	tx, err := d.Writer().BeginTx(ctx, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer tx.Rollback()
-	if _, err := db.EnqueueEventTx(ctx, tx, time.Now().UnixMilli(), db.NewEvent{Type: "ticket.suggested", Payload: benchBody}); err != nil {
-		tb.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
+	if _, err := d.EnqueueEvents(context.Background(), db.NewEvent{Type: "ticket.suggested", Payload: benchBody}); err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -174,9 +154,9 @@ func benchStore(b *testing.B, rv *benchReceiver, endpoints int) *db.DB {
 // BenchmarkSenderEndToEnd measures deliveries per second through the whole
 // path: enqueue → signed POST → attempt logged by group commit, on a WAL
 // file database. Each event makes one delivery per endpoint; b.N counts
-// deliveries. "batch" enqueues 100 events per transaction with a
-// db.Enqueuer; "tx-per-event" commits each event on its own with
-// db.EnqueueEventTx, as triage does for each message. The "prefilled"
+// deliveries. "batch" enqueues 100 events per transaction;
+// "tx-per-event" commits each event on its own, as triage does for each
+// message. The "prefilled"
 // variants enqueue before the timer starts: the sender alone.
 func BenchmarkSenderEndToEnd(b *testing.B) {
 	for _, mode := range []string{"batch", "tx-per-event", "prefilled"} {
@@ -237,9 +217,8 @@ func benchSender(b *testing.B, endpoints int, mode string) {
 	// New TCP connections: keep-alive reuse keeps this at most one per
 	// worker, whatever b.N.
 	b.ReportMetric(float64(rv.conns.Load()), "conns")
-	var delivered, attempts int64
-	d.Reader().QueryRow(`SELECT COUNT(*) FROM deliveries WHERE status = 'delivered'`).Scan(&delivered)
-	d.Reader().QueryRow(`SELECT COUNT(*) FROM attempts`).Scan(&attempts)
+	delivered := int64(dbtest.Count(b, d, "deliveries:delivered"))
+	attempts := int64(dbtest.Count(b, d, "attempts"))
 	if rv.bad.Load() > 0 || delivered != total || attempts < total {
 		b.Fatalf("%d delivered, %d attempts logged, %d rejected; want %d", delivered, attempts, rv.bad.Load(), total)
 	}

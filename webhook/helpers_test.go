@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/webhook"
 )
 
@@ -69,17 +69,14 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.waiters = kept
 }
 
-// mustOpenDB opens a WAL database file in a temp dir with the clock.
+// mustOpenDB opens a store in a temp dir with the clock (nil: the wall
+// clock).
 func mustOpenDB(tb testing.TB, now func() time.Time) *db.DB {
 	tb.Helper()
-	d, err := db.Open(context.Background(), filepath.Join(tb.TempDir(), "smista.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
+	d := dbtest.MustOpen(tb)
 	if now != nil {
 		d.Now = now
 	}
-	tb.Cleanup(func() { d.Close() })
 	return d
 }
 
@@ -188,39 +185,6 @@ func (rv *receiver) checkSignatures(tb testing.TB) {
 	if len(rv.bad) > 0 {
 		tb.Fatalf("independent verifier rejected %d deliveries: %v", len(rv.bad), rv.bad)
 	}
-}
-
-// addEndpoint stores an endpoint for url with a fresh secret.
-func addEndpoint(tb testing.TB, d *db.DB, url string) (id, secret string) {
-	tb.Helper()
-	secret, err := webhook.GenerateSecret()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	id, err = d.CreateEndpoint(context.Background(), url, secret)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return id, secret
-}
-
-// enqueue queues one event with body payload, as triage does.
-func enqueue(tb testing.TB, d *db.DB, now time.Time, payload string) string {
-	tb.Helper()
-	ctx := context.Background()
-	tx, err := d.Writer().BeginTx(ctx, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer tx.Rollback()
-	id, err := db.EnqueueEventTx(ctx, tx, now.UnixMilli(), db.NewEvent{Type: "ticket.suggested", Payload: []byte(payload)})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		tb.Fatal(err)
-	}
-	return id
 }
 
 // running is a sender started in the background, stopped at cleanup.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/webhook"
 )
 
@@ -16,7 +17,7 @@ func TestRotationSignsWithBothSecretsDuringGrace(t *testing.T) {
 	clk := newClock()
 	d := mustOpenDB(t, clk.Now)
 	rv := newReceiver(t, clk.Now)
-	ep, oldSecret := addEndpoint(t, d, rv.srv.URL)
+	ep, oldSecret := dbtest.SeedEndpoint(t, d, rv.srv.URL)
 	newSecret, _ := webhook.GenerateSecret()
 	ctx := context.Background()
 	if err := d.RotateEndpointSecret(ctx, ep, newSecret, clk.Now().Add(24*time.Hour)); err != nil {
@@ -24,7 +25,7 @@ func TestRotationSignsWithBothSecretsDuringGrace(t *testing.T) {
 	}
 	// During the grace period every delivery verifies with the old AND the new secret.
 	rv.setSecrets(oldSecret, newSecret)
-	enqueue(t, d, clk.Now(), `{"email_id":"during"}`)
+	dbtest.SeedEvents(t, d, `{"email_id":"during"}`)
 	if err := webhook.NewSender(d, fastOptions(clk)).Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func TestRotationSignsWithBothSecretsDuringGrace(t *testing.T) {
 	// After the grace period only the new secret signs.
 	clk.Advance(24*time.Hour + time.Second)
 	rv.setSecrets(newSecret)
-	enqueue(t, d, clk.Now(), `{"email_id":"after"}`)
+	dbtest.SeedEvents(t, d, `{"email_id":"after"}`)
 	if err := webhook.NewSender(d, fastOptions(clk)).Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -70,9 +71,9 @@ func TestRetryAfterWithinScheduleBounds(t *testing.T) {
 				w.Header().Set("Retry-After", tc.retryAfter)
 				return http.StatusTooManyRequests
 			}
-			_, secret := addEndpoint(t, d, rv.srv.URL)
+			_, secret := dbtest.SeedEndpoint(t, d, rv.srv.URL)
 			rv.setSecrets(secret)
-			enqueue(t, d, clk.Now(), `{"email_id":"e1"}`)
+			dbtest.SeedEvents(t, d, `{"email_id":"e1"}`)
 			r := startSender(t, d, fastOptions(clk))
 			n := r.next(t, webhook.NoticeFailed)
 			if got := n.NextAttemptAt.Sub(clk.Now()); got != tc.wantDelay {
@@ -95,9 +96,9 @@ func TestReplayDeadDelivery(t *testing.T) {
 		}
 		return http.StatusOK
 	}
-	_, secret := addEndpoint(t, d, rv.srv.URL)
+	_, secret := dbtest.SeedEndpoint(t, d, rv.srv.URL)
 	rv.setSecrets(secret)
-	enqueue(t, d, clk.Now(), `{"email_id":"e1"}`)
+	dbtest.SeedEvents(t, d, `{"email_id":"e1"}`)
 	opts := fastOptions(clk)
 	opts.Retries = []time.Duration{} // give up at once: dead after one attempt
 	ctx := context.Background()
@@ -152,9 +153,9 @@ func TestShutdownWaitsAndLeavesNoGoroutine(t *testing.T) {
 		}
 		return http.StatusOK
 	}
-	_, secret := addEndpoint(t, d, rv.srv.URL)
+	_, secret := dbtest.SeedEndpoint(t, d, rv.srv.URL)
 	rv.setSecrets(secret)
-	enqueue(t, d, clk.Now(), `{"email_id":"e1"}`)
+	dbtest.SeedEvents(t, d, `{"email_id":"e1"}`)
 	before := runtime.NumGoroutine()
 
 	opts := fastOptions(clk) // the sender's own transport: Run must close it
@@ -194,8 +195,8 @@ func TestDeliverNowTestEvent(t *testing.T) {
 	clk := newClock()
 	d := mustOpenDB(t, clk.Now)
 	rv := newReceiver(t, clk.Now)
-	ep, secret := addEndpoint(t, d, rv.srv.URL)
-	addEndpoint(t, d, rv.srv.URL+"/other") // must not receive the test
+	ep, secret := dbtest.SeedEndpoint(t, d, rv.srv.URL)
+	dbtest.SeedEndpoint(t, d, rv.srv.URL+"/other") // must not receive the test
 	rv.setSecrets(secret)
 	ctx := context.Background()
 	id, err := d.EnqueueTestEvent(ctx, ep, webhook.SamplePayload(clk.Now()))
@@ -235,10 +236,10 @@ func TestDisableStopsARunningQueue(t *testing.T) {
 		}
 		return http.StatusOK
 	}
-	ep, secret := addEndpoint(t, d, rv.srv.URL)
+	ep, secret := dbtest.SeedEndpoint(t, d, rv.srv.URL)
 	rv.setSecrets(secret)
 	for range 10 {
-		enqueue(t, d, clk.Now(), `{"email_id":"e"}`)
+		dbtest.SeedEvents(t, d, `{"email_id":"e"}`)
 	}
 	r := startSender(t, d, fastOptions(clk))
 	<-entered

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/webhook"
 )
 
@@ -18,10 +19,10 @@ func TestScheduleRetriesThenDead(t *testing.T) {
 	d := mustOpenDB(t, clk.Now)
 	rv := newReceiver(t, clk.Now)
 	rv.respond = func(int, http.ResponseWriter, *http.Request) int { return http.StatusInternalServerError }
-	ep, secret := addEndpoint(t, d, rv.srv.URL+"/hook")
+	ep, secret := dbtest.SeedEndpoint(t, d, rv.srv.URL+"/hook")
 	rv.setSecrets(secret)
 	t0 := clk.Now()
-	enqueue(t, d, t0, `{"event":"ticket.suggested","email_id":"e1"}`)
+	dbtest.SeedEvents(t, d, `{"event":"ticket.suggested","email_id":"e1"}`)
 	r := startSender(t, d, fastOptions(clk))
 
 	wantAt := []time.Duration{0, 30 * time.Second, 90 * time.Second, 180 * time.Second}
@@ -102,10 +103,10 @@ func TestAutoDisable(t *testing.T) {
 			d := mustOpenDB(t, clk.Now)
 			rv := newReceiver(t, clk.Now)
 			rv.respond = func(int, http.ResponseWriter, *http.Request) int { return http.StatusServiceUnavailable }
-			ep, secret := addEndpoint(t, d, rv.srv.URL)
+			ep, secret := dbtest.SeedEndpoint(t, d, rv.srv.URL)
 			rv.setSecrets(secret)
 			for i := range 8 {
-				enqueue(t, d, clk.Now(), fmt.Sprintf(`{"email_id":"e%d"}`, i))
+				dbtest.SeedEvents(t, d, fmt.Sprintf(`{"email_id":"e%d"}`, i))
 			}
 			opts := fastOptions(clk)
 			opts.Retries = []time.Duration{tc.spacing, tc.spacing, tc.spacing}
@@ -179,12 +180,12 @@ func TestFIFOPerEndpointWhileAnotherFails(t *testing.T) {
 		return http.StatusNoContent
 	}
 	healthy := newReceiver(t, clk.Now)
-	_, s1 := addEndpoint(t, d, failing.srv.URL)
-	_, s2 := addEndpoint(t, d, healthy.srv.URL)
+	_, s1 := dbtest.SeedEndpoint(t, d, failing.srv.URL)
+	_, s2 := dbtest.SeedEndpoint(t, d, healthy.srv.URL)
 	failing.setSecrets(s1)
 	healthy.setSecrets(s2)
 	for i := range 5 {
-		enqueue(t, d, clk.Now(), fmt.Sprintf(`{"email_id":"e%d"}`, i))
+		dbtest.SeedEvents(t, d, fmt.Sprintf(`{"email_id":"e%d"}`, i))
 	}
 	r := startSender(t, d, fastOptions(clk))
 	// The healthy endpoint gets all five while the other's head fails.
@@ -232,14 +233,14 @@ func TestPausedThenEnabledDeliversInOrder(t *testing.T) {
 	clk := newClock()
 	d := mustOpenDB(t, clk.Now)
 	rv := newReceiver(t, clk.Now)
-	ep, secret := addEndpoint(t, d, rv.srv.URL)
+	ep, secret := dbtest.SeedEndpoint(t, d, rv.srv.URL)
 	rv.setSecrets(secret)
 	ctx := context.Background()
 	if _, err := d.DisableEndpoint(ctx, ep, "disabled by user"); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 4 {
-		enqueue(t, d, clk.Now(), fmt.Sprintf(`{"email_id":"e%d"}`, i))
+		dbtest.SeedEvents(t, d, fmt.Sprintf(`{"email_id":"e%d"}`, i))
 	}
 	s := webhook.NewSender(d, fastOptions(clk))
 	if err := s.Drain(ctx); err != nil {
@@ -330,9 +331,9 @@ func TestFailureClasses(t *testing.T) {
 			if tc.url != nil {
 				url = tc.url(t)
 			}
-			ep, secret := addEndpoint(t, d, url)
+			ep, secret := dbtest.SeedEndpoint(t, d, url)
 			rv.setSecrets(secret)
-			enqueue(t, d, clk.Now(), `{"email_id":"e1"}`)
+			dbtest.SeedEvents(t, d, `{"email_id":"e1"}`)
 			opts := fastOptions(clk)
 			opts.Timeout = tc.timeout
 			r := startSender(t, d, opts)

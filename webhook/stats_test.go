@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/webhook"
 )
 
@@ -38,8 +39,8 @@ func TestPermanentFailureIsDeadAtOnce(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			clk := newClock()
 			d := mustOpenDB(t, clk.Now)
-			addEndpoint(t, d, "http://127.0.0.1:1/unused")
-			enqueue(t, d, clk.Now(), `{"email_id":"e1"}`)
+			dbtest.SeedEndpoint(t, d, "http://127.0.0.1:1/unused")
+			dbtest.SeedEvents(t, d, `{"email_id":"e1"}`)
 			tr := &fakeTransport{now: clk.Now, permanent: tc.permanent}
 			opts := fastOptions(clk)
 			opts.Transports = map[string]webhook.Transport{webhook.KindWebhook: tr}
@@ -105,10 +106,10 @@ func TestStatsQueuedAndInFlight(t *testing.T) {
 		}
 		return http.StatusOK
 	}
-	_, secret := addEndpoint(t, d, rv.srv.URL)
+	_, secret := dbtest.SeedEndpoint(t, d, rv.srv.URL)
 	rv.setSecrets(secret)
 	for range 5 {
-		enqueue(t, d, clk.Now(), `{"email_id":"e"}`)
+		dbtest.SeedEvents(t, d, `{"email_id":"e"}`)
 	}
 	s := webhook.NewSender(d, fastOptions(clk))
 	if q, f := s.Stats(); q != 0 || f != 0 {

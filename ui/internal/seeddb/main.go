@@ -38,7 +38,7 @@ func run(args []string) error {
 		if err != nil || n < 0 {
 			return fmt.Errorf("bulk count %q: want a number ≥ 0", args[1])
 		}
-		if err := fixture.SeedBulk(ctx, d.Writer(), n); err != nil {
+		if err := fixture.SeedBulk(ctx, d, n); err != nil {
 			return err
 		}
 	}
