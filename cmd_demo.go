@@ -13,29 +13,24 @@ import (
 	"github.com/mattn/go-runewidth"
 	"golang.org/x/term"
 
+	"smista/app"
 	"smista/db"
-	"smista/mail"
-	"smista/triage"
 	"smista/ui/safe"
 )
 
 // demoWidth is the table width when $COLUMNS does not say otherwise.
 const demoWidth = 100
 
-// demoVIP is the demo account's VIP list: the demo mailbox has a mail from
-// the CEO of this customer.
-var demoVIP = []string{"bigclient.example"}
-
-func runDemo(ctx context.Context, a *App, args []string) (err error) {
-	fs := a.flagSet("demo", "[--headless] [--flaky N] [--keep]")
+func runDemo(ctx context.Context, m *Main, args []string) (err error) {
+	fs := m.flagSet("demo", "[--headless] [--flaky N] [--keep]")
 	headless := fs.Bool("headless", false, "no TUI: one pass on the real path (IMAP sync, triage, webhooks, one approved reply over SMTP), then a summary")
 	flaky := fs.Int("flaky", 0, "the demo receiver answers its first `N` requests with 503, so the retry path shows")
 	keep := fs.Bool("keep", false, "keep the temporary demo database and print its path")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	if *flaky < 0 {
 		return fmt.Errorf("%w: --flaky must be 0 or more", errUsage)
@@ -48,7 +43,7 @@ func runDemo(ctx context.Context, a *App, args []string) (err error) {
 		return fmt.Errorf("demo: %w", err)
 	}
 	if *keep {
-		defer fmt.Fprintf(a.Stderr, "smista demo: database kept at %s (open it with: smista --db %s)\n",
+		defer fmt.Fprintf(m.Stderr, "smista demo: database kept at %s (open it with: smista --db %s)\n",
 			filepath.Join(dir, "demo.db"), filepath.Join(dir, "demo.db"))
 	} else {
 		defer func() {
@@ -59,58 +54,41 @@ func runDemo(ctx context.Context, a *App, args []string) (err error) {
 	}
 	opts := demoOptions{Flaky: *flaky, Dir: dir}
 
-	if *headless || !a.IsTerminal {
+	if *headless || !m.IsTerminal {
 		if !*headless {
-			fmt.Fprintln(a.Stderr, "smista demo: stdout is not a terminal: running headless")
+			fmt.Fprintln(m.Stderr, "smista demo: stdout is not a terminal: running headless")
 		}
 		opts.ApproveOne = true
 		var inboxErr error
 		opts.Inspect = func(e *demoEnv) {
-			fmt.Fprintln(a.Stdout)
-			inboxErr = writeTriagedInbox(ctx, a.Stdout, e.DB, a.tableWidth())
+			fmt.Fprintln(m.Stdout)
+			inboxErr = writeTriagedInbox(ctx, m.Stdout, e.App.Store(), m.tableWidth())
 		}
-		if err := runDemoPipeline(ctx, a, opts); err != nil {
+		if err := runDemoPipeline(ctx, m, opts); err != nil {
 			return err
 		}
 		return inboxErr
 	}
 
-	env, err := startDemo(ctx, a, opts)
+	env, err := startDemo(ctx, m, opts)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	if t, ok := env.Transports["smtp"].(*smtpTransport); ok {
-		// The TUI owns the screen; SMTP errors stay on the draft's row
-		// and show in the drafts view.
-		t.Logf = func(string, ...any) {}
-	}
-	c, err := triage.NewOffline()
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	s := tuiSetup{
-		cfg: DefaultConfig(), d: env.DB, send: true,
-		transports: env.Transports, approver: env.Approver, retries: env.Retries,
-		syncers: []*mail.Syncer{env.Syncer}, classifier: c,
-		triageOpts: triage.Options{
-			Context: triage.Context{Own: []string{env.Account.From.Addr}, VIP: demoVIP},
-			Policy:  triage.DefaultPolicy(),
-		},
-	}
-	return a.runTUIWith(ctx, s, tea.WithInput(a.Stdin), tea.WithOutput(a.Stdout))
+	return m.runTUIWith(ctx, env.App, app.RunOptions{Send: true, Sync: true},
+		tea.WithInput(m.Stdin), tea.WithOutput(m.Stdout))
 }
 
 // tableWidth is the terminal's width when Stdout is one, else $COLUMNS when
 // it is a sensible number, else demoWidth.
-func (a *App) tableWidth() int {
+func (m *Main) tableWidth() int {
 	sensible := func(n int) bool { return n >= 40 && n <= 500 }
-	if f, ok := a.Stdout.(*os.File); ok && a.IsTerminal {
+	if f, ok := m.Stdout.(*os.File); ok && m.IsTerminal {
 		if w, _, err := term.GetSize(int(f.Fd())); err == nil && sensible(w) {
 			return w
 		}
 	}
-	if n, err := strconv.Atoi(a.Getenv("COLUMNS")); err == nil && sensible(n) {
+	if n, err := strconv.Atoi(m.Getenv("COLUMNS")); err == nil && sensible(n) {
 		return n
 	}
 	return demoWidth

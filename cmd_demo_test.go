@@ -21,8 +21,8 @@ import (
 func runDemoEnv(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	a := &App{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
-	code := a.Run(context.Background(), append([]string{"demo"}, args...))
+	m := &Main{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
+	code := m.Run(context.Background(), append([]string{"demo"}, args...))
 	return code, out.String(), errb.String()
 }
 
@@ -47,29 +47,25 @@ func TestDemoHeadlessPrintsSummaryAndInbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	count := func(q string) int {
-		var n int
-		if err := d.Reader().QueryRow(q).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
+	c, err := d.Counts(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
-	tickets := count(`SELECT COUNT(*) FROM events WHERE type = 'ticket.suggested' AND test = 0`)
-	if tickets == 0 {
+	if c.Tickets == 0 {
 		t.Fatal("the demo suggested no ticket")
 	}
 	for _, want := range []string{
 		"messages synced:        40",
-		"tickets suggested:      " + strconv.Itoa(tickets),
-		"deliveries delivered:   " + strconv.Itoa(count(`SELECT COUNT(*) FROM deliveries WHERE kind = 'webhook' AND status = 'delivered'`)),
-		"drafts waiting:         " + strconv.Itoa(count(`SELECT COUNT(*) FROM drafts WHERE status = 'pending'`)),
+		"tickets suggested:      " + strconv.Itoa(c.Tickets),
+		"deliveries delivered:   " + strconv.Itoa(c.WebhooksDelivered),
+		"drafts waiting:         " + strconv.Itoa(c.DraftsPending),
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}
 	}
-	if n := count(`SELECT COUNT(*) FROM triage_results`); n != len(raws) {
-		t.Errorf("%d messages triaged, want %d", n, len(raws))
+	if c.Triaged != len(raws) {
+		t.Errorf("%d messages triaged, want %d", c.Triaged, len(raws))
 	}
 
 	// The inbox table: header, one row per message, footer.

@@ -15,7 +15,7 @@ import (
 )
 
 // syncApp builds an App whose config points at an in-process IMAP server.
-func syncApp(t *testing.T, imapAddr, password string, extra string) (*App, *bytes.Buffer, *bytes.Buffer) {
+func syncApp(t *testing.T, imapAddr, password string, extra string) (*Main, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
 	dir := t.TempDir()
 	host, port, _ := strings.Cut(imapAddr, ":")
@@ -26,7 +26,7 @@ from = "Support <agent@example.com>"
 imap = { host = %q, port = %s, tls = "insecure", username = "agent@example.com", password_env = "SMISTA_TEST_IMAP_PW" }
 %s`, host, port, extra))
 	var stdout, stderr bytes.Buffer
-	a := &App{
+	a := &Main{
 		Stdout: &stdout, Stderr: &stderr,
 		Getenv: func(k string) string {
 			if k == "SMISTA_TEST_IMAP_PW" {
@@ -74,9 +74,8 @@ func TestSyncCommand(t *testing.T) {
 		if !strings.Contains(stderr.String(), "3 new message(s) triaged") {
 			t.Fatalf("stderr %q: no triage report", stderr)
 		}
-		var triaged int
-		if err := d.Reader().QueryRow(`SELECT COUNT(*) FROM triage_results`).Scan(&triaged); err != nil || triaged != 3 {
-			t.Fatalf("%d triage results (%v), want 3", triaged, err)
+		if c, err := d.Counts(ctx); err != nil || c.Triaged != 3 {
+			t.Fatalf("%d triage results (%v), want 3", c.Triaged, err)
 		}
 		stdout.Reset()
 		if code := a.Run(ctx, []string{"sync"}); code != 0 {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"smista/app"
 	"smista/db"
 	"smista/mail"
 	"smista/mail/mailtest"
@@ -19,7 +20,11 @@ import (
 	"smista/webhook"
 )
 
-// demoOptions configures the demo pipeline.
+// demoVIP is the demo account's VIP list: the demo mailbox has a mail from
+// the CEO of this customer.
+var demoVIP = []string{"bigclient.example"}
+
+// demoOptions configures the demo.
 type demoOptions struct {
 	// Flaky makes the demo receiver answer its first Flaky requests with
 	// 503, so the retry path shows.
@@ -31,10 +36,6 @@ type demoOptions struct {
 	Dir string
 	// Retries are the outbox retry delays; nil means short demo delays.
 	Retries []time.Duration
-	// Triage classifies and decides the given new email ids, writing
-	// results, decisions, drafts and events. Nil means the real triage
-	// pipeline with the offline classifier (no key, no network).
-	Triage func(ctx context.Context, d *db.DB, ids []string) error
 	// Inspect, when set, sees the environment after the headless pass and
 	// before it closes (tests compare the summary with what the receiver
 	// and the SMTP sink actually got).
@@ -42,24 +43,17 @@ type demoOptions struct {
 }
 
 // demoEnv is the running demo: a real IMAP server seeded with the demo
-// mailbox, an SMTP sink, a webhook receiver, a temporary store configured
-// with the demo account and endpoint, and the outbox sender's wiring. The
-// headless pipeline and the TUI both use it; Close stops everything.
+// mailbox, an SMTP sink, a webhook receiver, and an App on a temporary
+// store configured with the demo account and endpoint. The headless pass
+// and the TUI both use it; Close stops everything.
 type demoEnv struct {
-	DB       *db.DB
+	App      *app.App
 	IMAP     *mailtest.IMAPServer
 	SMTP     *mailtest.SMTPSink
 	Receiver *webhook.Receiver
 	// ReceiverURL is the demo endpoint's URL.
 	ReceiverURL string
 	EndpointID  string
-	Account     mail.Account
-	Syncer      *mail.Syncer
-	Approver    *draftApprover
-	// Transports are the outbox transports (webhook and smtp) for a
-	// webhook.Sender over DB.
-	Transports map[string]webhook.Transport
-	Retries    []time.Duration
 
 	dir     string
 	ownDir  bool
@@ -67,21 +61,10 @@ type demoEnv struct {
 	httpWG  sync.WaitGroup
 }
 
-// demoSummary is what one headless demo pass did.
-type demoSummary struct {
-	Synced           int
-	TicketsSuggested int
-	Delivered        int
-	DeliveryAttempts int
-	ReceiverValid    int
-	DraftsWaiting    int
-	RepliesApproved  int
-	SMTPReceived     int
-}
-
-// startDemo starts the demo's servers and store. The caller must Close it.
-func startDemo(ctx context.Context, a *App, opts demoOptions) (_ *demoEnv, err error) {
-	e := &demoEnv{dir: opts.Dir, Retries: opts.Retries}
+// startDemo starts the demo's servers, store and App. The caller must
+// Close it.
+func startDemo(ctx context.Context, m *Main, opts demoOptions) (_ *demoEnv, err error) {
+	e := &demoEnv{dir: opts.Dir}
 	defer func() {
 		if err != nil {
 			e.Close()
@@ -93,10 +76,6 @@ func startDemo(ctx context.Context, a *App, opts demoOptions) (_ *demoEnv, err e
 		}
 		e.ownDir = true
 	}
-	if e.Retries == nil {
-		e.Retries = []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}
-	}
-
 	// The demo mailbox lives on a real IMAP server: sync takes the same
 	// path as for a user's account.
 	if e.IMAP, err = mailtest.StartIMAP("demo@smista.example", "demo"); err != nil {
@@ -114,72 +93,64 @@ func startDemo(ctx context.Context, a *App, opts demoOptions) (_ *demoEnv, err e
 	if e.SMTP, err = mailtest.StartSMTP(); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-
-	secret, err := webhook.GenerateSecret()
+	secret, err := e.startReceiver(opts.Flaky)
+	if err != nil {
+		return nil, err
+	}
+	d, err := db.Open(ctx, filepath.Join(e.dir, "demo.db"))
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	if e.Receiver, err = webhook.NewReceiver(secret, io.Discard, webhook.ReceiverOptions{FailFirst: opts.Flaky}); err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
-	e.ReceiverURL = "http://" + ln.Addr().String() + "/hooks/smista"
-	e.httpSrv = &http.Server{Handler: e.Receiver, ReadHeaderTimeout: 5 * time.Second}
-	e.httpWG.Add(1)
-	go func() {
-		defer e.httpWG.Done()
-		e.httpSrv.Serve(ln)
-	}()
-
-	if e.DB, err = db.Open(ctx, filepath.Join(e.dir, "demo.db")); err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
-	if a.Now != nil {
-		e.DB.Now = a.Now
-	}
-	if e.EndpointID, err = e.DB.CreateEndpoint(ctx, e.ReceiverURL, secret); err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
-	e.Account = mail.Account{
+	d.Now = m.Now
+	account := mail.Account{
 		Name: "demo",
 		From: mail.Address{Name: "Smista Demo Support", Addr: "demo@smista.example"},
 		IMAP: e.IMAP.Config(),
 		SMTP: e.SMTP.Config(),
 	}
-	e.Syncer = &mail.Syncer{Store: e.DB, Account: e.Account, Parse: mail.Parse}
-	e.Approver = &draftApprover{db: e.DB, accounts: []mail.Account{e.Account}}
-	smtpTr := newSMTPTransport(e.DB, []mail.Account{e.Account})
-	smtpTr.Retries = len(e.Retries)
-	smtpTr.Logf = func(format string, args ...any) { fmt.Fprintf(a.Stderr, "smista demo: "+format+"\n", args...) }
-	e.Transports = map[string]webhook.Transport{
-		webhook.KindWebhook: webhook.NewHTTPTransport(webhook.HTTPOptions{Guard: webhook.Guard{AllowPrivate: true}}),
-		"smtp":              smtpTr,
+	retries := opts.Retries
+	if retries == nil {
+		retries = []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}
 	}
+	if e.App, err = app.New(app.Options{
+		Store:    d,
+		Accounts: []mail.Account{account},
+		Triage: triage.Options{
+			Context: triage.Context{Own: []string{account.From.Addr}, VIP: demoVIP},
+			Policy:  triage.DefaultPolicy(),
+		},
+		Sender: webhook.Options{Retries: retries, Guard: webhook.Guard{AllowPrivate: true}},
+		Now:    m.Now,
+	}); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	ep, err := e.App.AddEndpoint(ctx, e.ReceiverURL, secret)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	e.EndpointID = ep.ID
 	return e, nil
 }
 
-// Triage runs the triage pipeline (offline classifier) on the email ids.
-func (e *demoEnv) Triage(ctx context.Context, d *db.DB, ids []string) error {
-	c, err := triage.NewOffline()
+// startReceiver serves the demo's webhook receiver on 127.0.0.1 and
+// returns its secret.
+func (e *demoEnv) startReceiver(flaky int) (string, error) {
+	secret, err := webhook.GenerateSecret()
 	if err != nil {
-		return err
+		return "", fmt.Errorf("demo: %w", err)
 	}
-	_, err = triage.Run(ctx, d, c, triage.Options{
-		Context: triage.Context{Own: []string{e.Account.From.Addr}, VIP: demoVIP},
-		Policy:  triage.DefaultPolicy(),
-		IDs:     ids,
-	})
-	return err
-}
-
-// NewSender returns an outbox sender over the demo store and transports.
-func (e *demoEnv) NewSender() *webhook.Sender {
-	s := webhook.NewSender(e.DB, webhook.Options{Retries: e.Retries, Transports: e.Transports})
-	e.Approver.Notify = s.Notify
-	return s
+	if e.Receiver, err = webhook.NewReceiver(secret, webhook.ReceiverOptions{FailFirst: flaky}); err != nil {
+		return "", fmt.Errorf("demo: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("demo: %w", err)
+	}
+	e.ReceiverURL = "http://" + ln.Addr().String() + "/hooks/smista"
+	e.httpSrv = &http.Server{Handler: e.Receiver, ReadHeaderTimeout: 5 * time.Second}
+	e.httpWG.Go(func() { e.httpSrv.Serve(ln) })
+	return secret, nil
 }
 
 // Close stops the servers and removes the temporary directory it made.
@@ -189,8 +160,8 @@ func (e *demoEnv) Close() error {
 		errs = append(errs, ignoreClosed(e.httpSrv.Close()))
 		e.httpWG.Wait()
 	}
-	if e.DB != nil {
-		errs = append(errs, e.DB.Close())
+	if e.App != nil {
+		errs = append(errs, e.App.Close())
 	}
 	if e.SMTP != nil {
 		errs = append(errs, e.SMTP.Close())
@@ -214,14 +185,26 @@ func ignoreClosed(err error) error {
 	return err
 }
 
+// demoSummary is what one headless demo pass did.
+type demoSummary struct {
+	Synced           int
+	TicketsSuggested int
+	Delivered        int
+	DeliveryAttempts int
+	ReceiverValid    int
+	DraftsWaiting    int
+	RepliesApproved  int
+	SMTPReceived     int
+}
+
 // runDemoPipeline runs one headless demo pass on the real path: IMAP sync
 // of the demo mailbox, triage of the new mail, the outbox delivering
 // ticket.suggested events to the local receiver (retries included with
 // Flaky) and, with ApproveOne, one approved reply over SMTP. It prints a
 // summary whose counts come from the store and from what the receiver and
 // the SMTP sink actually got.
-func runDemoPipeline(ctx context.Context, a *App, opts demoOptions) error {
-	e, err := startDemo(ctx, a, opts)
+func runDemoPipeline(ctx context.Context, m *Main, opts demoOptions) error {
+	e, err := startDemo(ctx, m, opts)
 	if err != nil {
 		return err
 	}
@@ -230,70 +213,44 @@ func runDemoPipeline(ctx context.Context, a *App, opts demoOptions) error {
 	if err != nil {
 		return err
 	}
-	sum.print(a.Stdout)
+	sum.print(m.Stdout)
 	if opts.Inspect != nil {
 		opts.Inspect(e)
 	}
 	return nil
 }
 
-// Ingest syncs the demo mailbox over IMAP and triages the new mail with
-// triageFn (nil: the offline pipeline), returning the new email ids. The
-// TUI runs it in the background while the sender runs.
-func (e *demoEnv) Ingest(ctx context.Context, triageFn func(context.Context, *db.DB, []string) error) ([]string, error) {
-	results, err := e.Syncer.Sync(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("demo: sync: %w", err)
-	}
-	var ids []string
-	for _, r := range results {
-		ids = append(ids, r.New...)
-	}
-	if triageFn == nil {
-		triageFn = e.Triage
-	}
-	if err := triageFn(ctx, e.DB, ids); err != nil {
-		return ids, fmt.Errorf("demo: triage: %w", err)
-	}
-	return ids, nil
-}
-
-// runOnce ingests, approves (optionally) and drains the outbox.
+// runOnce syncs and triages, approves one draft (optionally) and drains
+// the outbox.
 func (e *demoEnv) runOnce(ctx context.Context, opts demoOptions) (demoSummary, error) {
 	var sum demoSummary
-	ids, err := e.Ingest(ctx, opts.Triage)
-	sum.Synced = len(ids)
+	rep, err := e.App.Sync(ctx, app.SyncOptions{})
+	sum.Synced = len(rep.New())
 	if err != nil {
-		return sum, err
+		return sum, fmt.Errorf("demo: %w", err)
 	}
-	sender := e.NewSender()
+	d := e.App.Store()
 	if opts.ApproveOne {
-		var id int64
-		err := e.DB.Reader().QueryRowContext(ctx, `SELECT id FROM drafts WHERE status = 'pending' ORDER BY id LIMIT 1`).Scan(&id)
-		if err == nil {
-			if err := e.Approver.ApproveDraft(ctx, id, "human:demo"); err != nil {
+		drafts, err := d.Drafts(ctx, 1)
+		if err != nil {
+			return sum, fmt.Errorf("demo: %w", err)
+		}
+		if len(drafts) > 0 && drafts[0].Status == "pending" {
+			if err := e.App.ApproveDraft(ctx, drafts[0].ID, "demo"); err != nil {
 				return sum, fmt.Errorf("demo: approve: %w", err)
 			}
 			sum.RepliesApproved = 1
 		}
 	}
-	if err := sender.Drain(ctx); err != nil {
-		return sum, fmt.Errorf("demo: send: %w", err)
+	if err := e.App.RunSender(ctx, true); err != nil {
+		return sum, fmt.Errorf("demo: %w", err)
 	}
-	q := e.DB.Reader()
-	for _, c := range []struct {
-		dst   *int
-		query string
-	}{
-		{&sum.TicketsSuggested, `SELECT COUNT(*) FROM events WHERE type = 'ticket.suggested' AND test = 0`},
-		{&sum.Delivered, `SELECT COUNT(*) FROM deliveries WHERE kind = 'webhook' AND status = 'delivered'`},
-		{&sum.DeliveryAttempts, `SELECT COUNT(*) FROM attempts a JOIN deliveries d ON d.seq = a.delivery_seq WHERE d.kind = 'webhook'`},
-		{&sum.DraftsWaiting, `SELECT COUNT(*) FROM drafts WHERE status = 'pending'`},
-	} {
-		if err := q.QueryRowContext(ctx, c.query).Scan(c.dst); err != nil {
-			return sum, fmt.Errorf("demo: summary: %w", err)
-		}
+	c, err := d.Counts(ctx)
+	if err != nil {
+		return sum, fmt.Errorf("demo: summary: %w", err)
 	}
+	sum.TicketsSuggested, sum.Delivered, sum.DeliveryAttempts = c.Tickets, c.WebhooksDelivered, c.WebhookAttempts
+	sum.DraftsWaiting = c.DraftsPending
 	_, sum.ReceiverValid, _ = e.Receiver.Stats()
 	sum.SMTPReceived = len(e.SMTP.Messages())
 	return sum, nil

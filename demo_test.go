@@ -35,7 +35,7 @@ func TestDemoPipelineHeadless(t *testing.T) {
 	for name, flaky := range map[string]int{"steady receiver": 0, "flaky receiver": 2} {
 		t.Run(name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			a := &App{Stdout: &stdout, Stderr: &stderr, Now: time.Now}
+			m := &Main{Stdout: &stdout, Stderr: &stderr, Now: time.Now}
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			opts := demoOptions{
@@ -48,11 +48,13 @@ func TestDemoPipelineHeadless(t *testing.T) {
 				e = env
 				requests, valid, unique = env.Receiver.Stats()
 				sink = len(env.SMTP.Messages())
-				if err := env.DB.Reader().QueryRow(`SELECT COUNT(*) FROM drafts WHERE status = 'pending'`).Scan(&pending); err != nil {
+				c, err := env.App.Store().Counts(context.Background())
+				if err != nil {
 					t.Error(err)
 				}
+				pending = c.DraftsPending
 			}
-			if err := runDemoPipeline(ctx, a, opts); err != nil {
+			if err := runDemoPipeline(ctx, m, opts); err != nil {
 				t.Fatalf("demo: %v; stderr: %s", err, stderr.String())
 			}
 			if e == nil {
