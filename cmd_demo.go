@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"smista/app"
+	"smista/app/demo"
 	"smista/db"
 	"smista/ui/safe"
 )
@@ -52,31 +53,52 @@ func runDemo(ctx context.Context, m *Main, args []string) (err error) {
 			}
 		}()
 	}
-	opts := demoOptions{Flaky: *flaky, Dir: dir}
-
+	opts := demo.Options{Flaky: *flaky, Dir: dir, Now: m.Now}
 	if *headless || !m.IsTerminal {
 		if !*headless {
 			fmt.Fprintln(m.Stderr, "smista demo: stdout is not a terminal: running headless")
 		}
-		opts.ApproveOne = true
-		var inboxErr error
-		opts.Inspect = func(e *demoEnv) {
+		return m.runDemoPipeline(ctx, opts, func(e *demo.Env) error {
 			fmt.Fprintln(m.Stdout)
-			inboxErr = writeTriagedInbox(ctx, m.Stdout, e.App.Store(), m.tableWidth())
-		}
-		if err := runDemoPipeline(ctx, m, opts); err != nil {
-			return err
-		}
-		return inboxErr
+			return writeTriagedInbox(ctx, m.Stdout, e.App.Store(), m.tableWidth())
+		})
 	}
-
-	env, err := startDemo(ctx, m, opts)
+	env, err := demo.Start(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
 	return m.runTUIWith(ctx, env.App, app.RunOptions{Send: true, Sync: true},
 		tea.WithInput(m.Stdin), tea.WithOutput(m.Stdout))
+}
+
+// runDemoPipeline runs one headless demo pass (one approved reply
+// included) and prints its summary, then hands the environment to after
+// (the inbox table; tests compare the summary with the servers) before it
+// closes.
+func (m *Main) runDemoPipeline(ctx context.Context, opts demo.Options, after func(*demo.Env) error) error {
+	e, err := demo.Start(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	sum, err := e.RunOnce(ctx, true)
+	if err != nil {
+		return err
+	}
+	printDemoSummary(m.Stdout, sum)
+	if after != nil {
+		return after(e)
+	}
+	return nil
+}
+
+func printDemoSummary(w io.Writer, s demo.Summary) {
+	fmt.Fprintf(w, "messages synced:        %d (from the demo IMAP server)\n", s.Synced)
+	fmt.Fprintf(w, "tickets suggested:      %d\n", s.TicketsSuggested)
+	fmt.Fprintf(w, "deliveries delivered:   %d (%d attempts; receiver verified %d)\n", s.Delivered, s.DeliveryAttempts, s.ReceiverValid)
+	fmt.Fprintf(w, "drafts waiting:         %d (nothing is sent without approval)\n", s.DraftsWaiting)
+	fmt.Fprintf(w, "replies sent over SMTP: %d (approved by the demo: %d)\n", s.SMTPReceived, s.RepliesApproved)
 }
 
 // tableWidth is the terminal's width when Stdout is one, else $COLUMNS when

@@ -113,14 +113,6 @@ func TestSyncCommand(t *testing.T) {
 	}
 }
 
-func TestMailAccountRefusesPlainTextToRemoteHost(t *testing.T) {
-	cfg := Config{Accounts: []AccountConfig{{Name: "work", IMAP: ServerConfig{Host: "imap.example.com", Port: 143, TLS: "insecure"}}}}
-	_, err := mailAccounts(cfg, func(string) string { return "" }, "")
-	if err == nil || !strings.Contains(err.Error(), "allowed only for loopback") {
-		t.Fatalf("err = %v, want a loopback-only refusal", err)
-	}
-}
-
 // syncLockedBuffer is a bytes.Buffer safe for a command writing in the
 // background while the test reads.
 type syncLockedBuffer struct {

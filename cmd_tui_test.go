@@ -15,6 +15,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"smista/app"
+	"smista/app/config"
 	"smista/db"
 	"smista/mail"
 	"smista/mail/mailtest"
@@ -96,10 +97,10 @@ func TestTUIApproveDraftSendsReply(t *testing.T) {
 	d.Close()
 	host, port, _ := net.SplitHostPort(sink.Addr)
 	p, _ := strconv.Atoi(port)
-	cfg := DefaultConfig()
-	cfg.Accounts = []AccountConfig{{Name: "work", From: "Supporto <agent@example.com>",
-		IMAP: ServerConfig{Host: "127.0.0.1", Port: 1, TLS: "insecure"},
-		SMTP: ServerConfig{Host: host, Port: p, TLS: "insecure"}}}
+	cfg := config.Default()
+	cfg.Accounts = []config.AccountConfig{{Name: "work", From: "Supporto <agent@example.com>",
+		IMAP: config.ServerConfig{Host: "127.0.0.1", Port: 1, TLS: "insecure"},
+		SMTP: config.ServerConfig{Host: host, Port: p, TLS: "insecure"}}}
 	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(k string) string {
 		if k == "USER" {
 			return "tester"

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"smista/app/demo"
 )
 
 // demoSummaryCounts reads the numbers of the headless summary.
@@ -38,23 +40,21 @@ func TestDemoPipelineHeadless(t *testing.T) {
 			m := &Main{Stdout: &stdout, Stderr: &stderr, Now: time.Now}
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			opts := demoOptions{
-				Flaky: flaky, ApproveOne: true, Dir: t.TempDir(),
+			opts := demo.Options{
+				Flaky: flaky, Dir: t.TempDir(), Now: time.Now,
 				Retries: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 40 * time.Millisecond},
 			}
-			var e *demoEnv
+			var e *demo.Env
 			var requests, valid, unique, sink, pending int
-			opts.Inspect = func(env *demoEnv) {
+			inspect := func(env *demo.Env) error {
 				e = env
 				requests, valid, unique = env.Receiver.Stats()
 				sink = len(env.SMTP.Messages())
 				c, err := env.App.Store().Counts(context.Background())
-				if err != nil {
-					t.Error(err)
-				}
 				pending = c.DraftsPending
+				return err
 			}
-			if err := runDemoPipeline(ctx, m, opts); err != nil {
+			if err := m.runDemoPipeline(ctx, opts, inspect); err != nil {
 				t.Fatalf("demo: %v; stderr: %s", err, stderr.String())
 			}
 			if e == nil {

@@ -216,15 +216,6 @@ func noArgs(fs *flag.FlagSet) error {
 	return nil
 }
 
-// Config loads the configuration: --config (must exist) or the default path
-// (may be absent).
-func (m *Main) Config() (Config, error) {
-	if m.ConfigPath != "" {
-		return LoadConfig(m.ConfigPath, true)
-	}
-	return LoadConfig(DefaultConfigPath(m.Getenv), false)
-}
-
 // OpenDB opens the store at --db, $SMISTA_DB or the default path.
 func (m *Main) OpenDB(ctx context.Context) (*db.DB, error) {
 	path := m.DBPath

@@ -1,10 +1,13 @@
-package main
+// Package demo is smista's embedded demo: a real IMAP server on 127.0.0.1
+// seeded with the demo mailbox, an SMTP sink, a webhook receiver that
+// verifies signatures, and an App on a temporary store wired to them —
+// no account, no key, no network.
+package demo
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -20,33 +23,28 @@ import (
 	"smista/webhook"
 )
 
-// demoVIP is the demo account's VIP list: the demo mailbox has a mail from
-// the CEO of this customer.
-var demoVIP = []string{"bigclient.example"}
+// VIP is the demo account's VIP list: the demo mailbox has a mail from the
+// CEO of this customer.
+var VIP = []string{"bigclient.example"}
 
-// demoOptions configures the demo.
-type demoOptions struct {
+// Options configures the demo.
+type Options struct {
 	// Flaky makes the demo receiver answer its first Flaky requests with
 	// 503, so the retry path shows.
 	Flaky int
-	// ApproveOne approves the first reply draft (as "human:demo") so the
-	// SMTP path shows; otherwise every draft waits for a human.
-	ApproveOne bool
 	// Dir holds the temporary database; "" makes (and removes) a temp dir.
 	Dir string
 	// Retries are the outbox retry delays; nil means short demo delays.
 	Retries []time.Duration
-	// Inspect, when set, sees the environment after the headless pass and
-	// before it closes (tests compare the summary with what the receiver
-	// and the SMTP sink actually got).
-	Inspect func(e *demoEnv)
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
-// demoEnv is the running demo: a real IMAP server seeded with the demo
+// Env is the running demo: a real IMAP server seeded with the demo
 // mailbox, an SMTP sink, a webhook receiver, and an App on a temporary
 // store configured with the demo account and endpoint. The headless pass
 // and the TUI both use it; Close stops everything.
-type demoEnv struct {
+type Env struct {
 	App      *app.App
 	IMAP     *mailtest.IMAPServer
 	SMTP     *mailtest.SMTPSink
@@ -61,10 +59,13 @@ type demoEnv struct {
 	httpWG  sync.WaitGroup
 }
 
-// startDemo starts the demo's servers, store and App. The caller must
-// Close it.
-func startDemo(ctx context.Context, m *Main, opts demoOptions) (_ *demoEnv, err error) {
-	e := &demoEnv{dir: opts.Dir}
+// Start starts the demo's servers, store and App. The caller must Close
+// it.
+func Start(ctx context.Context, opts Options) (_ *Env, err error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	e := &Env{dir: opts.Dir}
 	defer func() {
 		if err != nil {
 			e.Close()
@@ -101,7 +102,7 @@ func startDemo(ctx context.Context, m *Main, opts demoOptions) (_ *demoEnv, err 
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	d.Now = m.Now
+	d.Now = opts.Now
 	account := mail.Account{
 		Name: "demo",
 		From: mail.Address{Name: "Smista Demo Support", Addr: "demo@smista.example"},
@@ -116,11 +117,11 @@ func startDemo(ctx context.Context, m *Main, opts demoOptions) (_ *demoEnv, err 
 		Store:    d,
 		Accounts: []mail.Account{account},
 		Triage: triage.Options{
-			Context: triage.Context{Own: []string{account.From.Addr}, VIP: demoVIP},
+			Context: triage.Context{Own: []string{account.From.Addr}, VIP: VIP},
 			Policy:  triage.DefaultPolicy(),
 		},
 		Sender: webhook.Options{Retries: retries, Guard: webhook.Guard{AllowPrivate: true}},
-		Now:    m.Now,
+		Now:    opts.Now,
 	}); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("demo: %w", err)
@@ -135,7 +136,7 @@ func startDemo(ctx context.Context, m *Main, opts demoOptions) (_ *demoEnv, err 
 
 // startReceiver serves the demo's webhook receiver on 127.0.0.1 and
 // returns its secret.
-func (e *demoEnv) startReceiver(flaky int) (string, error) {
+func (e *Env) startReceiver(flaky int) (string, error) {
 	secret, err := webhook.GenerateSecret()
 	if err != nil {
 		return "", fmt.Errorf("demo: %w", err)
@@ -154,7 +155,7 @@ func (e *demoEnv) startReceiver(flaky int) (string, error) {
 }
 
 // Close stops the servers and removes the temporary directory it made.
-func (e *demoEnv) Close() error {
+func (e *Env) Close() error {
 	var errs []error
 	if e.httpSrv != nil {
 		errs = append(errs, ignoreClosed(e.httpSrv.Close()))
@@ -185,8 +186,8 @@ func ignoreClosed(err error) error {
 	return err
 }
 
-// demoSummary is what one headless demo pass did.
-type demoSummary struct {
+// Summary is what one headless demo pass did.
+type Summary struct {
 	Synced           int
 	TicketsSuggested int
 	Delivered        int
@@ -197,40 +198,21 @@ type demoSummary struct {
 	SMTPReceived     int
 }
 
-// runDemoPipeline runs one headless demo pass on the real path: IMAP sync
-// of the demo mailbox, triage of the new mail, the outbox delivering
+// RunOnce is one headless demo pass on the real path: IMAP sync of the
+// demo mailbox, triage of the new mail, the outbox delivering
 // ticket.suggested events to the local receiver (retries included with
-// Flaky) and, with ApproveOne, one approved reply over SMTP. It prints a
-// summary whose counts come from the store and from what the receiver and
-// the SMTP sink actually got.
-func runDemoPipeline(ctx context.Context, m *Main, opts demoOptions) error {
-	e, err := startDemo(ctx, m, opts)
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	sum, err := e.runOnce(ctx, opts)
-	if err != nil {
-		return err
-	}
-	sum.print(m.Stdout)
-	if opts.Inspect != nil {
-		opts.Inspect(e)
-	}
-	return nil
-}
-
-// runOnce syncs and triages, approves one draft (optionally) and drains
-// the outbox.
-func (e *demoEnv) runOnce(ctx context.Context, opts demoOptions) (demoSummary, error) {
-	var sum demoSummary
+// Flaky) and, with approveOne, one approved reply over SMTP. The summary's
+// counts come from the store and from what the receiver and the SMTP sink
+// actually got.
+func (e *Env) RunOnce(ctx context.Context, approveOne bool) (Summary, error) {
+	var sum Summary
 	rep, err := e.App.Sync(ctx, app.SyncOptions{})
 	sum.Synced = len(rep.New())
 	if err != nil {
 		return sum, fmt.Errorf("demo: %w", err)
 	}
 	d := e.App.Store()
-	if opts.ApproveOne {
+	if approveOne {
 		drafts, err := d.Drafts(ctx, 1)
 		if err != nil {
 			return sum, fmt.Errorf("demo: %w", err)
@@ -254,12 +236,4 @@ func (e *demoEnv) runOnce(ctx context.Context, opts demoOptions) (demoSummary, e
 	_, sum.ReceiverValid, _ = e.Receiver.Stats()
 	sum.SMTPReceived = len(e.SMTP.Messages())
 	return sum, nil
-}
-
-func (s demoSummary) print(w io.Writer) {
-	fmt.Fprintf(w, "messages synced:        %d (from the demo IMAP server)\n", s.Synced)
-	fmt.Fprintf(w, "tickets suggested:      %d\n", s.TicketsSuggested)
-	fmt.Fprintf(w, "deliveries delivered:   %d (%d attempts; receiver verified %d)\n", s.Delivered, s.DeliveryAttempts, s.ReceiverValid)
-	fmt.Fprintf(w, "drafts waiting:         %d (nothing is sent without approval)\n", s.DraftsWaiting)
-	fmt.Fprintf(w, "replies sent over SMTP: %d (approved by the demo: %d)\n", s.SMTPReceived, s.RepliesApproved)
 }

@@ -1,8 +1,6 @@
-package main
+package config
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	netmail "net/mail"
 	"runtime/debug"
@@ -10,67 +8,14 @@ import (
 	"time"
 
 	"smista/app"
-	"smista/db"
 	"smista/mail"
 	"smista/triage"
 	"smista/webhook"
 )
 
-// wiring selects what openApp builds beyond the store.
-type wiring struct {
-	// classifier builds the configured classifier (an LLM needs its key);
-	// false means the offline one, which every command can afford.
-	classifier bool
-	// accounts converts the configured accounts; requireAccounts fails
-	// when there is none.
-	accounts, requireAccounts bool
-	// account keeps only the account with this name.
-	account string
-}
-
-// openApp loads the configuration, opens the store and returns the App on
-// them. The caller closes the App (which closes the store).
-func (m *Main) openApp(ctx context.Context, w wiring) (*app.App, Config, error) {
-	cfg, err := m.Config()
-	if err != nil {
-		return nil, cfg, err
-	}
-	a, err := m.appFor(ctx, cfg, w)
-	return a, cfg, err
-}
-
-// appFor is openApp with the configuration already loaded.
-func (m *Main) appFor(ctx context.Context, cfg Config, w wiring) (*app.App, error) {
-	opts := appOptions(cfg, m.Now)
-	if w.accounts {
-		accounts, err := mailAccounts(cfg, m.Getenv, w.account)
-		if err != nil && (w.requireAccounts || !errors.Is(err, app.ErrNoAccounts)) {
-			return nil, err
-		}
-		opts.Accounts = accounts
-	}
-	d, err := m.OpenDB(ctx)
-	if err != nil {
-		return nil, err
-	}
-	opts.Store = d
-	if w.classifier {
-		if opts.Classifier, err = classifierFor(cfg.Triage, m.Getenv, d); err != nil {
-			d.Close()
-			return nil, err
-		}
-	}
-	a, err := app.New(opts)
-	if err != nil {
-		d.Close()
-		return nil, err
-	}
-	return a, nil
-}
-
-// appOptions maps the configuration onto the App's options (all but the
-// store, the classifier and the accounts).
-func appOptions(cfg Config, now func() time.Time) app.Options {
+// AppOptions maps the configuration onto the App's options, all but the
+// store, the classifier and the accounts (see Accounts and Classifier).
+func (cfg Config) AppOptions(now func() time.Time) app.Options {
 	var own []string
 	for _, ac := range cfg.Accounts {
 		if addr, err := netmail.ParseAddress(ac.From); err == nil {
@@ -99,15 +44,15 @@ func appOptions(cfg Config, now func() time.Time) app.Options {
 			DisableAfter:  w.DisableAfter,
 			DisableWindow: w.DisableWindow.Duration,
 			Guard:         webhook.Guard{AllowPrivate: w.AllowPrivate},
-			UserAgent:     userAgent(),
+			UserAgent:     UserAgent(),
 		},
 		RotationGrace: w.RotationGrace.Duration,
 		Now:           now,
 	}
 }
 
-// userAgent is "smista/<module version>" ("smista/dev" for local builds).
-func userAgent() string {
+// UserAgent is "smista/<module version>" ("smista/dev" for local builds).
+func UserAgent() string {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return "smista/" + bi.Main.Version
 	}
@@ -121,10 +66,10 @@ func promptVersionFor(provider string) string {
 	return triage.PromptVersion
 }
 
-// classifierFor builds the configured classifier: the offline one, or an
+// Classifier builds the configured classifier: the offline one, or an
 // LLM (combined with the offline one) with its key read from the
 // environment variable the config names and the store as its answer cache.
-func classifierFor(tc TriageConfig, getenv func(string) string, d *db.DB) (triage.Classifier, error) {
+func Classifier(tc TriageConfig, getenv func(string) string, cache triage.Cache) (triage.Classifier, error) {
 	cc := triage.ClassifierConfig{
 		Provider:    tc.Provider,
 		Model:       tc.Model,
@@ -132,9 +77,7 @@ func classifierFor(tc TriageConfig, getenv func(string) string, d *db.DB) (triag
 		Timeout:     tc.Timeout.Duration,
 		Concurrency: tc.Concurrency,
 	}
-	if d != nil {
-		cc.Cache = d
-	}
+	cc.Cache = cache
 	if env := tc.KeyEnv(); tc.Provider != "" && tc.Provider != "offline" && env != "" {
 		cc.APIKey = getenv(env)
 	}
@@ -145,9 +88,9 @@ func classifierFor(tc TriageConfig, getenv func(string) string, d *db.DB) (triag
 	return c, nil
 }
 
-// mailAccounts converts the configured accounts (all, or the one named)
+// MailAccounts converts the configured accounts (all, or the one named)
 // into mail accounts, checking what the config parser cannot.
-func mailAccounts(cfg Config, getenv func(string) string, only string) ([]mail.Account, error) {
+func (cfg Config) MailAccounts(getenv func(string) string, only string) ([]mail.Account, error) {
 	if len(cfg.Accounts) == 0 {
 		return nil, app.ErrNoAccounts
 	}
