@@ -7,16 +7,15 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/mattn/go-runewidth"
 	"golang.org/x/term"
 
 	"smista/app"
 	"smista/app/demo"
 	"smista/db"
-	"smista/ui/safe"
+	"smista/ui"
 )
 
 // demoWidth is the table width when $COLUMNS does not say otherwise.
@@ -116,66 +115,16 @@ func (m *Main) tableWidth() int {
 	return demoWidth
 }
 
-// writeTriagedInbox prints the store's inbox, newest first, as an aligned
-// table no wider than width: date, sender, subject, intent, confidence,
-// flags and what smista did.
+// writeTriagedInbox prints the store's inbox, newest first, as a table no
+// wider than width.
 func writeTriagedInbox(ctx context.Context, w io.Writer, d *db.DB, width int) error {
 	rows, err := d.Inbox(ctx, db.InboxFilter{}, 0, 1000)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	const dateW, intentW, confW, actionW, gap = 12, 7, 4, 14, 1
-	// What is left after the fixed columns goes to flags, sender and
-	// subject; the subject gets the most, the sender about a third.
-	avail := width - dateW - intentW - confW - actionW - 6*gap
-	flagsW := 16
-	if avail < 66 {
-		flagsW = 9
-	}
-	fromW := min(max((avail-flagsW)*35/100, 10), 24)
-	subjW := max(avail-flagsW-fromW, 10)
-	sep := strings.Repeat(" ", gap)
-	row := func(cols ...string) {
-		widths := []int{dateW, fromW, subjW, intentW, confW, flagsW, actionW}
-		var b strings.Builder
-		for i, c := range cols {
-			if i > 0 {
-				b.WriteString(sep)
-			}
-			b.WriteString(runewidth.FillRight(cell(c, widths[i]), widths[i]))
-		}
-		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
-	}
-	row("DATE", "FROM", "SUBJECT", "INTENT", "CONF", "FLAGS", "ACTION")
-	for _, r := range rows {
-		from := r.FromName
-		if strings.TrimSpace(safe.String(from)) == "" {
-			from = r.FromAddr
-		}
-		subject := r.Subject
-		if strings.TrimSpace(safe.String(subject)) == "" {
-			subject = "(no subject)"
-		}
-		conf := ""
-		if r.Confidence >= 0 {
-			conf = strconv.FormatFloat(r.Confidence, 'f', 2, 64)
-		}
-		action := r.Action
-		switch {
-		case r.Action == "ticket" && r.TicketState != "":
-			action = "ticket " + r.TicketState
-		case r.DraftWaiting:
-			action = "draft waiting"
-		}
-		row(r.Date.Local().Format("Jan _2 15:04"), from, subject, r.Intent, conf, strings.Join(r.Flags, ","), action)
+	if err := ui.WriteInboxTable(w, rows, width, time.Local); err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
 	fmt.Fprintf(w, "%d messages — the embedded demo, triaged by the offline classifier; run 'smista demo' on a terminal for the TUI\n", len(rows))
 	return nil
-}
-
-// cell makes untrusted s safe for a terminal and cuts it to width display
-// columns, marking a cut with an ellipsis.
-func cell(s string, width int) string {
-	s = strings.Join(strings.Fields(safe.String(s)), " ")
-	return runewidth.Truncate(s, width, "…")
 }

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mattn/go-runewidth"
 
@@ -119,57 +118,5 @@ func TestDemoRejectsArguments(t *testing.T) {
 				t.Errorf("stdout = %q, want nothing", stdout)
 			}
 		})
-	}
-}
-
-func TestWriteTriagedInboxSanitisesAndAligns(t *testing.T) {
-	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	date := time.Date(2026, 11, 20, 9, 30, 0, 0, time.Local)
-	msgs := []*mail.Message{
-		{MessageID: "<1@x>", From: mail.Address{Name: "Evil\x1b]0;pwned\x07 Sender", Addr: "evil@spam.test"},
-			Subject: "\x1b[2J\x1b[31mred\x1b[0m alert\r\nInjected: header", Date: date, Raw: []byte("x")},
-		{MessageID: "<2@x>", From: mail.Address{Addr: "noname@example.com"}, Date: date.Add(-time.Hour), Raw: []byte("x")},
-		{MessageID: "<3@x>", From: mail.Address{Name: "山田 太郎"}, Subject: strings.Repeat("長い件名", 40), Date: date.Add(-2 * time.Hour), Raw: []byte("x")},
-	}
-	for _, m := range msgs {
-		m.ID = mail.EmailID(m.MessageID)
-		m.ThreadID = m.ID
-	}
-	if _, err := d.SaveMessages(ctx, "test", msgs); err != nil {
-		t.Fatal(err)
-	}
-	// 80 columns is the narrowest terminal smista supports.
-	for _, width := range []int{80, 120, 160} {
-		var buf bytes.Buffer
-		if err := writeTriagedInbox(ctx, &buf, d, width); err != nil {
-			t.Fatal(err)
-		}
-		out := buf.String()
-		if strings.ContainsAny(out, "\x1b\x07\r") {
-			t.Errorf("escape or control characters reached the output: %q", out)
-		}
-		lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-		if len(lines) != 5 {
-			t.Fatalf("got %d lines, want 5: %q", len(lines), out)
-		}
-		for _, l := range lines[:4] {
-			if w := runewidth.StringWidth(l); w > width {
-				t.Errorf("width %d: line is %d columns: %q", width, w, l)
-			}
-		}
-		if width == 160 && !strings.Contains(lines[1], "red alert Injected: header") {
-			t.Errorf("sanitised subject = %q", lines[1])
-		}
-		if !strings.Contains(lines[2], "noname@") || !strings.Contains(lines[2], "(no subject)") {
-			t.Errorf("fallbacks missing: %q", lines[2])
-		}
-		if !strings.Contains(lines[3], "…") {
-			t.Errorf("long subject not truncated with an ellipsis: %q", lines[3])
-		}
 	}
 }

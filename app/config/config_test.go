@@ -133,4 +133,3 @@ func TestMailAccountRefusesPlainTextToRemoteHost(t *testing.T) {
 		t.Fatalf("err = %v, want a loopback-only refusal", err)
 	}
 }
-
