@@ -9,12 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mattn/go-runewidth"
 
 	"smista/db"
-	"smista/db/dbtest"
 	"smista/mail"
 )
 
@@ -22,8 +20,8 @@ import (
 func runDemoEnv(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	a := &App{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
-	code := a.Run(context.Background(), append([]string{"demo"}, args...))
+	m := &Main{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
+	code := m.Run(context.Background(), append([]string{"demo"}, args...))
 	return code, out.String(), errb.String()
 }
 
@@ -48,23 +46,25 @@ func TestDemoHeadlessPrintsSummaryAndInbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	count := func(what string) int { return dbtest.Count(t, d, what) }
-	tickets := count("tickets")
-	if tickets == 0 {
+	c, err := d.Counts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Tickets == 0 {
 		t.Fatal("the demo suggested no ticket")
 	}
 	for _, want := range []string{
 		"messages synced:        40",
-		"tickets suggested:      " + strconv.Itoa(tickets),
-		"deliveries delivered:   " + strconv.Itoa(count("webhook deliveries:delivered")),
-		"drafts waiting:         " + strconv.Itoa(count("drafts:pending")),
+		"tickets suggested:      " + strconv.Itoa(c.Tickets),
+		"deliveries delivered:   " + strconv.Itoa(c.WebhooksDelivered),
+		"drafts waiting:         " + strconv.Itoa(c.DraftsPending),
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}
 	}
-	if n := count("triaged"); n != len(raws) {
-		t.Errorf("%d messages triaged, want %d", n, len(raws))
+	if c.Triaged != len(raws) {
+		t.Errorf("%d messages triaged, want %d", c.Triaged, len(raws))
 	}
 
 	// The inbox table: header, one row per message, footer.
@@ -118,53 +118,5 @@ func TestDemoRejectsArguments(t *testing.T) {
 				t.Errorf("stdout = %q, want nothing", stdout)
 			}
 		})
-	}
-}
-
-func TestWriteTriagedInboxSanitisesAndAligns(t *testing.T) {
-	ctx := context.Background()
-	d := dbtest.MustOpen(t)
-	date := time.Date(2026, 11, 20, 9, 30, 0, 0, time.Local)
-	msgs := []*mail.Message{
-		{MessageID: "<1@x>", From: mail.Address{Name: "Evil\x1b]0;pwned\x07 Sender", Addr: "evil@spam.test"},
-			Subject: "\x1b[2J\x1b[31mred\x1b[0m alert\r\nInjected: header", Date: date, Raw: []byte("x")},
-		{MessageID: "<2@x>", From: mail.Address{Addr: "noname@example.com"}, Date: date.Add(-time.Hour), Raw: []byte("x")},
-		{MessageID: "<3@x>", From: mail.Address{Name: "山田 太郎"}, Subject: strings.Repeat("長い件名", 40), Date: date.Add(-2 * time.Hour), Raw: []byte("x")},
-	}
-	for _, m := range msgs {
-		m.ID = mail.EmailID(m.MessageID)
-		m.ThreadID = m.ID
-	}
-	if _, err := d.SaveMessages(ctx, "test", msgs); err != nil {
-		t.Fatal(err)
-	}
-	// 80 columns is the narrowest terminal smista supports.
-	for _, width := range []int{80, 120, 160} {
-		var buf bytes.Buffer
-		if err := writeTriagedInbox(ctx, &buf, d, width); err != nil {
-			t.Fatal(err)
-		}
-		out := buf.String()
-		if strings.ContainsAny(out, "\x1b\x07\r") {
-			t.Errorf("escape or control characters reached the output: %q", out)
-		}
-		lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-		if len(lines) != 5 {
-			t.Fatalf("got %d lines, want 5: %q", len(lines), out)
-		}
-		for _, l := range lines[:4] {
-			if w := runewidth.StringWidth(l); w > width {
-				t.Errorf("width %d: line is %d columns: %q", width, w, l)
-			}
-		}
-		if width == 160 && !strings.Contains(lines[1], "red alert Injected: header") {
-			t.Errorf("sanitised subject = %q", lines[1])
-		}
-		if !strings.Contains(lines[2], "noname@") || !strings.Contains(lines[2], "(no subject)") {
-			t.Errorf("fallbacks missing: %q", lines[2])
-		}
-		if !strings.Contains(lines[3], "…") {
-			t.Errorf("long subject not truncated with an ellipsis: %q", lines[3])
-		}
 	}
 }

@@ -26,8 +26,8 @@ type importFailure struct {
 // directories of raw messages. It exits 1 when a path cannot be read or
 // when messages were found and none of them could be imported; single
 // broken messages are reported on stderr and skipped.
-func runImport(ctx context.Context, a *App, args []string) error {
-	fs := a.flagSet("import", "[--json] PATH...")
+func runImport(ctx context.Context, m *Main, args []string) error {
+	fs := m.flagSet("import", "[--json] PATH...")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -35,41 +35,41 @@ func runImport(ctx context.Context, a *App, args []string) error {
 	if fs.NArg() == 0 {
 		return fmt.Errorf("%w: give at least one PATH: an .eml file, an mbox file, a Maildir or a directory", errUsage)
 	}
-	d, err := a.OpenDB(ctx)
+	a, _, err := m.openApp(ctx, wiring{})
 	if err != nil {
 		return err
 	}
-	defer d.Close()
+	defer a.Close()
 
 	sum := importSummary{Failures: []importFailure{}}
 	progress := false
 	opts := mail.ImportOptions{
 		OnFailure: func(src string, err error) {
 			if progress {
-				fmt.Fprint(a.Stderr, "\r\x1b[K")
+				fmt.Fprint(m.Stderr, "\r\x1b[K")
 				progress = false
 			}
-			fmt.Fprintf(a.Stderr, "smista import: %s: %s\n", safe.String(src), safe.String(err.Error()))
+			fmt.Fprintf(m.Stderr, "smista import: %s: %s\n", safe.String(src), safe.String(err.Error()))
 			sum.Failures = append(sum.Failures, importFailure{Source: src, Error: err.Error()})
 		},
 	}
-	if a.IsTerminal {
+	if m.IsTerminal {
 		opts.OnProgress = func(s mail.ImportStats) {
-			fmt.Fprintf(a.Stderr, "\rimporting: %d messages read", s.Total())
+			fmt.Fprintf(m.Stderr, "\rimporting: %d messages read", s.Total())
 			progress = true
 		}
 	}
-	stats, err := mail.Import(ctx, d, fs.Args(), opts)
+	stats, err := a.Import(ctx, fs.Args(), opts)
 	if progress {
-		fmt.Fprint(a.Stderr, "\r\x1b[K")
+		fmt.Fprint(m.Stderr, "\r\x1b[K")
 	}
 	sum.New, sum.Present, sum.Failed = stats.New, stats.Present, stats.Failed
 	if *asJSON {
-		if jerr := json.NewEncoder(a.Stdout).Encode(sum); jerr != nil {
+		if jerr := json.NewEncoder(m.Stdout).Encode(sum); jerr != nil {
 			return fmt.Errorf("import: %w", jerr)
 		}
 	} else {
-		fmt.Fprintf(a.Stdout, "imported %d new, %d already present, %d failed\n", stats.New, stats.Present, stats.Failed)
+		fmt.Fprintf(m.Stdout, "imported %d new, %d already present, %d failed\n", stats.New, stats.Present, stats.Failed)
 	}
 	if err != nil {
 		return err

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"smista/db"
-	"smista/db/dbtest"
 	"smista/mail"
 )
 
@@ -39,7 +38,9 @@ func seedTriageDB(t *testing.T, n int) string {
 	if _, err := d.SaveMessages(context.Background(), "test", msgs); err != nil {
 		t.Fatal(err)
 	}
-	dbtest.SeedEndpoint(t, d, "http://127.0.0.1:9/")
+	if _, err := d.CreateEndpoint(context.Background(), "http://127.0.0.1:9/", "whsec_dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0"); err != nil {
+		t.Fatal(err)
+	}
 	return path
 }
 
@@ -114,9 +115,12 @@ func TestCLITriageJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	events, deliveries := dbtest.Count(t, d, "tickets"), dbtest.Count(t, d, "deliveries")
-	if events != 1 || deliveries != 1 {
-		t.Errorf("events %d deliveries %d after re-triage, want 1 and 1", events, deliveries)
+	c, err := d.Counts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Tickets != 1 || c.Deliveries != 1 {
+		t.Errorf("events %d deliveries %d after re-triage, want 1 and 1", c.Tickets, c.Deliveries)
 	}
 }
 
@@ -131,7 +135,7 @@ func toStrings(v any) []string {
 func TestCLITriageTableAndProgress(t *testing.T) {
 	path := seedTriageDB(t, 9)
 	var out, errb bytes.Buffer
-	a := &App{Stdout: &out, Stderr: &errb, IsTerminal: true, Getenv: func(k string) string {
+	a := &Main{Stdout: &out, Stderr: &errb, IsTerminal: true, Getenv: func(k string) string {
 		return map[string]string{"HOME": t.TempDir()}[k]
 	}}
 	if code := a.Run(context.Background(), []string{"--db", path, "triage"}); code != 0 {

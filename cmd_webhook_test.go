@@ -262,7 +262,7 @@ func TestListenVerifiesAndPrints(t *testing.T) {
 	ln.Close()
 	secret, _ := webhook.GenerateSecret()
 	var out, errb syncBuffer
-	a := &App{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+	a := &Main{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() { done <- a.Run(ctx, []string{"listen", "--addr", addr, "--secret", secret}) }()

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"smista/db/dbtest"
+	"smista/app/demo"
 )
 
 // demoSummaryCounts reads the numbers of the headless summary.
@@ -37,22 +37,24 @@ func TestDemoPipelineHeadless(t *testing.T) {
 	for name, flaky := range map[string]int{"steady receiver": 0, "flaky receiver": 2} {
 		t.Run(name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			a := &App{Stdout: &stdout, Stderr: &stderr, Now: time.Now}
+			m := &Main{Stdout: &stdout, Stderr: &stderr, Now: time.Now}
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			opts := demoOptions{
-				Flaky: flaky, ApproveOne: true, Dir: t.TempDir(),
+			opts := demo.Options{
+				Flaky: flaky, Dir: t.TempDir(), Now: time.Now,
 				Retries: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 40 * time.Millisecond},
 			}
-			var e *demoEnv
+			var e *demo.Env
 			var requests, valid, unique, sink, pending int
-			opts.Inspect = func(env *demoEnv) {
+			inspect := func(env *demo.Env) error {
 				e = env
 				requests, valid, unique = env.Receiver.Stats()
 				sink = len(env.SMTP.Messages())
-				pending = dbtest.Count(t, env.DB, "drafts:pending")
+				c, err := env.App.Store().Counts(context.Background())
+				pending = c.DraftsPending
+				return err
 			}
-			if err := runDemoPipeline(ctx, a, opts); err != nil {
+			if err := m.runDemoPipeline(ctx, opts, inspect); err != nil {
 				t.Fatalf("demo: %v; stderr: %s", err, stderr.String())
 			}
 			if e == nil {

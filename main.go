@@ -2,7 +2,8 @@
 // classifies each email, and tells the customer's ticket system about
 // support requests with one signed webhook event, ticket.suggested.
 //
-// main only wires: flags, subcommands, configuration and the packages.
+// Package main is the command line: flags, subcommands, configuration,
+// printing and exit codes. Every operation lives in package app.
 package main
 
 import (
@@ -13,7 +14,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -28,7 +28,7 @@ var errUsage = errors.New("usage")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	app := &App{
+	m := &Main{
 		Stdin:      os.Stdin,
 		Stdout:     os.Stdout,
 		Stderr:     os.Stderr,
@@ -36,15 +36,15 @@ func main() {
 		Now:        time.Now,
 		IsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
 	}
-	code := app.Run(ctx, os.Args[1:])
+	code := m.Run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
 }
 
-// App carries what every command needs: standard streams, the environment,
-// the clock and the global flags. Tests build one with buffers and temp
-// paths and call Run.
-type App struct {
+// Main carries what every command needs: standard streams, the
+// environment, the clock and the global flags. Tests build one with
+// buffers and temp paths and call Run.
+type Main struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
@@ -60,7 +60,7 @@ type App struct {
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, a *App, args []string) error
+	run     func(ctx context.Context, m *Main, args []string) error
 }
 
 func commands() []command {
@@ -80,80 +80,100 @@ func commands() []command {
 
 // Run executes the command line args (without the program name) and returns
 // the exit status: 0 on success, 1 on error, 2 on a usage error.
-func (a *App) Run(ctx context.Context, args []string) int {
-	if a.Getenv == nil {
-		a.Getenv = os.Getenv
+func (m *Main) Run(ctx context.Context, args []string) int {
+	if m.Getenv == nil {
+		m.Getenv = os.Getenv
 	}
-	if a.Now == nil {
-		a.Now = time.Now
+	if m.Now == nil {
+		m.Now = time.Now
 	}
-	if a.Stdin == nil {
-		a.Stdin = strings.NewReader("")
+	if m.Stdin == nil {
+		m.Stdin = strings.NewReader("")
 	}
-	global := a.flagSet("smista", "[global flags] COMMAND [flags]")
-	global.Usage = func() { a.usage(global) }
-	if err := global.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	rest := global.Args()
-	name := "tui"
-	if len(rest) > 0 {
-		name, rest = rest[0], rest[1:]
-	}
-	if name == "help" {
-		a.usage(global)
+	name, pre, rest := splitCommand(args)
+	switch name {
+	case "help":
+		m.usage()
 		return 0
+	case "tui":
+		rest = append(append([]string{}, pre...), rest...)
+	default:
+		// What precedes the command are global flags.
+		fs := m.flagSet("smista", "[--db PATH] [--config PATH] COMMAND [flags]")
+		if err := fs.Parse(pre); err != nil {
+			return 2
+		}
 	}
 	for _, c := range commands() {
 		if c.name != name {
 			continue
 		}
-		err := c.run(ctx, a, rest)
+		err := c.run(ctx, m, rest)
 		switch {
 		case err == nil:
 			return 0
 		case errors.Is(err, flag.ErrHelp):
 			return 0
 		case errors.Is(err, errUsage):
-			fmt.Fprintf(a.Stderr, "smista %s: %v\n", name, err)
+			fmt.Fprintf(m.Stderr, "smista %s: %v\n", name, err)
 			return 2
 		default:
-			fmt.Fprintf(a.Stderr, "smista %s: %v\n", name, oneLine(err.Error()))
+			fmt.Fprintf(m.Stderr, "smista %s: %v\n", name, oneLine(err.Error()))
 			return 1
 		}
 	}
-	fmt.Fprintf(a.Stderr, "smista: unknown command %q (run 'smista help' for the list)\n", name)
+	fmt.Fprintf(m.Stderr, "smista: unknown command %q (run 'smista help' for the list)\n", name)
 	return 2
 }
 
-func (a *App) usage(fs *flag.FlagSet) {
-	w := a.Stderr
+// splitCommand finds the subcommand among args: the first argument that
+// is neither a flag nor the value of --db or --config. It returns the
+// command, the flags before it and the arguments after it. Without a
+// command it is the TUI, and every argument is its flag ("smista
+// --no-send"). Help asked for before any command is "help".
+func splitCommand(args []string) (name string, pre, rest []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return "tui", args, nil
+		case a == "-h" || a == "-help" || a == "--help":
+			return "help", nil, nil
+		case a == "-db" || a == "--db" || a == "-config" || a == "--config":
+			i++ // its value follows
+		case strings.HasPrefix(a, "-"):
+		default:
+			return a, args[:i], args[i+1:]
+		}
+	}
+	return "tui", args, nil
+}
+
+func (m *Main) usage() {
+	w := m.Stderr
 	fmt.Fprintln(w, "smista — terminal email triage that tells your ticket system about support requests")
-	fmt.Fprintln(w, "\nUsage: smista [--db PATH] [--config PATH] COMMAND [flags]")
+	fmt.Fprintln(w, "\nUsage: smista [--db PATH] [--config PATH] [COMMAND] [flags]")
 	fmt.Fprintln(w, "\nCommands:")
-	cs := commands()
-	sort.SliceStable(cs, func(i, j int) bool { return cs[i].name == "tui" && cs[j].name != "tui" })
-	for _, c := range cs {
+	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nGlobal flags:")
+	fs := m.flagSet("", "")
 	fs.SetOutput(w)
 	fs.PrintDefaults()
-	fmt.Fprintln(w, "\nRun 'smista COMMAND --help' for a command's flags.")
+	fmt.Fprintln(w, "\nWithout a command smista opens the TUI; its flags (--no-send, --no-sync) work there too.")
+	fmt.Fprintln(w, "Run 'smista COMMAND --help' for a command's flags.")
 }
 
 // flagSet returns a FlagSet for a subcommand that also accepts the global
 // flags, so "smista log --db x" works as well as "smista --db x log".
-func (a *App) flagSet(name, synopsis string) *flag.FlagSet {
+func (m *Main) flagSet(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(a.Stderr)
-	fs.StringVar(&a.DBPath, "db", a.DBPath, "SQLite database `path` (default $SMISTA_DB or $XDG_DATA_HOME/smista/smista.db)")
-	fs.StringVar(&a.ConfigPath, "config", a.ConfigPath, "config file `path` (default $XDG_CONFIG_HOME/smista/config.toml)")
+	fs.SetOutput(m.Stderr)
+	fs.StringVar(&m.DBPath, "db", m.DBPath, "SQLite database `path` (default $SMISTA_DB or $XDG_DATA_HOME/smista/smista.db)")
+	fs.StringVar(&m.ConfigPath, "config", m.ConfigPath, "config file `path` (default $XDG_CONFIG_HOME/smista/config.toml)")
 	fs.Usage = func() {
-		fmt.Fprintf(a.Stderr, "Usage: smista %s %s\n\nFlags:\n", name, synopsis)
+		fmt.Fprintf(m.Stderr, "Usage: smista %s %s\n\nFlags:\n", name, synopsis)
 		fs.PrintDefaults()
 	}
 	return fs
@@ -171,20 +191,36 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// Config loads the configuration: --config (must exist) or the default path
-// (may be absent).
-func (a *App) Config() (Config, error) {
-	if a.ConfigPath != "" {
-		return LoadConfig(a.ConfigPath, true)
+// parseInterspersed parses flags that may follow positional arguments
+// ("endpoints add URL --secret S") and returns the positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
 	}
-	return LoadConfig(DefaultConfigPath(a.Getenv), false)
+}
+
+// noArgs fails with a usage error when fs was given positional arguments.
+func noArgs(fs *flag.FlagSet) error {
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return nil
 }
 
 // OpenDB opens the store at --db, $SMISTA_DB or the default path.
-func (a *App) OpenDB(ctx context.Context) (*db.DB, error) {
-	path := a.DBPath
+func (m *Main) OpenDB(ctx context.Context) (*db.DB, error) {
+	path := m.DBPath
 	if path == "" {
-		p, err := db.DefaultPath(a.Getenv)
+		p, err := db.DefaultPath(m.Getenv)
 		if err != nil {
 			return nil, err
 		}
@@ -194,7 +230,7 @@ func (a *App) OpenDB(ctx context.Context) (*db.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.Now = a.Now
+	d.Now = m.Now
 	return d, nil
 }
 

@@ -14,7 +14,7 @@ func runApp(t *testing.T, dbPath string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	env := map[string]string{"HOME": t.TempDir()}
-	a := &App{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
+	a := &Main{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
 	full := append([]string{"--db", dbPath}, args...)
 	code := a.Run(context.Background(), full)
 	return code, out.String(), errb.String()

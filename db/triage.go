@@ -9,8 +9,6 @@ import (
 	"smista/triage"
 )
 
-var _ triage.Store = (*DB)(nil)
-
 // TriageQueue returns the email ids to triage, oldest first: the messages
 // without a triage result, or every message when all is true.
 func (d *DB) TriageQueue(ctx context.Context, all bool) ([]string, error) {

@@ -11,8 +11,6 @@ import (
 	"smista/triage"
 )
 
-var _ triage.Store = (*db.DB)(nil)
-
 func seedTriage(tb testing.TB, d *db.DB, endpoints int) []string {
 	tb.Helper()
 	ctx := context.Background()

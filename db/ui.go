@@ -427,16 +427,6 @@ func (d *DB) Tickets(ctx context.Context, offset, limit int) ([]TicketItem, erro
 	return out, nil
 }
 
-// CountTickets returns how many real ticket.suggested events the store
-// holds (endpoint tests aside).
-func (d *DB) CountTickets(ctx context.Context) (int, error) {
-	var n int
-	if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE type = 'ticket.suggested' AND test = 0`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count tickets: %w", err)
-	}
-	return n, nil
-}
-
 // DeliveryFilter narrows and pages the delivery log. Empty fields match
 // everything.
 type DeliveryFilter struct {
@@ -656,17 +646,6 @@ func (f AttemptFilter) attemptsQuery() (string, []any) {
 		COALESCE(a.response_body, x'')
 		FROM attempts a JOIN deliveries d` + hint + ` ON d.seq = a.delivery_seq LEFT JOIN events v ON v.id = d.event_id` +
 		where + ` ORDER BY a.id DESC LIMIT ?`, append(args, limit)
-}
-
-// CountAttempts returns how many attempts match f (its Limit aside).
-func (d *DB) CountAttempts(ctx context.Context, f AttemptFilter) (int, error) {
-	hint, where, args := f.attemptsWhere()
-	var n int
-	if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM attempts a JOIN deliveries d`+hint+
-		` ON d.seq = a.delivery_seq`+where, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count attempts: %w", err)
-	}
-	return n, nil
 }
 
 // Attempts returns the most recent f.Limit attempts matching f (0 means

@@ -58,11 +58,20 @@ func TicketPayload(m *mail.Message, r Result, rawURLTemplate string) ([]byte, er
 		Category:    string(r.Intent),
 		RawEmailURL: RawEmailURL(rawURLTemplate, m.MessageID, id),
 	}
+	b, err := encodeEvent(ev)
+	if err != nil {
+		return nil, fmt.Errorf("ticket payload: %w", err)
+	}
+	return b, nil
+}
+
+// encodeEvent writes ev as compact JSON without a trailing newline.
+func encodeEvent(ev ticketEvent) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false) // receivers read subjects like "<urgent>" as written
 	if err := enc.Encode(ev); err != nil {
-		return nil, fmt.Errorf("ticket payload: %w", err)
+		return nil, err
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

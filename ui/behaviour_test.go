@@ -10,8 +10,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"smista/app"
 	"smista/db/dbtest"
-	"smista/ui"
 	"smista/ui/internal/fixture"
 )
 
@@ -101,14 +101,14 @@ func TestNoColor(t *testing.T) {
 }
 
 func TestLiveProgress(t *testing.T) {
-	live := make(chan any, 8)
-	live <- ui.SyncProgress{Mailbox: "INBOX", Done: 5, Total: 10}
-	live <- ui.SenderStats{Queue: 3, InFlight: 1}
-	live <- ui.Notice{Kind: "dead", Text: "delivery dlv_x is dead \x1b]52;c;aGk=\x07", Error: true}
-	live <- ui.TriageProgress{Working: true, Done: 2, Total: 7, Model: "offline/1"}
+	live := make(chan app.Event, 8)
+	live <- app.SyncProgress{Mailbox: "INBOX", Done: 5, Total: 10}
+	live <- app.SenderStats{Queue: 3, InFlight: 1}
+	live <- app.Notice{Kind: "dead", Text: "delivery dlv_x is dead \x1b]52;c;aGk=\x07", Error: true}
+	live <- app.TriageProgress{Working: true, Done: 2, Total: 7, Model: "offline/1"}
 	close(live)
 	deps := testDeps(seededDB(t))
-	deps.Live = live
+	deps.Events = func() (<-chan app.Event, func()) { return live, func() {} }
 	m := newModel(t, deps, 160, 24)
 	out := plain(m)
 	for _, want := range []string{"sync INBOX", "5/10", "queue 3 · in-flight 1", "classifying 2/7 (offline/1)", "error: delivery dlv_x is dead"} {
@@ -142,7 +142,6 @@ func TestDraftEditInPlace(t *testing.T) {
 func TestNotTicketAfterDeliveryStartedIsRefused(t *testing.T) {
 	d := seededDB(t)
 	deps := testDeps(d)
-	deps.Overrides = overridesOn(d)
 	m := newModel(t, deps, 160, 24)
 	press(t, m, "N", "y") // the order email: a delivery is already retrying
 	if out := plain(m); !strings.Contains(out, "delivery already started") {
@@ -156,7 +155,6 @@ func TestNotTicketAfterDeliveryStartedIsRefused(t *testing.T) {
 func TestConfirmationCanBeDeclined(t *testing.T) {
 	d := seededDB(t)
 	deps := testDeps(d)
-	deps.Overrides = overridesOn(d)
 	m := newModel(t, deps, 100, 24)
 	press(t, m, "G", "k", "T", "n")
 	if n := dbtest.Count(t, d, "tickets"); n != 2 {

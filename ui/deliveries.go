@@ -305,10 +305,10 @@ func (m *Model) handleDeliveriesKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.info = "only webhook deliveries are replayed here"
 			return nil
 		}
-		if m.deps.Replay == nil {
+		if m.deps.Actions == nil {
 			return m.notAvailable("replay")
 		}
-		r, id := m.deps.Replay, sel.id
+		r, id := m.deps.Actions, sel.id
 		return m.runAction("replay queued for "+id, false, func(ctx context.Context) (string, error) {
 			return "", r.Replay(ctx, id)
 		})
@@ -320,10 +320,10 @@ func (m *Model) handleDeliveriesKey(msg tea.KeyPressMsg) tea.Cmd {
 		if ep == "" {
 			return nil
 		}
-		if m.deps.Replay == nil {
+		if m.deps.Actions == nil {
 			return m.notAvailable("replay dead")
 		}
-		r := m.deps.Replay
+		r := m.deps.Actions
 		return m.ask(fmt.Sprintf("Replay every dead delivery of endpoint %s?", ep),
 			m.runAction("", false, func(ctx context.Context) (string, error) {
 				n, err := r.ReplayDead(ctx, ep)

@@ -1,11 +1,11 @@
 // Package ui is smista's terminal interface (Bubble Tea v2): the inbox, the
 // message view, drafts, tickets, the delivery log and endpoints, with a
-// status bar fed live by the sync, triage and sender goroutines.
+// status bar fed live by the App's bus.
 //
 // The UI reads the store through small query interfaces and acts through
-// small action interfaces, all declared here and wired by main. A nil action
-// makes its keys answer "not available" in the status bar. No I/O runs in
-// Update or View: every query and action is a tea.Cmd.
+// the App (package app), whose methods are the one implementation of every
+// operation; both are declared here as the UI consumes them. No I/O runs
+// in Update or View: every query and action is a tea.Cmd.
 package ui
 
 import (
@@ -13,6 +13,7 @@ import (
 	"errors"
 	"time"
 
+	"smista/app"
 	"smista/db"
 )
 
@@ -24,7 +25,6 @@ type InboxStore interface {
 	Inbox(ctx context.Context, f db.InboxFilter, offset, limit int) ([]db.InboxRow, error)
 	InboxCount(ctx context.Context, f db.InboxFilter) (int, error)
 	MessageDetail(ctx context.Context, id string) (*db.MessageDetail, error)
-	MarkSeen(ctx context.Context, id string) error
 }
 
 // OutboxStore reads tickets, the delivery log and attempts.
@@ -48,66 +48,59 @@ type Store interface {
 	ConfigStore
 }
 
-// DraftEditor edits and discards drafts in the store.
-type DraftEditor interface {
-	EditDraft(ctx context.Context, id int64, body string) error
-	DiscardDraft(ctx context.Context, id int64) error
+// MessageActions act on one email: read state and the human's decision
+// ("suggest as ticket" queues the ticket.suggested event; "not a ticket"
+// cancels its undelivered deliveries).
+type MessageActions interface {
+	MarkSeen(ctx context.Context, id string) error
+	SuggestTicket(ctx context.Context, emailID, who string) error
+	NotTicket(ctx context.Context, emailID, who string) (int, error)
 }
 
-// DraftApprover approves a draft: the reply joins the SMTP outbox. Nothing
-// is sent without this call.
-type DraftApprover interface {
+// DraftActions edit, regenerate, discard and approve reply drafts. Nothing
+// is sent without ApproveDraft.
+type DraftActions interface {
+	EditDraft(ctx context.Context, id int64, body string) error
+	DiscardDraft(ctx context.Context, id int64) error
+	RegenerateDraft(ctx context.Context, id int64) error
 	ApproveDraft(ctx context.Context, id int64, who string) error
 }
 
-// DraftRegenerator asks the model for a new draft.
-type DraftRegenerator interface {
-	RegenerateDraft(ctx context.Context, id int64) error
-}
-
-// Overrider records a human decision on an email: "suggest as ticket"
-// queues the ticket.suggested event; "not a ticket" cancels undelivered
-// deliveries.
-type Overrider interface {
-	SuggestTicket(ctx context.Context, emailID, who string) error
-	NotTicket(ctx context.Context, emailID, who string) error
-}
-
-// Replayer sends deliveries again (same webhook-id).
-type Replayer interface {
+// DeliveryActions send deliveries again (same webhook-id).
+type DeliveryActions interface {
 	Replay(ctx context.Context, deliveryID string) error
 	ReplayDead(ctx context.Context, endpointID string) (int, error)
 }
 
-// EndpointAdmin manages webhook endpoints. Add and Rotate return the secret,
-// which the UI shows once.
-type EndpointAdmin interface {
-	AddEndpoint(ctx context.Context, url string) (id, secret string, err error)
-	SetEndpointEnabled(ctx context.Context, id string, enabled bool) error
-	RotateSecret(ctx context.Context, id string) (secret string, err error)
-	RemoveEndpoint(ctx context.Context, id string) error
+// EndpointActions manage webhook endpoints. AddEndpoint and RotateSecret
+// return the secret, which the UI shows once.
+type EndpointActions interface {
+	AddEndpoint(ctx context.Context, url, secret string) (app.NewEndpoint, error)
+	EnableEndpoint(ctx context.Context, id string) (int, error)
+	DisableEndpoint(ctx context.Context, id string) (int, error)
+	RotateSecret(ctx context.Context, id string) (string, time.Time, error)
+	RemoveEndpoint(ctx context.Context, id string, force bool) (int, error)
+	TestEndpoint(ctx context.Context, id string) (string, error)
 }
 
-// EndpointTester sends a test event to one endpoint.
-type EndpointTester interface {
-	TestEndpoint(ctx context.Context, id string) error
+// Actions is every operation the screens offer; *app.App implements it.
+type Actions interface {
+	MessageActions
+	DraftActions
+	DeliveryActions
+	EndpointActions
 }
 
 // Deps is what the UI needs from the rest of the program. Store is
-// required; every other field may be nil.
+// required; Actions and Events may be nil (a viewer: actions answer "not
+// available"; screens refresh on the clock only).
 type Deps struct {
-	Store     Store
-	Drafts    DraftEditor
-	Approver  DraftApprover
-	Regen     DraftRegenerator
-	Overrides Overrider
-	Replay    Replayer
-	Endpoints EndpointAdmin
-	Tester    EndpointTester
-	// Live carries progress from background work: SyncProgress,
-	// SenderStats, TriageProgress, Notice (any other value is ignored).
-	// The UI reads it until it is closed or the program ends.
-	Live <-chan any
+	Store   Store
+	Actions Actions
+	// Events subscribes to the live events of the App's bus: it returns
+	// their channel and the function that ends the subscription (main
+	// wires BusEvents).
+	Events func() (<-chan app.Event, func())
 	// User names the human in decisions ("human:<User>").
 	User string
 	// Editor is the external editor command ($EDITOR); "" disables it.
@@ -123,31 +116,15 @@ type Deps struct {
 	Tick time.Duration
 }
 
-// SyncProgress reports mail sync progress.
-type SyncProgress struct {
-	Account, Mailbox string
-	Done, Total      int
-	Finished         bool
-	Err              string
+// BusEvents returns the Deps.Events of a bus.
+func BusEvents(b *app.Bus) func() (<-chan app.Event, func()) {
+	return func() (<-chan app.Event, func()) {
+		s := b.Subscribe()
+		return s.C(), s.Close
+	}
 }
 
-// SenderStats reports the webhook/SMTP sender's queue depth and in-flight count.
-type SenderStats struct {
-	Queue, InFlight int
-}
-
-// TriageProgress reports a classifier at work.
-type TriageProgress struct {
-	Working     bool
-	Done, Total int
-	Model       string
-}
-
-// Notice is an event worth telling the user, e.g. an endpoint was
-// auto-disabled or a delivery died.
-type Notice struct {
-	Kind       string // "auto-disabled", "dead", "delivered", "sent", "error", ...
-	EndpointID string
-	Text       string
-	Error      bool
-}
+var (
+	_ Store   = (*db.DB)(nil)
+	_ Actions = (*app.App)(nil)
+)

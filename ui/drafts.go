@@ -165,7 +165,7 @@ func (m *Model) handleDraftsMsg(msg tea.Msg) tea.Cmd {
 		id, path := msg.id, msg.path
 		return tea.ExecProcess(c, func(err error) tea.Msg { return editorDone{id: id, path: path, err: err} })
 	case editorDone:
-		ed, path, id := m.deps.Drafts, msg.path, msg.id
+		ed, path, id := m.deps.Actions, msg.path, msg.id
 		if msg.err != nil {
 			m.lastErr = clean("editor: " + msg.err.Error())
 			return func() tea.Msg { os.Remove(path); return nil }
@@ -218,7 +218,7 @@ func (m *Model) handleDraftsKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.info = "only pending drafts can be edited"
 			return nil
 		}
-		if m.deps.Drafts == nil {
+		if m.deps.Actions == nil {
 			return m.notAvailable("edit draft")
 		}
 		d.editing, d.editID = true, sel.id
@@ -229,7 +229,7 @@ func (m *Model) handleDraftsKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.info = "only pending drafts can be edited"
 			return nil
 		}
-		if m.deps.Drafts == nil || strings.TrimSpace(m.deps.Editor) == "" {
+		if m.deps.Actions == nil || strings.TrimSpace(m.deps.Editor) == "" {
 			return m.notAvailable("$EDITOR")
 		}
 		id, body := sel.id, sel.rawBody
@@ -249,10 +249,10 @@ func (m *Model) handleDraftsKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.info = "this draft is " + sel.status
 			return nil
 		}
-		if m.deps.Approver == nil {
+		if m.deps.Actions == nil {
 			return m.notAvailable("approve draft")
 		}
-		s, who, id := m.deps.Approver, "human:"+m.deps.User, sel.id
+		s, who, id := m.deps.Actions, m.deps.User, sel.id
 		return m.ask(fmt.Sprintf("Approve draft #%d and send the reply to %s?", id, trunc(sel.from, 30)),
 			m.runAction(fmt.Sprintf("draft #%d approved: queued for sending", id), false, func(ctx context.Context) (string, error) {
 				return "", s.ApproveDraft(ctx, id, who)
@@ -262,10 +262,10 @@ func (m *Model) handleDraftsKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.info = "this draft is " + sel.status
 			return nil
 		}
-		if m.deps.Regen == nil {
+		if m.deps.Actions == nil {
 			return m.notAvailable("regenerate draft")
 		}
-		s, id := m.deps.Regen, sel.id
+		s, id := m.deps.Actions, sel.id
 		return m.runAction(fmt.Sprintf("draft #%d regenerated", id), true, func(ctx context.Context) (string, error) {
 			return "", s.RegenerateDraft(ctx, id)
 		})
@@ -274,10 +274,10 @@ func (m *Model) handleDraftsKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.info = "this draft is " + sel.status
 			return nil
 		}
-		if m.deps.Drafts == nil {
+		if m.deps.Actions == nil {
 			return m.notAvailable("discard draft")
 		}
-		ed, id := m.deps.Drafts, sel.id
+		ed, id := m.deps.Actions, sel.id
 		return m.ask(fmt.Sprintf("Discard draft #%d (nothing is sent)?", id),
 			m.runAction(fmt.Sprintf("draft #%d discarded", id), false, func(ctx context.Context) (string, error) {
 				return "", ed.DiscardDraft(ctx, id)
@@ -292,7 +292,7 @@ func (m *Model) handleDraftEditKey(msg tea.KeyPressMsg) tea.Cmd {
 	case keyIs(msg, m.keys.Save):
 		d.editing = false
 		d.ta.Blur()
-		ed, id, body := m.deps.Drafts, d.editID, d.ta.Value()
+		ed, id, body := m.deps.Actions, d.editID, d.ta.Value()
 		return m.runAction(fmt.Sprintf("draft #%d saved", id), false, func(ctx context.Context) (string, error) {
 			return "", ed.EditDraft(ctx, id, body)
 		})

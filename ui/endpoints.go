@@ -65,18 +65,18 @@ func (m *Model) handleEndpointsMsg(msg endpointsLoaded) tea.Cmd {
 }
 
 func (m *Model) addEndpoint(url string) tea.Cmd {
-	if m.deps.Endpoints == nil {
+	if m.deps.Actions == nil {
 		return m.notAvailable("add endpoint")
 	}
-	a, base, timeout := m.deps.Endpoints, m.ctx, m.deps.Timeout
+	a, base, timeout := m.deps.Actions, m.ctx, m.deps.Timeout
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(base, timeout)
 		defer cancel()
-		id, secret, err := a.AddEndpoint(ctx, url)
+		ep, err := a.AddEndpoint(ctx, url, "")
 		if err != nil {
 			return actionDone{text: "add endpoint", err: err}
 		}
-		return actionDone{text: "endpoint " + id + " added", secret: secret, secretFor: id}
+		return actionDone{text: "endpoint " + ep.ID + " added", secret: ep.Secret, secretFor: ep.ID}
 	}
 }
 
@@ -97,7 +97,7 @@ func (m *Model) handleEndpointsKey(msg tea.KeyPressMsg) tea.Cmd {
 		e.move(len(e.items))
 		return nil
 	case keyIs(msg, k.Add):
-		if m.deps.Endpoints == nil {
+		if m.deps.Actions == nil {
 			return m.notAvailable("add endpoint")
 		}
 		return m.startInput(inputAddURL, "https://example.com/hooks/smista", "")
@@ -113,47 +113,55 @@ func (m *Model) handleEndpointsKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.dlv.p.reset()
 		return m.switchTo(scrDeliveries)
 	case keyIs(msg, k.Test):
-		if m.deps.Tester == nil {
+		if m.deps.Actions == nil {
 			return m.notAvailable("test endpoint")
 		}
-		t := m.deps.Tester
+		t := m.deps.Actions
 		return m.runAction("test event queued for "+id, false, func(ctx context.Context) (string, error) {
-			return "", t.TestEndpoint(ctx, id)
+			_, err := t.TestEndpoint(ctx, id)
+			return "", err
 		})
 	case keyIs(msg, k.Toggle):
-		if m.deps.Endpoints == nil {
+		if m.deps.Actions == nil {
 			return m.notAvailable("enable/disable endpoint")
 		}
-		a, enable := m.deps.Endpoints, !sel.Enabled
+		a, enable := m.deps.Actions, !sel.Enabled
 		label := "endpoint " + id + " disabled"
 		if enable {
 			label = "endpoint " + id + " enabled: its queue resumes"
 		}
 		return m.runAction(label, false, func(ctx context.Context) (string, error) {
-			return "", a.SetEndpointEnabled(ctx, id, enable)
+			var err error
+			if enable {
+				_, err = a.EnableEndpoint(ctx, id)
+			} else {
+				_, err = a.DisableEndpoint(ctx, id)
+			}
+			return "", err
 		})
 	case keyIs(msg, k.Rotate):
-		if m.deps.Endpoints == nil {
+		if m.deps.Actions == nil {
 			return m.notAvailable("rotate secret")
 		}
-		a, base, timeout := m.deps.Endpoints, m.ctx, m.deps.Timeout
+		a, base, timeout := m.deps.Actions, m.ctx, m.deps.Timeout
 		return m.ask(fmt.Sprintf("Rotate the secret of %s (the old one keeps signing for a grace period)?", id), func() tea.Msg {
 			ctx, cancel := context.WithTimeout(base, timeout)
 			defer cancel()
-			s, err := a.RotateSecret(ctx, id)
+			s, _, err := a.RotateSecret(ctx, id)
 			if err != nil {
 				return actionDone{text: "rotate secret", err: err}
 			}
 			return actionDone{text: "secret of " + id + " rotated", secret: s, secretFor: id}
 		})
 	case keyIs(msg, k.Remove):
-		if m.deps.Endpoints == nil {
+		if m.deps.Actions == nil {
 			return m.notAvailable("remove endpoint")
 		}
-		a := m.deps.Endpoints
+		a := m.deps.Actions
 		return m.ask(fmt.Sprintf("Remove endpoint %s and its delivery log?", id),
 			m.runAction("endpoint "+id+" removed", false, func(ctx context.Context) (string, error) {
-				return "", a.RemoveEndpoint(ctx, id)
+				_, err := a.RemoveEndpoint(ctx, id, true)
+				return "", err
 			}))
 	}
 	return nil

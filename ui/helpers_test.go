@@ -10,11 +10,12 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"smista/app"
 	"smista/db"
 	"smista/db/dbtest"
 	"smista/ui"
-	"smista/ui/actions"
 	"smista/ui/internal/fixture"
+	"smista/webhook"
 )
 
 // MustOpenDB opens a fresh store in a temp dir, on the fixture's clock.
@@ -45,9 +46,20 @@ func seededDB(tb testing.TB) *db.DB {
 	return d
 }
 
-// testDeps are the deps of a UI on d with the fixed clock and no ticker.
+// testDeps are the deps of a UI on d with the fixed clock and no ticker,
+// acting through a real App on d.
 func testDeps(d *db.DB) ui.Deps {
-	return ui.Deps{Store: d, Drafts: d, Now: fixture.Now, Tick: -1, User: "tester"}
+	return ui.Deps{Store: d, Actions: appOn(d), Now: fixture.Now, Tick: -1, User: "tester"}
+}
+
+// appOn returns an App on d (the caller closes d), on the fixture's clock.
+func appOn(d *db.DB) *app.App {
+	a, err := app.New(app.Options{Store: d, Now: fixture.Now,
+		Sender: webhook.Options{Guard: webhook.Guard{AllowPrivate: true}}})
+	if err != nil {
+		panic(err) // the offline classifier is embedded: it always loads
+	}
+	return a
 }
 
 // newModel builds the model at w×h and runs its start-up commands.
@@ -146,6 +158,3 @@ func plain(m *ui.Model) string {
 	}
 	return strings.Join(lines, "\n") + "\n"
 }
-
-// overridesOn returns the real override actions on d.
-func overridesOn(d *db.DB) ui.Overrider { return &actions.Actions{DB: d} }

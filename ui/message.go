@@ -50,7 +50,7 @@ func (m *Model) loadMessage(id string, markSeen bool) tea.Cmd {
 	}
 	req := m.nextReq()
 	m.msg.req = req
-	store, base, timeout := m.deps.Store, m.ctx, m.deps.Timeout
+	store, acts, base, timeout := m.deps.Store, m.deps.Actions, m.ctx, m.deps.Timeout
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(base, timeout)
 		defer cancel()
@@ -58,8 +58,8 @@ func (m *Model) loadMessage(id string, markSeen bool) tea.Cmd {
 		if err != nil {
 			return messageLoaded{req: req, id: id, err: err}
 		}
-		if markSeen && !md.Seen {
-			if err := store.MarkSeen(ctx, id); err == nil {
+		if markSeen && !md.Seen && acts != nil {
+			if err := acts.MarkSeen(ctx, id); err == nil {
 				md.Seen = true
 			}
 		}
@@ -252,10 +252,10 @@ func (m *Model) messageView(h int) []string {
 }
 
 func (m *Model) askSuggestTicket(id, subject string) tea.Cmd {
-	if m.deps.Overrides == nil {
+	if m.deps.Actions == nil {
 		return m.notAvailable("suggest as ticket")
 	}
-	o, who := m.deps.Overrides, m.deps.User
+	o, who := m.deps.Actions, m.deps.User
 	return m.ask(fmt.Sprintf("Suggest %q as a ticket (queues ticket.suggested as human:%s)?", trunc(subject, 30), who),
 		m.runAction("suggested as ticket", false, func(ctx context.Context) (string, error) {
 			return "", o.SuggestTicket(ctx, id, who)
@@ -263,13 +263,14 @@ func (m *Model) askSuggestTicket(id, subject string) tea.Cmd {
 }
 
 func (m *Model) askNotTicket(id, subject string) tea.Cmd {
-	if m.deps.Overrides == nil {
+	if m.deps.Actions == nil {
 		return m.notAvailable("not a ticket")
 	}
-	o, who := m.deps.Overrides, m.deps.User
+	o, who := m.deps.Actions, m.deps.User
 	return m.ask(fmt.Sprintf("Mark %q as not a ticket (cancels undelivered deliveries)?", trunc(subject, 30)),
 		m.runAction("marked not a ticket", false, func(ctx context.Context) (string, error) {
-			return "", o.NotTicket(ctx, id, who)
+			_, err := o.NotTicket(ctx, id, who)
+			return "", err
 		}))
 }
 

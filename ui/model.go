@@ -15,7 +15,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"smista/db"
+	"smista/app"
+	"smista/webhook"
 )
 
 type screen int
@@ -69,10 +70,12 @@ type Model struct {
 	dlv     deliveriesState
 	eps     endpointsState
 
-	sync     SyncProgress
+	events   <-chan app.Event
+	unsub    func()
+	sync     app.SyncProgress
 	syncing  bool
-	sender   SenderStats
-	triage   TriageProgress
+	sender   app.SenderStats
+	triage   app.TriageProgress
 	busy     int // actions in flight that show the spinner
 	spinning bool
 	lastErr  string
@@ -155,8 +158,9 @@ func (m *Model) setStyles() {
 // Init loads the first screen and starts listening for live progress.
 func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.fetchInbox(), m.fetchEndpoints(), m.tick()}
-	if m.deps.Live != nil {
-		cmds = append(cmds, waitLive(m.deps.Live))
+	if m.deps.Events != nil && m.events == nil {
+		m.events, m.unsub = m.deps.Events()
+		cmds = append(cmds, waitLive(m.events))
 	}
 	return tea.Batch(cmds...)
 }
@@ -197,12 +201,19 @@ func (m *Model) tick() tea.Cmd {
 	return tea.Tick(m.deps.Tick, func(t time.Time) tea.Msg { return tickMsg(t) })
 }
 
+// Close ends the model's subscription to the bus.
+func (m *Model) Close() {
+	if m.unsub != nil {
+		m.unsub()
+	}
+}
+
 type liveMsg struct {
-	v  any
+	v  app.Event
 	ok bool
 }
 
-func waitLive(ch <-chan any) tea.Cmd {
+func waitLive(ch <-chan app.Event) tea.Cmd {
 	return func() tea.Msg {
 		v, ok := <-ch
 		return liveMsg{v, ok}
@@ -298,35 +309,58 @@ func (m *Model) handleLive(msg liveMsg) tea.Cmd {
 	if !msg.ok {
 		return nil
 	}
-	cmds := []tea.Cmd{waitLive(m.deps.Live)}
+	cmds := []tea.Cmd{waitLive(m.events)}
 	switch v := msg.v.(type) {
-	case SyncProgress:
+	case app.SyncProgress:
 		m.sync = v
 		m.syncing = !v.Finished
 		if v.Err != "" {
 			m.lastErr = "sync: " + clean(v.Err)
 		}
-		if v.Finished {
-			cmds = append(cmds, m.refreshVisible())
-		}
-	case SenderStats:
+	case app.SenderStats:
 		m.sender = v
-	case TriageProgress:
+	case app.TriageProgress:
 		m.triage = v
 		cmds = append(cmds, m.startSpin())
-		if !v.Working {
-			cmds = append(cmds, m.refreshVisible())
-		}
-	case Notice:
-		text := clean(v.Text)
+	case app.Notice:
 		if v.Error {
-			m.lastErr = text
+			m.lastErr = clean(v.Text)
 		} else {
-			m.info = text
+			m.info = clean(v.Text)
 		}
-		cmds = append(cmds, m.fetchEndpoints(), m.refreshVisible())
+	case app.DeliveryNotice:
+		text, isErr := deliveryText(v.Notice)
+		if isErr {
+			m.lastErr = clean(text)
+		} else {
+			m.info = clean(text)
+		}
+	case app.Changed:
+		if v.Topics&app.TopicEndpoints != 0 {
+			cmds = append(cmds, m.fetchEndpoints())
+		}
+		cmds = append(cmds, m.refreshVisible())
 	}
 	return tea.Batch(cmds...)
+}
+
+// deliveryText is the status bar's line for a sender notice, and whether
+// it is an error.
+func deliveryText(n webhook.Notice) (string, bool) {
+	switch n.Kind {
+	case webhook.NoticeDelivered:
+		if n.URL == "" {
+			return fmt.Sprintf("reply %s sent (SMTP %d)", n.DeliveryID, n.StatusCode), false
+		}
+		return fmt.Sprintf("delivered %s to %s (HTTP %d)", n.DeliveryID, n.URL, n.StatusCode), false
+	case webhook.NoticeFailed, webhook.NoticePaused:
+		return fmt.Sprintf("attempt %d of %s failed: %s", n.Attempt, n.DeliveryID, n.Error), false
+	case webhook.NoticeDead:
+		return fmt.Sprintf("delivery %s is dead: %s (r replays it)", n.DeliveryID, n.Error), true
+	case webhook.NoticeDisabled:
+		return fmt.Sprintf("endpoint %s %s", n.EndpointID, n.Error), true
+	}
+	return "sender: " + n.Error, n.Error != ""
 }
 
 func (m *Model) handleAction(a actionDone) tea.Cmd {
@@ -911,6 +945,7 @@ func (m *Model) countdown(t time.Time) string {
 // Run runs the UI on the terminal until the user quits or ctx ends.
 func Run(ctx context.Context, deps Deps, opts ...tea.ProgramOption) error {
 	m := New(deps).WithContext(ctx)
+	defer m.Close()
 	opts = append([]tea.ProgramOption{tea.WithContext(ctx)}, opts...)
 	p := tea.NewProgram(m, opts...)
 	if _, err := p.Run(); err != nil && ctx.Err() == nil {
@@ -920,5 +955,3 @@ func Run(ctx context.Context, deps Deps, opts ...tea.ProgramOption) error {
 }
 
 var _ tea.Model = (*Model)(nil)
-var _ Store = (*db.DB)(nil)
-var _ DraftEditor = (*db.DB)(nil)

@@ -1,17 +1,12 @@
 package webhook
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
-	"strings"
 	"sync"
 	"time"
-
-	"smista/ui/safe"
 )
 
 // maxBody bounds what the receiver reads of a request body.
@@ -26,15 +21,32 @@ type ReceiverOptions struct {
 	Now func() time.Time
 	// Tolerance is the accepted clock skew (default DefaultTolerance).
 	Tolerance time.Duration
+	// OnRequest, when set, receives every request after it was verified
+	// (calls are serialised). Its text is untrusted: whoever prints it
+	// sanitises it.
+	OnRequest func(Received)
+}
+
+// Received is one request a Receiver got.
+type Received struct {
+	At        time.Time
+	WebhookID string
+	// Problem is "" for a request whose signature verified, else why it
+	// did not ("signature does not match (wrong secret?)").
+	Problem string
+	Body    []byte
+	// Duplicate counts the earlier valid requests with this webhook-id.
+	Duplicate int
+	// Status is what the receiver answered.
+	Status int
 }
 
 // Receiver is an http.Handler that verifies Standard Webhooks deliveries
-// with its own Verify and pretty-prints each event to out: what "smista
-// listen" and the demo run. Valid requests get 200 (or 503 while failing
-// the first ones), bad signatures 400. It is safe for concurrent use.
+// with its own Verify: what "smista listen" and the demo run. Valid
+// requests get 200 (or 503 while failing the first ones), bad signatures
+// 400. It is safe for concurrent use.
 type Receiver struct {
 	secret string
-	out    io.Writer
 	opts   ReceiverOptions
 
 	mu       sync.Mutex
@@ -43,16 +55,16 @@ type Receiver struct {
 	valid    int
 }
 
-// NewReceiver returns a receiver for secret, printing to out. It fails
-// with ErrBadSecret on a malformed secret.
-func NewReceiver(secret string, out io.Writer, opts ReceiverOptions) (*Receiver, error) {
+// NewReceiver returns a receiver for secret. It fails with ErrBadSecret on
+// a malformed secret.
+func NewReceiver(secret string, opts ReceiverOptions) (*Receiver, error) {
 	if err := ValidateSecret(secret); err != nil {
 		return nil, fmt.Errorf("receiver: %w", err)
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Receiver{secret: secret, out: out, opts: opts, seen: map[string]int{}}, nil
+	return &Receiver{secret: secret, opts: opts, seen: map[string]int{}}, nil
 }
 
 // Stats returns the number of requests received, the number with a valid
@@ -63,7 +75,7 @@ func (rv *Receiver) Stats() (requests, valid, unique int) {
 	return rv.requests, rv.valid, len(rv.seen)
 }
 
-// ServeHTTP verifies and prints one delivery.
+// ServeHTTP verifies and reports one delivery.
 func (rv *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	now := rv.opts.Now()
 	if r.Method != http.MethodPost {
@@ -75,35 +87,34 @@ func (rv *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "body unreadable or over 1 MiB", http.StatusBadRequest)
 		return
 	}
-	id := r.Header.Get(HeaderID)
+	rec := Received{At: now, WebhookID: r.Header.Get(HeaderID), Body: body, Status: http.StatusOK}
 	verr := Verify(rv.secret, r.Header, body, now, rv.opts.Tolerance)
 	rv.mu.Lock()
 	rv.requests++
-	n := rv.requests
-	dup := 0
-	if verr == nil {
+	if verr != nil {
+		rec.Problem, rec.Status = describeVerify(verr), http.StatusBadRequest
+	} else {
 		rv.valid++
-		dup = rv.seen[id]
-		rv.seen[id]++
+		rec.Duplicate = rv.seen[rec.WebhookID]
+		rv.seen[rec.WebhookID]++
+		if rv.requests <= rv.opts.FailFirst {
+			rec.Status = http.StatusServiceUnavailable
+		}
+	}
+	if rv.opts.OnRequest != nil {
+		rv.opts.OnRequest(rec)
 	}
 	rv.mu.Unlock()
-	if verr != nil {
-		fmt.Fprintf(rv.out, "%s  REJECTED  %s  %s\n", now.Format("15:04:05"), safe.String(id), describeVerify(verr))
+	switch rec.Status {
+	case http.StatusBadRequest:
 		http.Error(w, "invalid webhook signature", http.StatusBadRequest)
-		return
-	}
-	status := http.StatusOK
-	if n <= rv.opts.FailFirst {
-		status = http.StatusServiceUnavailable
-	}
-	rv.print(now, id, body, dup, status)
-	if status != http.StatusOK {
+	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "1")
-		http.Error(w, "failing on purpose (--flaky)", status)
-		return
+		http.Error(w, "failing on purpose (--flaky)", rec.Status)
+	default:
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, "ok\n")
 	}
-	w.WriteHeader(http.StatusOK)
-	io.WriteString(w, "ok\n")
 }
 
 func describeVerify(err error) string {
@@ -116,46 +127,4 @@ func describeVerify(err error) string {
 		return "missing webhook-* headers"
 	}
 	return err.Error()
-}
-
-// print writes one event as a readable block; every value is untrusted.
-func (rv *Receiver) print(now time.Time, id string, body []byte, dup, status int) {
-	var b strings.Builder
-	var fields map[string]any
-	event := "?"
-	if json.Unmarshal(body, &fields) == nil {
-		if e, ok := fields["event"].(string); ok {
-			event = e
-		}
-	}
-	fmt.Fprintf(&b, "%s  %s  %s", now.Format("15:04:05"), safe.String(event), safe.String(id))
-	if dup > 0 {
-		fmt.Fprintf(&b, "  (duplicate #%d: deduplicate on webhook-id)", dup)
-	}
-	if status != http.StatusOK {
-		fmt.Fprintf(&b, "  → answered %d on purpose", status)
-	}
-	b.WriteString("\n")
-	if fields == nil {
-		fmt.Fprintf(&b, "    (body is not a JSON object: %s)\n", safe.String(string(body[:min(len(body), 200)])))
-	} else {
-		keys := make([]string, 0, len(fields))
-		for k := range fields {
-			if k != "event" {
-				keys = append(keys, k)
-			}
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			v, _ := json.Marshal(fields[k])
-			val := string(v)
-			if s, ok := fields[k].(string); ok {
-				val = s
-			}
-			fmt.Fprintf(&b, "    %-14s %s\n", safe.String(k), safe.String(val))
-		}
-	}
-	rv.mu.Lock()
-	io.WriteString(rv.out, b.String())
-	rv.mu.Unlock()
 }

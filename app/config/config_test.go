@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"os"
@@ -33,8 +33,8 @@ mailboxes = ["INBOX", "Support"]
 imap = { host = "imap.example.com", port = 993, tls = "tls", username = "support@example.com", password_cmd = "pass show mail/work" }
 smtp = { host = "smtp.example.com", port = 465, tls = "tls", username = "support@example.com", password_cmd = "pass show mail/work" }
 `
-	cfg := DefaultConfig()
-	if err := ParseConfig([]byte(src), &cfg); err != nil {
+	cfg := Default()
+	if err := Parse([]byte(src), &cfg); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Triage.Provider != "openai" || cfg.Triage.Threshold != 0.9 || len(cfg.Triage.VIP) != 2 {
@@ -70,8 +70,8 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			cfg := DefaultConfig()
-			err := ParseConfig([]byte(tt.src), &cfg)
+			cfg := Default()
+			err := Parse([]byte(tt.src), &cfg)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -86,10 +86,10 @@ func TestParseConfigErrors(t *testing.T) {
 
 func TestLoadConfigMissing(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nope.toml")
-	if _, err := LoadConfig(missing, false); err != nil {
+	if _, err := Load(missing, false); err != nil {
 		t.Fatalf("absent default config must not fail: %v", err)
 	}
-	if _, err := LoadConfig(missing, true); err == nil {
+	if _, err := Load(missing, true); err == nil {
 		t.Fatal("absent --config must fail")
 	}
 }
@@ -98,7 +98,7 @@ func TestConfigSecretsNeverEchoed(t *testing.T) {
 	// A typo'd key holding a secret must not leak the value into the error.
 	path := filepath.Join(t.TempDir(), "c.toml")
 	os.WriteFile(path, []byte("[[account]]\nname = \"a\"\nimap = { password = \"hunter2-secret\" }\n"), 0o600)
-	_, err := LoadConfig(path, true)
+	_, err := Load(path, true)
 	if err == nil {
 		t.Fatal("plain password key must be rejected (only password_cmd/password_env exist)")
 	}
@@ -123,5 +123,13 @@ func TestKeyEnvDefaultsPerProvider(t *testing.T) {
 				t.Fatalf("KeyEnv() = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestMailAccountRefusesPlainTextToRemoteHost(t *testing.T) {
+	cfg := Config{Accounts: []AccountConfig{{Name: "work", IMAP: ServerConfig{Host: "imap.example.com", Port: 143, TLS: "insecure"}}}}
+	_, err := cfg.MailAccounts(func(string) string { return "" }, "")
+	if err == nil || !strings.Contains(err.Error(), "allowed only for loopback") {
+		t.Fatalf("err = %v, want a loopback-only refusal", err)
 	}
 }

@@ -1,4 +1,7 @@
-package main
+// Package config is smista's TOML configuration: its keys (part of the
+// contract in DESIGN.md), their defaults and checks, and the wiring of a
+// configuration into the App's options, accounts and classifier.
+package config
 
 import (
 	"bytes"
@@ -101,8 +104,8 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // MarshalText writes the duration back as a string.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
-// DefaultConfig returns the configuration used when no file exists.
-func DefaultConfig() Config {
+// Default returns the configuration used when no file exists.
+func Default() Config {
 	return Config{
 		Triage: TriageConfig{
 			Provider:    "offline",
@@ -122,9 +125,9 @@ func DefaultConfig() Config {
 	}
 }
 
-// DefaultConfigPath returns $XDG_CONFIG_HOME/smista/config.toml (falling
+// DefaultPath returns $XDG_CONFIG_HOME/smista/config.toml (falling
 // back to ~/.config), or "" when neither is known.
-func DefaultConfigPath(getenv func(string) string) string {
+func DefaultPath(getenv func(string) string) string {
 	base := getenv("XDG_CONFIG_HOME")
 	if base == "" {
 		home := getenv("HOME")
@@ -136,11 +139,11 @@ func DefaultConfigPath(getenv func(string) string) string {
 	return filepath.Join(base, "smista", "config.toml")
 }
 
-// LoadConfig reads path over the defaults. A missing file is not an error
+// Load reads path over the defaults. A missing file is not an error
 // unless required (an explicit --config). Unknown keys and wrong types fail
 // with the key and line.
-func LoadConfig(path string, required bool) (Config, error) {
-	cfg := DefaultConfig()
+func Load(path string, required bool) (Config, error) {
+	cfg := Default()
 	if path == "" {
 		return cfg, nil
 	}
@@ -151,14 +154,14 @@ func LoadConfig(path string, required bool) (Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("config: %w", err)
 	}
-	if err := ParseConfig(b, &cfg); err != nil {
+	if err := Parse(b, &cfg); err != nil {
 		return cfg, fmt.Errorf("config %s: %w", path, err)
 	}
 	return cfg, nil
 }
 
-// ParseConfig decodes TOML b over cfg and validates the result.
-func ParseConfig(b []byte, cfg *Config) error {
+// Parse decodes TOML b over cfg and validates the result.
+func Parse(b []byte, cfg *Config) error {
 	dec := toml.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(cfg); err != nil {

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -10,17 +10,16 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"smista/db"
-	"smista/db/dbtest"
 	"smista/mail"
 	"smista/mail/mailtest"
 	"smista/webhook"
 )
 
 // replyEnv is a synced original message, its pending draft, an SMTP sink
-// and the account that ties them together.
+// and the App with the account that ties them together.
 type replyEnv struct {
 	dbPath  string
-	d       *db.DB
+	app     *App
 	imap    *mailtest.IMAPServer
 	sink    *mailtest.SMTPSink
 	acct    mail.Account
@@ -50,75 +49,65 @@ func newReplyEnv(t *testing.T) *replyEnv {
 	e.acct = mail.Account{Name: "work", From: mail.Address{Name: "Supporto", Addr: "agent@example.com"},
 		IMAP: srv.Config(), SMTP: sink.Config()}
 	e.open(t)
-	s := &mail.Syncer{Store: e.d, Account: e.acct, Parse: mail.Parse}
-	if _, err := s.Sync(ctx); err != nil {
+	if _, err := e.app.Sync(ctx, SyncOptions{NoTriage: true}); err != nil {
 		t.Fatal(err)
 	}
 	e.emailID = mail.EmailID("<login-1@cliente.it>")
-	if e.draftID, err = e.d.CreateDraft(ctx, e.emailID, "Ciao Maria, è risolto."); err != nil {
+	if e.draftID, err = e.app.Store().CreateDraft(ctx, e.emailID, "Ciao Maria, è risolto."); err != nil {
 		t.Fatal(err)
 	}
 	return e
 }
 
+// open opens the store and an App on it, as a fresh process would.
 func (e *replyEnv) open(t *testing.T) {
 	t.Helper()
 	d, err := db.Open(context.Background(), e.dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.d = d
-	t.Cleanup(func() { d.Close() })
+	a, err := New(Options{Store: d, Accounts: []mail.Account{e.acct},
+		Sender: webhook.Options{Retries: []time.Duration{10 * time.Millisecond, 10 * time.Millisecond}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.app = a
+	t.Cleanup(func() { a.Close() })
 }
 
-// drain runs a fresh outbox sender with the SMTP transport until nothing
-// is pending or retrying.
+// drain runs the App's outbox sender until nothing is pending or retrying.
 func (e *replyEnv) drain(t *testing.T) {
 	t.Helper()
-	tr := newSMTPTransport(e.d, []mail.Account{e.acct})
-	tr.Logf = t.Logf
-	tr.Retries = 2
-	s := webhook.NewSender(e.d, webhook.Options{
-		Retries:    []time.Duration{10 * time.Millisecond, 10 * time.Millisecond},
-		Transports: map[string]webhook.Transport{"smtp": tr},
-	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := s.Drain(ctx); err != nil {
+	if err := e.app.RunSender(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func (e *replyEnv) approve(t *testing.T) {
 	t.Helper()
-	a := &draftApprover{db: e.d, accounts: []mail.Account{e.acct}}
-	if err := a.ApproveDraft(context.Background(), e.draftID, "human:test"); err != nil {
+	if err := e.app.ApproveDraft(context.Background(), e.draftID, "test"); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (e *replyEnv) delivery(t *testing.T) (status string, attempts int, lastErr string) {
+// delivery returns the draft's SMTP delivery.
+func (e *replyEnv) delivery(t *testing.T) db.DeliveryItem {
 	t.Helper()
-	dl := e.smtpDelivery(t)
-	return dl.Status, dl.Attempts, dl.LastError
-}
-
-// smtpDelivery returns the only SMTP delivery: the draft's, approved once.
-func (e *replyEnv) smtpDelivery(t *testing.T) db.DeliveryItem {
-	t.Helper()
-	dls, err := e.d.Deliveries(context.Background(), db.DeliveryFilter{Kind: "smtp"})
+	dls, err := e.app.Store().Deliveries(context.Background(), db.DeliveryFilter{Kind: KindSMTP})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(dls) != 1 {
-		t.Fatalf("%d SMTP deliveries, want the draft's one", len(dls))
+		t.Fatalf("%d smtp deliveries, want 1", len(dls))
 	}
 	return dls[0]
 }
 
 func (e *replyEnv) draft(t *testing.T) db.Draft {
 	t.Helper()
-	dr, err := e.d.Draft(context.Background(), e.draftID)
+	dr, err := e.app.Store().Draft(context.Background(), e.draftID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,14 +118,15 @@ func TestSMTPOutbox(t *testing.T) {
 	t.Run("nothing is sent without approval", func(t *testing.T) {
 		e := newReplyEnv(t)
 		e.drain(t)
-		if n := dbtest.Count(t, e.d, "deliveries"); n != 0 {
-			t.Fatalf("%d deliveries queued without approval", n)
+		if n := len(e.sink.Messages()); n != 0 {
+			t.Fatalf("sink got %d messages without approval", n)
 		}
-		// Even a delivery of an unapproved draft (no public path queues
-		// one) is refused for good: the sender makes it dead at once.
-		dl := webhook.Delivery{ID: "dlv_x", Kind: "smtp", Queue: "smtp:work", DraftID: e.draftID}
-		if r := newSMTPTransport(e.d, []mail.Account{e.acct}).Deliver(context.Background(), dl); r.OK() || !r.Permanent {
-			t.Fatalf("delivery of an unapproved draft: %+v, want a permanent failure", r)
+		// Even a delivery for a draft that is not approved is refused by
+		// the transport, for good.
+		r := (&smtpTransport{app: e.app, retries: 2}).Deliver(context.Background(),
+			webhook.Delivery{ID: "dlv_x", Kind: KindSMTP, Queue: "smtp:work", DraftID: e.draftID})
+		if r.OK() || !r.Permanent || !strings.Contains(r.Err, "not approved") {
+			t.Fatalf("delivering an unapproved draft: %+v, want a permanent failure", r)
 		}
 		if n := len(e.sink.Messages()); n != 0 {
 			t.Fatalf("sink got %d messages without approval", n)
@@ -150,8 +140,8 @@ func TestSMTPOutbox(t *testing.T) {
 		if n := len(e.sink.Messages()); n != 1 {
 			t.Fatalf("sink got %d messages, want 1", n)
 		}
-		if st, n, _ := e.delivery(t); st != "delivered" || n != 2 {
-			t.Fatalf("delivery %s after %d attempts, want delivered after 2", st, n)
+		if dl := e.delivery(t); dl.Status != "delivered" || dl.Attempts != 2 {
+			t.Fatalf("delivery %s after %d attempts, want delivered after 2", dl.Status, dl.Attempts)
 		}
 		if dr := e.draft(t); dr.Status != "sent" {
 			t.Fatalf("draft %s, want sent", dr.Status)
@@ -181,7 +171,8 @@ func TestSMTPOutbox(t *testing.T) {
 		if n := len(e.sink.Messages()); n != 0 {
 			t.Fatalf("sink got %d messages", n)
 		}
-		st, n, lastErr := e.delivery(t)
+		dl := e.delivery(t)
+		st, n, lastErr := dl.Status, dl.Attempts, dl.LastError
 		if st != "dead" || n != 1 {
 			t.Fatalf("delivery %s after %d attempts, want dead after 1 (no retry of a 5xx)", st, n)
 		}
@@ -197,8 +188,8 @@ func TestSMTPOutbox(t *testing.T) {
 		}
 		e.approve(t)
 		e.drain(t)
-		if st, n, _ := e.delivery(t); st != "dead" || n != 3 {
-			t.Fatalf("delivery %s after %d attempts, want dead after 3", st, n)
+		if dl := e.delivery(t); dl.Status != "dead" || dl.Attempts != 3 {
+			t.Fatalf("delivery %s after %d attempts, want dead after 3", dl.Status, dl.Attempts)
 		}
 		if dr := e.draft(t); dr.Status != "failed" || !strings.Contains(dr.LastError, "service not available") {
 			t.Fatalf("draft %s %q, want failed with the server's text", dr.Status, dr.LastError)
@@ -211,7 +202,7 @@ func TestSMTPOutbox(t *testing.T) {
 		e := newReplyEnv(t)
 		e.approve(t)
 		want := e.draft(t).ReplyMessageID
-		e.d.Close() // the process dies with the reply queued
+		e.app.Close() // the process dies with the reply queued
 		e.open(t)
 		e.drain(t)
 		e.drain(t)
@@ -227,21 +218,21 @@ func TestSMTPOutbox(t *testing.T) {
 	t.Run("crash after the server accepted does not send again", func(t *testing.T) {
 		e := newReplyEnv(t)
 		e.approve(t)
-		dl, err := e.d.Delivery(context.Background(), e.smtpDelivery(t).ID, 0)
+		dl, err := e.app.Store().Delivery(context.Background(), e.delivery(t).ID, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		// The worker sends, then the process dies before the outbox records it.
-		if r := newSMTPTransport(e.d, []mail.Account{e.acct}).Deliver(context.Background(), dl); !r.OK() {
+		if r := (&smtpTransport{app: e.app, retries: 2}).Deliver(context.Background(), dl); !r.OK() {
 			t.Fatalf("deliver: %s", r.Err)
 		}
-		e.d.Close()
+		e.app.Close()
 		e.open(t)
 		e.drain(t)
 		if n := len(e.sink.Messages()); n != 1 {
 			t.Fatalf("sink got %d messages, want 1", n)
 		}
-		if st, _, _ := e.delivery(t); st != "delivered" {
+		if st := e.delivery(t).Status; st != "delivered" {
 			t.Fatalf("delivery %s, want delivered", st)
 		}
 	})

@@ -1,17 +1,19 @@
-package triage_test
+package app_test
 
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"smista/app"
 	"smista/db"
-	"smista/db/dbtest"
 	"smista/mail"
 	"smista/triage"
+	"smista/webhook"
 )
 
 // fixedClassifier answers support with a fixed confidence, or fails for
@@ -53,9 +55,21 @@ func (f *fixedClassifier) Classify(ctx context.Context, m *mail.Message, c triag
 		Language: "en", Model: "fake/1", Summary: "s", Draft: "d", Flags: f.flags}, nil
 }
 
-func pipelineDB(tb testing.TB, subjects ...string) (*db.DB, []string) {
+// pipelineApp returns an App with classifier c (concurrency 3) on a store
+// holding one message per subject and two endpoints, and the messages'
+// email ids in queue order.
+func pipelineApp(tb testing.TB, c triage.Classifier, subjects ...string) (*app.App, []string) {
 	tb.Helper()
-	d := dbtest.MustOpen(tb)
+	d, err := db.Open(context.Background(), filepath.Join(tb.TempDir(), "s.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a, err := app.New(app.Options{Store: d, Classifier: c, Concurrency: 3,
+		Sender: webhook.Options{Guard: webhook.Guard{AllowPrivate: true}}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { a.Close() })
 	var msgs []*mail.Message
 	for i, s := range subjects {
 		mid := "<p" + string(rune('a'+i)) + "@x.example>"
@@ -67,32 +81,36 @@ func pipelineDB(tb testing.TB, subjects ...string) (*db.DB, []string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for range 2 {
-		dbtest.SeedEndpoint(tb, d, "http://127.0.0.1:9/")
+	for _, u := range []string{"http://127.0.0.1:9/a", "http://127.0.0.1:9/b"} {
+		if _, err := a.AddEndpoint(context.Background(), u, ""); err != nil {
+			tb.Fatal(err)
+		}
 	}
-	return d, ids
+	return a, ids
 }
 
-func TestRunPipeline(t *testing.T) {
+func counts(tb testing.TB, a *app.App) db.Counts {
+	tb.Helper()
+	c, err := a.Store().Counts(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+func TestTriagePipeline(t *testing.T) {
 	subjects := []string{"a", "b", "fail", "c", "Refund please", "e", "f", "g"}
-	d, ids := pipelineDB(t, subjects...)
 	fc := &fixedClassifier{conf: 0.95, failOn: "fail", overlap: make(chan struct{})}
-	var queued atomic.Int32
-	var progress []int
-	o := triage.Options{Policy: triage.DefaultPolicy(), Concurrency: 3,
-		OnQueued: func() { queued.Add(1) },
-		Progress: func(done, total int) {
-			if total != len(subjects) {
-				t.Errorf("total %d", total)
-			}
-			progress = append(progress, done)
-		}}
-	outs, err := triage.Run(context.Background(), d, fc, o)
+	a, ids := pipelineApp(t, fc, subjects...)
+	var outs []app.TriageOutput
+	sub := a.Bus().Subscribe()
+	defer sub.Close()
+	sum, err := a.Triage(context.Background(), app.TriageRequest{Each: func(o app.TriageOutput) { outs = append(outs, o) }})
 	if err == nil {
 		t.Fatal("a failed classification was not reported")
 	}
-	if len(outs) != len(subjects) || len(progress) != len(subjects) || progress[len(progress)-1] != len(subjects) {
-		t.Fatalf("outputs %d progress %v", len(outs), progress)
+	if len(outs) != len(subjects) || sum.Total != len(subjects) || sum.Failed != 1 {
+		t.Fatalf("outputs %d, summary %+v", len(outs), sum)
 	}
 	if p := fc.peak.Load(); p > 3 || p < 2 {
 		t.Errorf("peak concurrency %d, want 2..3", p)
@@ -118,44 +136,66 @@ func TestRunPipeline(t *testing.T) {
 			tickets++
 		}
 	}
-	if int(queued.Load()) != tickets || tickets != 6 {
-		t.Errorf("OnQueued called %d times for %d tickets", queued.Load(), tickets)
+	if sum.Ticket != tickets || tickets != 6 {
+		t.Errorf("summary says %d tickets, outputs %d", sum.Ticket, tickets)
 	}
-	events, deliveries := dbtest.Count(t, d, "tickets"), dbtest.Count(t, d, "deliveries")
-	if events != 6 || deliveries != 12 {
-		t.Errorf("events %d deliveries %d, want 6 and 12", events, deliveries)
+	if c := counts(t, a); c.Tickets != 6 || c.Deliveries != 12 {
+		t.Errorf("events %d deliveries %d, want 6 and 12", c.Tickets, c.Deliveries)
+	}
+	// The run told the bus: progress up to the total, then a change.
+	var last app.TriageProgress
+	var changed app.Topic
+	timeout := time.After(5 * time.Second)
+	for changed&app.TopicTriage == 0 {
+		select {
+		case e := <-sub.C():
+			switch v := e.(type) {
+			case app.TriageProgress:
+				last = v
+			case app.Changed:
+				changed |= v.Topics
+			}
+		case <-timeout:
+			t.Fatalf("no Changed(triage) on the bus; last progress %+v", last)
+		}
+	}
+	if last.Working || last.Done != len(subjects) || last.Total != len(subjects) {
+		t.Errorf("last progress %+v, want done %d of %d", last, len(subjects), len(subjects))
 	}
 
 	// the failed one is still untriaged; --all re-triages without new events
 	fc.failOn = ""
-	o.Progress = nil
-	outs, err = triage.Run(context.Background(), d, fc, o)
+	outs = nil
+	sum, err = a.Triage(context.Background(), app.TriageRequest{Each: func(o app.TriageOutput) { outs = append(outs, o) }})
 	if err != nil || len(outs) != 1 || !outs[0].Queued {
 		t.Fatalf("retry: %v %d", err, len(outs))
 	}
-	queued.Store(0)
-	o.All = true
-	outs, err = triage.Run(context.Background(), d, fc, o)
-	if err != nil || len(outs) != len(subjects) || queued.Load() != 0 {
-		t.Fatalf("re-triage: %v %d queued %d", err, len(outs), queued.Load())
+	sum, err = a.Triage(context.Background(), app.TriageRequest{All: true})
+	if err != nil || sum.Total != len(subjects) {
+		t.Fatalf("re-triage: %v %+v", err, sum)
 	}
-	if events := dbtest.Count(t, d, "tickets"); events != 7 {
-		t.Errorf("events after re-triage: %d, want 7", events)
+	if c := counts(t, a); c.Tickets != 7 {
+		t.Errorf("events after re-triage: %d, want 7", c.Tickets)
 	}
 }
 
-func TestRunCanceled(t *testing.T) {
-	d, _ := pipelineDB(t, "a", "b", "c")
+func TestTriageCanceled(t *testing.T) {
+	a, _ := pipelineApp(t, &fixedClassifier{conf: 0.9}, "a", "b", "c")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := triage.Run(ctx, d, &fixedClassifier{conf: 0.9}, triage.Options{}); !errors.Is(err, context.Canceled) {
+	if _, err := a.Triage(ctx, app.TriageRequest{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("err %v, want context.Canceled", err)
 	}
 }
 
-func TestRunIDs(t *testing.T) {
-	d, ids := pipelineDB(t, "a", "b", "c")
-	outs, err := triage.Run(context.Background(), d, mustOffline(t), triage.Options{Policy: triage.DefaultPolicy(), IDs: ids[1:2]})
+func TestTriageIDs(t *testing.T) {
+	off, err := triage.NewOffline()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, ids := pipelineApp(t, off, "a", "b", "c")
+	var outs []app.TriageOutput
+	_, err = a.Triage(context.Background(), app.TriageRequest{IDs: ids[1:2], Each: func(o app.TriageOutput) { outs = append(outs, o) }})
 	if err != nil || len(outs) != 1 || outs[0].Message.ID != ids[1] || outs[0].Result.Model != triage.OfflineModel {
 		t.Fatalf("%v %+v", err, outs)
 	}

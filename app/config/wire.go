@@ -1,0 +1,150 @@
+package config
+
+import (
+	"fmt"
+	netmail "net/mail"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"smista/app"
+	"smista/mail"
+	"smista/triage"
+	"smista/webhook"
+)
+
+// AppOptions maps the configuration onto the App's options, all but the
+// store, the classifier and the accounts (see Accounts and Classifier).
+func (cfg Config) AppOptions(now func() time.Time) app.Options {
+	var own []string
+	for _, ac := range cfg.Accounts {
+		if addr, err := netmail.ParseAddress(ac.From); err == nil {
+			own = append(own, addr.Address)
+		}
+		if strings.Contains(ac.IMAP.Username, "@") {
+			own = append(own, ac.IMAP.Username)
+		}
+	}
+	w := cfg.Webhook
+	retries := make([]time.Duration, 0, len(w.Retries))
+	for _, r := range w.Retries {
+		retries = append(retries, r.Duration)
+	}
+	return app.Options{
+		Triage: triage.Options{
+			Context:       triage.Context{VIP: cfg.Triage.VIP, Own: own},
+			Policy:        triage.Policy{Threshold: cfg.Triage.Threshold},
+			RawEmailURL:   cfg.Triage.RawEmailURL,
+			PromptVersion: promptVersionFor(cfg.Triage.Provider),
+		},
+		Concurrency: cfg.Triage.Concurrency,
+		Sender: webhook.Options{
+			Timeout:       w.Timeout.Duration,
+			Retries:       retries,
+			DisableAfter:  w.DisableAfter,
+			DisableWindow: w.DisableWindow.Duration,
+			Guard:         webhook.Guard{AllowPrivate: w.AllowPrivate},
+			UserAgent:     UserAgent(),
+		},
+		RotationGrace: w.RotationGrace.Duration,
+		Now:           now,
+	}
+}
+
+// UserAgent is "smista/<module version>" ("smista/dev" for local builds).
+func UserAgent() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return "smista/" + bi.Main.Version
+	}
+	return "smista/dev"
+}
+
+func promptVersionFor(provider string) string {
+	if provider == "" || provider == "offline" {
+		return ""
+	}
+	return triage.PromptVersion
+}
+
+// Classifier builds the configured classifier: the offline one, or an
+// LLM (combined with the offline one) with its key read from the
+// environment variable the config names and the store as its answer cache.
+func Classifier(tc TriageConfig, getenv func(string) string, cache triage.Cache) (triage.Classifier, error) {
+	cc := triage.ClassifierConfig{
+		Provider:    tc.Provider,
+		Model:       tc.Model,
+		BaseURL:     tc.BaseURL,
+		Timeout:     tc.Timeout.Duration,
+		Concurrency: tc.Concurrency,
+	}
+	cc.Cache = cache
+	if env := tc.KeyEnv(); tc.Provider != "" && tc.Provider != "offline" && env != "" {
+		cc.APIKey = getenv(env)
+	}
+	c, err := triage.NewClassifier(cc)
+	if err != nil {
+		return nil, fmt.Errorf("provider %s: %w", tc.Provider, err)
+	}
+	return c, nil
+}
+
+// MailAccounts converts the configured accounts (all, or the one named)
+// into mail accounts, checking what the config parser cannot.
+func (cfg Config) MailAccounts(getenv func(string) string, only string) ([]mail.Account, error) {
+	if len(cfg.Accounts) == 0 {
+		return nil, app.ErrNoAccounts
+	}
+	var out []mail.Account
+	for _, ac := range cfg.Accounts {
+		if only != "" && ac.Name != only {
+			continue
+		}
+		acct, err := mailAccount(ac, getenv)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, acct)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no account named %q in the configuration", only)
+	}
+	return out, nil
+}
+
+func mailAccount(ac AccountConfig, getenv func(string) string) (mail.Account, error) {
+	acct := mail.Account{
+		Name:        ac.Name,
+		Mailboxes:   ac.Mailboxes,
+		SentMailbox: ac.SentBox,
+		IMAP:        serverConfig(ac.IMAP, getenv),
+		SMTP:        serverConfig(ac.SMTP, getenv),
+	}
+	if ac.From != "" {
+		a, err := netmail.ParseAddress(ac.From)
+		if err != nil {
+			return acct, fmt.Errorf("account %q: from %q: %w", ac.Name, ac.From, err)
+		}
+		acct.From = mail.Address{Name: a.Name, Addr: a.Address}
+	} else if strings.Contains(ac.IMAP.Username, "@") {
+		acct.From = mail.Address{Addr: ac.IMAP.Username}
+	}
+	if err := acct.IMAP.Check(); err != nil {
+		return acct, fmt.Errorf("account %q: imap: %w", ac.Name, err)
+	}
+	if ac.SMTP.Host != "" {
+		if err := acct.SMTP.Check(); err != nil {
+			return acct, fmt.Errorf("account %q: smtp: %w", ac.Name, err)
+		}
+	}
+	return acct, nil
+}
+
+func serverConfig(sc ServerConfig, getenv func(string) string) mail.ServerConfig {
+	return mail.ServerConfig{
+		Host: sc.Host, Port: sc.Port, TLS: sc.TLS, Username: sc.Username,
+		Password: mail.Secret{Cmd: sc.PasswordCmd, Env: sc.PasswordEnv},
+		Auth:     sc.Auth,
+		Token:    mail.Secret{Cmd: sc.TokenCmd},
+		Getenv:   getenv,
+	}
+}

@@ -1,0 +1,213 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"smista/mail"
+)
+
+// SyncOptions selects what Sync and Watch do.
+type SyncOptions struct {
+	// Account syncs only the account with this name ("" = every account).
+	Account string
+	// NoTriage stores new mail without triaging it.
+	NoTriage bool
+	// IdleRefresh restarts IDLE after this long (Watch; 0 = 25 minutes).
+	IdleRefresh time.Duration
+}
+
+// MailboxSync is one mailbox's sync.
+type MailboxSync struct {
+	Account string
+	mail.SyncResult
+}
+
+// SyncReport is what Sync did: each mailbox, and the triage of the new
+// mail (zero with NoTriage).
+type SyncReport struct {
+	Mailboxes []MailboxSync
+	Triage    TriageSummary
+}
+
+// New returns the email ids Sync stored for the first time.
+func (r SyncReport) New() []string {
+	var ids []string
+	for _, m := range r.Mailboxes {
+		ids = append(ids, m.New...)
+	}
+	return ids
+}
+
+// syncAccounts returns the accounts o selects.
+func (a *App) syncAccounts(o SyncOptions) ([]mail.Account, error) {
+	if len(a.accounts) == 0 {
+		return nil, ErrNoAccounts
+	}
+	if o.Account == "" {
+		return a.accounts, nil
+	}
+	acct, ok := a.account(o.Account)
+	if !ok {
+		return nil, fmt.Errorf("no account named %q in the configuration", o.Account)
+	}
+	return []mail.Account{acct}, nil
+}
+
+// syncer returns a Syncer for acct that reports on the bus.
+func (a *App) syncer(acct mail.Account) *mail.Syncer {
+	return &mail.Syncer{
+		Store:   a.db,
+		Account: acct,
+		Parse:   mail.Parse,
+		Progress: func(p mail.Progress) {
+			a.bus.Publish(SyncProgress{Account: p.Account, Mailbox: p.Mailbox, Done: p.Done, Total: p.Total})
+		},
+		Logf: func(format string, args ...any) {
+			a.notice("sync", acct.Name+": "+fmt.Sprintf(format, args...), false)
+		},
+	}
+}
+
+// Sync syncs the selected accounts once, then triages the new mail (the
+// ingest loop: store → triage → wake the sender). Progress and problems go
+// to the bus; the returned error joins the accounts that failed (the
+// others were synced).
+func (a *App) Sync(ctx context.Context, o SyncOptions) (SyncReport, error) {
+	var rep SyncReport
+	accounts, err := a.syncAccounts(o)
+	if err != nil {
+		return rep, err
+	}
+	var errs []error
+	for _, acct := range accounts {
+		results, err := a.syncer(acct).Sync(ctx)
+		var n int
+		for _, r := range results {
+			rep.Mailboxes = append(rep.Mailboxes, MailboxSync{Account: acct.Name, SyncResult: r})
+			n += len(r.New)
+		}
+		sp := SyncProgress{Account: acct.Name, Done: n, Total: n, Finished: true}
+		if err != nil {
+			sp.Err = err.Error()
+			errs = append(errs, fmt.Errorf("account %s: %w", acct.Name, err))
+		}
+		a.bus.Publish(sp)
+		if n > 0 {
+			a.changed(TopicMessages)
+		}
+	}
+	if ids := rep.New(); len(ids) > 0 && !o.NoTriage {
+		sum, err := a.Triage(ctx, TriageRequest{IDs: ids})
+		rep.Triage = sum
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return rep, errors.Join(errs...)
+}
+
+// Watch keeps the selected accounts in sync until ctx ends: a full sync on
+// connect, then IDLE, reconnecting with backoff after any failure. New
+// mail is triaged as it arrives (unless NoTriage) and every step is
+// reported on the bus.
+func (a *App) Watch(ctx context.Context, o SyncOptions) error {
+	accounts, err := a.syncAccounts(o)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for _, acct := range accounts {
+		w := &mail.Watcher{
+			Syncer:      a.syncer(acct),
+			IdleRefresh: o.IdleRefresh,
+			OnNew:       func(ids []string) { a.ingest(ctx, acct.Name, ids, o.NoTriage) },
+			OnEvent:     func(ev mail.WatchEvent) { a.watchEvent(acct.Name, ev) },
+		}
+		wg.Go(func() { w.Run(ctx) })
+	}
+	wg.Wait()
+	return nil
+}
+
+func (a *App) watchEvent(account string, ev mail.WatchEvent) {
+	switch ev.Kind {
+	case "connected":
+		a.notice("sync", account+": connected, watching", false)
+	case "synced":
+		a.bus.Publish(SyncProgress{Account: account, Mailbox: ev.Result.Mailbox, Done: ev.Result.Fetched,
+			Total: ev.Result.Fetched, Finished: true})
+		if ev.Result.Fetched > 0 || ev.Result.Removed > 0 || ev.Result.FlagChanges > 0 {
+			a.changed(TopicMessages)
+		}
+	case "error":
+		a.bus.Publish(SyncProgress{Account: account, Finished: true,
+			Err: fmt.Sprintf("%v (retrying in %s)", ev.Err, ev.Delay.Round(time.Second))})
+	}
+}
+
+// ingest triages newly stored mail of account and reports the tally;
+// failures are reported, never fatal (the messages stay queued for the
+// next "smista triage").
+func (a *App) ingest(ctx context.Context, account string, ids []string, noTriage bool) {
+	a.changed(TopicMessages)
+	if noTriage {
+		a.notice("sync", fmt.Sprintf("%s: %d new message(s) (not triaged: --no-triage)", account, len(ids)), false)
+		return
+	}
+	sum, err := a.Triage(ctx, TriageRequest{IDs: ids})
+	a.notice("triage", fmt.Sprintf("%s: %d new message(s) triaged: %d ticket, %d draft, %d suggest",
+		account, len(ids), sum.Ticket, sum.Draft, sum.Suggest), false)
+	if err != nil && ctx.Err() == nil {
+		a.notice("triage", fmt.Sprintf("%s: %v (run 'smista triage' to retry)", account, err), true)
+	}
+}
+
+// Import stores .eml files, mbox files, Maildir folders and directories
+// of raw messages. Broken messages are reported to opts.OnFailure and
+// skipped. It fails when a path cannot be read or the store cannot write.
+func (a *App) Import(ctx context.Context, paths []string, opts mail.ImportOptions) (mail.ImportStats, error) {
+	stats, err := mail.Import(ctx, a.db, paths, opts)
+	if stats.New > 0 {
+		a.changed(TopicMessages)
+	}
+	return stats, err
+}
+
+// RunOptions selects the background work of Run.
+type RunOptions struct {
+	// Send runs the outbox sender.
+	Send bool
+	// Sync syncs every account, then (with Watch) keeps it in IDLE.
+	Sync, Watch bool
+}
+
+// Run does the background work a long-running front end (the TUI, the
+// team server) wants, until ctx ends: the sender, and sync → triage of
+// every account. Problems are reported on the bus, never returned: the
+// work goes on (the watcher reconnects, the sender backs off).
+func (a *App) Run(ctx context.Context, o RunOptions) {
+	var wg sync.WaitGroup
+	if o.Send {
+		wg.Go(func() {
+			if err := a.RunSender(ctx, false); err != nil && ctx.Err() == nil {
+				a.notice("error", err.Error(), true)
+			}
+		})
+	}
+	if o.Sync && len(a.accounts) > 0 {
+		wg.Go(func() {
+			if o.Watch {
+				_ = a.Watch(ctx, SyncOptions{})
+				return
+			}
+			if _, err := a.Sync(ctx, SyncOptions{}); err != nil && ctx.Err() == nil {
+				a.notice("sync", err.Error(), true)
+			}
+		})
+	}
+	wg.Wait()
+}

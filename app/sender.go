@@ -1,0 +1,124 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"smista/webhook"
+)
+
+// KindSMTP is the outbox kind of approved replies.
+const KindSMTP = "smtp"
+
+// pollEvery is how often a long-running sender looks at the outbox for
+// deliveries that other processes ("smista triage", "smista replay")
+// enqueued without a way to wake it.
+const pollEvery = time.Second
+
+// RunSender runs the outbox sender — signed webhooks and approved SMTP
+// replies — until ctx ends or, with once, until no delivery is pending or
+// retrying (waiting out scheduled retries). Every attempt, dead delivery
+// and disabled endpoint is published on the bus as a DeliveryNotice, with
+// SenderStats and Changed. It fails with webhook.ErrRunning when a sender
+// already runs in this App.
+func (a *App) RunSender(ctx context.Context, once bool) error {
+	opts := a.sendOpts
+	if !once {
+		opts.Poll = pollEvery
+	}
+	transports, closeTransports := a.transports(opts)
+	defer closeTransports()
+	opts.Transports = transports
+	s := webhook.NewSender(a.db, opts)
+
+	a.mu.Lock()
+	if a.sender != nil {
+		a.mu.Unlock()
+		return fmt.Errorf("send: %w", webhook.ErrRunning)
+	}
+	a.sender = s
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		a.sender = nil
+		a.mu.Unlock()
+		a.bus.Publish(SenderStats{})
+	}()
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.forwardNotices(s)
+	}()
+	a.bus.Publish(SenderStats{Running: true})
+	var err error
+	if once {
+		err = s.Drain(ctx)
+	} else {
+		err = s.Run(ctx)
+	}
+	<-done // Events is closed when the run returns
+	if err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	return nil
+}
+
+// Sending reports whether a sender runs in this App.
+func (a *App) Sending() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sender != nil
+}
+
+// forwardNotices publishes the sender's notices with its own counters
+// until its events channel closes.
+func (a *App) forwardNotices(s *webhook.Sender) {
+	for n := range s.Events() {
+		a.bus.Publish(DeliveryNotice{n})
+		topics := TopicDeliveries
+		if n.Kind == webhook.NoticeDisabled || n.Kind == webhook.NoticeDead {
+			topics |= TopicEndpoints
+		}
+		a.changed(topics)
+		queued, inFlight := s.Stats()
+		a.bus.Publish(SenderStats{Queue: queued, InFlight: inFlight, Running: true})
+	}
+}
+
+// transports returns the sender's transports: opts.Transports when set,
+// else signed HTTP POSTs for webhooks and, with accounts, SMTP for
+// approved replies (one outbox, one sender). The closer releases them.
+func (a *App) transports(opts webhook.Options) (map[string]webhook.Transport, func()) {
+	if opts.Transports != nil {
+		return opts.Transports, func() {}
+	}
+	h := webhook.NewHTTPTransport(webhook.HTTPOptions{Guard: opts.Guard, Now: a.now, UserAgent: opts.UserAgent})
+	ts := map[string]webhook.Transport{webhook.KindWebhook: h}
+	if len(a.accounts) > 0 {
+		retries := len(opts.Retries)
+		if opts.Retries == nil {
+			retries = 3
+		}
+		ts[KindSMTP] = &smtpTransport{app: a, retries: retries}
+	}
+	return ts, h.Close
+}
+
+// DeliverNow makes one attempt of a delivery right away, records it and
+// returns the outcome ("smista endpoints test"). It fails when the
+// delivery does not exist or the log cannot be written. A sender running
+// in this App holds its deliveries: then the delivery is only woken.
+func (a *App) DeliverNow(ctx context.Context, deliveryID string) (webhook.Outcome, error) {
+	opts := a.sendOpts
+	transports, closeTransports := a.transports(opts)
+	defer closeTransports()
+	opts.Transports = transports
+	o, err := webhook.NewSender(a.db, opts).DeliverNow(ctx, deliveryID)
+	a.changed(TopicDeliveries | TopicEndpoints)
+	if err != nil {
+		return o, fmt.Errorf("deliver now: %w", err)
+	}
+	return o, nil
+}

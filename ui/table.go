@@ -1,0 +1,76 @@
+package ui
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-runewidth"
+
+	"smista/db"
+	"smista/ui/safe"
+)
+
+// WriteInboxTable prints inbox rows, as given, as a plain aligned table no
+// wider than width (for a pipe or a log, not a screen): date in loc,
+// sender, subject, intent, confidence, flags and what smista did. Every
+// text is untrusted and sanitised.
+func WriteInboxTable(w io.Writer, rows []db.InboxRow, width int, loc *time.Location) error {
+	const dateW, intentW, confW, actionW, gap = 12, 7, 4, 14, 1
+	// What is left after the fixed columns goes to flags, sender and
+	// subject; the subject gets the most, the sender about a third.
+	avail := width - dateW - intentW - confW - actionW - 6*gap
+	flagsW := 16
+	if avail < 66 {
+		flagsW = 9
+	}
+	fromW := min(max((avail-flagsW)*35/100, 10), 24)
+	subjW := max(avail-flagsW-fromW, 10)
+	widths := []int{dateW, fromW, subjW, intentW, confW, flagsW, actionW}
+	var err error
+	row := func(cols ...string) {
+		var b strings.Builder
+		for i, c := range cols {
+			if i > 0 {
+				b.WriteString(strings.Repeat(" ", gap))
+			}
+			b.WriteString(runewidth.FillRight(tableCell(c, widths[i]), widths[i]))
+		}
+		if _, werr := fmt.Fprintln(w, strings.TrimRight(b.String(), " ")); err == nil {
+			err = werr
+		}
+	}
+	row("DATE", "FROM", "SUBJECT", "INTENT", "CONF", "FLAGS", "ACTION")
+	for _, r := range rows {
+		from := r.FromName
+		if strings.TrimSpace(safe.String(from)) == "" {
+			from = r.FromAddr
+		}
+		subject := r.Subject
+		if strings.TrimSpace(safe.String(subject)) == "" {
+			subject = "(no subject)"
+		}
+		conf := ""
+		if r.Confidence >= 0 {
+			conf = strconv.FormatFloat(r.Confidence, 'f', 2, 64)
+		}
+		action := r.Action
+		switch {
+		case r.Action == "ticket" && r.TicketState != "":
+			action = "ticket " + r.TicketState
+		case r.DraftWaiting:
+			action = "draft waiting"
+		}
+		row(r.Date.In(loc).Format("Jan _2 15:04"), from, subject, r.Intent, conf, strings.Join(r.Flags, ","), action)
+	}
+	return err
+}
+
+// tableCell makes untrusted s safe for a terminal and cuts it to width
+// display columns, marking a cut with an ellipsis.
+func tableCell(s string, width int) string {
+	s = strings.Join(strings.Fields(safe.String(s)), " ")
+	return runewidth.Truncate(s, width, "…")
+}
