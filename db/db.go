@@ -1,7 +1,12 @@
-// Package db wraps the single SQLite file that holds smista's state:
-// messages, triage results and decisions, drafts, endpoints, the outbox and
-// its attempt log. It implements the store interfaces that the other
-// packages declare.
+// Package db wraps the single SQLite file that holds smista's state. It
+// implements the store interfaces that the other packages declare, and is
+// laid out by what it stores: db.go opens the file and migrates it;
+// messages.go, mailboxes.go (sync state), triage.go (results, decisions,
+// overrides), drafts.go, endpoints.go, llmcache.go; the outbox in
+// outbox.go (enqueue), sender.go and record.go (the sender's reads and its
+// group commit, with stmtcache.go), deliverylog.go (deliveries, attempts,
+// tickets, replay); inbox.go holds the inbox queries and the message
+// detail; codec.go the encodings they share.
 package db
 
 import (

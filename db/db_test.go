@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	_ "modernc.org/sqlite"
-
 	"smista/db"
 	"smista/db/dbtest"
 )
@@ -146,53 +145,6 @@ func TestDefaultPath(t *testing.T) {
 				t.Fatalf("DefaultPath = %q, %v; want %q (err %v)", got, err, tt.want, tt.wantErr)
 			}
 		})
-	}
-}
-
-func TestEnqueueEventOnePerMessage(t *testing.T) {
-	ctx := context.Background()
-	d := dbtest.MustOpen(t)
-	w := d.Writer()
-	mustExec(t, w, `INSERT INTO messages (id, message_id, thread_id, date, received_at, size, raw) VALUES ('m1', '<a@b>', 't', 0, 0, 1, x'00')`)
-	mustExec(t, w, `INSERT INTO endpoints (id, url, secret, enabled, created_at, updated_at) VALUES ('ep1', 'http://127.0.0.1/', 'whsec_x', 1, 1, 1), ('ep2', 'http://127.0.0.1/b', 'whsec_y', 0, 2, 2)`)
-	enqueue := func() (string, error) {
-		tx, err := w.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback()
-		id, err := db.EnqueueEventTx(ctx, tx, 1000, db.NewEvent{Type: "ticket.suggested", MessageID: "m1", Payload: []byte(`{}`)})
-		if err != nil {
-			return "", err
-		}
-		return id, tx.Commit()
-	}
-	id, err := enqueue()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := d.Reader().Query(`SELECT endpoint_id, status, webhook_id FROM deliveries WHERE event_id = ? ORDER BY endpoint_id`, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for rows.Next() {
-		var ep, st, wid string
-		rows.Scan(&ep, &st, &wid)
-		if wid != db.WebhookID(id, ep) {
-			t.Errorf("webhook_id %s, want %s", wid, db.WebhookID(id, ep))
-		}
-		got = append(got, ep+":"+st)
-	}
-	rows.Close()
-	if strings.Join(got, ",") != "ep1:pending,ep2:paused" {
-		t.Fatalf("deliveries = %v, want ep1 pending and ep2 paused", got)
-	}
-	if _, err := enqueue(); !errors.Is(err, db.ErrDuplicateEvent) {
-		t.Fatalf("second enqueue: %v, want ErrDuplicateEvent", err)
-	}
-	if db.WebhookID(id, "ep1") == db.WebhookID(id, "ep2") {
-		t.Fatal("webhook ids must differ per endpoint")
 	}
 }
 

@@ -8,6 +8,10 @@ import (
 	"time"
 )
 
+// ErrDraftNotPending is returned by draft edits on a draft that is no longer
+// pending (approved, sent or discarded drafts are not edited).
+var ErrDraftNotPending = errors.New("draft is not pending")
+
 // Draft is a reply draft and its sending state.
 type Draft struct {
 	ID int64
@@ -21,6 +25,21 @@ type Draft struct {
 	// resend after a crash is recognisably the same mail.
 	ReplyMessageID string
 	LastError      string
+}
+
+// DraftItem is a reply draft with what the drafts screen shows about its email.
+type DraftItem struct {
+	ID         int64
+	MessageID  string
+	FromName   string
+	FromAddr   string
+	Subject    string
+	Body       string
+	Status     string
+	ApprovedBy string
+	LastError  string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // SMTPQueue returns the outbox queue of an account's replies.
@@ -131,6 +150,79 @@ func (d *DB) FailDraft(ctx context.Context, id int64, deliveryID, reason string)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("fail draft: %w", err)
+	}
+	return nil
+}
+
+const draftSelect = `SELECT dr.id, dr.message_id, COALESCE(m.from_name, ''), COALESCE(m.from_addr, ''),
+	COALESCE(m.subject, ''), dr.body, dr.status, dr.approved_by, dr.last_error, dr.created_at, dr.updated_at
+	FROM drafts dr LEFT JOIN messages m ON m.id = dr.message_id`
+
+func (d *DB) queryDrafts(ctx context.Context, where string, args []any, limit int) ([]DraftItem, error) {
+	rows, err := d.r.QueryContext(ctx, draftSelect+where+` ORDER BY dr.updated_at DESC, dr.id DESC LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("drafts: %w", err)
+	}
+	defer rows.Close()
+	var out []DraftItem
+	for rows.Next() {
+		var x DraftItem
+		var c, u int64
+		if err := rows.Scan(&x.ID, &x.MessageID, &x.FromName, &x.FromAddr, &x.Subject, &x.Body, &x.Status,
+			&x.ApprovedBy, &x.LastError, &c, &u); err != nil {
+			return nil, fmt.Errorf("drafts: %w", err)
+		}
+		x.CreatedAt, x.UpdatedAt = time.UnixMilli(c), time.UnixMilli(u)
+		out = append(out, x)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("drafts: %w", err)
+	}
+	return out, nil
+}
+
+// Drafts returns up to limit drafts that are not discarded, those waiting
+// for approval first, then newest first.
+func (d *DB) Drafts(ctx context.Context, limit int) ([]DraftItem, error) {
+	rows, err := d.queryDrafts(ctx, ` WHERE dr.status = 'pending'`, nil, limit)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) >= limit {
+		return rows, nil
+	}
+	rest, err := d.queryDrafts(ctx, ` WHERE dr.status NOT IN ('pending', 'discarded')`, nil, limit-len(rows))
+	if err != nil {
+		return nil, err
+	}
+	return append(rows, rest...), nil
+}
+
+// EditDraft replaces a pending draft's body; it fails with an error
+// wrapping ErrDraftNotPending when the draft is not pending (or not there).
+func (d *DB) EditDraft(ctx context.Context, id int64, body string) error {
+	res, err := d.w.ExecContext(ctx, `UPDATE drafts SET body = ?, updated_at = ? WHERE id = ? AND status = 'pending'`,
+		body, d.nowMS(), id)
+	if err != nil {
+		return fmt.Errorf("save draft: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("save draft %d: %w", id, ErrDraftNotPending)
+	}
+	return nil
+}
+
+// DiscardDraft marks a pending draft discarded (kept, never sent); it
+// fails with an error wrapping ErrDraftNotPending when the draft is not
+// pending (or not there).
+func (d *DB) DiscardDraft(ctx context.Context, id int64) error {
+	res, err := d.w.ExecContext(ctx, `UPDATE drafts SET status = 'discarded', updated_at = ? WHERE id = ? AND status = 'pending'`,
+		d.nowMS(), id)
+	if err != nil {
+		return fmt.Errorf("discard draft: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("discard draft %d: %w", id, ErrDraftNotPending)
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"sort"
 	"time"
-	"unicode/utf8"
 
 	"smista/mail"
 )
@@ -161,13 +160,13 @@ func (d *DB) CountMessages(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func mustJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		// Only plain strings, slices and maps reach here; Marshal cannot fail on them.
-		panic(fmt.Sprintf("db: marshal %T: %v", v, err))
+// MarkSeen marks the message as read (nothing when there is no such
+// message).
+func (d *DB) MarkSeen(ctx context.Context, id string) error {
+	if _, err := d.w.ExecContext(ctx, `UPDATE messages SET seen = 1 WHERE id = ? AND seen = 0`, id); err != nil {
+		return fmt.Errorf("mark seen: %w", err)
 	}
-	return string(b)
+	return nil
 }
 
 // headersJSON encodes a header map as a JSON object with sorted keys, as
@@ -202,50 +201,6 @@ func headersJSON(h map[string][]string) string {
 	}
 	b = append(b, '}')
 	return string(b)
-}
-
-// appendJSONString appends s as a JSON string: quotes, backslashes and
-// control characters escaped, invalid UTF-8 replaced by U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, "\ufffd"...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 func nonNil(s []string) []string {

@@ -9,15 +9,18 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
-
-	"smista/webhook"
 )
 
 // ErrDuplicateEvent is returned when a message would get a second real
 // ticket.suggested event: re-triage never queues a second one.
 var ErrDuplicateEvent = errors.New("message already has a ticket.suggested event")
+
+// openRows is the condition of the partial index deliveries_open (every
+// status but delivered), spelled as in migration 0003: a query over several
+// statuses carries it verbatim so that SQLite may use the index (a single
+// "status = 'x'" term implies it on its own).
+const openRows = `(status = 'pending' OR status = 'retrying' OR status = 'paused' OR status = 'dead' OR status = 'canceled')`
 
 // NewEvent is an event to put in the outbox.
 type NewEvent struct {
@@ -90,6 +93,34 @@ func (d *DB) EnqueueEvents(ctx context.Context, evs ...NewEvent) ([]string, erro
 		return nil, fmt.Errorf("enqueue events: %w", err)
 	}
 	return ids, nil
+}
+
+// EnqueueTestEvent queues payload as a test ticket.suggested event for one
+// endpoint and returns the delivery id. It fails with an error wrapping
+// ErrNotFound when the endpoint does not exist.
+func (d *DB) EnqueueTestEvent(ctx context.Context, endpointID string, payload []byte) (string, error) {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return "", fmt.Errorf("enqueue test event: %w", err)
+	}
+	defer tx.Rollback()
+	if err := endpointExistsTx(ctx, tx, endpointID); err != nil {
+		return "", fmt.Errorf("enqueue test event: %w", err)
+	}
+	evID, err := enqueueEventTx(ctx, tx, d.newID, d.nowMS(), NewEvent{
+		Type: "ticket.suggested", Payload: payload, Test: true, DecidedBy: "human:endpoints-test", EndpointID: endpointID,
+	})
+	if err != nil {
+		return "", fmt.Errorf("enqueue test event: %w", err)
+	}
+	var id string
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE event_id = ?`, evID).Scan(&id); err != nil {
+		return "", fmt.Errorf("enqueue test event: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return "", fmt.Errorf("enqueue test event: %w", err)
+	}
+	return id, nil
 }
 
 // enqueueEventTx inserts the event and one delivery per endpoint inside the
@@ -241,157 +272,4 @@ func (e *enqueuer) enqueue(ctx context.Context, nowMS int64, ev NewEvent) (strin
 		}
 	}
 	return id, nil
-}
-
-// stmtCache keeps statements prepared once per query text on one pool
-// (database/sql re-prepares them on each connection that runs them). A
-// nil cache prepares nothing: queries are parsed at every call.
-type stmtCache struct {
-	pool *sql.DB
-	mu   sync.Mutex
-	m    map[string]*sql.Stmt
-	// scratch holds *[]webhook.Delivery buffers for reading pending rows.
-	scratch sync.Pool
-	// Recently read events, in two generations: a lookup tries both, an
-	// addition goes to cur, and a full cur becomes old (so the cache holds
-	// between eventCacheSize and twice as many, the most recent).
-	evMu         sync.Mutex
-	evCur, evOld map[string]eventInfo
-}
-
-// eventCacheSize bounds a generation of the event cache: enough for the
-// read-ahead of every queue of a sender (Options.Prefetch rows each, the
-// same events in every queue).
-const eventCacheSize = 2048
-
-// event returns the cached event id; false on a miss or a nil cache.
-func (c *stmtCache) event(id string) (eventInfo, bool) {
-	if c == nil {
-		return eventInfo{}, false
-	}
-	c.evMu.Lock()
-	defer c.evMu.Unlock()
-	if ev, ok := c.evCur[id]; ok {
-		return ev, true
-	}
-	ev, ok := c.evOld[id]
-	return ev, ok
-}
-
-// addEvent caches an event (nothing on a nil cache).
-func (c *stmtCache) addEvent(id string, ev eventInfo) {
-	if c == nil {
-		return
-	}
-	c.evMu.Lock()
-	defer c.evMu.Unlock()
-	if len(c.evCur) >= eventCacheSize {
-		c.evOld, c.evCur = c.evCur, nil
-	}
-	if c.evCur == nil {
-		c.evCur = make(map[string]eventInfo, eventCacheSize)
-	}
-	c.evCur[id] = ev
-}
-
-func newStmtCache(pool *sql.DB) *stmtCache {
-	return &stmtCache{pool: pool, m: map[string]*sql.Stmt{}}
-}
-
-// prepare returns the cached statement for q, preparing it on first use;
-// nil (and no error) on a nil cache. On the writer pool, call it outside a
-// transaction: preparing needs the pool's only connection.
-func (c *stmtCache) prepare(ctx context.Context, q string) (*sql.Stmt, error) {
-	if c == nil {
-		return nil, nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st, ok := c.m[q]; ok {
-		return st, nil
-	}
-	st, err := c.pool.PrepareContext(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	c.m[q] = st
-	return st, nil
-}
-
-// query runs q with the cached statement, or on pool without a cache.
-func (c *stmtCache) query(ctx context.Context, pool *sql.DB, q string, args ...any) (*sql.Rows, error) {
-	if c == nil {
-		return pool.QueryContext(ctx, q, args...)
-	}
-	st, err := c.prepare(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	return st.QueryContext(ctx, args...)
-}
-
-func (c *stmtCache) close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var errs []error
-	for q, st := range c.m {
-		errs = append(errs, st.Close())
-		delete(c.m, q)
-	}
-	return errors.Join(errs...)
-}
-
-// txStmt returns cached bound to tx (no new parse when tx runs on the
-// connection it was prepared on), or q prepared on tx when cached is nil.
-func txStmt(ctx context.Context, tx *sql.Tx, cached *sql.Stmt, q string) (*sql.Stmt, error) {
-	if cached != nil {
-		return tx.StmtContext(ctx, cached), nil
-	}
-	return tx.PrepareContext(ctx, q)
-}
-
-var (
-	_ webhook.Preparer      = (*DB)(nil)
-	_ webhook.PreparedStore = (*OutboxStore)(nil)
-)
-
-// OutboxStore is the webhook.Store of one sender run: the DB's outbox
-// methods with their statements prepared once and reused (the sender's
-// queries and group commits run thousands of times a second, and parsing
-// SQL is a large part of their cost in the pure-Go SQLite). Close it when
-// the run ends.
-type OutboxStore struct {
-	d *DB
-	r *stmtCache
-	w *stmtCache
-}
-
-// PrepareStore implements webhook.Preparer.
-func (d *DB) PrepareStore() webhook.PreparedStore {
-	return &OutboxStore{d: d, r: newStmtCache(d.r), w: newStmtCache(d.w)}
-}
-
-// Queues implements webhook.Store.
-func (o *OutboxStore) Queues(ctx context.Context, kinds []string) ([]string, error) {
-	return queues(ctx, o.d.r, o.r, kinds)
-}
-
-// Pending implements webhook.Store.
-func (o *OutboxStore) Pending(ctx context.Context, q webhook.PendingQuery) ([]webhook.Delivery, error) {
-	return pending(ctx, o.d.r, o.r, q)
-}
-
-// Record implements webhook.Store.
-func (o *OutboxStore) Record(ctx context.Context, outcomes []webhook.Outcome, policy webhook.DisablePolicy) ([]webhook.Disabled, error) {
-	return o.d.record(ctx, o.w, outcomes, policy)
-}
-
-// Delivery implements webhook.Store.
-func (o *OutboxStore) Delivery(ctx context.Context, id string, roundLength time.Duration) (webhook.Delivery, error) {
-	return o.d.Delivery(ctx, id, roundLength)
-}
-
-// Close releases the prepared statements.
-func (o *OutboxStore) Close() error {
-	return errors.Join(o.r.close(), o.w.close())
 }

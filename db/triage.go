@@ -5,9 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"smista/triage"
 )
+
+// ErrDeliveryStarted is returned by OverrideNotTicket when a delivery of
+// the email's ticket event has already been attempted or delivered: "not a
+// ticket" only applies before delivery starts.
+var ErrDeliveryStarted = errors.New("delivery already started")
 
 // TriageQueue returns the email ids to triage, oldest first: the messages
 // without a triage result, or every message when all is true.
@@ -156,6 +162,136 @@ func ensurePendingDraft(ctx context.Context, tx *sql.Tx, now int64, emailID, bod
 		emailID, body, now, now, emailID)
 	if err != nil {
 		return fmt.Errorf("save draft %s: %w", emailID, err)
+	}
+	return nil
+}
+
+// TriageInfo is a message's stored triage result and decision.
+type TriageInfo struct {
+	Intent     string
+	Confidence float64
+	Priority   string
+	Summary    string
+	Language   string
+	Flags      []string
+	Model      string
+	Notes      []string
+	At         time.Time
+	// The decision; Action is "" when none was recorded.
+	Action     string
+	Reasons    []string
+	Suggestion string
+	DecidedBy  string
+	DecidedAt  time.Time
+}
+
+// triageInfo returns the stored triage result and decision of the email
+// id, nil when it has neither.
+func (d *DB) triageInfo(ctx context.Context, id string) (*TriageInfo, error) {
+	var ti *TriageInfo
+	var t TriageInfo
+	var flags, notes string
+	var at int64
+	err := d.r.QueryRowContext(ctx, `SELECT intent, confidence, priority, summary, language, flags, model, notes, created_at
+		FROM triage_results WHERE message_id = ?`, id).Scan(&t.Intent, &t.Confidence, &t.Priority,
+		&t.Summary, &t.Language, &flags, &t.Model, &notes, &at)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return nil, fmt.Errorf("triage: %w", err)
+	default:
+		t.Flags, t.Notes, t.At = decodeStrings(flags), decodeStrings(notes), time.UnixMilli(at)
+		ti = &t
+	}
+	var reasons string
+	var dAt int64
+	var dec TriageInfo
+	err = d.r.QueryRowContext(ctx, `SELECT action, reasons, suggestion, decided_by, decided_at FROM decisions WHERE message_id = ?`, id).
+		Scan(&dec.Action, &reasons, &dec.Suggestion, &dec.DecidedBy, &dAt)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return nil, fmt.Errorf("decision: %w", err)
+	default:
+		if ti == nil {
+			ti = &TriageInfo{Confidence: -1}
+		}
+		ti.Action, ti.Reasons, ti.Suggestion = dec.Action, decodeStrings(reasons), dec.Suggestion
+		ti.DecidedBy, ti.DecidedAt = dec.DecidedBy, time.UnixMilli(dAt)
+	}
+	return ti, nil
+}
+
+// OverrideTicket records a human decision that the email is a ticket and
+// queues its ticket.suggested event (payload built by the caller with the
+// unchanged contract), in one transaction. It returns the event id, or
+// ErrDuplicateEvent when the email already has a ticket event.
+func (d *DB) OverrideTicket(ctx context.Context, emailID, who string, payload []byte) (string, error) {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return "", fmt.Errorf("override ticket: %w", err)
+	}
+	defer tx.Rollback()
+	now := d.nowMS()
+	by := "human:" + who
+	if err := upsertDecisionTx(ctx, tx, emailID, "ticket", []string{"human override: suggested as ticket by " + who}, "", by, now); err != nil {
+		return "", err
+	}
+	id, err := enqueueEventTx(ctx, tx, d.newID, now, NewEvent{Type: "ticket.suggested", MessageID: emailID, Payload: payload, DecidedBy: by})
+	if err != nil {
+		return "", err
+	}
+	if err := tx.Commit(); err != nil {
+		return "", fmt.Errorf("override ticket: %w", err)
+	}
+	return id, nil
+}
+
+// OverrideNotTicket records a human decision that the email is not a
+// ticket and cancels its undelivered ticket deliveries, in one transaction.
+// It returns how many deliveries it canceled, or ErrDeliveryStarted when any
+// of them was already attempted or delivered (then nothing changes).
+func (d *DB) OverrideNotTicket(ctx context.Context, emailID, who string) (int, error) {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("override not ticket: %w", err)
+	}
+	defer tx.Rollback()
+	var started int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries dl JOIN events e ON e.id = dl.event_id
+		WHERE e.message_id = ? AND e.type = 'ticket.suggested' AND e.test = 0
+		AND (dl.attempts > 0 OR dl.status IN ('delivered', 'dead', 'retrying'))`, emailID).Scan(&started); err != nil {
+		return 0, fmt.Errorf("override not ticket: %w", err)
+	}
+	if started > 0 {
+		return 0, fmt.Errorf("override not ticket: %w", ErrDeliveryStarted)
+	}
+	now := d.nowMS()
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'canceled', next_attempt_at = NULL, updated_at = ?
+		WHERE status IN ('pending', 'paused') AND event_id IN
+		(SELECT id FROM events WHERE message_id = ? AND type = 'ticket.suggested' AND test = 0)`, now, emailID)
+	if err != nil {
+		return 0, fmt.Errorf("override not ticket: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	if err := upsertDecisionTx(ctx, tx, emailID, "suggest", []string{"human override: not a ticket, by " + who},
+		"not a ticket", "human:"+who, now); err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("override not ticket: %w", err)
+	}
+	return int(n), nil
+}
+
+func upsertDecisionTx(ctx context.Context, tx *sql.Tx, emailID, action string, reasons []string, suggestion, by string, now int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO decisions (message_id, action, reasons, suggestion, decided_by, decided_at)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (message_id) DO UPDATE SET action = excluded.action, reasons = excluded.reasons,
+		suggestion = excluded.suggestion, decided_by = excluded.decided_by, decided_at = excluded.decided_at`,
+		emailID, action, mustJSON(reasons), suggestion, by, now)
+	if err != nil {
+		return fmt.Errorf("record decision: %w", err)
 	}
 	return nil
 }

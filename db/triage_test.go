@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -184,5 +185,69 @@ func TestTriageQueue(t *testing.T) {
 	}
 	if got, _ := d.TriageQueue(ctx, true); len(got) != 3 {
 		t.Errorf("all %v", got)
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.MustOpen(t)
+	ids := seedInbox(t, d, 3)
+	insertEndpoint(t, d, "ep_a", true, "")
+	insertEndpoint(t, d, "ep_b", false, "disabled by user")
+
+	evID, err := d.OverrideTicket(ctx, ids[1], "alice", []byte(`{"event":"ticket.suggested"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := d.MessageDetail(ctx, ids[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md.Triage == nil || md.Triage.Action != "ticket" || md.Triage.DecidedBy != "human:alice" {
+		t.Fatalf("decision = %+v, want ticket by human:alice", md.Triage)
+	}
+	var by string
+	if err := d.Reader().QueryRow(`SELECT decided_by FROM events WHERE id = ?`, evID).Scan(&by); err != nil || by != "human:alice" {
+		t.Fatalf("event decided_by = %q, %v", by, err)
+	}
+	statuses := map[string]string{}
+	for _, dl := range md.Deliveries {
+		statuses[dl.EndpointID] = dl.Status
+	}
+	if statuses["ep_a"] != "pending" || statuses["ep_b"] != "paused" {
+		t.Fatalf("deliveries = %v, want ep_a pending and ep_b paused", statuses)
+	}
+	if _, err := d.OverrideTicket(ctx, ids[1], "alice", []byte(`{}`)); !errors.Is(err, db.ErrDuplicateEvent) {
+		t.Fatalf("second override: err = %v, want ErrDuplicateEvent", err)
+	}
+
+	n, err := d.OverrideNotTicket(ctx, ids[1], "bob")
+	if err != nil || n != 2 {
+		t.Fatalf("not a ticket: canceled %d, %v; want 2", n, err)
+	}
+	md, _ = d.MessageDetail(ctx, ids[1])
+	for _, dl := range md.Deliveries {
+		if dl.Status != "canceled" {
+			t.Errorf("delivery %s is %s, want canceled", dl.ID, dl.Status)
+		}
+	}
+	if md.Triage.Action != "suggest" || md.Triage.DecidedBy != "human:bob" {
+		t.Errorf("decision = %+v, want suggest by human:bob", md.Triage)
+	}
+
+	// Once an attempt was made, "not a ticket" is refused and changes nothing.
+	if _, err := d.OverrideTicket(ctx, ids[2], "alice", []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Writer().Exec(`UPDATE deliveries SET attempts = 1, status = 'retrying' WHERE endpoint_id = 'ep_a'
+		AND event_id IN (SELECT id FROM events WHERE message_id = ?)`, ids[2]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.OverrideNotTicket(ctx, ids[2], "bob"); !errors.Is(err, db.ErrDeliveryStarted) {
+		t.Fatalf("err = %v, want ErrDeliveryStarted", err)
+	}
+	md, _ = d.MessageDetail(ctx, ids[2])
+	if md.Triage.Action != "ticket" {
+		t.Errorf("decision changed to %q after a refused override", md.Triage.Action)
 	}
 }

@@ -2,7 +2,6 @@ package db_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 
@@ -85,45 +84,5 @@ func TestApplySync(t *testing.T) {
 	}
 	if n, _ := d.CountMessages(ctx); n != 2 {
 		t.Fatalf("reset dropped messages: %d left", n)
-	}
-}
-
-func TestApproveReply(t *testing.T) {
-	ctx := context.Background()
-	d := dbtest.MustOpen(t)
-	st, _ := d.OpenMailbox(ctx, "work", "INBOX")
-	if _, err := d.ApplySync(ctx, mail.SyncBatch{MailboxID: st.ID, Messages: []mail.SyncedMessage{syncMsg(1, 1)}}); err != nil {
-		t.Fatal(err)
-	}
-	id, err := d.CreateDraft(ctx, mail.EmailID("<s1@example.org>"), "hello")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var queued int
-	count := func() int {
-		d.Reader().QueryRow(`SELECT COUNT(*) FROM deliveries WHERE kind = 'smtp' AND draft_id = ? AND queue = 'smtp:work'`, id).Scan(&queued)
-		return queued
-	}
-	if n := count(); n != 0 {
-		t.Fatalf("%d deliveries before approval", n)
-	}
-	if _, err := d.ApproveReply(ctx, id, "human:ann", "work", "<r1@example.com>"); err != nil {
-		t.Fatal(err)
-	}
-	dr, err := d.Draft(ctx, id)
-	if err != nil || dr.Status != "approved" || dr.ReplyMessageID != "<r1@example.com>" || dr.ApprovedBy != "human:ann" || dr.ApprovedAt.IsZero() {
-		t.Fatalf("draft %+v %v", dr, err)
-	}
-	if n := count(); n != 1 {
-		t.Fatalf("%d deliveries after approval, want 1", n)
-	}
-	if _, err := d.ApproveReply(ctx, id, "human:ann", "work", "<r2@example.com>"); !errors.Is(err, db.ErrDraftNotPending) {
-		t.Fatalf("second approval: %v, want ErrDraftNotPending", err)
-	}
-	if _, err := d.ApproveReply(ctx, 999, "human:ann", "work", "<r3@example.com>"); !errors.Is(err, db.ErrNotFound) {
-		t.Fatalf("missing draft: %v, want ErrNotFound", err)
-	}
-	if n := count(); n != 1 {
-		t.Fatalf("refused approvals queued deliveries: %d", n)
 	}
 }

@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -227,5 +226,3 @@ func (d *DB) MessageLocations(ctx context.Context, id string) ([]MessageLocation
 	}
 	return out, nil
 }
-
-func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

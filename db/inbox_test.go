@@ -1,0 +1,108 @@
+package db_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"smista/db"
+	"smista/db/dbtest"
+	"smista/mail"
+)
+
+// seedInbox stores n messages, one minute apart (message i is i minutes
+// old), triaged with intent support for even i and sales for odd i,
+// confidence i/n, flag payments on multiples of 5, decision ticket on
+// multiples of 3.
+func seedInbox(tb testing.TB, d *db.DB, n int) []string {
+	tb.Helper()
+	ctx := context.Background()
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	var msgs []*mail.Message
+	for i := 0; i < n; i++ {
+		mid := fmt.Sprintf("<m%d@test.example>", i)
+		msgs = append(msgs, &mail.Message{MessageID: mid, ThreadID: mid, From: mail.Address{Name: fmt.Sprintf("Sender %d", i), Addr: fmt.Sprintf("s%d@test.example", i)},
+			Subject: fmt.Sprintf("subject %d", i), Date: now.Add(-time.Duration(i) * time.Minute), Raw: []byte("x")})
+	}
+	ids, err := d.SaveMessages(ctx, "test", msgs)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i, id := range ids {
+		intent := "support"
+		if i%2 == 1 {
+			intent = "sales"
+		}
+		flags := "[]"
+		if i%5 == 0 {
+			flags = `["payments"]`
+		}
+		if _, err := d.Writer().ExecContext(ctx, `INSERT INTO triage_results (message_id, intent, confidence, priority, flags, model, created_at)
+			VALUES (?, ?, ?, 'normal', ?, 'offline/1', 0)`, id, intent, float64(i)/float64(n), flags); err != nil {
+			tb.Fatal(err)
+		}
+		if i%3 == 0 {
+			if _, err := d.Writer().ExecContext(ctx, `INSERT INTO decisions (message_id, action, decided_at) VALUES (?, 'ticket', 0)`, id); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	return ids
+}
+
+func TestInboxPaging(t *testing.T) {
+	d := dbtest.MustOpen(t)
+	ids := seedInbox(t, d, 250)
+	ctx := context.Background()
+	tests := map[string]struct {
+		f              db.InboxFilter
+		offset, limit  int
+		wantTotal      int
+		wantFirst      string // id of the first row returned
+		wantLen        int
+		wantAllMatches func(db.InboxRow) bool
+	}{
+		"window by date": {offset: 100, limit: 50, wantTotal: 250, wantFirst: ids[100], wantLen: 50},
+		"last page":      {offset: 240, limit: 50, wantTotal: 250, wantFirst: ids[240], wantLen: 10},
+		"intent": {f: db.InboxFilter{Intent: "sales"}, limit: 10, wantTotal: 125, wantFirst: ids[1], wantLen: 10,
+			wantAllMatches: func(r db.InboxRow) bool { return r.Intent == "sales" }},
+		"flag": {f: db.InboxFilter{Flag: "payments"}, limit: 100, wantTotal: 50, wantFirst: ids[0], wantLen: 50,
+			wantAllMatches: func(r db.InboxRow) bool { return slices.Contains(r.Flags, "payments") }},
+		"decision none": {f: db.InboxFilter{Decision: "none"}, limit: 5, wantTotal: 166, wantFirst: ids[1], wantLen: 5,
+			wantAllMatches: func(r db.InboxRow) bool { return r.Action == "" }},
+		"decision ticket": {f: db.InboxFilter{Decision: "ticket"}, limit: 5, wantTotal: 84, wantFirst: ids[0], wantLen: 5,
+			wantAllMatches: func(r db.InboxRow) bool { return r.Action == "ticket" }},
+		"search":            {f: db.InboxFilter{Search: "subject 24"}, limit: 50, wantTotal: 11, wantFirst: ids[24], wantLen: 11}, // 24 and 240–249
+		"search is literal": {f: db.InboxFilter{Search: "subject 2_"}, limit: 50, wantTotal: 0, wantLen: 0},
+		"by confidence":     {f: db.InboxFilter{ByConfidence: true}, limit: 3, wantTotal: 250, wantFirst: ids[249], wantLen: 3},
+		"untriaged":         {f: db.InboxFilter{Intent: "untriaged"}, limit: 3, wantTotal: 0, wantLen: 0},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			total, err := d.InboxCount(ctx, tc.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if total != tc.wantTotal {
+				t.Errorf("count = %d, want %d", total, tc.wantTotal)
+			}
+			rows, err := d.Inbox(ctx, tc.f, tc.offset, tc.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != tc.wantLen {
+				t.Fatalf("got %d rows, want %d", len(rows), tc.wantLen)
+			}
+			if tc.wantLen > 0 && rows[0].ID != tc.wantFirst {
+				t.Errorf("first row %s (%s), want %s", rows[0].ID, rows[0].Subject, tc.wantFirst)
+			}
+			for _, r := range rows {
+				if tc.wantAllMatches != nil && !tc.wantAllMatches(r) {
+					t.Errorf("row %s does not match the filter: %+v", r.ID, r)
+				}
+			}
+		})
+	}
+}
