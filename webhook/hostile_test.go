@@ -117,6 +117,58 @@ func TestSmallResponseHeadersStoredWhole(t *testing.T) {
 	}
 }
 
+// TestTrickledBodyDoesNotHoldTheQueue: a receiver that answers 200 at
+// once and then trickles its body forever. The status decides: the
+// attempt is a success, and the next delivery of the queue goes out
+// without waiting for the attempt's timeout (here an hour, so the old
+// behaviour would never get there).
+func TestTrickledBodyDoesNotHoldTheQueue(t *testing.T) {
+	clk := newClock()
+	d := mustOpenDB(t, clk.Now)
+	rv := newReceiver(t, clk.Now)
+	release := make(chan struct{})
+	rv.respond = func(n int, w http.ResponseWriter, r *http.Request) int {
+		if n > 0 {
+			return http.StatusOK
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusOK)
+		for {
+			if _, err := w.Write([]byte("x")); err != nil {
+				return 0
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return 0
+			case <-release:
+				return 0
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	_, secret := addEndpoint(t, d, rv.srv.URL)
+	rv.setSecrets(secret)
+	enqueue(t, d, clk.Now(), `{"email_id":"trickled"}`)
+	enqueue(t, d, clk.Now(), `{"email_id":"next"}`)
+	opts := fastOptions(clk)
+	opts.Timeout = time.Hour
+	r := startSender(t, d, opts)
+	t.Cleanup(func() { close(release) }) // runs before the sender stops
+	for i := range 2 {
+		n := r.next(t, webhook.NoticeDelivered, webhook.NoticeFailed)
+		if n.Kind != webhook.NoticeDelivered {
+			t.Fatalf("delivery %d: %+v, want delivered", i+1, n)
+		}
+	}
+	logs := must(d.AttemptLogs(context.Background(), db.LogFilter{}))
+	for _, l := range logs {
+		if len(l.ResponseBody) > webhook.ResponseSnippetSize {
+			t.Errorf("stored %d bytes of body", len(l.ResponseBody))
+		}
+	}
+}
+
 // TestTrickledHeadersTimeOut: a receiver that sends its status line and
 // then its headers one byte at a time never completes the answer: the
 // attempt ends at its timeout with class timeout.

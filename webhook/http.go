@@ -34,6 +34,12 @@ const MaxResponseHeaderBytes = 64 << 10
 // receiver sent.
 const HeaderTruncated = "Smista-Headers-Truncated"
 
+// bodyWait bounds reading the response body once the status and headers
+// are in: they decide the attempt, the body is kept for the log only, and
+// a receiver trickling it must not hold its endpoint's queue until the
+// attempt's timeout.
+const bodyWait = 250 * time.Millisecond
+
 // HTTPTransport delivers webhook deliveries as signed POSTs.
 type HTTPTransport struct {
 	client    *http.Client
@@ -120,7 +126,11 @@ func (t *HTTPTransport) Deliver(ctx context.Context, d Delivery) Result {
 		return finish()
 	}
 	res.RequestHeaders = h
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(d.Payload))
+	// rctx ends the body read bodyWait after the headers: cancelling a
+	// request's context is what interrupts a blocked read of its body.
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, d.URL, bytes.NewReader(d.Payload))
 	if err != nil {
 		res.Class, res.Err = ClassOther, "bad request: "+err.Error()
 		return finish()
@@ -136,18 +146,17 @@ func (t *HTTPTransport) Deliver(ctx context.Context, d Delivery) Result {
 	defer resp.Body.Close()
 	res.StatusCode = resp.StatusCode
 	res.ResponseHeaders = capHeaders(resp.Header)
-	body, err := readSnippet(resp)
-	res.ResponseBody = body
 	if resp.ContentLength != 0 {
-		// Drain a little more so the connection can be reused.
+		stop := time.AfterFunc(bodyWait, cancel)
+		res.ResponseBody, _ = readSnippet(resp)
+		// Drain a little more so the connection can be reused; a body that
+		// has not ended by bodyWait costs the connection instead.
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		stop.Stop()
 	}
+	// The status decides; a slow or broken body does not undo a 2xx.
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		if err != nil && ctx.Err() != nil {
-			// The status arrived in time; a slow body does not undo a 2xx.
-			err = nil
-		}
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		res.Class = ClassRedirect
 		res.Err = fmt.Sprintf("HTTP %d redirect not followed (Location: %s)", resp.StatusCode, oneLine(resp.Header.Get("Location"), 200))
