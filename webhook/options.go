@@ -1,0 +1,114 @@
+package webhook
+
+import "time"
+
+// Options configures a Sender; zero fields take the DESIGN.md defaults.
+type Options struct {
+	// Timeout bounds one attempt (default 5s).
+	Timeout time.Duration
+	// Retries are the delays before each retry (default 30s, 60s, 90s);
+	// after the last one fails the delivery is dead.
+	Retries []time.Duration
+	// DisableAfter failed attempts within DisableWindow disable an
+	// endpoint (defaults 30 and 30m).
+	DisableAfter  int
+	DisableWindow time.Duration
+	// Workers bounds attempts in flight across queues (default 8).
+	Workers int
+	// Now is the clock (default time.Now); After makes the timer that wakes
+	// the sender for the next scheduled retry (default time.After). Tests
+	// inject both and never sleep.
+	Now   func() time.Time
+	After func(time.Duration) <-chan time.Time
+	// Transports maps an outbox kind to its transport. A nil map gets a
+	// webhook HTTPTransport built from Guard and UserAgent; kinds without a
+	// transport are left alone.
+	Transports map[string]Transport
+	Guard      Guard
+	UserAgent  string
+	// BatchSize bounds the outcomes written per group commit (default 1024).
+	BatchSize int
+	// FlushDelay is how long the writer waits for more outcomes before
+	// committing a batch that is not full (default 1ms; negative: never).
+	// Under load (the previous batch held at least 64 outcomes) it waits
+	// up to BusyFlushDelay instead (default 5 × FlushDelay). Bigger
+	// batches amortise the transaction and write each touched page once;
+	// nothing waits on the commit of a delivered attempt, so the delay
+	// costs no throughput.
+	FlushDelay     time.Duration
+	BusyFlushDelay time.Duration
+	// Prefetch is how many deliveries per queue are read ahead (default 256).
+	Prefetch int
+	// Poll, when positive, rescans the outbox at this interval as well, for
+	// deliveries enqueued by other processes (which cannot call Notify).
+	Poll time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if o.Retries == nil {
+		o.Retries = []time.Duration{30 * time.Second, 60 * time.Second, 90 * time.Second}
+	}
+	if o.DisableAfter <= 0 {
+		o.DisableAfter = 30
+	}
+	if o.DisableWindow <= 0 {
+		o.DisableWindow = 30 * time.Minute
+	}
+	if o.Workers <= 0 {
+		o.Workers = 8
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.After == nil {
+		o.After = time.After
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 1024
+	}
+	if o.FlushDelay == 0 {
+		o.FlushDelay = time.Millisecond
+	}
+	if o.BusyFlushDelay == 0 {
+		o.BusyFlushDelay = 5 * o.FlushDelay
+	}
+	if o.Prefetch <= 0 {
+		o.Prefetch = 256
+	}
+	return o
+}
+
+// NoticeKind says what a Notice reports.
+type NoticeKind string
+
+// Notice kinds. Disabled notices are never dropped; the others are
+// progress and are dropped when the subscriber falls behind.
+const (
+	NoticeDelivered NoticeKind = "delivered"
+	NoticeFailed    NoticeKind = "failed" // will be retried
+	NoticeDead      NoticeKind = "dead"
+	NoticePaused    NoticeKind = "paused" // failed; its endpoint is disabled
+	NoticeDisabled  NoticeKind = "disabled"
+	NoticeError     NoticeKind = "error" // the store failed; work is retried
+)
+
+// Notice is a progress report for the UI and "smista send", sent after the
+// attempt was committed to the log.
+type Notice struct {
+	Kind          NoticeKind
+	At            time.Time
+	DeliveryID    string
+	EndpointID    string
+	WebhookID     string
+	URL           string
+	Test          bool
+	Attempt       int
+	StatusCode    int
+	Duration      time.Duration
+	ErrorClass    string
+	Error         string // failure text, or the disable reason
+	NextAttemptAt time.Time
+}
