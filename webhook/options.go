@@ -42,6 +42,15 @@ type Options struct {
 	// Poll, when positive, rescans the outbox at this interval as well, for
 	// deliveries enqueued by other processes (which cannot call Notify).
 	Poll time.Duration
+	// StoreRetry is the first wait before the writer tries again to
+	// record outcomes the store refused (default 1s); each failure doubles
+	// it, up to StoreRetryMax (default 30s). Meanwhile no attempt is made.
+	StoreRetry    time.Duration
+	StoreRetryMax time.Duration
+	// StoreTimeout is how long Drain waits for a store that cannot record
+	// the attempts (or cannot be read) before it gives up with an error
+	// wrapping ErrStoreUnavailable (default 30s). Run waits forever.
+	StoreTimeout time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -78,14 +87,25 @@ func (o Options) withDefaults() Options {
 	if o.Prefetch <= 0 {
 		o.Prefetch = 256
 	}
+	if o.StoreRetry <= 0 {
+		o.StoreRetry = time.Second
+	}
+	if o.StoreRetryMax <= 0 {
+		o.StoreRetryMax = 30 * time.Second
+	}
+	o.StoreRetryMax = max(o.StoreRetryMax, o.StoreRetry)
+	if o.StoreTimeout <= 0 {
+		o.StoreTimeout = 30 * time.Second
+	}
 	return o
 }
 
 // NoticeKind says what a Notice reports.
 type NoticeKind string
 
-// Notice kinds. Disabled notices are never dropped; the others are
-// progress and are dropped when the subscriber falls behind.
+// Notice kinds. Disabled and resumed notices, and the error notices that
+// change StorePaused, are never dropped; the others are progress and are
+// dropped when the subscriber falls behind.
 const (
 	NoticeDelivered NoticeKind = "delivered"
 	NoticeFailed    NoticeKind = "failed" // will be retried
@@ -93,6 +113,9 @@ const (
 	NoticePaused    NoticeKind = "paused" // failed; its endpoint is disabled
 	NoticeDisabled  NoticeKind = "disabled"
 	NoticeError     NoticeKind = "error" // the store failed; work is retried
+	// NoticeResumed: the store records again after a NoticeError with
+	// StorePaused; sending has resumed.
+	NoticeResumed NoticeKind = "resumed"
 )
 
 // Notice is a progress report for the UI and "smista send", sent after the
@@ -111,4 +134,8 @@ type Notice struct {
 	ErrorClass    string
 	Error         string // failure text, or the disable reason
 	NextAttemptAt time.Time
+	// StorePaused is set on a NoticeError when the store cannot record
+	// attempts: sending is paused (no attempt is made) until a
+	// NoticeResumed. Error says why and when the next write is tried.
+	StorePaused bool
 }

@@ -15,6 +15,11 @@ var ErrNotFound = errors.New("not found")
 // ErrRunning is returned by Run when the sender is already running.
 var ErrRunning = errors.New("sender already running")
 
+// ErrStoreUnavailable is wrapped by the error Drain returns when the store
+// could not record attempts (or be read) for Options.StoreTimeout, e.g. a
+// full disk; the store's own error is wrapped too.
+var ErrStoreUnavailable = errors.New("store unavailable")
+
 // Sender is the outbox worker: one goroutine scheduling, a bounded pool of
 // attempt workers, and one writer goroutine that group-commits the attempt
 // log. It is owned by the caller, who runs Run and cancels its context.
@@ -35,14 +40,19 @@ type Sender struct {
 	waiting  atomic.Int64
 	inJobs   atomic.Int64
 	inFlight atomic.Int64
+	// paused: the store refused a batch the writer holds; no attempt
+	// starts until it records again.
+	paused atomic.Bool
 
-	mu        sync.Mutex
-	running   bool
-	finished  []finish
-	committed []commit
-	stop      map[string]bool // queues whose running job must stop
-	important []Notice
-	impWake   chan struct{}
+	mu          sync.Mutex
+	pausedSince time.Time // with paused: the first refusal
+	storeErr    error     // with paused: the last refusal
+	running     bool
+	finished    []finish
+	committed   []commit
+	stop        map[string]bool // queues whose running job must stop
+	important   []Notice
+	impWake     chan struct{}
 }
 
 // runLength bounds the deliveries of one queue handed to a worker at once,
@@ -71,7 +81,6 @@ type commit struct {
 	ids      []string
 	queues   []string // queues whose head was not delivered
 	disabled []string
-	failed   bool
 }
 
 // NewSender returns a sender over store. Call Run to start it.
@@ -180,15 +189,17 @@ func (s *Sender) run(ctx context.Context, once bool) error {
 	return err
 }
 
-// schedule is the scheduler loop; it owns the queue state.
+// schedule is the scheduler loop; it owns the queue state. (Over 80 lines:
+// one select loop whose steps share its timers and error state.)
 func (s *Sender) schedule(ctx context.Context, jobs chan<- job, once bool) error {
 	st := &schedState{queues: map[string]*queueState{}, sent: map[string]string{}}
 	scanAll := true
-	inflight := 0
 	var timerAt time.Time
 	var timerC <-chan time.Time
 	var errBackoff time.Duration
 	var lastScan time.Time
+	var readDown time.Time // the first of the reads failing since
+	var readErr error
 	fail := func(err error) {
 		if ctx.Err() != nil {
 			return // shutting down: the query was cancelled, not broken
@@ -196,6 +207,10 @@ func (s *Sender) schedule(ctx context.Context, jobs chan<- job, once bool) error
 		s.progress(Notice{Kind: NoticeError, At: s.opts.Now(), Error: err.Error()})
 		scanAll = true
 		errBackoff = min(max(2*errBackoff, 100*time.Millisecond), 5*time.Second)
+		if readDown.IsZero() {
+			readDown = s.opts.Now()
+		}
+		readErr = err
 	}
 	for {
 		if ctx.Err() != nil {
@@ -205,54 +220,29 @@ func (s *Sender) schedule(ctx context.Context, jobs chan<- job, once bool) error
 			if err := s.scanAll(ctx, st); err != nil {
 				fail(err)
 			} else {
-				scanAll, errBackoff, lastScan = false, 0, s.opts.Now()
+				scanAll, errBackoff, lastScan, readDown = false, 0, s.opts.Now(), time.Time{}
 			}
 		}
 		now := s.opts.Now()
 		var next time.Time
-		for q, qs := range st.queues {
-			if qs.busy || qs.blocked {
-				continue
-			}
-			qs.dropSent(st.sent)
-			if len(qs.list) == 0 && !qs.complete {
-				if err := s.reload(ctx, st, q); err != nil {
-					fail(err)
-					continue
-				}
-			}
-			if len(qs.list) == 0 {
-				if qs.complete && qs.nSent == 0 {
-					delete(st.queues, q)
-				}
-				continue
-			}
-			head := qs.list[0]
-			if head.NextAttemptAt.After(now) {
-				if next.IsZero() || head.NextAttemptAt.Before(next) {
-					next = head.NextAttemptAt
-				}
-				continue
-			}
-			if inflight >= s.opts.Workers {
-				continue
-			}
-			// Hand over a run of the queue: the worker goes on to the next
-			// delivery as soon as one is delivered, without a round trip
-			// through this loop.
-			n := min(len(qs.list), runLength)
-			qs.busy = true
-			inflight++
-			s.inJobs.Add(int64(n))
-			jobs <- job{queue: q, items: qs.list[:n:n]}
-			qs.list = qs.list[n:]
+		if !s.paused.Load() {
+			// While the store cannot record, no job goes out: the writer
+			// pokes this loop when it records again.
+			next = s.dispatch(ctx, st, jobs, now, fail)
 		}
 		waiting := 0
 		for _, qs := range st.queues {
 			waiting += len(qs.list)
 		}
 		s.waiting.Store(int64(waiting))
-		if once && inflight == 0 && len(st.queues) == 0 && len(st.sent) == 0 && !scanAll {
+		if once {
+			giveUp, err := s.storeOutage(now, readDown, readErr)
+			if err != nil {
+				return err
+			}
+			next = earliest(next, giveUp)
+		}
+		if once && st.inflight == 0 && len(st.queues) == 0 && len(st.sent) == 0 && !scanAll {
 			// Confirm with the store: something may have been queued behind
 			// what this sender read.
 			qs, err := s.active.Queues(ctx, s.kinds)
@@ -266,14 +256,10 @@ func (s *Sender) schedule(ctx context.Context, jobs chan<- job, once bool) error
 			}
 		}
 		if s.opts.Poll > 0 {
-			if at := lastScan.Add(s.opts.Poll); next.IsZero() || at.Before(next) {
-				next = at
-			}
+			next = earliest(next, lastScan.Add(s.opts.Poll))
 		}
 		if errBackoff > 0 {
-			if at := now.Add(errBackoff); next.IsZero() || at.Before(next) {
-				next = at
-			}
+			next = earliest(next, now.Add(errBackoff))
 		}
 		if next.IsZero() {
 			timerAt, timerC = time.Time{}, nil
@@ -296,41 +282,122 @@ func (s *Sender) schedule(ctx context.Context, jobs chan<- job, once bool) error
 		fin, com := s.finished, s.committed
 		s.finished, s.committed = nil, nil
 		s.mu.Unlock()
-		for _, f := range fin {
-			qs := st.queue(f.queue)
-			if f.done {
-				inflight--
-				qs.busy = false
-				if !qs.blocked && !f.stopped && len(f.rest) > 0 {
-					qs.list = append(f.rest, qs.list...)
-				}
+		st.apply(fin, com)
+	}
+}
+
+// earliest returns the earlier of two times, a zero time meaning none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+// dispatch hands every idle queue's due head, and a run of deliveries
+// behind it, to a worker while workers are free; it reads queues whose
+// read-ahead ran out. It returns the earliest time a head not yet due
+// becomes due (zero: none).
+func (s *Sender) dispatch(ctx context.Context, st *schedState, jobs chan<- job, now time.Time, fail func(error)) time.Time {
+	var next time.Time
+	for q, qs := range st.queues {
+		if qs.busy || qs.blocked {
+			continue
+		}
+		qs.dropSent(st.sent)
+		if len(qs.list) == 0 && !qs.complete {
+			if err := s.reload(ctx, st, q); err != nil {
+				fail(err)
 				continue
 			}
-			if f.delivered {
-				st.sent[f.id] = f.queue
-				qs.nSent++
-				qs.maxSent = max(qs.maxSent, f.seq)
-			} else {
-				qs.blocked = true
-			}
 		}
-		for _, c := range com {
-			for _, id := range c.ids {
-				if q, ok := st.sent[id]; ok {
-					delete(st.sent, id)
-					qs := st.queue(q)
-					if qs.nSent--; qs.nSent == 0 {
-						qs.maxSent = 0
-					}
+		if len(qs.list) == 0 {
+			if qs.complete && qs.nSent == 0 {
+				delete(st.queues, q)
+			}
+			continue
+		}
+		if at := qs.list[0].NextAttemptAt; at.After(now) {
+			next = earliest(next, at)
+			continue
+		}
+		if st.inflight >= s.opts.Workers {
+			continue
+		}
+		// Hand over a run of the queue: the worker goes on to the next
+		// delivery as soon as one is delivered, without a round trip
+		// through the scheduler.
+		n := min(len(qs.list), runLength)
+		qs.busy = true
+		st.inflight++
+		s.inJobs.Add(int64(n))
+		jobs <- job{queue: q, items: qs.list[:n:n]}
+		qs.list = qs.list[n:]
+	}
+	return next
+}
+
+// storeOutage returns when a Drain gives up on an unusable store, and
+// once that time has come the error to give up with: the store has
+// refused to record since the sender paused, or every read has failed
+// since readDown. Zero and nil when the store is fine.
+func (s *Sender) storeOutage(now, readDown time.Time, readErr error) (time.Time, error) {
+	s.mu.Lock()
+	since, werr := s.pausedSince, s.storeErr
+	s.mu.Unlock()
+	var at time.Time
+	if !since.IsZero() && werr != nil {
+		at = since.Add(s.opts.StoreTimeout)
+		if !now.Before(at) {
+			return at, fmt.Errorf("drain: nothing recorded for %s, sending paused: %w: %w", fmtDuration(s.opts.StoreTimeout), ErrStoreUnavailable, werr)
+		}
+	}
+	if !readDown.IsZero() && readErr != nil {
+		rat := readDown.Add(s.opts.StoreTimeout)
+		if !now.Before(rat) {
+			return rat, fmt.Errorf("drain: outbox unreadable for %s: %w: %w", fmtDuration(s.opts.StoreTimeout), ErrStoreUnavailable, readErr)
+		}
+		at = earliest(at, rat)
+	}
+	return at, nil
+}
+
+// apply takes in what the workers and the writer reported: finished
+// attempts and jobs, and committed batches. A batch the store refused is
+// never reported: its delivered deliveries stay skipped and its failed
+// ones keep their queue blocked until the writer records them.
+func (st *schedState) apply(fin []finish, com []commit) {
+	for _, f := range fin {
+		qs := st.queue(f.queue)
+		if f.done {
+			st.inflight--
+			qs.busy = false
+			if !qs.blocked && !f.stopped && len(f.rest) > 0 {
+				qs.list = append(f.rest, qs.list...)
+			}
+			continue
+		}
+		if f.delivered {
+			st.sent[f.id] = f.queue
+			qs.nSent++
+			qs.maxSent = max(qs.maxSent, f.seq)
+		} else {
+			qs.blocked = true
+		}
+	}
+	for _, c := range com {
+		for _, id := range c.ids {
+			if q, ok := st.sent[id]; ok {
+				delete(st.sent, id)
+				qs := st.queue(q)
+				if qs.nSent--; qs.nSent == 0 {
+					qs.maxSent = 0
 				}
 			}
-			for _, q := range append(c.queues, c.disabled...) {
-				qs := st.queue(q)
-				qs.blocked, qs.complete, qs.list = false, false, nil
-			}
-			if c.failed {
-				scanAll = true
-			}
+		}
+		for _, q := range append(c.queues, c.disabled...) {
+			qs := st.queue(q)
+			qs.blocked, qs.complete, qs.list = false, false, nil
 		}
 	}
 }
@@ -356,8 +423,9 @@ func (q *queueState) dropSent(sent map[string]string) {
 }
 
 type schedState struct {
-	queues map[string]*queueState
-	sent   map[string]string // delivered, commit pending: id → queue
+	queues   map[string]*queueState
+	sent     map[string]string // delivered, commit pending: id → queue
+	inflight int               // jobs handed to workers, not done
 }
 
 func (st *schedState) queue(q string) *queueState {
@@ -436,7 +504,10 @@ func (s *Sender) work(ctx, bg context.Context, jobs <-chan job, outcomes chan<- 
 			s.mu.Lock()
 			stopped = s.stop[j.queue]
 			s.mu.Unlock()
-			if stopped || ctx.Err() != nil || d.NextAttemptAt.After(s.opts.Now()) {
+			// A pause (the store cannot record) returns the rest to the
+			// queue like a delivery not due yet: nothing is sent until the
+			// held outcomes are recorded.
+			if stopped || ctx.Err() != nil || s.paused.Load() || d.NextAttemptAt.After(s.opts.Now()) {
 				rest = j.items[i:]
 				break
 			}
@@ -521,12 +592,7 @@ func (s *Sender) DeliverNow(ctx context.Context, id string) (Outcome, error) {
 	s.inFlight.Add(1)
 	o := s.attempt(ctx, d)
 	s.inFlight.Add(-1)
-	policy := DisablePolicy{
-		After:  s.opts.DisableAfter,
-		Window: s.opts.DisableWindow,
-		Reason: fmt.Sprintf("auto-disabled: %d failed attempts in %s", s.opts.DisableAfter, fmtDuration(s.opts.DisableWindow)),
-	}
-	if _, err := s.store.Record(context.WithoutCancel(ctx), []Outcome{o}, policy); err != nil {
+	if _, err := s.store.Record(context.WithoutCancel(ctx), []Outcome{o}, s.policy()); err != nil {
 		return o, fmt.Errorf("deliver %s: %w", id, err)
 	}
 	return o, nil

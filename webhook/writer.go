@@ -11,13 +11,11 @@ import (
 const busyBatch = 64
 
 // write is the group-commit writer: it takes every outcome available (up to
-// BatchSize) and records them in one transaction.
+// BatchSize) and records them in one transaction. A batch the store
+// refuses is held and written again (see hold); it is never dropped while
+// the run lasts.
 func (s *Sender) write(ctx context.Context, outcomes <-chan Outcome) {
-	policy := DisablePolicy{
-		After:  s.opts.DisableAfter,
-		Window: s.opts.DisableWindow,
-		Reason: fmt.Sprintf("auto-disabled: %d failed attempts in %s", s.opts.DisableAfter, fmtDuration(s.opts.DisableWindow)),
-	}
+	policy := s.policy()
 	batch := make([]Outcome, 0, s.opts.BatchSize)
 	busy := false
 	for o := range outcomes {
@@ -62,16 +60,105 @@ func (s *Sender) write(ctx context.Context, outcomes <-chan Outcome) {
 			timer.Stop()
 		}
 		busy = len(batch) >= min(busyBatch, s.opts.BatchSize)
-		s.flush(ctx, batch, policy)
+		if err := s.flush(ctx, batch, policy); err != nil {
+			closed = s.hold(ctx, batch, policy, outcomes, closed, err)
+		}
 		if closed {
 			return
 		}
 	}
 }
 
-func (s *Sender) flush(ctx context.Context, batch []Outcome, policy DisablePolicy) {
+func (s *Sender) policy() DisablePolicy {
+	return DisablePolicy{
+		After:  s.opts.DisableAfter,
+		Window: s.opts.DisableWindow,
+		Reason: fmt.Sprintf("auto-disabled: %d failed attempts in %s", s.opts.DisableAfter, fmtDuration(s.opts.DisableWindow)),
+	}
+}
+
+// hold keeps a batch the store refused and writes it again — the write,
+// never the attempts: they happened — after StoreRetry, doubling up to
+// StoreRetryMax, until the store records it or the run ends. Outcomes
+// still arriving join the batch. Meanwhile the sender is paused: workers
+// start no attempt and the scheduler hands out no job, so a store that
+// cannot record never turns into a stream of POSTs; the held deliveries
+// stay blocked (a failed one) or skipped (a delivered one) in the
+// scheduler until the commit. It returns whether outcomes was closed.
+func (s *Sender) hold(ctx context.Context, batch []Outcome, policy DisablePolicy, outcomes <-chan Outcome, closed bool, err error) bool {
+	delay := s.opts.StoreRetry
+	s.setPaused(s.opts.Now(), err)
+	s.queueImportant(Notice{Kind: NoticeError, At: s.opts.Now(), StorePaused: true, Error: pausedText(len(batch), delay, err)})
+	for {
+		if !closed {
+			batch, closed = collect(batch, outcomes, s.opts.After(delay))
+		}
+		err = s.flush(ctx, batch, policy)
+		if err == nil {
+			s.setPaused(time.Time{}, nil)
+			s.queueImportant(Notice{Kind: NoticeResumed, At: s.opts.Now()})
+			return closed
+		}
+		if closed {
+			// The run is over: these attempts stay unrecorded, their
+			// deliveries as the store last had them; the next run sends
+			// them again, with the same webhook-id, when they are due.
+			s.queueImportant(Notice{Kind: NoticeError, At: s.opts.Now(), StorePaused: true, Error: fmt.Sprintf(
+				"store cannot record: %d attempts made were not recorded; their deliveries stay as they were and the next run sends them again: %v", len(batch), err)})
+			return true
+		}
+		delay = min(2*delay, s.opts.StoreRetryMax)
+		s.mu.Lock()
+		s.storeErr = err
+		s.mu.Unlock()
+		s.progress(Notice{Kind: NoticeError, At: s.opts.Now(), StorePaused: true, Error: pausedText(len(batch), delay, err)})
+	}
+}
+
+func pausedText(held int, next time.Duration, err error) string {
+	return fmt.Sprintf("store cannot record: sending paused (%d attempts held, next write in %s): %v", held, fmtDuration(next), err)
+}
+
+// collect adds the outcomes arriving before timer fires to batch; it
+// reports whether outcomes was closed (which ends the wait at once).
+func collect(batch []Outcome, outcomes <-chan Outcome, timer <-chan time.Time) ([]Outcome, bool) {
+	for {
+		select {
+		case o, ok := <-outcomes:
+			if !ok {
+				return batch, true
+			}
+			batch = append(batch, o)
+		case <-timer:
+			return batch, false
+		}
+	}
+}
+
+// setPaused records that the store refused to record since since (zero:
+// it records again), wakes the scheduler, and lets Paused report it.
+func (s *Sender) setPaused(since time.Time, err error) {
+	s.mu.Lock()
+	s.pausedSince, s.storeErr = since, err
+	s.mu.Unlock()
+	s.paused.Store(!since.IsZero())
+	s.poke()
+}
+
+// Paused reports whether sending is paused because the store cannot
+// record attempts: no attempt is made until it records again (a
+// NoticeResumed follows). Safe to call from any goroutine.
+func (s *Sender) Paused() bool { return s.paused.Load() }
+
+// flush records batch in one transaction. On success it hands the commit
+// to the scheduler and reports the outcomes; on failure it changes
+// nothing and returns the store's error.
+func (s *Sender) flush(ctx context.Context, batch []Outcome, policy DisablePolicy) error {
 	disabled, err := s.active.Record(ctx, batch, policy)
-	c := commit{failed: err != nil}
+	if err != nil {
+		return err // the store says what failed
+	}
+	var c commit
 	for _, o := range batch {
 		c.ids = append(c.ids, o.Delivery.ID)
 		if o.Status != StatusDelivered {
@@ -85,10 +172,6 @@ func (s *Sender) flush(ctx context.Context, batch []Outcome, policy DisablePolic
 	s.committed = append(s.committed, c)
 	s.mu.Unlock()
 	s.poke()
-	if err != nil {
-		s.progress(Notice{Kind: NoticeError, At: s.opts.Now(), Error: fmt.Sprintf("record %d attempts: %v (they will be retried)", len(batch), err)})
-		return
-	}
 	isDisabled := map[string]bool{}
 	for _, d := range disabled {
 		isDisabled[d.EndpointID] = true
@@ -113,13 +196,19 @@ func (s *Sender) flush(ctx context.Context, batch []Outcome, policy DisablePolic
 		s.progress(n)
 	}
 	for _, d := range disabled {
-		s.mu.Lock()
-		s.important = append(s.important, Notice{Kind: NoticeDisabled, At: d.At, EndpointID: d.EndpointID, Error: d.Reason})
-		s.mu.Unlock()
-		select {
-		case s.impWake <- struct{}{}:
-		default:
-		}
+		s.queueImportant(Notice{Kind: NoticeDisabled, At: d.At, EndpointID: d.EndpointID, Error: d.Reason})
+	}
+	return nil
+}
+
+// queueImportant queues a notice that must not be dropped (see forward).
+func (s *Sender) queueImportant(n Notice) {
+	s.mu.Lock()
+	s.important = append(s.important, n)
+	s.mu.Unlock()
+	select {
+	case s.impWake <- struct{}{}:
+	default:
 	}
 }
 
