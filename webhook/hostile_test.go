@@ -3,10 +3,12 @@ package webhook_test
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -166,6 +168,66 @@ func TestTrickledBodyDoesNotHoldTheQueue(t *testing.T) {
 		if len(l.ResponseBody) > webhook.ResponseSnippetSize {
 			t.Errorf("stored %d bytes of body", len(l.ResponseBody))
 		}
+	}
+}
+
+// TestTrickledBodyEndsTheAttempt: at the transport, over HTTP/1.1 and
+// HTTP/2, a 2xx whose body never ends is a success once the short body
+// wait is over, however long the attempt's own timeout.
+func TestTrickledBodyEndsTheAttempt(t *testing.T) {
+	for _, h2 := range []bool{false, true} {
+		t.Run(map[bool]string{false: "http/1.1", true: "http/2"}[h2], func(t *testing.T) {
+			release := make(chan struct{})
+			proto := make(chan int, 1)
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				proto <- r.ProtoMajor
+				w.WriteHeader(http.StatusOK)
+				for {
+					if _, err := w.Write([]byte("x")); err != nil {
+						return
+					}
+					w.(http.Flusher).Flush()
+					select {
+					case <-r.Context().Done():
+						return
+					case <-release:
+						return
+					case <-time.After(20 * time.Millisecond):
+					}
+				}
+			}))
+			var tlsConf *tls.Config
+			if h2 {
+				srv.EnableHTTP2 = true
+				srv.StartTLS()
+				tlsConf = srv.Client().Transport.(*http.Transport).TLSClientConfig
+			} else {
+				srv.Start()
+			}
+			defer srv.Close()
+			defer close(release)
+			tr := webhook.NewHTTPTransport(webhook.HTTPOptions{Guard: webhook.Guard{AllowPrivate: true}, TLSConfig: tlsConf})
+			defer tr.Close()
+			secret, _ := webhook.GenerateSecret()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+			defer cancel()
+			got := make(chan webhook.Result, 1)
+			go func() {
+				got <- tr.Deliver(ctx, webhook.Delivery{URL: srv.URL, Secret: secret, WebhookID: "msg_1", Payload: []byte("{}")})
+			}()
+			select {
+			case res := <-got:
+				if !res.OK() || res.StatusCode != http.StatusOK || len(res.ResponseBody) == 0 {
+					t.Fatalf("trickled 200: class %q (%s), status %d, %d body bytes; want a success with the body's start",
+						res.Class, res.Err, res.StatusCode, len(res.ResponseBody))
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("the attempt still reads a trickled body after 20s")
+			}
+			if p := <-proto; p != map[bool]int{false: 1, true: 2}[h2] {
+				t.Errorf("request went over HTTP/%d", p)
+			}
+		})
 	}
 }
 

@@ -126,11 +126,7 @@ func (t *HTTPTransport) Deliver(ctx context.Context, d Delivery) Result {
 		return finish()
 	}
 	res.RequestHeaders = h
-	// rctx ends the body read bodyWait after the headers: cancelling a
-	// request's context is what interrupts a blocked read of its body.
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodPost, d.URL, bytes.NewReader(d.Payload))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(d.Payload))
 	if err != nil {
 		res.Class, res.Err = ClassOther, "bad request: "+err.Error()
 		return finish()
@@ -147,7 +143,11 @@ func (t *HTTPTransport) Deliver(ctx context.Context, d Delivery) Result {
 	res.StatusCode = resp.StatusCode
 	res.ResponseHeaders = capHeaders(resp.Header)
 	if resp.ContentLength != 0 {
-		stop := time.AfterFunc(bodyWait, cancel)
+		// Closing the body interrupts a read blocked on it (HTTP/1.1: the
+		// transport closes the connection; HTTP/2: it resets the stream).
+		// A context cancelled by this timer would do the same, at the
+		// cost of a context per attempt, also for the common empty body.
+		stop := time.AfterFunc(bodyWait, func() { resp.Body.Close() })
 		res.ResponseBody, _ = readSnippet(resp)
 		// Drain a little more so the connection can be reused; a body that
 		// has not ended by bodyWait costs the connection instead.
