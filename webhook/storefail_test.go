@@ -151,28 +151,13 @@ func TestStoreCannotRecordPausesSending(t *testing.T) {
 	t.Cleanup(func() { stop() })
 	ns := collectNotices(s)
 
-	bounded := func(stage string) {
-		t.Helper()
-		for id, n := range perID(ok) {
-			if n > 1 {
-				t.Fatalf("%s: webhook-id %s sent %d times while the store cannot record", stage, id, n)
-			}
-		}
-		if n := len(ok.requests()); n > events {
-			t.Fatalf("%s: %d requests for %d deliveries", stage, n, events)
-		}
-		if n := len(bad.requests()); n > 1 {
-			t.Fatalf("%s: the failing endpoint's head was sent %d times before its retry was recorded", stage, n)
-		}
-	}
+	bounded := func(stage string) { checkBounded(t, stage, ok, bad, events) }
 	waitFor(t, "the first refused write", func() bool { return store.records.Load() >= 1 }, nil)
 	waitFor(t, "Paused", s.Paused, nil)
 	// Eight more refused writes (1s, 2s, then every 4s of the injected
 	// clock): 27s, under the first retry (30s after the failed attempt).
 	for round := range 8 {
-		before := store.records.Load()
-		waitFor(t, fmt.Sprintf("write retry %d", round+1), func() bool { return store.records.Load() > before },
-			func() { clk.Advance(250 * time.Millisecond) })
+		nextWriteRetry(t, store, clk)
 		bounded(fmt.Sprintf("after %d refused writes", round+2))
 		if !s.Paused() {
 			t.Fatal("Paused() = false while the store refuses writes")
@@ -181,9 +166,7 @@ func TestStoreCannotRecordPausesSending(t *testing.T) {
 	// Past the failing head's retry time: still nothing while paused.
 	clk.Advance(t0.Add(40 * time.Second).Sub(clk.Now()))
 	s.Notify()
-	before := store.records.Load()
-	waitFor(t, "a write retry past the retry time", func() bool { return store.records.Load() > before },
-		func() { clk.Advance(250 * time.Millisecond) })
+	nextWriteRetry(t, store, clk)
 	bounded("past the retry time")
 	if ns.count(storePaused) == 0 {
 		t.Error("no NoticeError with StorePaused while the store cannot record")
@@ -210,6 +193,40 @@ func TestStoreCannotRecordPausesSending(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
+	checkAfterRecovery(t, d, ok, bad, badEP, events, t0)
+}
+
+// checkBounded: while the store cannot record, each delivery to the
+// healthy endpoint was sent at most once and the failing head once.
+func checkBounded(t *testing.T, stage string, ok, bad *receiver, events int) {
+	t.Helper()
+	for id, n := range perID(ok) {
+		if n > 1 {
+			t.Fatalf("%s: webhook-id %s sent %d times while the store cannot record", stage, id, n)
+		}
+	}
+	if n := len(ok.requests()); n > events {
+		t.Fatalf("%s: %d requests for %d deliveries", stage, n, events)
+	}
+	if n := len(bad.requests()); n > 1 {
+		t.Fatalf("%s: the failing endpoint's head was sent %d times before its retry was recorded", stage, n)
+	}
+}
+
+// nextWriteRetry advances the injected clock until the sender tries once
+// more to write what the store refused.
+func nextWriteRetry(t *testing.T, store *failingStore, clk *fakeClock) {
+	t.Helper()
+	before := store.records.Load()
+	waitFor(t, "the next write retry", func() bool { return store.records.Load() > before },
+		func() { clk.Advance(250 * time.Millisecond) })
+}
+
+// checkAfterRecovery: each delivery to the healthy endpoint was sent once;
+// the failing endpoint's head twice, its retry no earlier than its
+// schedule; every attempt made was logged, once.
+func checkAfterRecovery(t *testing.T, d *db.DB, ok, bad *receiver, badEP string, events int, t0 time.Time) {
+	t.Helper()
 	ok.checkSignatures(t)
 	bad.checkSignatures(t)
 	for id, n := range perID(ok) {
