@@ -359,6 +359,8 @@ func deliveryText(n webhook.Notice) (string, bool) {
 		return fmt.Sprintf("delivery %s is dead: %s (r replays it)", n.DeliveryID, n.Error), true
 	case webhook.NoticeDisabled:
 		return fmt.Sprintf("endpoint %s %s", n.EndpointID, n.Error), true
+	case webhook.NoticeResumed:
+		return "sending resumed: the store records again", false
 	}
 	return "sender: " + n.Error, n.Error != ""
 }
@@ -798,6 +800,9 @@ func (m *Model) statusLine() string {
 		parts = append(parts, "sync "+clean(m.sync.Mailbox)+" …")
 	}
 	parts = append(parts, fmt.Sprintf("queue %d · in-flight %d", m.sender.Queue, m.sender.InFlight))
+	if m.sender.Paused {
+		parts = append(parts, m.st.Error.Render("sending paused: the store cannot record"))
+	}
 	if m.triage.Working {
 		s := m.spin.View() + " classifying"
 		if m.triage.Total > 0 {

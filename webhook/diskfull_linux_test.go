@@ -109,7 +109,7 @@ func TestDiskFullOnTmpfs(t *testing.T) {
 		t.Fatal(err)
 	}
 	delivered := func() int {
-		return len(must(d.DeliveryLogs(ctx, db.LogFilter{Status: webhook.StatusDelivered})))
+		return len(must(d.Deliveries(ctx, db.DeliveryFilter{Status: webhook.StatusDelivered})))
 	}
 	waitFor(t, "every delivery delivered once space returned", func() bool { return delivered() == events }, nil)
 	if err := stop(); err != nil {

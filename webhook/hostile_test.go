@@ -72,7 +72,7 @@ func TestResponseHeadersAreCapped(t *testing.T) {
 				t.Fatal(err)
 			}
 			rv.checkSignatures(t)
-			logs := must(d.AttemptLogs(context.Background(), db.LogFilter{}))
+			logs := must(d.Attempts(context.Background(), db.AttemptFilter{}))
 			if len(logs) != 5 {
 				t.Fatalf("%d attempts logged, want 5", len(logs))
 			}
@@ -163,7 +163,7 @@ func TestTrickledBodyDoesNotHoldTheQueue(t *testing.T) {
 			t.Fatalf("delivery %d: %+v, want delivered", i+1, n)
 		}
 	}
-	logs := must(d.AttemptLogs(context.Background(), db.LogFilter{}))
+	logs := must(d.Attempts(context.Background(), db.AttemptFilter{}))
 	for _, l := range logs {
 		if len(l.ResponseBody) > webhook.ResponseSnippetSize {
 			t.Errorf("stored %d bytes of body", len(l.ResponseBody))

@@ -171,7 +171,7 @@ func TestStoreCannotRecordPausesSending(t *testing.T) {
 	if ns.count(storePaused) == 0 {
 		t.Error("no NoticeError with StorePaused while the store cannot record")
 	}
-	if n := len(must(d.AttemptLogs(context.Background(), db.LogFilter{}))); n != 0 {
+	if n := len(must(d.Attempts(context.Background(), db.AttemptFilter{}))); n != 0 {
 		t.Fatalf("%d attempts logged by a store that refuses writes", n)
 	}
 
@@ -181,13 +181,13 @@ func TestStoreCannotRecordPausesSending(t *testing.T) {
 		return !s.Paused() && ns.count(func(n webhook.Notice) bool { return n.Kind == webhook.NoticeResumed }) == 1
 	}, func() { clk.Advance(250 * time.Millisecond) })
 	delivered := func() int {
-		return len(must(d.DeliveryLogs(context.Background(), db.LogFilter{EndpointID: okEP, Status: webhook.StatusDelivered})))
+		return len(must(d.Deliveries(context.Background(), db.DeliveryFilter{EndpointID: okEP, Status: webhook.StatusDelivered})))
 	}
 	waitFor(t, "every delivery to the healthy endpoint delivered", func() bool { return delivered() == events }, nil)
 	// The failing head was retried once its recorded schedule allowed
 	// (its retry was due at +30s), and is waiting for the next one.
 	waitFor(t, "the failing head's recorded retry", func() bool {
-		l := must(d.DeliveryLogs(context.Background(), db.LogFilter{EndpointID: badEP, Status: webhook.StatusRetrying}))
+		l := must(d.Deliveries(context.Background(), db.DeliveryFilter{EndpointID: badEP, Status: webhook.StatusRetrying}))
 		return len(l) == 1 && l[0].Attempts == 2
 	}, nil)
 	if err := stop(); err != nil {
@@ -237,11 +237,11 @@ func checkAfterRecovery(t *testing.T, d *db.DB, ok, bad *receiver, badEP string,
 	if got := bad.requests(); len(got) != 2 || got[0].ID != got[1].ID {
 		t.Errorf("failing endpoint saw %d requests, want its head twice (first attempt, then the retry)", len(got))
 	}
-	logs := must(d.AttemptLogs(context.Background(), db.LogFilter{}))
+	logs := must(d.Attempts(context.Background(), db.AttemptFilter{}))
 	if len(logs) != events+2 {
 		t.Errorf("%d attempts logged, want %d (each attempt made, once)", len(logs), events+2)
 	}
-	for _, l := range must(d.AttemptLogs(context.Background(), db.LogFilter{EndpointID: badEP})) {
+	for _, l := range must(d.Attempts(context.Background(), db.AttemptFilter{EndpointID: badEP})) {
 		if l.Attempt == 2 && l.StartedAt.Before(t0.Add(30*time.Second)) {
 			t.Errorf("retry started at +%s, before its schedule (+30s)", l.StartedAt.Sub(t0))
 		}
@@ -291,7 +291,7 @@ func TestDrainGivesUpWhenStoreStaysUnwritable(t *testing.T) {
 	if ns.count(storePaused) == 0 {
 		t.Error("no StorePaused notice")
 	}
-	pending := must(d.DeliveryLogs(context.Background(), db.LogFilter{Status: webhook.StatusPending}))
+	pending := must(d.Deliveries(context.Background(), db.DeliveryFilter{Status: webhook.StatusPending}))
 	if len(pending) != events {
 		t.Fatalf("%d deliveries pending after the failed run, want all %d", len(pending), events)
 	}
@@ -301,7 +301,7 @@ func TestDrainGivesUpWhenStoreStaysUnwritable(t *testing.T) {
 		t.Fatalf("Drain with a writable store: %v", err)
 	}
 	rv.checkSignatures(t)
-	delivered := must(d.DeliveryLogs(context.Background(), db.LogFilter{Status: webhook.StatusDelivered}))
+	delivered := must(d.Deliveries(context.Background(), db.DeliveryFilter{Status: webhook.StatusDelivered}))
 	if len(delivered) != events {
 		t.Fatalf("%d delivered, want %d", len(delivered), events)
 	}
