@@ -84,11 +84,7 @@ func (s *deliveriesScreen) setFilter(f db.DeliveryFilter) {
 			if err != nil {
 				return page[deliveryLine]{}, err
 			}
-			lines := make([]deliveryLine, len(rows))
-			for i, r := range rows {
-				lines[i] = toDeliveryLine(r)
-			}
-			return page[deliveryLine]{off: off, rows: lines, total: total}, nil
+			return pageOf(off, rows, total, toDeliveryLine), nil
 		})
 	s.layout()
 }

@@ -85,11 +85,7 @@ func newDrafts(c *common) *draftsScreen {
 			if err != nil {
 				return page[draftLine]{}, err
 			}
-			items := make([]draftLine, len(rows))
-			for i, r := range rows {
-				items[i] = toDraftLine(r)
-			}
-			return page[draftLine]{rows: items, total: len(items)}, nil
+			return pageOf(0, rows, len(rows), toDraftLine), nil
 		})
 	s.ta.ShowLineNumbers = false
 	s.ta.CharLimit = 0

@@ -78,11 +78,7 @@ func queryInbox(ctx context.Context, store InboxStore, f db.InboxFilter, off, li
 	if err != nil {
 		return page[inboxLine]{}, err
 	}
-	lines := make([]inboxLine, len(rows))
-	for i, r := range rows {
-		lines[i] = toInboxLine(r)
-	}
-	return page[inboxLine]{off: off, rows: lines, total: total}, nil
+	return pageOf(off, rows, total, toInboxLine), nil
 }
 
 // rows is how many table rows fit (two lines hold the summary and the

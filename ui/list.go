@@ -47,6 +47,16 @@ type page[T any] struct {
 	total int
 }
 
+// pageOf is the page of rows read at off, converted for display, with
+// the count read beside them.
+func pageOf[R, T any](off int, rows []R, count int, conv func(R) T) page[T] {
+	out := make([]T, len(rows))
+	for i, r := range rows {
+		out[i] = conv(r)
+	}
+	return page[T]{off: off, rows: out, total: count}
+}
+
 // pageMsg carries a page to its screen.
 type pageMsg[T any] struct {
 	to  scrID
