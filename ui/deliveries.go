@@ -89,8 +89,10 @@ func (s *deliveriesScreen) setFilter(f db.DeliveryFilter) {
 	s.layout()
 }
 
+// Topics implements screen: the data the screen shows.
 func (s *deliveriesScreen) Topics() app.Topic { return app.TopicDeliveries | app.TopicEndpoints }
 
+// Refresh implements screen: it reloads what is shown from the store.
 func (s *deliveriesScreen) Refresh() tea.Cmd {
 	if !s.list.loaded {
 		return s.list.load(s.c)
@@ -98,6 +100,7 @@ func (s *deliveriesScreen) Refresh() tea.Cmd {
 	return tea.Batch(s.list.refresh(s.c), s.fetchAttempts())
 }
 
+// Help implements screen.
 func (s *deliveriesScreen) Help() (short, own []key.Binding) {
 	k := s.c.keys
 	return []key.Binding{k.Open, k.StatusFilter, k.EndpointFilter, k.Replay, k.ReplayDead, k.Help},
@@ -121,6 +124,7 @@ func (s *deliveriesScreen) layout() {
 	s.vp.SetHeight(max(1, d-1)) // one line for the pane's title
 }
 
+// Update implements screen.
 func (s *deliveriesScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case sizeMsg:
@@ -302,6 +306,7 @@ func (s *deliveriesScreen) replayDead() {
 		}}})
 }
 
+// View implements screen: the body's lines.
 func (s *deliveriesScreen) View() []string {
 	l := &s.list
 	st := &s.c.st

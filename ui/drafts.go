@@ -113,8 +113,10 @@ func (s *draftsScreen) capturing() bool { return s.editing }
 // Topics include the deliveries: a sent reply changes its draft's status.
 func (s *draftsScreen) Topics() app.Topic { return app.TopicDrafts | app.TopicDeliveries }
 
+// Refresh implements screen: it reloads what is shown from the store.
 func (s *draftsScreen) Refresh() tea.Cmd { return s.list.refresh(s.c) }
 
+// Help implements screen.
 func (s *draftsScreen) Help() (short, own []key.Binding) {
 	k := s.c.keys
 	return []key.Binding{k.Edit, k.Approve, k.Regenerate, k.Discard, k.Next, k.Help},
@@ -127,6 +129,7 @@ func (s *draftsScreen) split() (list, preview int) {
 	return list, max(1, s.h-list)
 }
 
+// Update implements screen.
 func (s *draftsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case sizeMsg:
@@ -307,6 +310,7 @@ func (s *draftsScreen) stopEditing() {
 	s.ta.Blur()
 }
 
+// View implements screen: the body's lines.
 func (s *draftsScreen) View() []string {
 	st := &s.c.st
 	out := []string{st.Title.Render("Drafts") + fmt.Sprintf(" · %d waiting for approval", s.pendingCount()) +

@@ -40,8 +40,10 @@ func newEndpoints(c *common) *endpointsScreen {
 // Topics include the deliveries: the list shows their counts.
 func (s *endpointsScreen) Topics() app.Topic { return app.TopicEndpoints | app.TopicDeliveries }
 
+// Refresh implements screen: it reloads what is shown from the store.
 func (s *endpointsScreen) Refresh() tea.Cmd { return s.list.refresh(s.c) }
 
+// Help implements screen.
 func (s *endpointsScreen) Help() (short, own []key.Binding) {
 	k := s.c.keys
 	return []key.Binding{k.Add, k.Test, k.Toggle, k.Rotate, k.Remove, k.Help},
@@ -67,6 +69,7 @@ func (s *endpointsScreen) bannerLines() []string {
 	return out
 }
 
+// Update implements screen.
 func (s *endpointsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case sizeMsg:
@@ -176,6 +179,7 @@ func rotateSecret(a EndpointActions, id string) action {
 	}}
 }
 
+// View implements screen: the body's lines.
 func (s *endpointsScreen) View() []string {
 	st := &s.c.st
 	l := &s.list

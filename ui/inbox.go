@@ -85,10 +85,12 @@ func queryInbox(ctx context.Context, store InboxStore, f db.InboxFilter, off, li
 // column headers).
 func (s *inboxScreen) rows() int { return max(1, s.h-2) }
 
+// Topics implements screen: the data the screen shows.
 func (s *inboxScreen) Topics() app.Topic {
 	return app.TopicMessages | app.TopicTriage | app.TopicDrafts | app.TopicDeliveries
 }
 
+// Refresh implements screen: it reloads what is shown from the store.
 func (s *inboxScreen) Refresh() tea.Cmd {
 	if !s.list.loaded {
 		return s.list.load(s.c)
@@ -96,12 +98,14 @@ func (s *inboxScreen) Refresh() tea.Cmd {
 	return s.list.refresh(s.c)
 }
 
+// Help implements screen.
 func (s *inboxScreen) Help() (short, own []key.Binding) {
 	k := s.c.keys
 	return []key.Binding{k.Open, k.Search, k.Intent, k.Sort, k.Next, k.Help, k.Quit},
 		[]key.Binding{k.Search, k.Intent, k.Flag, k.Decision, k.Sort, k.Clear, k.SuggestTicket, k.NotTicket}
 }
 
+// Update implements screen.
 func (s *inboxScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case sizeMsg:
@@ -241,6 +245,7 @@ func colsFor(w int) inboxCols {
 	return c
 }
 
+// View implements screen: the body's lines.
 func (s *inboxScreen) View() []string {
 	l := &s.list
 	f := s.filter

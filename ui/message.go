@@ -47,12 +47,15 @@ func newMessage(c *common) *messageScreen {
 	return &messageScreen{c: c, vp: vp}
 }
 
+// Topics implements screen: the data the screen shows.
 func (s *messageScreen) Topics() app.Topic {
 	return app.TopicMessages | app.TopicTriage | app.TopicDrafts | app.TopicDeliveries
 }
 
+// Refresh implements screen: it reloads what is shown from the store.
 func (s *messageScreen) Refresh() tea.Cmd { return s.load(false) }
 
+// Help implements screen.
 func (s *messageScreen) Help() (short, own []key.Binding) {
 	k := s.c.keys
 	return []key.Binding{k.Back, k.Down, k.SuggestTicket, k.NotTicket, k.ToDraft, k.Help},
@@ -95,6 +98,7 @@ func (s *messageScreen) load(markSeen bool) tea.Cmd {
 	})
 }
 
+// Update implements screen.
 func (s *messageScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case sizeMsg:
@@ -179,6 +183,7 @@ func (s *messageScreen) handleKey(msg tea.KeyPressMsg) {
 	}
 }
 
+// View implements screen: the body's lines.
 func (s *messageScreen) View() []string {
 	if !s.loaded {
 		return []string{s.c.st.Dim.Render("loading…")}

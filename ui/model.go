@@ -235,6 +235,11 @@ func (m *Model) handleIntent(msg tea.Msg) tea.Cmd {
 // toScreen hands msg to screen id. A change of the endpoints may add or
 // remove banner lines: then every screen gets its new body size.
 func (m *Model) toScreen(id scrID, msg tea.Msg) tea.Cmd {
+	if id != scrEndpoints {
+		next, cmd := m.screens[id].Update(msg)
+		m.screens[id] = next
+		return cmd
+	}
 	banner := len(m.bannerLines())
 	next, cmd := m.screens[id].Update(msg)
 	m.screens[id] = next

@@ -57,15 +57,19 @@ func newTickets(c *common) *ticketsScreen {
 	return s
 }
 
+// Topics implements screen: the data the screen shows.
 func (s *ticketsScreen) Topics() app.Topic { return app.TopicTriage | app.TopicDeliveries }
 
+// Refresh implements screen: it reloads what is shown from the store.
 func (s *ticketsScreen) Refresh() tea.Cmd { return s.list.refresh(s.c) }
 
+// Help implements screen.
 func (s *ticketsScreen) Help() (short, own []key.Binding) {
 	k := s.c.keys
 	return []key.Binding{k.Open, k.Next, k.Help, k.Quit}, nil
 }
 
+// Update implements screen.
 func (s *ticketsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case sizeMsg:
@@ -96,6 +100,7 @@ func (s *ticketsScreen) open() {
 	}
 }
 
+// View implements screen: the body's lines.
 func (s *ticketsScreen) View() []string {
 	st := &s.c.st
 	n := s.list.total
