@@ -158,7 +158,11 @@ func waitLive(ch <-chan app.Event) tea.Cmd {
 // Update handles a message, then the intents the screens emitted while
 // handling it, in order, before any other message can arrive.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	cmds := []tea.Cmd{m.handle(msg)}
+	cmd := m.handle(msg)
+	if len(m.c.out) == 0 {
+		return m, cmd
+	}
+	cmds := []tea.Cmd{cmd}
 	for len(m.c.out) > 0 {
 		next := m.c.out[0]
 		m.c.out = m.c.out[1:]
