@@ -11,14 +11,13 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"smista/app"
+	"smista/db"
 	"smista/ui/internal/fixture"
 )
 
 func TestInboxPagesLargeStore(t *testing.T) {
 	d := seededDB(t)
-	if err := fixture.SeedBulk(context.Background(), d.Writer(), 3000); err != nil {
-		t.Fatal(err)
-	}
+	seedBulk(t, d, 3000)
 	m := newModel(t, testDeps(d), 80, 24)
 	if out := plain(m); !strings.Contains(out, "1–18 of 3,009") || !strings.Contains(out, "Order #5531") {
 		t.Fatalf("first page:\n%s", out)
@@ -126,20 +125,12 @@ func TestDraftEditInPlace(t *testing.T) {
 	press(t, m, "2", "e", "G")
 	typeText(t, m, "PS: thanks")
 	press(t, m, "ctrl+s")
-	var body string
-	if err := d.Reader().QueryRow(`SELECT body FROM drafts WHERE id = 1`).Scan(&body); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(body, "PS: thanks") {
-		t.Fatalf("draft body = %q, want the typed text saved", body)
+	if dr := mustDraft(t, d, 1); !strings.Contains(dr.Body, "PS: thanks") {
+		t.Fatalf("draft body = %q, want the typed text saved", dr.Body)
 	}
 	press(t, m, "x", "y")
-	var status string
-	if err := d.Reader().QueryRow(`SELECT status FROM drafts WHERE id = 1`).Scan(&status); err != nil {
-		t.Fatal(err)
-	}
-	if status != "discarded" {
-		t.Fatalf("status = %q after x y, want discarded", status)
+	if dr := mustDraft(t, d, 1); dr.Status != "discarded" {
+		t.Fatalf("status = %q after x y, want discarded", dr.Status)
 	}
 	if out := plain(m); !strings.Contains(out, "draft #1 discarded") || !strings.Contains(out, "1 waiting for approval") {
 		t.Errorf("after discard:\n%s", out)
@@ -154,8 +145,7 @@ func TestNotTicketAfterDeliveryStartedIsRefused(t *testing.T) {
 	if out := plain(m); !strings.Contains(out, "delivery already started") {
 		t.Fatalf("the refusal is not shown:\n%s", out)
 	}
-	var n int
-	if err := d.Reader().QueryRow(`SELECT COUNT(*) FROM deliveries WHERE status = 'canceled'`).Scan(&n); err != nil || n != 0 {
+	if n, err := d.CountDeliveries(context.Background(), db.DeliveryFilter{Status: "canceled"}); err != nil || n != 0 {
 		t.Fatalf("%d deliveries canceled (%v), want 0", n, err)
 	}
 }
@@ -165,9 +155,8 @@ func TestConfirmationCanBeDeclined(t *testing.T) {
 	deps := testDeps(d)
 	m := newModel(t, deps, 100, 24)
 	press(t, m, "G", "k", "T", "n")
-	var n int
-	if err := d.Reader().QueryRow(`SELECT COUNT(*) FROM events WHERE message_id = ?`, fixture.InternID).Scan(&n); err != nil || n != 0 {
-		t.Fatalf("%d events (%v) after declining, want 0", n, err)
+	if md := mustDetail(t, d, fixture.InternID); md.Triage != nil || len(md.Deliveries) != 0 {
+		t.Fatalf("after declining: decision %+v, deliveries %+v; want none", md.Triage, md.Deliveries)
 	}
 	if out := plain(m); !strings.Contains(out, "canceled") {
 		t.Errorf("no feedback after declining:\n%s", out)

@@ -14,8 +14,8 @@ import (
 // Sentinel errors of endpoint URLs.
 var (
 	ErrBadURL        = errors.New("endpoint URL must be an absolute http:// or https:// URL with a host")
-	ErrForbiddenAddr = errors.New("address is special-purpose (not globally reachable) or a cloud metadata service")
-	ErrPrivateAddr   = errors.New("address is loopback or private (allow_private = false)")
+	ErrForbiddenAddr = errors.New("refused: not a public address")
+	ErrPrivateAddr   = errors.New("refused: loopback or private (allow_private = false)")
 	ErrNoAddress     = errors.New("host has no address")
 )
 
@@ -133,6 +133,9 @@ func (g Guard) CheckURL(ctx context.Context, resolver *net.Resolver, raw string)
 	}
 	for _, ip := range addrs {
 		if err := g.CheckAddr(ip); err != nil {
+			if ip.String() == host {
+				return "", err // the error names the address already
+			}
 			return "", fmt.Errorf("%s: %w", host, err)
 		}
 	}

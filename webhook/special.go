@@ -114,7 +114,7 @@ var specialAddrs = []special{
 	row("ff00::/8", "Multicast", "RFC 4291", classForbidden),
 
 	// Cloud metadata services: never, whatever allow_private says.
-	row("169.254.169.254/32", "a cloud metadata service of AWS, GCP, Azure, OCI and OpenStack", "link-local, RFC 3927", classForbidden),
+	row("169.254.169.254/32", "a cloud metadata service (AWS, GCP, Azure, OCI, OpenStack)", "link-local, RFC 3927", classForbidden),
 	row("100.100.100.200/32", "the Alibaba Cloud metadata service", "in Shared Address Space, RFC 6598", classForbidden),
 	row("168.63.129.16/32", "the Azure WireServer (metadata and agent)", "an Azure platform address", classForbidden),
 	row("fd00:ec2::254/128", "the AWS instance metadata service over IPv6", "in Unique-Local space, RFC 4193", classForbidden),
