@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -13,7 +15,7 @@ import (
 	"smista/ui/safe"
 )
 
-const endpointsSynopsis = "add URL [--secret S] | list [--json] | enable ID | disable ID | test ID | rotate ID | rm ID [--force]"
+const endpointsSynopsis = "add URL [--secret-file F|-] | list [--json] | enable ID | disable ID | test ID | rotate ID | rm ID [--force]"
 
 func fmtTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000Z")
@@ -36,11 +38,12 @@ func runEndpoints(ctx context.Context, m *Main, args []string) error {
 	}
 	sub, args := args[0], args[1:]
 	fs := m.flagSet("endpoints "+sub, endpointsSynopsis)
-	secret := ""
+	secret, secretFile := "", ""
 	asJSON, force := false, false
 	switch sub {
 	case "add":
-		fs.StringVar(&secret, "secret", "", "signing secret whsec_… (generated when absent)")
+		fs.StringVar(&secretFile, "secret-file", "", "read the signing secret whsec_… from `file` (- for stdin); generated when absent")
+		fs.StringVar(&secret, "secret", "", "the signing secret on the command line (visible to other users in ps: prefer --secret-file)")
 	case "list":
 		fs.BoolVar(&asJSON, "json", false, "one JSON object per line")
 	case "rm":
@@ -69,6 +72,9 @@ func runEndpoints(ctx context.Context, m *Main, args []string) error {
 		return endpointList(ctx, m, a.Store(), asJSON)
 	}
 	if sub == "add" {
+		if secret, err = m.secretFlag(secret, secretFile); err != nil {
+			return err
+		}
 		return endpointAdd(ctx, m, a, pos[0], secret)
 	}
 	return endpointErr(endpointAction(ctx, m, a, sub, pos[0], force))
@@ -186,4 +192,26 @@ func endpointTest(ctx context.Context, m *Main, a *app.App, id string) error {
 		fmt.Fprintf(m.Stdout, "response: %s\n", safe.String(string(r.ResponseBody[:min(len(r.ResponseBody), 300)])))
 	}
 	return fmt.Errorf("test delivery failed (%s); 'smista send' retries it, 'smista log --attempts --endpoint %s' shows the attempts", r.Class, id)
+}
+
+// secretFlag returns the secret given by --secret or --secret-file (a
+// path, or - for stdin), trimmed; "" when neither was given.
+func (m *Main) secretFlag(secret, file string) (string, error) {
+	switch {
+	case secret != "" && file != "":
+		return "", fmt.Errorf("%w: give --secret or --secret-file, not both", errUsage)
+	case file == "-":
+		b, err := io.ReadAll(io.LimitReader(m.Stdin, 4096))
+		if err != nil {
+			return "", fmt.Errorf("read the secret from stdin: %w", err)
+		}
+		secret = string(b)
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("--secret-file: %w", err)
+		}
+		secret = string(b)
+	}
+	return strings.TrimSpace(secret), nil
 }

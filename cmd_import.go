@@ -11,10 +11,11 @@ import (
 
 // importSummary is the --json output of import: one object.
 type importSummary struct {
-	New      int             `json:"new"`
-	Present  int             `json:"present"`
-	Failed   int             `json:"failed"`
-	Failures []importFailure `json:"failures"`
+	New       int             `json:"new"`
+	Present   int             `json:"present"`
+	Failed    int             `json:"failed"`
+	NotStored int             `json:"not_stored"`
+	Failures  []importFailure `json:"failures"`
 }
 
 type importFailure struct {
@@ -63,13 +64,19 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 	if progress {
 		fmt.Fprint(m.Stderr, "\r\x1b[K")
 	}
-	sum.New, sum.Present, sum.Failed = stats.New, stats.Present, stats.Failed
+	if err != nil && stats.Total() == 0 {
+		return err // nothing was read: the error says it all
+	}
+	sum.New, sum.Present, sum.Failed, sum.NotStored = stats.New, stats.Present, stats.Failed, stats.Unstored
 	if *asJSON {
 		if jerr := json.NewEncoder(m.Stdout).Encode(sum); jerr != nil {
 			return fmt.Errorf("import: %w", jerr)
 		}
 	} else {
 		fmt.Fprintf(m.Stdout, "imported %d new, %d already present, %d failed\n", stats.New, stats.Present, stats.Failed)
+	}
+	if stats.Unstored > 0 {
+		return fmt.Errorf("%w; %d messages read were not stored and the rest was not read: free space and run the same import again (nothing is imported twice)", err, stats.Unstored)
 	}
 	if err != nil {
 		return err

@@ -16,9 +16,10 @@ import (
 )
 
 func runListen(ctx context.Context, m *Main, args []string) error {
-	fs := m.flagSet("listen", "[--addr 127.0.0.1:8787] [--secret S] [--fail-first N]")
+	fs := m.flagSet("listen", "[--addr 127.0.0.1:8787] [--secret-file F|-] [--fail-first N]")
 	addr := fs.String("addr", "127.0.0.1:8787", "listen `address`")
-	secret := fs.String("secret", "", "the endpoint's signing secret (a new one is generated and printed when absent)")
+	secretFile := fs.String("secret-file", "", "read the endpoint's signing secret from `file` (- for stdin); a new one is generated and printed when absent")
+	secret := fs.String("secret", "", "the signing secret on the command line (visible in ps: prefer --secret-file)")
 	failFirst := fs.Int("fail-first", 0, "answer the first N valid requests with 503, to watch retries")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -26,13 +27,18 @@ func runListen(ctx context.Context, m *Main, args []string) error {
 	if err := noArgs(fs); err != nil {
 		return err
 	}
+	s, err := m.secretFlag(*secret, *secretFile)
+	if err != nil {
+		return err
+	}
+	*secret = s
 	if *secret == "" {
 		s, err := webhook.GenerateSecret()
 		if err != nil {
 			return err
 		}
 		*secret = s
-		fmt.Fprintf(m.Stderr, "no --secret: generated one; register this receiver with\n  smista endpoints add http://%s/ --secret %s\n", *addr, s)
+		fmt.Fprintf(m.Stderr, "no secret given: generated one; register this receiver with\n  echo %s | smista endpoints add http://%s/ --secret-file -\n", s, *addr)
 	}
 	rv, err := webhook.NewReceiver(*secret, webhook.ReceiverOptions{FailFirst: *failFirst, Now: m.Now,
 		OnRequest: func(r webhook.Received) { printReceived(m.Stdout, r) }})

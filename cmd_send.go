@@ -29,6 +29,9 @@ func runSend(ctx context.Context, m *Main, args []string) error {
 	p := m.startPrinter(a, "send")
 	err = a.RunSender(ctx, *once)
 	p.stop()
+	if errors.Is(err, webhook.ErrStoreUnavailable) {
+		return fmt.Errorf("%w (free disk space or fix the database, then run 'smista send --once' again: nothing was lost)", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"smista/app"
+	"smista/triage"
 	"smista/ui/safe"
 )
 
@@ -95,19 +96,22 @@ type triageLine struct {
 	Model      string   `json:"model"`
 }
 
+// toLine builds the JSON line of o; its text fields carry no control
+// characters but newline and tab (a script that prints them is safe).
 func toLine(o app.TriageOutput) triageLine {
 	msg, r, d := o.Message, o.Result, o.Decision
+	c := triage.CleanText
 	l := triageLine{
-		EmailID: msg.ID, MessageID: msg.MessageID, ThreadID: msg.ThreadID, From: msg.From.Addr, Subject: msg.Subject,
-		Language: r.Language, Intent: string(r.Intent), Confidence: math.Round(r.Confidence*1000) / 1000,
-		Priority: string(r.Priority), Summary: r.Summary, Flags: []string{}, Action: string(d.Action),
-		Reasons: d.Reasons, Model: r.Model,
+		EmailID: c(msg.ID), MessageID: c(msg.MessageID), ThreadID: c(msg.ThreadID), From: c(msg.From.Addr),
+		Subject: c(msg.Subject), Language: c(r.Language), Intent: string(r.Intent),
+		Confidence: math.Round(r.Confidence*1000) / 1000, Priority: string(r.Priority), Summary: c(r.Summary),
+		Flags: []string{}, Action: string(d.Action), Reasons: make([]string, 0, len(d.Reasons)), Model: c(r.Model),
+	}
+	for _, reason := range d.Reasons {
+		l.Reasons = append(l.Reasons, c(reason))
 	}
 	for _, f := range r.Flags {
 		l.Flags = append(l.Flags, string(f))
-	}
-	if l.Reasons == nil {
-		l.Reasons = []string{}
 	}
 	return l
 }

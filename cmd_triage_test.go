@@ -94,8 +94,11 @@ func TestCLITriageJSON(t *testing.T) {
 	if v := byFrom["anna@ceo.example"]; v["action"] == "ticket" || v["language"] != "it" || !strings.Contains(strings.Join(toStrings(v["flags"]), ","), "payments") {
 		t.Errorf("payments email: %v", v)
 	}
-	if v := byFrom["x@spam.example"]; v["action"] != "suggest" {
-		t.Errorf("spam: %v", v)
+	if v := byFrom["x@spam.example"]; v["action"] != "suggest" || v["subject"] != "You have won $1000!" {
+		t.Errorf("spam (its subject's escapes stripped): %v", v)
+	}
+	if strings.Contains(stdout, `\u001b`) || strings.ContainsRune(stdout, 0x1b) {
+		t.Errorf("a control character reached the JSON lines: %q", stdout)
 	}
 	if !strings.Contains(stderr, "triaged 3: 1 ticket") {
 		t.Errorf("stderr %q", stderr)

@@ -118,7 +118,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 			fmt.Fprintf(m.Stderr, "smista %s: %v\n", name, err)
 			return 2
 		default:
-			fmt.Fprintf(m.Stderr, "smista %s: %v\n", name, oneLine(err.Error()))
+			fmt.Fprintf(m.Stderr, "smista %s: %v\n", name, errLine(err))
 			return 1
 		}
 	}
@@ -232,6 +232,19 @@ func (m *Main) OpenDB(ctx context.Context) (*db.DB, error) {
 	}
 	d.Now = m.Now
 	return d, nil
+}
+
+// errLine is err as the one line the CLI contract promises on stderr: the
+// errors of a join are separated by "; ", each folded onto one line.
+func errLine(err error) string {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var parts []string
+		for _, e := range j.Unwrap() {
+			parts = append(parts, errLine(e))
+		}
+		return strings.Join(parts, "; ")
+	}
+	return oneLine(err.Error())
 }
 
 // oneLine folds a multi-line error into the one line the CLI contract

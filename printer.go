@@ -138,6 +138,8 @@ func (p *printer) deliveryNotice(n webhook.Notice) {
 			n.EndpointID, safe.String(n.Error), n.EndpointID)
 	case webhook.NoticeError:
 		fmt.Fprintf(p.m.Stderr, "%s error: %s\n", ts, safe.String(n.Error))
+	case webhook.NoticeResumed:
+		fmt.Fprintf(p.m.Stderr, "%s sending resumed: the store records again\n", ts)
 	}
 }
 

@@ -52,6 +52,9 @@ type SenderStats struct {
 	Queue, InFlight int
 	// Running is false when no sender runs in this process.
 	Running bool
+	// Paused is true while the store cannot record attempts (a full
+	// disk): nothing is sent until it can.
+	Paused bool
 }
 
 // Notice is something worth telling the user, as one line of text: a sync
@@ -197,7 +200,7 @@ func (s *Subscription) push(e Event) {
 // important reports whether a sender notice must reach every subscriber.
 func important(n DeliveryNotice) bool {
 	switch n.Kind {
-	case webhook.NoticeDisabled, webhook.NoticeDead, webhook.NoticeError:
+	case webhook.NoticeDisabled, webhook.NoticeDead, webhook.NoticeError, webhook.NoticeResumed:
 		return true
 	}
 	return false

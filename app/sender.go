@@ -83,7 +83,7 @@ func (a *App) forwardNotices(s *webhook.Sender) {
 		}
 		a.changed(topics)
 		queued, inFlight := s.Stats()
-		a.bus.Publish(SenderStats{Queue: queued, InFlight: inFlight, Running: true})
+		a.bus.Publish(SenderStats{Queue: queued, InFlight: inFlight, Running: true, Paused: s.Paused()})
 	}
 }
 

@@ -14,11 +14,13 @@ const (
 	AuthOAuthBearer = "oauthbearer"
 )
 
-// credentials is a resolved login: the SASL client and, for plain auth,
-// the password (for servers offering only LOGIN). It is never printed.
+// credentials is a resolved login: the SASL client, for plain auth the
+// password (for servers offering only LOGIN), and the redactor of every
+// form of the secret a server may echo. It is never printed.
 type credentials struct {
 	sasl     sasl.Client
 	password string
+	redact   redactor
 }
 
 // credentials resolves s's password or token into a SASL client.
@@ -29,24 +31,35 @@ func (s ServerConfig) credentials(ctx context.Context) (credentials, error) {
 		if err != nil {
 			return credentials{}, err
 		}
-		return credentials{sasl: sasl.NewPlainClient("", s.Username, pw), password: pw}, nil
+		return credentials{sasl: sasl.NewPlainClient("", s.Username, pw), password: pw,
+			redact: newRedactor([]string{pw}, initialResponse(sasl.NewPlainClient("", s.Username, pw)))}, nil
 	case AuthXOAUTH2:
 		tok, err := s.Token.Resolve(ctx, "token", s.Getenv)
 		if err != nil {
 			return credentials{}, err
 		}
-		return credentials{sasl: &xoauth2Client{user: s.Username, token: tok}}, nil
+		c := &xoauth2Client{user: s.Username, token: tok}
+		return credentials{sasl: c, redact: newRedactor([]string{tok}, initialResponse(c))}, nil
 	case AuthOAuthBearer:
 		tok, err := s.Token.Resolve(ctx, "token", s.Getenv)
 		if err != nil {
 			return credentials{}, err
 		}
-		return credentials{sasl: sasl.NewOAuthBearerClient(&sasl.OAuthBearerOptions{
-			Username: s.Username, Token: tok, Host: s.Host, Port: s.Port,
-		})}, nil
+		opts := &sasl.OAuthBearerOptions{Username: s.Username, Token: tok, Host: s.Host, Port: s.Port}
+		return credentials{sasl: sasl.NewOAuthBearerClient(opts),
+			redact: newRedactor([]string{tok}, initialResponse(sasl.NewOAuthBearerClient(opts)))}, nil
 	default:
 		return credentials{}, fmt.Errorf("auth %q: want plain, xoauth2 or oauthbearer", s.Auth)
 	}
+}
+
+// initialResponse is what client sends first (base64-encoded on the
+// wire), computed on a client of its own: a server may echo it.
+func initialResponse(client sasl.Client) [][]byte {
+	if _, ir, err := client.Start(); err == nil && len(ir) > 0 {
+		return [][]byte{ir}
+	}
+	return nil
 }
 
 // xoauth2Client is Google's XOAUTH2 SASL mechanism (also accepted by

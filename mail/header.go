@@ -112,8 +112,10 @@ func splitHeader(b []byte) (hdrFields, []byte) {
 		}
 		used += len(rest) - len(after)
 		if used > maxHeaderBytes {
+			// Keep what fits; the rest of the block is dropped, never
+			// taken for the body.
 			flush()
-			return fields, after
+			return fields, skipHeaderBlock(after)
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			if curKey != "" {
@@ -140,6 +142,25 @@ func splitHeader(b []byte) (hdrFields, []byte) {
 	}
 	flush()
 	return fields, nil
+}
+
+// skipHeaderBlock returns what follows the header block that b is inside
+// of: the body after the first empty line, or after the first line that is
+// neither a field nor a continuation.
+func skipHeaderBlock(b []byte) []byte {
+	for len(b) > 0 {
+		line, after := nextLine(b)
+		if len(line) == 0 {
+			return after
+		}
+		if line[0] != ' ' && line[0] != '\t' {
+			if _, _, ok := headerLine(line); !ok {
+				return b
+			}
+		}
+		b = after
+	}
+	return nil
 }
 
 // isTraceHeader reports whether a field is added or rewritten by every

@@ -151,8 +151,16 @@ func (s ServerConfig) dialConn(ctx context.Context) (net.Conn, error) {
 
 // DialIMAP connects to the account's IMAP server and logs in. opts may be
 // nil. Wrong credentials yield an error wrapping ErrAuthFailed; the
-// password never appears in any error.
+// password or token never appears in any error, not even when the server
+// repeats it in its answer (it is replaced by Redacted).
 func DialIMAP(ctx context.Context, s ServerConfig, opts *imapclient.Options) (*imapclient.Client, error) {
+	c, red, err := dialIMAP(ctx, s, opts)
+	return c, red.err(err)
+}
+
+// dialIMAP is DialIMAP returning the redactor of the secret it used, for
+// the errors of the commands that follow, and errors not yet redacted.
+func dialIMAP(ctx context.Context, s ServerConfig, opts *imapclient.Options) (*imapclient.Client, redactor, error) {
 	if opts == nil {
 		opts = &imapclient.Options{}
 	}
@@ -160,11 +168,12 @@ func DialIMAP(ctx context.Context, s ServerConfig, opts *imapclient.Options) (*i
 	// reported as such, not as a network error.
 	auth, err := s.credentials(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("imap %s: %w", s.Addr(), err)
+		return nil, redactor{}, fmt.Errorf("imap %s: %w", s.Addr(), err)
 	}
+	red := auth.redact
 	conn, err := s.dialConn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("imap connect %s: %w", s.Addr(), err)
+		return nil, red, fmt.Errorf("imap connect %s: %w", s.Addr(), err)
 	}
 	var c *imapclient.Client
 	if s.TLS == TLSStart {
@@ -173,7 +182,7 @@ func DialIMAP(ctx context.Context, s ServerConfig, opts *imapclient.Options) (*i
 		c, err = imapclient.NewStartTLS(conn, &o)
 		if err != nil {
 			conn.Close()
-			return nil, fmt.Errorf("imap starttls %s: %w", s.Addr(), err)
+			return nil, red, fmt.Errorf("imap starttls %s: %w", s.Addr(), err)
 		}
 	} else {
 		c = imapclient.New(conn, opts)
@@ -183,13 +192,13 @@ func DialIMAP(ctx context.Context, s ServerConfig, opts *imapclient.Options) (*i
 	defer stop()
 	if err := c.WaitGreeting(); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("imap greeting %s: %w", s.Addr(), err)
+		return nil, red, fmt.Errorf("imap greeting %s: %w", s.Addr(), err)
 	}
 	if err := login(c, s, auth); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("imap %s as %s: %w", s.Addr(), s.Username, err)
+		return nil, red, fmt.Errorf("imap %s as %s: %w", s.Addr(), s.Username, err)
 	}
-	return c, nil
+	return c, red, nil
 }
 
 func login(c *imapclient.Client, s ServerConfig, auth credentials) error {

@@ -131,12 +131,14 @@ type ImportOptions struct {
 // ImportStats counts what Import did.
 type ImportStats struct {
 	// New messages were stored; Present were already in the store (or
-	// twice in the input); Failed could not be read or parsed.
-	New, Present, Failed int
+	// twice in the input); Failed could not be read or parsed; Unstored
+	// were read and parsed but not stored because the store failed (a full
+	// disk), which stopped the import.
+	New, Present, Failed, Unstored int
 }
 
 // Total is the number of messages Import saw.
-func (s ImportStats) Total() int { return s.New + s.Present + s.Failed }
+func (s ImportStats) Total() int { return s.New + s.Present + s.Failed + s.Unstored }
 
 // item is one message on its way from Walk to the store.
 type item struct {
@@ -231,6 +233,7 @@ func importPath(ctx context.Context, store Store, path string, opts ImportOption
 			if len(msgs) > 0 {
 				added, err := store.SaveMessages(gctx, source, msgs)
 				if err != nil {
+					stats.Unstored += len(msgs)
 					return storeError{fmt.Errorf("import %s: %w", path, err)}
 				}
 				stats.New += len(added)

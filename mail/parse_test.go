@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -289,5 +290,26 @@ func contains(tb testing.TB, s, sub string) {
 	tb.Helper()
 	if !strings.Contains(s, sub) {
 		tb.Errorf("text does not contain %q:\n%s", sub, s)
+	}
+}
+
+// A header block over the 1 MiB cap keeps the fields that fit and never
+// spills the rest into the body.
+func TestParseHugeHeaderDoesNotSpillIntoBody(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("From: a@example.com\r\nSubject: big\r\nMessage-ID: <big@example.com>\r\n")
+	for i := 0; b.Len() < 2<<20; i++ {
+		fmt.Fprintf(&b, "X-Filler-%d: %s\r\n", i, strings.Repeat("x", 200))
+	}
+	b.WriteString("\r\nthe real body\r\n")
+	m, err := mail.Parse([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(m.Text, "X-Filler") || strings.TrimSpace(m.Text) != "the real body" {
+		t.Fatalf("body = %.80q…, want only the real body", m.Text)
+	}
+	if m.Subject != "big" || m.From.Addr != "a@example.com" {
+		t.Errorf("fields before the cap lost: subject %q from %q", m.Subject, m.From.Addr)
 	}
 }

@@ -177,9 +177,9 @@ func oneLine(s string) string {
 // for it) and, when uid is not 0, sets \Answered on the original in
 // mailbox. Both steps are attempted; the errors are joined.
 func FileReply(ctx context.Context, acct Account, raw []byte, mailbox string, uid uint32) error {
-	c, err := DialIMAP(ctx, acct.IMAP, nil)
+	c, red, err := dialIMAP(ctx, acct.IMAP, nil)
 	if err != nil {
-		return fmt.Errorf("file reply: %w", err)
+		return red.err(fmt.Errorf("file reply: %w", err))
 	}
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
@@ -208,7 +208,7 @@ func FileReply(ctx context.Context, acct Account, raw []byte, mailbox string, ui
 	}
 	c.Logout().Wait()
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("file reply: %w", err)
+		return red.err(fmt.Errorf("file reply: %w", err))
 	}
 	return nil
 }

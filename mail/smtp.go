@@ -50,7 +50,8 @@ func IsTemporary(err error) bool {
 // SendSMTP delivers raw to rcpts through s, with envelope sender from. It
 // connects with implicit TLS, STARTTLS or (loopback only) plain text as
 // configured, authenticates when a username is set, and returns a
-// *SendError on failure.
+// *SendError on failure. The password or token never appears in it, not
+// even when the server repeats it in a reply (it is replaced by Redacted).
 func SendSMTP(ctx context.Context, s ServerConfig, from string, rcpts []string, raw []byte) error {
 	if len(rcpts) == 0 {
 		return &SendError{Err: errors.New("no recipients")}
@@ -63,6 +64,12 @@ func SendSMTP(ctx context.Context, s ServerConfig, from string, rcpts []string, 
 		}
 		creds = c
 	}
+	return creds.redact.err(sendSMTP(ctx, s, creds, from, rcpts, raw))
+}
+
+// sendSMTP is SendSMTP after the credentials are resolved; its errors are
+// not redacted yet.
+func sendSMTP(ctx context.Context, s ServerConfig, creds credentials, from string, rcpts []string, raw []byte) error {
 	conn, err := s.dialConn(ctx)
 	if err != nil {
 		if errors.Is(err, ErrInsecureRemote) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -121,16 +122,42 @@ type Syncer struct {
 	BatchSize int
 	// Progress, when set, is called after every stored batch.
 	Progress func(Progress)
-	// Logf, when set, receives non-fatal problems (never secrets).
+	// Logf, when set, receives non-fatal problems (never secrets: each
+	// line is formatted and redacted first, then passed as "%s").
 	Logf func(format string, args ...any)
 	// Options are passed to the IMAP client (tests use a debug writer).
 	Options *imapclient.Options
+
+	// red redacts the secrets of every login so far from the errors and
+	// log lines that leave the Syncer.
+	redMu sync.Mutex
+	red   redactor
 }
 
 func (s *Syncer) logf(format string, args ...any) {
 	if s.Logf != nil {
-		s.Logf(format, args...)
+		s.redMu.Lock()
+		red := s.red
+		s.redMu.Unlock()
+		s.Logf("%s", red.string(fmt.Sprintf(format, args...)))
 	}
+}
+
+// redact is the Syncer's one exit for errors that may carry a server's
+// words.
+func (s *Syncer) redact(err error) error {
+	s.redMu.Lock()
+	defer s.redMu.Unlock()
+	return s.red.err(err)
+}
+
+// dial connects and logs in with opts, remembering the secret it used.
+func (s *Syncer) dial(ctx context.Context, opts *imapclient.Options) (*imapclient.Client, error) {
+	c, red, err := dialIMAP(ctx, s.Account.IMAP, opts)
+	s.redMu.Lock()
+	s.red = s.red.merge(red)
+	s.redMu.Unlock()
+	return c, s.redact(err)
 }
 
 func (s *Syncer) batchSize() int {
@@ -140,9 +167,10 @@ func (s *Syncer) batchSize() int {
 	return 100
 }
 
-// Dial connects and logs in to the account's IMAP server.
+// Dial connects and logs in to the account's IMAP server. Its errors, and
+// those of Sync and SyncMailbox after it, never carry the password.
 func (s *Syncer) Dial(ctx context.Context) (*imapclient.Client, error) {
-	return DialIMAP(ctx, s.Account.IMAP, s.Options)
+	return s.dial(ctx, s.Options)
 }
 
 // Sync connects, syncs every configured mailbox and logs out. It returns
@@ -181,7 +209,7 @@ func (s *Syncer) SyncMailbox(ctx context.Context, c *imapclient.Client, mailbox 
 		if ctx.Err() != nil {
 			return fmt.Errorf("sync %s: %w", mailbox, ctx.Err())
 		}
-		return fmt.Errorf("sync %s: %w", mailbox, err)
+		return s.redact(fmt.Errorf("sync %s: %w", mailbox, err))
 	}
 
 	st, err := s.Store.OpenMailbox(ctx, s.Account.Name, mailbox)

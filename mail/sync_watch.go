@@ -45,6 +45,7 @@ type Watcher struct {
 
 func (w *Watcher) event(ev WatchEvent) {
 	if w.OnEvent != nil {
+		ev.Err = w.Syncer.redact(ev.Err)
 		w.OnEvent(ev)
 	}
 }
@@ -139,7 +140,7 @@ func (w *Watcher) session(ctx context.Context, connected func()) error {
 		},
 		Fetch: func(*imapclient.FetchMessageData) { poke() },
 	}
-	idleConn, err := DialIMAP(ctx, s.Account.IMAP, &opts)
+	idleConn, err := s.dial(ctx, &opts)
 	if err != nil {
 		return err
 	}

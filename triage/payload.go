@@ -37,7 +37,9 @@ type ticketEvent struct {
 // and its classification r: flat, these fields in this order, category =
 // the intent, confidence rounded to three decimals. rawURLTemplate may use
 // {message_id} (the Message-ID without angle brackets, URL-escaped) and
-// {email_id}; "" means DefaultRawEmailURL. It fails only on a nil message.
+// {email_id}; "" means DefaultRawEmailURL. Every text field goes through
+// CleanText: a subject's escape sequences never reach a receiver that
+// prints the payload. It fails only on a nil message.
 func TicketPayload(m *mail.Message, r Result, rawURLTemplate string) ([]byte, error) {
 	if m == nil {
 		return nil, errors.New("ticket payload: no message")
@@ -48,15 +50,15 @@ func TicketPayload(m *mail.Message, r Result, rawURLTemplate string) ([]byte, er
 	}
 	ev := ticketEvent{
 		Event:       EventTicketSuggested,
-		EmailID:     id,
-		ThreadID:    m.ThreadID,
-		From:        m.From.Addr,
-		Subject:     m.Subject,
-		Summary:     r.Summary,
-		Priority:    string(r.Priority),
+		EmailID:     CleanText(id),
+		ThreadID:    CleanText(m.ThreadID),
+		From:        CleanText(m.From.Addr),
+		Subject:     CleanText(m.Subject),
+		Summary:     CleanText(r.Summary),
+		Priority:    CleanText(string(r.Priority)),
 		Confidence:  math.Round(clamp01(r.Confidence)*1000) / 1000,
-		Category:    string(r.Intent),
-		RawEmailURL: RawEmailURL(rawURLTemplate, m.MessageID, id),
+		Category:    CleanText(string(r.Intent)),
+		RawEmailURL: CleanText(RawEmailURL(rawURLTemplate, m.MessageID, id)),
 	}
 	b, err := encodeEvent(ev)
 	if err != nil {

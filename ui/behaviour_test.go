@@ -11,15 +11,13 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"smista/app"
-	"smista/db/dbtest"
+	"smista/db"
 	"smista/ui/internal/fixture"
 )
 
 func TestInboxPagesLargeStore(t *testing.T) {
 	d := seededDB(t)
-	if err := fixture.SeedBulk(context.Background(), d, 3000); err != nil {
-		t.Fatal(err)
-	}
+	seedBulk(t, d, 3000)
 	m := newModel(t, testDeps(d), 80, 24)
 	if out := plain(m); !strings.Contains(out, "1–18 of 3,009") || !strings.Contains(out, "Order #5531") {
 		t.Fatalf("first page:\n%s", out)
@@ -147,8 +145,8 @@ func TestNotTicketAfterDeliveryStartedIsRefused(t *testing.T) {
 	if out := plain(m); !strings.Contains(out, "delivery already started") {
 		t.Fatalf("the refusal is not shown:\n%s", out)
 	}
-	if n := dbtest.Count(t, d, "deliveries:canceled"); n != 0 {
-		t.Fatalf("%d deliveries canceled, want 0", n)
+	if n, err := d.CountDeliveries(context.Background(), db.DeliveryFilter{Status: "canceled"}); err != nil || n != 0 {
+		t.Fatalf("%d deliveries canceled (%v), want 0", n, err)
 	}
 }
 
@@ -157,8 +155,8 @@ func TestConfirmationCanBeDeclined(t *testing.T) {
 	deps := testDeps(d)
 	m := newModel(t, deps, 100, 24)
 	press(t, m, "G", "k", "T", "n")
-	if n := dbtest.Count(t, d, "tickets"); n != 2 {
-		t.Fatalf("%d ticket events after declining, want the fixture's 2", n)
+	if md := mustDetail(t, d, fixture.InternID); md.Triage != nil || len(md.Deliveries) != 0 {
+		t.Fatalf("after declining: decision %+v, deliveries %+v; want none", md.Triage, md.Deliveries)
 	}
 	if out := plain(m); !strings.Contains(out, "canceled") {
 		t.Errorf("no feedback after declining:\n%s", out)

@@ -14,7 +14,6 @@ import (
 
 	"smista/db"
 	"smista/ui"
-	"smista/ui/internal/fixture"
 )
 
 // benchMessages is the store size the UI targets are stated for.
@@ -24,9 +23,7 @@ const benchMessages = 100_000
 func bulkDB(b *testing.B) *db.DB {
 	b.Helper()
 	d := seededDB(b)
-	if err := fixture.SeedBulk(context.Background(), d, benchMessages-9); err != nil {
-		b.Fatal(err)
-	}
+	seedBulk(b, d, benchMessages-9)
 	if n, err := d.CountMessages(context.Background()); err != nil || n != benchMessages {
 		b.Fatalf("store holds %d messages (%v), want %d", n, err, benchMessages)
 	}

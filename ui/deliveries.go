@@ -4,15 +4,15 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
+	"smista/app"
 	"smista/db"
-	"smista/ui/safe"
 )
 
 // deliveryLine is a delivery with every untrusted string cleaned.
@@ -23,31 +23,6 @@ type deliveryLine struct {
 	next                                                         time.Time
 }
 
-type deliveriesState struct {
-	p      pager[deliveryLine]
-	filter db.DeliveryFilter
-	detail bool
-	// attempts of the selected delivery, rendered into vp.
-	attFor string
-	attReq uint64
-	vp     viewport.Model
-}
-
-type deliveriesPage struct {
-	req    uint64
-	offset int
-	rows   []deliveryLine
-	total  int
-	err    error
-}
-
-type attemptsLoaded struct {
-	req        uint64
-	deliveryID string
-	text       string
-	err        error
-}
-
 func toDeliveryLine(d db.DeliveryItem) deliveryLine {
 	return deliveryLine{
 		id: clean(d.ID), kind: d.Kind, endpoint: clean(d.EndpointID), url: clean(d.URL), subject: clean(d.Subject),
@@ -56,59 +31,146 @@ func toDeliveryLine(d db.DeliveryItem) deliveryLine {
 	}
 }
 
-// dlvSplit divides the body between the list and the detail pane.
-func (m *Model) dlvSplit() (list, detail int) {
-	bh := m.bodyHeight()
-	if !m.dlv.detail {
-		return bh, 0
+// deliveriesScreen is the delivery log, filtered by status and endpoint,
+// with the attempt log of the selected delivery in a pane below.
+type deliveriesScreen struct {
+	c      *common
+	w, h   int
+	eps    *endpointsScreen // the endpoints the filter cycles through
+	filter db.DeliveryFilter
+	list   list[deliveryLine]
+	detail bool
+	// attempts of the selected delivery, rendered into vp.
+	attFor string
+	attReq uint64
+	vp     viewport.Model
+}
+
+// endpointFilterMsg shows the deliveries of one endpoint.
+type endpointFilterMsg struct{ id string }
+
+func (endpointFilterMsg) route() scrID { return scrDeliveries }
+
+type attemptsLoaded struct {
+	req        uint64
+	deliveryID string
+	text       string
+	err        error
+}
+
+func (attemptsLoaded) route() scrID { return scrDeliveries }
+
+func newDeliveries(c *common, eps *endpointsScreen) *deliveriesScreen {
+	vp := viewport.New()
+	vp.SoftWrap = true
+	s := &deliveriesScreen{c: c, eps: eps, vp: vp}
+	s.setFilter(db.DeliveryFilter{})
+	return s
+}
+
+// setFilter sets the filter and forgets the rows of the previous one.
+func (s *deliveriesScreen) setFilter(f db.DeliveryFilter) {
+	s.filter = f
+	store := s.c.deps.Store
+	s.list = newList(scrDeliveries, func(d deliveryLine) string { return d.id },
+		func(ctx context.Context, off, lim int) (page[deliveryLine], error) {
+			total, err := store.CountDeliveries(ctx, f)
+			if err != nil {
+				return page[deliveryLine]{}, err
+			}
+			q := f
+			q.Offset, q.Limit = off, lim
+			rows, err := store.Deliveries(ctx, q)
+			if err != nil {
+				return page[deliveryLine]{}, err
+			}
+			return pageOf(off, rows, total, toDeliveryLine), nil
+		})
+	s.layout()
+}
+
+// Topics implements screen: the data the screen shows.
+func (s *deliveriesScreen) Topics() app.Topic { return app.TopicDeliveries | app.TopicEndpoints }
+
+// Refresh implements screen: it reloads what is shown from the store.
+func (s *deliveriesScreen) Refresh() tea.Cmd {
+	if !s.list.loaded {
+		return s.list.load(s.c)
 	}
-	list = max(4, bh*2/5)
-	return list, max(1, bh-list)
+	return tea.Batch(s.list.refresh(s.c), s.fetchAttempts())
 }
 
-func (m *Model) dlvRows() int {
-	l, _ := m.dlvSplit()
-	return max(1, l-2)
+// Help implements screen.
+func (s *deliveriesScreen) Help() (short, own []key.Binding) {
+	k := s.c.keys
+	return []key.Binding{k.Open, k.StatusFilter, k.EndpointFilter, k.Replay, k.ReplayDead, k.Help},
+		[]key.Binding{k.StatusFilter, k.EndpointFilter, k.Replay, k.ReplayDead}
 }
 
-func (m *Model) fetchDeliveries() tea.Cmd {
-	off, lim, ok := m.dlv.p.need(m.dlvRows())
+// split divides the body between the list and the detail pane.
+func (s *deliveriesScreen) split() (list, detail int) {
+	if !s.detail {
+		return s.h, 0
+	}
+	list = max(4, s.h*2/5)
+	return list, max(1, s.h-list)
+}
+
+// layout sizes the list and the pane for the body and the pane's state.
+func (s *deliveriesScreen) layout() {
+	l, d := s.split()
+	s.list.setHeight(l - 2)
+	s.vp.SetWidth(s.w)
+	s.vp.SetHeight(max(1, d-1)) // one line for the pane's title
+}
+
+// Update implements screen.
+func (s *deliveriesScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case sizeMsg:
+		s.w, s.h = msg.w, msg.h
+		s.layout()
+		if s.list.loaded {
+			return s, s.list.load(s.c)
+		}
+	case pageMsg[deliveryLine]:
+		if s.list.fill(s.c, msg) {
+			return s, tea.Batch(s.list.load(s.c), s.attemptsIfMoved())
+		}
+	case attemptsLoaded:
+		s.attemptsLoaded(msg)
+	case endpointFilterMsg:
+		s.setFilter(db.DeliveryFilter{EndpointID: msg.id})
+		return s, s.list.load(s.c)
+	case scrollMsg:
+		s.list.move(msg.d)
+		return s, tea.Batch(s.list.load(s.c), s.fetchAttempts())
+	case clickMsg:
+		return s, s.click(msg.y)
+	case tea.KeyPressMsg:
+		return s, s.handleKey(msg)
+	}
+	return s, nil
+}
+
+// click selects the row at body line y; a click on the selected row
+// toggles the detail pane.
+func (s *deliveriesScreen) click(y int) tea.Cmd {
+	i, ok := s.list.rowAt(y - 2)
 	if !ok {
 		return nil
 	}
-	return m.loadDeliveries(off, lim)
+	if i == s.list.cursor {
+		s.toggleDetail()
+	}
+	s.list.moveTo(i)
+	return s.fetchAttempts()
 }
 
-func (m *Model) refreshDeliveries() tea.Cmd {
-	if !m.dlv.p.loaded {
-		return m.fetchDeliveries()
-	}
-	h := m.dlvRows()
-	return m.loadDeliveries(max(0, m.dlv.p.top-margin(h)), h+2*margin(h))
-}
-
-func (m *Model) loadDeliveries(off, lim int) tea.Cmd {
-	req := m.nextReq()
-	m.dlv.p.req, m.dlv.p.wantOff, m.dlv.p.wantLim = req, off, lim
-	store, f, base, timeout := m.deps.Store, m.dlv.filter, m.ctx, m.deps.Timeout
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(base, timeout)
-		defer cancel()
-		total, err := store.CountDeliveries(ctx, f)
-		if err != nil {
-			return deliveriesPage{req: req, err: err}
-		}
-		f.Offset, f.Limit = off, lim
-		rows, err := store.Deliveries(ctx, f)
-		if err != nil {
-			return deliveriesPage{req: req, err: err}
-		}
-		lines := make([]deliveryLine, len(rows))
-		for i, r := range rows {
-			lines[i] = toDeliveryLine(r)
-		}
-		return deliveriesPage{req: req, offset: off, rows: lines, total: total}
-	}
+func (s *deliveriesScreen) toggleDetail() {
+	s.detail = !s.detail
+	s.attFor = ""
+	s.layout()
 }
 
 // attemptsLimit bounds the attempts the detail pane shows: the most recent,
@@ -117,231 +179,141 @@ const attemptsLimit = 1000
 
 // fetchAttempts loads the attempt log of the selected delivery when the
 // detail pane is open.
-func (m *Model) fetchAttempts() tea.Cmd {
-	if !m.dlv.detail {
+func (s *deliveriesScreen) fetchAttempts() tea.Cmd {
+	if !s.detail {
 		return nil
 	}
-	sel, ok := m.dlv.p.selected()
+	sel, ok := s.list.selected()
 	if !ok {
 		return nil
 	}
-	req := m.nextReq()
-	m.dlv.attReq = req
-	store, base, timeout, id, loc := m.deps.Store, m.ctx, m.deps.Timeout, sel.id, m.loc
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(base, timeout)
-		defer cancel()
+	req := s.c.nextReq()
+	s.attReq = req
+	store, id, loc := s.c.deps.Store, sel.id, s.c.loc
+	return s.c.query(func(ctx context.Context) tea.Msg {
 		atts, err := store.Attempts(ctx, db.AttemptFilter{DeliveryID: id, Limit: attemptsLimit})
 		if err != nil {
 			return attemptsLoaded{req: req, deliveryID: id, err: err}
 		}
 		return attemptsLoaded{req: req, deliveryID: id, text: attemptsText(atts, loc)}
-	}
+	})
 }
 
-// attemptsText renders every attempt, cleaning headers and bodies.
-func attemptsText(atts []db.AttemptItem, loc *time.Location) string {
-	if len(atts) == 0 {
-		return "No attempt yet."
-	}
-	var b strings.Builder
-	for i, a := range atts {
-		if i > 0 {
-			b.WriteString("\n")
-		}
-		res := "no response"
-		if a.StatusCode != 0 {
-			res = fmt.Sprintf("HTTP %d", a.StatusCode)
-		}
-		fmt.Fprintf(&b, "Attempt %d · %s · %s · %s", a.Attempt, a.StartedAt.In(loc).Format("2006-01-02 15:04:05"),
-			a.Duration.Round(time.Millisecond), res)
-		if a.ErrorClass != "" {
-			fmt.Fprintf(&b, " · error %s", clean(a.ErrorClass))
-		}
-		b.WriteString("\n")
-		if a.Error != "" {
-			b.WriteString("  error: " + clean(a.Error) + "\n")
-		}
-		b.WriteString("  Request headers:\n")
-		writeHeaders(&b, a.RequestHeaders)
-		b.WriteString("  Request body:\n")
-		writeBody(&b, a.RequestBody)
-		if a.StatusCode != 0 || len(a.ResponseHeaders) > 0 || len(a.ResponseBody) > 0 {
-			b.WriteString("  Response headers:\n")
-			writeHeaders(&b, a.ResponseHeaders)
-			b.WriteString("  Response body:\n")
-			writeBody(&b, a.ResponseBody)
-		}
-	}
-	return b.String()
-}
-
-func writeHeaders(b *strings.Builder, h map[string][]string) {
-	if len(h) == 0 {
-		b.WriteString("    (none)\n")
-		return
-	}
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		for _, v := range h[k] {
-			b.WriteString("    " + clean(k) + ": " + clean(v) + "\n")
-		}
-	}
-}
-
-func writeBody(b *strings.Builder, body []byte) {
-	if len(body) == 0 {
-		b.WriteString("    (empty)\n")
-		return
-	}
-	for _, l := range strings.Split(strings.TrimRight(safe.Bytes(body), "\n"), "\n") {
-		b.WriteString("    " + l + "\n")
-	}
-}
-
-func (m *Model) handleDeliveriesMsg(msg tea.Msg) tea.Cmd {
-	switch msg := msg.(type) {
-	case deliveriesPage:
-		if msg.req != m.dlv.p.req {
-			return nil
-		}
-		if msg.err != nil {
-			m.dlv.p.req = 0
-			m.lastErr = clean("deliveries: " + msg.err.Error())
-			return nil
-		}
-		m.dlv.p.fill(msg.offset, msg.rows, msg.total, m.dlvRows())
-		return tea.Batch(m.fetchDeliveries(), m.fetchAttemptsIfChanged())
-	case attemptsLoaded:
-		if msg.req != m.dlv.attReq {
-			return nil
-		}
-		text := msg.text
-		if msg.err != nil {
-			text = "cannot load attempts: " + clean(msg.err.Error())
-		}
-		if m.dlv.attFor != msg.deliveryID {
-			m.dlv.vp.GotoTop()
-		}
-		m.dlv.attFor = msg.deliveryID
-		y := m.dlv.vp.YOffset()
-		m.dlv.vp.SetContent(text)
-		m.dlv.vp.SetYOffset(y)
+// attemptsIfMoved loads the attempts when the selection moved to another
+// delivery.
+func (s *deliveriesScreen) attemptsIfMoved() tea.Cmd {
+	if sel, ok := s.list.selected(); ok && sel.id != s.attFor {
+		return s.fetchAttempts()
 	}
 	return nil
 }
 
-func (m *Model) fetchAttemptsIfChanged() tea.Cmd {
-	if sel, ok := m.dlv.p.selected(); ok && sel.id != m.dlv.attFor {
-		return m.fetchAttempts()
+func (s *deliveriesScreen) attemptsLoaded(msg attemptsLoaded) {
+	if msg.req != s.attReq {
+		return
 	}
-	return nil
+	text := msg.text
+	if msg.err != nil {
+		text = "cannot load attempts: " + clean(msg.err.Error())
+	}
+	if s.attFor != msg.deliveryID {
+		s.vp.GotoTop()
+	}
+	s.attFor = msg.deliveryID
+	y := s.vp.YOffset()
+	s.vp.SetContent(text)
+	s.vp.SetYOffset(y)
 }
 
-func (m *Model) endpointIDs() []string {
+func (s *deliveriesScreen) endpointIDs() []string {
 	ids := []string{""}
-	for _, e := range m.eps.items {
+	for _, e := range s.eps.list.rows {
 		ids = append(ids, e.ID)
 	}
 	return ids
 }
 
-func (m *Model) handleDeliveriesKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := m.keys
-	p := &m.dlv.p
-	h := m.dlvRows()
-	refilter := func() tea.Cmd {
-		p.reset()
-		return m.fetchDeliveries()
-	}
-	sel, ok := p.selected()
+func (s *deliveriesScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := s.c.keys
+	f := s.filter
 	switch {
-	case keyIs(msg, k.Down):
-		p.move(1, h)
-	case keyIs(msg, k.Up):
-		p.move(-1, h)
-	case keyIs(msg, k.PageDown):
-		p.move(h, h)
-	case keyIs(msg, k.PageUp):
-		p.move(-h, h)
-	case keyIs(msg, k.Top):
-		p.moveTo(0, h)
-	case keyIs(msg, k.Bottom):
-		p.moveTo(p.total-1, h)
-	case keyIs(msg, k.Open):
-		m.dlv.detail = !m.dlv.detail
-		m.resize(m.w, m.h)
-		m.dlv.attFor = ""
-	case keyIs(msg, k.Back):
-		if m.dlv.detail {
-			m.dlv.detail = false
-			m.resize(m.w, m.h)
+	case s.list.navigate(msg, k):
+	case key.Matches(msg, k.Open):
+		s.toggleDetail()
+	case key.Matches(msg, k.Back):
+		if s.detail {
+			s.toggleDetail()
 		}
-	case keyIs(msg, k.StatusFilter):
-		m.dlv.filter.Status = cycle([]string{"", "pending", "retrying", "delivered", "dead", "paused", "canceled"}, m.dlv.filter.Status)
-		return refilter()
-	case keyIs(msg, k.EndpointFilter):
-		ids := m.endpointIDs()
-		if !slices.Contains(ids, m.dlv.filter.EndpointID) {
-			m.dlv.filter.EndpointID = ""
+	case key.Matches(msg, k.StatusFilter):
+		f.Status = cycle([]string{"", "pending", "retrying", "delivered", "dead", "paused", "canceled"}, f.Status)
+		s.setFilter(f)
+		return s.list.load(s.c)
+	case key.Matches(msg, k.EndpointFilter):
+		ids := s.endpointIDs()
+		if !slices.Contains(ids, f.EndpointID) {
+			f.EndpointID = ""
 		}
-		m.dlv.filter.EndpointID = cycle(ids, m.dlv.filter.EndpointID)
-		return refilter()
-	case msg.String() == "J" && m.dlv.detail:
-		m.dlv.vp.ScrollDown(3)
+		f.EndpointID = cycle(ids, f.EndpointID)
+		s.setFilter(f)
+		return s.list.load(s.c)
+	case s.detail && key.Matches(msg, k.DetailDown):
+		s.vp.ScrollDown(3)
 		return nil
-	case msg.String() == "K" && m.dlv.detail:
-		m.dlv.vp.ScrollUp(3)
+	case s.detail && key.Matches(msg, k.DetailUp):
+		s.vp.ScrollUp(3)
 		return nil
-	case keyIs(msg, k.Replay):
-		if !ok {
-			return nil
-		}
-		if sel.kind != "webhook" {
-			m.info = "only webhook deliveries are replayed here"
-			return nil
-		}
-		if m.deps.Actions == nil {
-			return m.notAvailable("replay")
-		}
-		r, id := m.deps.Actions, sel.id
-		return m.runAction("replay queued for "+id, false, func(ctx context.Context) (string, error) {
-			return "", r.Replay(ctx, id)
-		})
-	case keyIs(msg, k.ReplayDead):
-		ep := m.dlv.filter.EndpointID
-		if ep == "" && ok {
-			ep = sel.endpoint
-		}
-		if ep == "" {
-			return nil
-		}
-		if m.deps.Actions == nil {
-			return m.notAvailable("replay dead")
-		}
-		r := m.deps.Actions
-		return m.ask(fmt.Sprintf("Replay every dead delivery of endpoint %s?", ep),
-			m.runAction("", false, func(ctx context.Context) (string, error) {
-				n, err := r.ReplayDead(ctx, ep)
-				return fmt.Sprintf("%d dead deliveries of %s queued again", n, ep), err
-			}))
+	case key.Matches(msg, k.Replay):
+		s.replay()
+	case key.Matches(msg, k.ReplayDead):
+		s.replayDead()
 	}
-	return tea.Batch(m.fetchDeliveries(), m.fetchAttemptsIfChanged())
+	return tea.Batch(s.list.load(s.c), s.attemptsIfMoved())
 }
 
-func (m *Model) deliveriesView(h int) []string {
-	p := &m.dlv.p
-	st := m.st
-	f := m.dlv.filter
+func (s *deliveriesScreen) replay() {
+	sel, ok := s.list.selected()
+	if !ok {
+		return
+	}
+	if sel.kind != "webhook" {
+		s.c.info("only webhook deliveries are replayed here")
+		return
+	}
+	a := s.c.acts("replay")
+	if a == nil {
+		return
+	}
+	id := sel.id
+	s.c.emit(simple("replay queued for "+id, func(ctx context.Context) error { return a.Replay(ctx, id) }))
+}
+
+func (s *deliveriesScreen) replayDead() {
+	ep := s.filter.EndpointID
+	if sel, ok := s.list.selected(); ep == "" && ok {
+		ep = sel.endpoint
+	}
+	if ep == "" {
+		return
+	}
+	a := s.c.acts("replay dead")
+	if a == nil {
+		return
+	}
+	s.c.emit(askMsg{prompt: fmt.Sprintf("Replay every dead delivery of endpoint %s?", ep),
+		run: action{do: func(ctx context.Context) actionDone {
+			n, err := a.ReplayDead(ctx, ep)
+			return actionDone{text: fmt.Sprintf("%d dead deliveries of %s queued again", n, ep), err: err}
+		}}})
+}
+
+// View implements screen: the body's lines.
+func (s *deliveriesScreen) View() []string {
+	l := &s.list
+	st := &s.c.st
+	f := s.filter
 	head := st.Title.Render("Delivery log")
-	if p.loaded && p.total > 0 {
-		head += fmt.Sprintf(" · %s–%s of %s", thousands(p.top+1), thousands(min(p.top+m.dlvRows(), p.total)), thousands(p.total))
-	} else if p.loaded {
-		head += " · 0 deliveries"
+	if l.loaded {
+		head += " · " + l.header("deliveries")
 	}
 	status, ep := f.Status, f.EndpointID
 	if status == "" {
@@ -352,63 +324,66 @@ func (m *Model) deliveriesView(h int) []string {
 	}
 	head += st.Dim.Render(" · status ") + status + st.Dim.Render(" · endpoint ") + ep
 	out := []string{head}
-	urlW := max(12, m.w/4)
-	subjW := max(8, m.w-10-4-9-5-urlW-1)
+	urlW := max(12, s.w/4)
+	subjW := max(8, s.w-10-4-9-5-urlW-1)
 	out = append(out, st.Header.Render(pad("Status", 10)+pad("Try", 4)+pad("Next", 9)+pad("Code", 5)+pad("Endpoint", urlW+1)+pad("Email / error", subjW)))
-	if !p.loaded {
+	switch {
+	case !l.loaded:
 		return append(out, "", st.Dim.Render("  loading…"))
-	}
-	if p.total == 0 {
-		if f != (db.DeliveryFilter{}) {
-			return append(out, "", "  No delivery matches these filters (s and f cycle them).")
-		}
+	case l.total == 0 && f != (db.DeliveryFilter{}):
+		return append(out, "", "  No delivery matches these filters (s and f cycle them).")
+	case l.total == 0:
 		return append(out, "", "  No deliveries yet. Add an endpoint (5) and tickets will be delivered to it.")
 	}
-	rows := m.dlvRows()
-	for i := p.top; i < p.top+rows && i < p.total; i++ {
-		r, ok := p.at(i)
+	from, to := l.visible()
+	for i := from; i < to; i++ {
+		r, ok := l.at(i)
 		if !ok {
 			out = append(out, st.Dim.Render("  …"))
 			continue
 		}
-		next := ""
-		if r.status == "pending" || r.status == "retrying" {
-			next = m.countdown(r.next)
-		}
-		code := ""
-		if r.lastStatus != 0 {
-			code = fmt.Sprint(r.lastStatus)
-		}
-		target := r.url
-		if r.kind == "smtp" {
-			target = "smtp reply"
-		}
-		what := r.subject
-		if r.test {
-			what = "[test] " + what
-		}
-		if r.lastErr != "" && (r.status == "dead" || r.status == "retrying") {
-			what = r.lastErr + " · " + what
-		}
-		rest := pad(fmt.Sprint(r.attempts), 4) + pad(next, 9) + pad(code, 5) + pad(target, urlW) + " " + pad(what, subjW)
-		if i == p.cursor {
-			out = append(out, st.Fast.Selected.On(pad(r.status, 10)+rest))
-			continue
-		}
-		ds, ok := st.Fast.Delivery[r.status]
-		if !ok {
-			ds = st.Fast.Dim
-		}
-		out = append(out, ds.On(pad(r.status, 10))+rest)
+		out = append(out, s.row(r, urlW, subjW, i == l.cursor))
 	}
-	if m.dlv.detail {
-		listH, _ := m.dlvSplit()
+	if s.detail {
+		listH, _ := s.split()
 		for len(out) < listH {
 			out = append(out, "")
 		}
-		sel, _ := p.selected()
+		sel, _ := l.selected()
 		out = append(out, st.Bold.Render(fmt.Sprintf("Delivery %s · webhook-id %s · J/K scroll · enter closes", sel.id, sel.webhookID)))
-		out = append(out, strings.Split(m.dlv.vp.View(), "\n")...)
+		out = append(out, strings.Split(s.vp.View(), "\n")...)
 	}
 	return out
+}
+
+func (s *deliveriesScreen) row(r deliveryLine, urlW, subjW int, sel bool) string {
+	st := &s.c.st
+	next := ""
+	if r.status == "pending" || r.status == "retrying" {
+		next = s.c.countdown(r.next)
+	}
+	code := ""
+	if r.lastStatus != 0 {
+		code = fmt.Sprint(r.lastStatus)
+	}
+	target := r.url
+	if r.kind == "smtp" {
+		target = "smtp reply"
+	}
+	what := r.subject
+	if r.test {
+		what = "[test] " + what
+	}
+	if r.lastErr != "" && (r.status == "dead" || r.status == "retrying") {
+		what = r.lastErr + " · " + what
+	}
+	rest := pad(fmt.Sprint(r.attempts), 4) + pad(next, 9) + pad(code, 5) + pad(target, urlW) + " " + pad(what, subjW)
+	if sel {
+		return st.Fast.Selected.On(pad(r.status, 10) + rest)
+	}
+	ds, ok := st.Fast.Delivery[r.status]
+	if !ok {
+		ds = st.Fast.Dim
+	}
+	return ds.On(pad(r.status, 10)) + rest
 }

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textarea"
 	tea "charm.land/bubbletea/v2"
 
+	"smista/app"
 	"smista/db"
 	"smista/ui/safe"
 )
@@ -29,95 +32,6 @@ type draftLine struct {
 	pending               bool
 }
 
-type draftsState struct {
-	items       []draftLine
-	cursor, top int
-	req         uint64
-	loaded      bool
-	focus       int64 // select this draft id when the list arrives
-	editing     bool
-	editID      int64
-	ta          textarea.Model
-}
-
-type draftsLoaded struct {
-	req   uint64
-	items []draftLine
-	err   error
-}
-
-type editorReady struct {
-	id   int64
-	path string
-	err  error
-}
-
-type editorDone struct {
-	id   int64
-	path string
-	err  error
-}
-
-func (d *draftsState) pendingCount() int {
-	n := 0
-	for _, x := range d.items {
-		if x.pending {
-			n++
-		}
-	}
-	return n
-}
-
-func (d *draftsState) move(delta int) {
-	if len(d.items) == 0 {
-		return
-	}
-	d.cursor = min(max(d.cursor+delta, 0), len(d.items)-1)
-}
-
-// scroll keeps the cursor within the rows visible rows.
-func (d *draftsState) scroll(rows int) {
-	if d.cursor < d.top {
-		d.top = d.cursor
-	}
-	if d.cursor >= d.top+rows {
-		d.top = d.cursor - rows + 1
-	}
-	d.top = max(0, d.top)
-}
-
-// draftRows is how many drafts the list shows.
-func (m *Model) draftRows() int {
-	l, _ := m.draftSplit()
-	return max(1, l-2)
-}
-
-func (d *draftsState) selected() (draftLine, bool) {
-	if d.cursor < 0 || d.cursor >= len(d.items) {
-		return draftLine{}, false
-	}
-	return d.items[d.cursor], true
-}
-
-func (m *Model) fetchDrafts() tea.Cmd {
-	req := m.nextReq()
-	m.drafts.req = req
-	store, base, timeout := m.deps.Store, m.ctx, m.deps.Timeout
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(base, timeout)
-		defer cancel()
-		rows, err := store.Drafts(ctx, draftsLimit)
-		if err != nil {
-			return draftsLoaded{req: req, err: err}
-		}
-		items := make([]draftLine, len(rows))
-		for i, r := range rows {
-			items[i] = toDraftLine(r)
-		}
-		return draftsLoaded{req: req, items: items}
-	}
-}
-
 func toDraftLine(r db.DraftItem) draftLine {
 	from := r.FromName
 	if from == "" {
@@ -130,202 +44,291 @@ func toDraftLine(r db.DraftItem) draftLine {
 	}
 }
 
-func (m *Model) handleDraftsMsg(msg tea.Msg) tea.Cmd {
-	switch msg := msg.(type) {
-	case draftsLoaded:
-		if msg.req != m.drafts.req {
-			return nil
-		}
-		if msg.err != nil {
-			m.lastErr = clean("drafts: " + msg.err.Error())
-			return nil
-		}
-		var keep int64
-		if s, ok := m.drafts.selected(); ok {
-			keep = s.id
-		}
-		if m.drafts.focus != 0 {
-			keep, m.drafts.focus = m.drafts.focus, 0
-		}
-		m.drafts.items, m.drafts.loaded = msg.items, true
-		m.drafts.cursor = min(m.drafts.cursor, max(0, len(msg.items)-1))
-		for i, x := range msg.items {
-			if x.id == keep {
-				m.drafts.cursor = i
-			}
-		}
-		m.drafts.scroll(m.draftRows())
-	case editorReady:
-		if msg.err != nil {
-			m.lastErr = clean("editor: " + msg.err.Error())
-			return nil
-		}
-		fields := strings.Fields(m.deps.Editor)
-		c := exec.Command(fields[0], append(fields[1:], msg.path)...)
-		id, path := msg.id, msg.path
-		return tea.ExecProcess(c, func(err error) tea.Msg { return editorDone{id: id, path: path, err: err} })
-	case editorDone:
-		ed, path, id := m.deps.Actions, msg.path, msg.id
-		if msg.err != nil {
-			m.lastErr = clean("editor: " + msg.err.Error())
-			return func() tea.Msg { os.Remove(path); return nil }
-		}
-		return m.runAction(fmt.Sprintf("draft #%d saved", id), false, func(ctx context.Context) (string, error) {
-			b, err := os.ReadFile(path)
-			os.Remove(path)
+// draftsScreen lists reply drafts with a preview of the selected one, and
+// edits it in place or in $EDITOR. Nothing is sent without approval.
+type draftsScreen struct {
+	c       *common
+	w, h    int
+	list    list[draftLine]
+	editing bool
+	editID  int64
+	ta      textarea.Model
+}
+
+// focusDraftMsg selects a draft once the list is loaded.
+type focusDraftMsg struct{ id int64 }
+
+func (focusDraftMsg) route() scrID { return scrDrafts }
+
+type editorReady struct {
+	id   int64
+	path string
+	err  error
+}
+
+func (editorReady) route() scrID { return scrDrafts }
+
+type editorDone struct {
+	id   int64
+	path string
+	err  error
+}
+
+func (editorDone) route() scrID { return scrDrafts }
+
+func newDrafts(c *common) *draftsScreen {
+	store := c.deps.Store
+	s := &draftsScreen{c: c, ta: textarea.New()}
+	s.list = newList(scrDrafts, func(d draftLine) string { return strconv.FormatInt(d.id, 10) },
+		func(ctx context.Context, _, _ int) (page[draftLine], error) {
+			rows, err := store.Drafts(ctx, draftsLimit)
 			if err != nil {
-				return "", fmt.Errorf("read edited draft: %w", err)
+				return page[draftLine]{}, err
 			}
-			return "", ed.EditDraft(ctx, id, string(b))
+			return pageOf(0, rows, len(rows), toDraftLine), nil
 		})
+	s.ta.ShowLineNumbers = false
+	s.ta.CharLimit = 0
+	// A steady cursor: a blinking one wakes the program twice a second.
+	tas := s.ta.Styles()
+	tas.Cursor.Blink = false
+	s.ta.SetStyles(tas)
+	return s
+}
+
+// pendingCount is the number of drafts waiting for approval (0 until the
+// list was loaded once).
+func (s *draftsScreen) pendingCount() int {
+	n := 0
+	for _, x := range s.list.rows {
+		if x.pending {
+			n++
+		}
 	}
-	return nil
+	return n
 }
 
-// draftSplit divides the body between the list and the preview/editor.
-func (m *Model) draftSplit() (list, preview int) {
-	bh := m.bodyHeight()
-	list = max(3, bh*2/5)
-	return list, max(1, bh-list)
+func (s *draftsScreen) capturing() bool { return s.editing }
+
+// Topics include the deliveries: a sent reply changes its draft's status.
+func (s *draftsScreen) Topics() app.Topic { return app.TopicDrafts | app.TopicDeliveries }
+
+// Refresh implements screen: it reloads what is shown from the store.
+func (s *draftsScreen) Refresh() tea.Cmd { return s.list.refresh(s.c) }
+
+// Help implements screen.
+func (s *draftsScreen) Help() (short, own []key.Binding) {
+	k := s.c.keys
+	return []key.Binding{k.Edit, k.Approve, k.Regenerate, k.Discard, k.Next, k.Help},
+		[]key.Binding{k.Edit, k.ExtEdit, k.Save, k.Approve, k.Regenerate, k.Discard}
 }
 
-func (m *Model) handleDraftsKey(msg tea.KeyPressMsg) tea.Cmd {
-	defer m.drafts.scroll(m.draftRows())
-	k := m.keys
-	d := &m.drafts
-	sel, ok := d.selected()
+// split divides the body between the list and the preview or editor.
+func (s *draftsScreen) split() (list, preview int) {
+	list = max(3, s.h*2/5)
+	return list, max(1, s.h-list)
+}
+
+// Update implements screen.
+func (s *draftsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case sizeMsg:
+		s.w, s.h = msg.w, msg.h
+		l, p := s.split()
+		s.list.setHeight(l - 2)
+		s.ta.SetWidth(s.w)
+		s.ta.SetHeight(max(1, p-1))
+	case pageMsg[draftLine]:
+		s.list.fill(s.c, msg)
+	case focusDraftMsg:
+		want := strconv.FormatInt(msg.id, 10)
+		if i := s.list.find(want); i >= 0 {
+			s.list.moveTo(i)
+			return s, nil
+		}
+		s.list.want = want
+		return s, s.Refresh()
+	case editorReady:
+		return s, s.runEditor(msg)
+	case editorDone:
+		return s, s.editorDone(msg)
+	case tea.PasteMsg:
+		if s.editing {
+			var cmd tea.Cmd
+			s.ta, cmd = s.ta.Update(msg)
+			return s, cmd
+		}
+	case scrollMsg:
+		s.list.move(msg.d)
+	case clickMsg:
+		if i, ok := s.list.rowAt(msg.y - 2); ok {
+			s.list.moveTo(i)
+		}
+	case tea.KeyPressMsg:
+		if s.editing {
+			return s, s.handleEditKey(msg)
+		}
+		return s, s.handleKey(msg)
+	}
+	return s, nil
+}
+
+func (s *draftsScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := s.c.keys
+	sel, ok := s.list.selected()
 	switch {
-	case keyIs(msg, k.Down):
-		d.move(1)
-	case keyIs(msg, k.Up):
-		d.move(-1)
-	case keyIs(msg, k.PageDown):
-		d.move(10)
-	case keyIs(msg, k.PageUp):
-		d.move(-10)
-	case keyIs(msg, k.Top):
-		d.cursor = 0
-	case keyIs(msg, k.Bottom):
-		d.move(len(d.items))
-	case keyIs(msg, k.Open):
+	case s.list.navigate(msg, k):
+	case key.Matches(msg, k.Open):
 		if ok {
-			return m.openMessage(sel.emailID, scrDrafts)
+			s.c.emit(openMsg{id: sel.emailID, from: scrDrafts})
 		}
 	case !ok:
-		return nil
-	case keyIs(msg, k.Edit):
-		if !sel.pending {
-			m.info = "only pending drafts can be edited"
+	case !sel.pending && key.Matches(msg, k.Edit, k.ExtEdit):
+		s.c.info("only pending drafts can be edited")
+	case !sel.pending && key.Matches(msg, k.Approve, k.Regenerate, k.Discard):
+		s.c.info("this draft is " + sel.status)
+	case key.Matches(msg, k.Edit):
+		if s.c.acts("edit draft") == nil {
 			return nil
 		}
-		if m.deps.Actions == nil {
-			return m.notAvailable("edit draft")
-		}
-		d.editing, d.editID = true, sel.id
-		d.ta.SetValue(sel.rawBody)
-		return d.ta.Focus()
-	case keyIs(msg, k.ExtEdit):
-		if !sel.pending {
-			m.info = "only pending drafts can be edited"
+		s.editing, s.editID = true, sel.id
+		s.ta.SetValue(sel.rawBody)
+		return s.ta.Focus()
+	case key.Matches(msg, k.ExtEdit):
+		return s.startEditor(sel)
+	case key.Matches(msg, k.Approve):
+		s.approve(sel)
+	case key.Matches(msg, k.Regenerate):
+		a := s.c.acts("regenerate draft")
+		if a == nil {
 			return nil
 		}
-		if m.deps.Actions == nil || strings.TrimSpace(m.deps.Editor) == "" {
-			return m.notAvailable("$EDITOR")
-		}
-		id, body := sel.id, sel.rawBody
-		return func() tea.Msg {
-			f, err := os.CreateTemp("", "smista-draft-*.txt")
-			if err != nil {
-				return editorReady{id: id, err: err}
-			}
-			_, err = f.WriteString(body)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			return editorReady{id: id, path: f.Name(), err: err}
-		}
-	case keyIs(msg, k.Approve):
-		if !sel.pending {
-			m.info = "this draft is " + sel.status
-			return nil
-		}
-		if m.deps.Actions == nil {
-			return m.notAvailable("approve draft")
-		}
-		s, who, id := m.deps.Actions, m.deps.User, sel.id
-		return m.ask(fmt.Sprintf("Approve draft #%d and send the reply to %s?", id, trunc(sel.from, 30)),
-			m.runAction(fmt.Sprintf("draft #%d approved: queued for sending", id), false, func(ctx context.Context) (string, error) {
-				return "", s.ApproveDraft(ctx, id, who)
-			}))
-	case keyIs(msg, k.Regenerate):
-		if !sel.pending {
-			m.info = "this draft is " + sel.status
-			return nil
-		}
-		if m.deps.Actions == nil {
-			return m.notAvailable("regenerate draft")
-		}
-		s, id := m.deps.Actions, sel.id
-		return m.runAction(fmt.Sprintf("draft #%d regenerated", id), true, func(ctx context.Context) (string, error) {
-			return "", s.RegenerateDraft(ctx, id)
+		id := sel.id
+		run := simple(fmt.Sprintf("draft #%d regenerated", id), func(ctx context.Context) error {
+			return a.RegenerateDraft(ctx, id)
 		})
-	case keyIs(msg, k.Discard):
-		if !sel.pending {
-			m.info = "this draft is " + sel.status
+		run.spin = true
+		s.c.emit(run)
+	case key.Matches(msg, k.Discard):
+		a := s.c.acts("discard draft")
+		if a == nil {
 			return nil
 		}
-		if m.deps.Actions == nil {
-			return m.notAvailable("discard draft")
-		}
-		ed, id := m.deps.Actions, sel.id
-		return m.ask(fmt.Sprintf("Discard draft #%d (nothing is sent)?", id),
-			m.runAction(fmt.Sprintf("draft #%d discarded", id), false, func(ctx context.Context) (string, error) {
-				return "", ed.DiscardDraft(ctx, id)
-			}))
+		id := sel.id
+		s.c.emit(askMsg{prompt: fmt.Sprintf("Discard draft #%d (nothing is sent)?", id),
+			run: simple(fmt.Sprintf("draft #%d discarded", id), func(ctx context.Context) error {
+				return a.DiscardDraft(ctx, id)
+			})})
 	}
 	return nil
 }
 
-func (m *Model) handleDraftEditKey(msg tea.KeyPressMsg) tea.Cmd {
-	d := &m.drafts
+func (s *draftsScreen) approve(sel draftLine) {
+	a := s.c.acts("approve draft")
+	if a == nil {
+		return
+	}
+	who, id := s.c.deps.User, sel.id
+	s.c.emit(askMsg{prompt: fmt.Sprintf("Approve draft #%d and send the reply to %s?", id, trunc(sel.from, 30)),
+		run: simple(fmt.Sprintf("draft #%d approved: queued for sending", id), func(ctx context.Context) error {
+			return a.ApproveDraft(ctx, id, who)
+		})})
+}
+
+// startEditor writes the draft to a temporary file for $EDITOR.
+func (s *draftsScreen) startEditor(sel draftLine) tea.Cmd {
+	if strings.TrimSpace(s.c.deps.Editor) == "" || s.c.deps.Actions == nil {
+		s.c.emit(statusMsg{text: "$EDITOR: " + ErrNotAvailable.Error(), err: true})
+		return nil
+	}
+	id, body := sel.id, sel.rawBody
+	return func() tea.Msg {
+		f, err := os.CreateTemp("", "smista-draft-*.txt")
+		if err != nil {
+			return editorReady{id: id, err: err}
+		}
+		_, err = f.WriteString(body)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return editorReady{id: id, path: f.Name(), err: err}
+	}
+}
+
+func (s *draftsScreen) runEditor(msg editorReady) tea.Cmd {
+	if msg.err != nil {
+		s.c.fail(fmt.Errorf("editor: %w", msg.err))
+		return nil
+	}
+	fields := strings.Fields(s.c.deps.Editor)
+	c := exec.Command(fields[0], append(fields[1:], msg.path)...)
+	id, path := msg.id, msg.path
+	return tea.ExecProcess(c, func(err error) tea.Msg { return editorDone{id: id, path: path, err: err} })
+}
+
+func (s *draftsScreen) editorDone(msg editorDone) tea.Cmd {
+	a, path, id := s.c.deps.Actions, msg.path, msg.id
+	if msg.err != nil {
+		s.c.fail(fmt.Errorf("editor: %w", msg.err))
+		return func() tea.Msg { os.Remove(path); return nil }
+	}
+	s.c.emit(simple(fmt.Sprintf("draft #%d saved", id), func(ctx context.Context) error {
+		b, err := os.ReadFile(path)
+		os.Remove(path)
+		if err != nil {
+			return fmt.Errorf("read edited draft: %w", err)
+		}
+		return a.EditDraft(ctx, id, string(b))
+	}))
+	return nil
+}
+
+func (s *draftsScreen) handleEditKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := s.c.keys
 	switch {
-	case keyIs(msg, m.keys.Save):
-		d.editing = false
-		d.ta.Blur()
-		ed, id, body := m.deps.Actions, d.editID, d.ta.Value()
-		return m.runAction(fmt.Sprintf("draft #%d saved", id), false, func(ctx context.Context) (string, error) {
-			return "", ed.EditDraft(ctx, id, body)
-		})
-	case msg.String() == "esc":
-		d.editing = false
-		d.ta.Blur()
-		m.info = "edit canceled"
+	case key.Matches(msg, k.Save):
+		s.editing = false
+		s.ta.Blur()
+		a, id, body := s.c.deps.Actions, s.editID, s.ta.Value()
+		s.c.emit(simple(fmt.Sprintf("draft #%d saved", id), func(ctx context.Context) error {
+			return a.EditDraft(ctx, id, body)
+		}))
+		return nil
+	case key.Matches(msg, k.Cancel):
+		s.stopEditing()
+		s.c.info("edit canceled")
 		return nil
 	}
 	var cmd tea.Cmd
-	d.ta, cmd = d.ta.Update(msg)
+	s.ta, cmd = s.ta.Update(msg)
 	return cmd
 }
 
-func (m *Model) draftsView(h int) []string {
-	d := &m.drafts
-	st := m.st
-	out := []string{st.Title.Render("Drafts") + fmt.Sprintf(" · %d waiting for approval", d.pendingCount()) +
+// stopEditing leaves the in-place editor without saving.
+func (s *draftsScreen) stopEditing() {
+	s.editing = false
+	s.ta.Blur()
+}
+
+// View implements screen: the body's lines.
+func (s *draftsScreen) View() []string {
+	st := &s.c.st
+	out := []string{st.Title.Render("Drafts") + fmt.Sprintf(" · %d waiting for approval", s.pendingCount()) +
 		st.Dim.Render(" · nothing is sent without approval")}
-	if !d.loaded {
+	if !s.list.loaded {
 		return append(out, "", st.Dim.Render("  loading…"))
 	}
-	if len(d.items) == 0 {
+	if s.list.total == 0 {
 		return append(out, "", "  No drafts. Replies suggested by triage appear here for review.")
 	}
-	listH, _ := m.draftSplit()
-	rows := m.draftRows()
-	subjW := max(10, m.w-6-10-24-12)
+	listH, _ := s.split()
+	subjW := max(10, s.w-6-10-24-12)
 	out = append(out, st.Header.Render(pad("#", 6)+pad("Status", 10)+pad("To", 24)+pad("Subject", subjW)+pad("Updated", 11)))
-	for i := d.top; i < len(d.items) && i < d.top+rows; i++ {
-		x := d.items[i]
-		line := pad(fmt.Sprint(x.id), 6) + pad(x.status, 10) + pad(x.from, 23) + " " + pad(x.subject, subjW-1) + " " + pad(m.shortTime(x.updated), 11)
-		if i == d.cursor {
+	from, to := s.list.visible()
+	for i := from; i < to; i++ {
+		x, _ := s.list.at(i)
+		line := pad(fmt.Sprint(x.id), 6) + pad(x.status, 10) + pad(x.from, 23) + " " + pad(x.subject, subjW-1) + " " + pad(s.c.shortTime(x.updated), 11)
+		if i == s.list.cursor {
 			line = st.Selected.Render(line)
 		} else if x.pending {
 			line = st.Bold.Render(line)
@@ -335,21 +338,28 @@ func (m *Model) draftsView(h int) []string {
 	for len(out) < listH {
 		out = append(out, "")
 	}
-	sel, _ := d.selected()
-	if d.editing {
-		out = append(out, st.Key.Render(fmt.Sprintf("Editing draft #%d — ctrl+s save · esc cancel", d.editID)))
-		return append(out, strings.Split(d.ta.View(), "\n")...)
+	return append(out, s.preview(len(out))...)
+}
+
+// preview is the selected draft (or the editor) under the list; used lines
+// are already taken by the list.
+func (s *draftsScreen) preview(used int) []string {
+	st := &s.c.st
+	if s.editing {
+		out := []string{st.Key.Render(fmt.Sprintf("Editing draft #%d — ctrl+s save · esc cancel", s.editID))}
+		return append(out, strings.Split(s.ta.View(), "\n")...)
 	}
+	sel, _ := s.list.selected()
 	head := fmt.Sprintf("Draft #%d to %s — %s", sel.id, sel.from, sel.status)
 	if sel.approvedBy != "" {
 		head += " by " + sel.approvedBy
 	}
-	out = append(out, st.Bold.Render(head))
+	out := []string{st.Bold.Render(head)}
 	if sel.lastError != "" {
 		out = append(out, st.Error.Render("last error: "+sel.lastError))
 	}
 	for _, l := range strings.Split(sel.body, "\n") {
-		if len(out) >= h {
+		if used+len(out) >= s.h {
 			break
 		}
 		out = append(out, "  "+l)

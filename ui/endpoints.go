@@ -3,191 +3,203 @@ package ui
 import (
 	"context"
 	"fmt"
+	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"smista/app"
 	"smista/db"
 )
 
-type endpointsState struct {
-	items  []db.Endpoint // URL and reason cleaned on arrival
-	cursor int
-	req    uint64
-	loaded bool
-	// secret is a freshly generated secret, shown once until a key is pressed.
-	secret, secretFor string
+// endpointsScreen manages the webhook endpoints. Its list is kept loaded
+// on every screen: the banner warns about auto-disabled endpoints.
+type endpointsScreen struct {
+	c    *common
+	w, h int
+	list list[db.Endpoint] // ID, URL and reason cleaned on arrival
 }
 
-type endpointsLoaded struct {
-	req   uint64
-	items []db.Endpoint
-	err   error
+func newEndpoints(c *common) *endpointsScreen {
+	store := c.deps.Store
+	s := &endpointsScreen{c: c}
+	s.list = newList(scrEndpoints, func(e db.Endpoint) string { return e.ID },
+		func(ctx context.Context, _, _ int) (page[db.Endpoint], error) {
+			items, err := store.Endpoints(ctx)
+			if err != nil {
+				return page[db.Endpoint]{}, err
+			}
+			for i := range items {
+				items[i].ID, items[i].URL, items[i].DisabledReason = clean(items[i].ID), clean(items[i].URL), clean(items[i].DisabledReason)
+			}
+			return page[db.Endpoint]{rows: items, total: len(items)}, nil
+		})
+	return s
 }
 
-func (e *endpointsState) move(d int) {
-	if len(e.items) == 0 {
+// Topics include the deliveries: the list shows their counts.
+func (s *endpointsScreen) Topics() app.Topic { return app.TopicEndpoints | app.TopicDeliveries }
+
+// Refresh implements screen: it reloads what is shown from the store.
+func (s *endpointsScreen) Refresh() tea.Cmd { return s.list.refresh(s.c) }
+
+// Help implements screen.
+func (s *endpointsScreen) Help() (short, own []key.Binding) {
+	k := s.c.keys
+	return []key.Binding{k.Add, k.Test, k.Toggle, k.Rotate, k.Remove, k.Help},
+		[]key.Binding{k.Add, k.Test, k.Toggle, k.Rotate, k.Remove, k.Copy}
+}
+
+// bannerLines warn about auto-disabled endpoints, on every screen, until
+// they are re-enabled or removed.
+func (s *endpointsScreen) bannerLines() []string {
+	var out []string
+	for _, e := range s.list.rows {
+		if e.AutoDisabled() {
+			reason := e.DisabledReason
+			if !strings.HasPrefix(reason, "auto-disabled") {
+				reason = "auto-disabled: " + reason
+			}
+			out = append(out, fmt.Sprintf(" !! endpoint %s %s · 5 then e re-enables · %s ", e.ID, reason, e.URL))
+		}
+	}
+	if len(out) > 2 {
+		out = append(out[:1], fmt.Sprintf(" !! and %d more auto-disabled endpoints — see 5 Endpoints ", len(out)-1))
+	}
+	return out
+}
+
+// Update implements screen.
+func (s *endpointsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case sizeMsg:
+		s.w, s.h = msg.w, msg.h
+		s.list.setHeight(s.h - 4) // title, header, and two lines for the selected endpoint's details
+	case pageMsg[db.Endpoint]:
+		s.list.fill(s.c, msg)
+	case scrollMsg:
+		s.list.move(msg.d)
+	case clickMsg:
+		if i, ok := s.list.rowAt(msg.y - 2); ok {
+			s.list.moveTo(i)
+		}
+	case tea.KeyPressMsg:
+		s.handleKey(msg)
+	}
+	return s, nil
+}
+
+func (s *endpointsScreen) handleKey(msg tea.KeyPressMsg) {
+	k := s.c.keys
+	if s.list.navigate(msg, k) {
 		return
 	}
-	e.cursor = min(max(e.cursor+d, 0), len(e.items)-1)
-}
-
-func (m *Model) fetchEndpoints() tea.Cmd {
-	req := m.nextReq()
-	m.eps.req = req
-	store, base, timeout := m.deps.Store, m.ctx, m.deps.Timeout
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(base, timeout)
-		defer cancel()
-		items, err := store.Endpoints(ctx)
-		for i := range items {
-			items[i].ID, items[i].URL, items[i].DisabledReason = clean(items[i].ID), clean(items[i].URL), clean(items[i].DisabledReason)
+	if key.Matches(msg, k.Add) {
+		a := s.c.acts("add endpoint")
+		if a == nil {
+			return
 		}
-		return endpointsLoaded{req: req, items: items, err: err}
+		s.c.emit(inputMsg{label: "endpoint URL: ", placeholder: "https://example.com/hooks/smista",
+			submit: func(url string) tea.Msg {
+				if url == "" {
+					return nil
+				}
+				return addEndpoint(a, url)
+			}})
+		return
 	}
-}
-
-func (m *Model) handleEndpointsMsg(msg endpointsLoaded) tea.Cmd {
-	if msg.req != m.eps.req {
-		return nil
+	sel, ok := s.list.selected()
+	if !ok {
+		return
 	}
-	if msg.err != nil {
-		m.lastErr = clean("endpoints: " + msg.err.Error())
-		return nil
-	}
-	before := len(m.bannerLines())
-	m.eps.items, m.eps.loaded = msg.items, true
-	m.eps.move(0)
-	if len(m.bannerLines()) != before {
-		m.resize(m.w, m.h) // the banner changed the body height
-		return m.fetchVisible()
-	}
-	return nil
-}
-
-func (m *Model) addEndpoint(url string) tea.Cmd {
-	if m.deps.Actions == nil {
-		return m.notAvailable("add endpoint")
-	}
-	a, base, timeout := m.deps.Actions, m.ctx, m.deps.Timeout
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(base, timeout)
-		defer cancel()
-		ep, err := a.AddEndpoint(ctx, url, "")
-		if err != nil {
-			return actionDone{text: "add endpoint", err: err}
-		}
-		return actionDone{text: "endpoint " + ep.ID + " added", secret: ep.Secret, secretFor: ep.ID}
-	}
-}
-
-func (m *Model) handleEndpointsKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := m.keys
-	e := &m.eps
-	switch {
-	case keyIs(msg, k.Down):
-		e.move(1)
-		return nil
-	case keyIs(msg, k.Up):
-		e.move(-1)
-		return nil
-	case keyIs(msg, k.Top):
-		e.cursor = 0
-		return nil
-	case keyIs(msg, k.Bottom):
-		e.move(len(e.items))
-		return nil
-	case keyIs(msg, k.Add):
-		if m.deps.Actions == nil {
-			return m.notAvailable("add endpoint")
-		}
-		return m.startInput(inputAddURL, "https://example.com/hooks/smista", "")
-	}
-	if e.cursor >= len(e.items) {
-		return nil
-	}
-	sel := e.items[e.cursor]
 	id := sel.ID
 	switch {
-	case keyIs(msg, k.Open):
-		m.dlv.filter = db.DeliveryFilter{EndpointID: id}
-		m.dlv.p.reset()
-		return m.switchTo(scrDeliveries)
-	case keyIs(msg, k.Test):
-		if m.deps.Actions == nil {
-			return m.notAvailable("test endpoint")
-		}
-		t := m.deps.Actions
-		return m.runAction("test event queued for "+id, false, func(ctx context.Context) (string, error) {
-			_, err := t.TestEndpoint(ctx, id)
-			return "", err
-		})
-	case keyIs(msg, k.Toggle):
-		if m.deps.Actions == nil {
-			return m.notAvailable("enable/disable endpoint")
-		}
-		a, enable := m.deps.Actions, !sel.Enabled
-		label := "endpoint " + id + " disabled"
-		if enable {
-			label = "endpoint " + id + " enabled: its queue resumes"
-		}
-		return m.runAction(label, false, func(ctx context.Context) (string, error) {
-			var err error
-			if enable {
-				_, err = a.EnableEndpoint(ctx, id)
-			} else {
-				_, err = a.DisableEndpoint(ctx, id)
-			}
-			return "", err
-		})
-	case keyIs(msg, k.Rotate):
-		if m.deps.Actions == nil {
-			return m.notAvailable("rotate secret")
-		}
-		a, base, timeout := m.deps.Actions, m.ctx, m.deps.Timeout
-		return m.ask(fmt.Sprintf("Rotate the secret of %s (the old one keeps signing for a grace period)?", id), func() tea.Msg {
-			ctx, cancel := context.WithTimeout(base, timeout)
-			defer cancel()
-			s, _, err := a.RotateSecret(ctx, id)
-			if err != nil {
-				return actionDone{text: "rotate secret", err: err}
-			}
-			return actionDone{text: "secret of " + id + " rotated", secret: s, secretFor: id}
-		})
-	case keyIs(msg, k.Remove):
-		if m.deps.Actions == nil {
-			return m.notAvailable("remove endpoint")
-		}
-		a := m.deps.Actions
-		return m.ask(fmt.Sprintf("Remove endpoint %s and its delivery log?", id),
-			m.runAction("endpoint "+id+" removed", false, func(ctx context.Context) (string, error) {
-				_, err := a.RemoveEndpoint(ctx, id, true)
-				return "", err
+	case key.Matches(msg, k.Open):
+		s.c.emit(showMsg{to: scrDeliveries, then: endpointFilterMsg{id}})
+	case key.Matches(msg, k.Test):
+		if a := s.c.acts("test endpoint"); a != nil {
+			s.c.emit(simple("test event queued for "+id, func(ctx context.Context) error {
+				_, err := a.TestEndpoint(ctx, id)
+				return err
 			}))
+		}
+	case key.Matches(msg, k.Toggle):
+		if a := s.c.acts("enable/disable endpoint"); a != nil {
+			s.c.emit(toggleEndpoint(a, id, !sel.Enabled))
+		}
+	case key.Matches(msg, k.Rotate):
+		if a := s.c.acts("rotate secret"); a != nil {
+			s.c.emit(askMsg{prompt: fmt.Sprintf("Rotate the secret of %s (the old one keeps signing for a grace period)?", id),
+				run: rotateSecret(a, id)})
+		}
+	case key.Matches(msg, k.Remove):
+		if a := s.c.acts("remove endpoint"); a != nil {
+			s.c.emit(askMsg{prompt: fmt.Sprintf("Remove endpoint %s and its delivery log?", id),
+				run: simple("endpoint "+id+" removed", func(ctx context.Context) error {
+					_, err := a.RemoveEndpoint(ctx, id, true)
+					return err
+				})})
+		}
 	}
-	return nil
 }
 
-func (m *Model) endpointsView(h int) []string {
-	e := &m.eps
-	st := m.st
-	out := []string{st.Title.Render("Endpoints") + fmt.Sprintf(" · %d", len(e.items)) + st.Dim.Render(" · ticket.suggested is POSTed to each, signed")}
-	if !e.loaded {
+func addEndpoint(a EndpointActions, url string) action {
+	return action{do: func(ctx context.Context) actionDone {
+		ep, err := a.AddEndpoint(ctx, url, "")
+		if err != nil {
+			return actionDone{err: err}
+		}
+		return actionDone{text: "endpoint " + ep.ID + " added", secret: ep.Secret, secretFor: ep.ID}
+	}}
+}
+
+func toggleEndpoint(a EndpointActions, id string, enable bool) action {
+	label := "endpoint " + id + " disabled"
+	if enable {
+		label = "endpoint " + id + " enabled: its queue resumes"
+	}
+	return simple(label, func(ctx context.Context) error {
+		var err error
+		if enable {
+			_, err = a.EnableEndpoint(ctx, id)
+		} else {
+			_, err = a.DisableEndpoint(ctx, id)
+		}
+		return err
+	})
+}
+
+func rotateSecret(a EndpointActions, id string) action {
+	return action{do: func(ctx context.Context) actionDone {
+		secret, _, err := a.RotateSecret(ctx, id)
+		if err != nil {
+			return actionDone{err: err}
+		}
+		return actionDone{text: "secret of " + id + " rotated", secret: secret, secretFor: id}
+	}}
+}
+
+// View implements screen: the body's lines.
+func (s *endpointsScreen) View() []string {
+	st := &s.c.st
+	l := &s.list
+	out := []string{st.Title.Render("Endpoints") + fmt.Sprintf(" · %d", l.total) + st.Dim.Render(" · ticket.suggested is POSTed to each, signed")}
+	if !l.loaded {
 		return append(out, "", st.Dim.Render("  loading…"))
 	}
-	if len(e.items) == 0 {
+	if l.total == 0 {
 		return append(out, "", "  No endpoints. Press a to add one (its signing secret is shown once).")
 	}
 	idW := 4
-	for _, x := range e.items {
+	for _, x := range l.rows {
 		idW = max(idW, len(x.ID)+2)
 	}
 	idW = min(idW, 29)
-	urlW := max(16, m.w-idW-10-16)
+	urlW := max(16, s.w-idW-10-16)
 	out = append(out, st.Header.Render(pad("ID", idW)+pad("State", 10)+pad("URL", urlW)+pad(" queued/dead/ok", 16)))
-	rows := max(1, h-4) // title, header, and two lines for the selected endpoint's details
-	top := max(0, e.cursor-rows+1)
-	for i := top; i < len(e.items) && i < top+rows; i++ {
-		x := e.items[i]
+	from, to := l.visible()
+	for i := from; i < to; i++ {
+		x, _ := l.at(i)
 		state, ss := "enabled", st.OK
 		if !x.Enabled {
 			state, ss = "disabled", st.Dim
@@ -196,36 +208,19 @@ func (m *Model) endpointsView(h int) []string {
 			}
 		}
 		counts := fmt.Sprintf(" %d/%d/%d", x.Pending, x.Dead, x.Delivered)
-		if i == e.cursor {
+		if i == l.cursor {
 			out = append(out, st.Selected.Render(pad(x.ID, idW)+pad(state, 10)+pad(x.URL, urlW)+pad(counts, 16)))
 		} else {
 			out = append(out, pad(x.ID, idW)+ss.Render(pad(state, 10))+pad(x.URL, urlW)+pad(counts, 16))
 		}
 	}
-	if e.cursor < len(e.items) {
-		x := e.items[e.cursor]
+	if x, ok := l.selected(); ok {
 		out = append(out, "")
-		switch {
-		case !x.Enabled && x.DisabledReason != "":
-			out = append(out, st.Dim.Render("  "+x.ID+": "+x.DisabledReason+" since "+m.longTime(x.DisabledAt)+" · e re-enables"))
-		default:
-			out = append(out, st.Dim.Render("  "+x.ID+": created "+m.longTime(x.CreatedAt)+" · enter shows its deliveries"))
+		if !x.Enabled && x.DisabledReason != "" {
+			out = append(out, st.Dim.Render("  "+x.ID+": "+x.DisabledReason+" since "+s.c.longTime(x.DisabledAt)+" · e re-enables"))
+		} else {
+			out = append(out, st.Dim.Render("  "+x.ID+": created "+s.c.longTime(x.CreatedAt)+" · enter shows its deliveries"))
 		}
 	}
 	return out
-}
-
-// secretView shows a newly generated secret once.
-func (m *Model) secretView() []string {
-	st := m.st
-	return []string{
-		st.Title.Render("Signing secret for " + m.eps.secretFor),
-		"",
-		"  " + st.Bold.Render(m.eps.secret),
-		"",
-		"  This secret is shown once. Give it to the receiver so it can verify",
-		"  the webhook-signature header (Standard Webhooks).",
-		"",
-		st.Dim.Render("  c copies it to the clipboard · any other key closes"),
-	}
 }

@@ -38,8 +38,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// flowEnv is the fixture store with both endpoints pointing at a real
-// receiver on 127.0.0.1 that verifies signatures, and a real outbox sender.
+// flowEnv is the fixture store with a real outbox sender whose webhook
+// transport delivers every event to a real receiver on 127.0.0.1 that
+// verifies signatures (whatever URL and secret the endpoint stores).
 type flowEnv struct {
 	d     *db.DB
 	rv    *webhook.Receiver
@@ -50,13 +51,37 @@ type flowEnv struct {
 	model *ui.Model
 }
 
+// redirect hands every delivery to next as if the endpoint were url,
+// signed with secret.
+type redirect struct {
+	url, secret string
+	next        webhook.Transport
+}
+
+func (r redirect) Deliver(ctx context.Context, d webhook.Delivery) webhook.Result {
+	d.URL, d.Secret, d.PrevSecret = r.url, r.secret, ""
+	return r.next.Deliver(ctx, d)
+}
+
+// newFlowEnv builds the env; setup may change the store first. The sender
+// runs unless the test starts it itself (e.runSender).
 func newFlowEnv(t *testing.T, setup func(d *db.DB)) *flowEnv {
 	t.Helper()
+	e := newFlowEnvIdle(t, setup)
+	e.runSender(t)
+	return e
+}
+
+// newFlowEnvIdle is newFlowEnv without the sender.
+func newFlowEnvIdle(t *testing.T, setup func(d *db.DB)) *flowEnv {
+	t.Helper()
+	d := seededDB(t)
+	d.Now = time.Now
 	secret, err := webhook.GenerateSecret()
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &flowEnv{out: &syncBuffer{}}
+	e := &flowEnv{d: d, out: &syncBuffer{}}
 	e.rv, err = webhook.NewReceiver(secret, webhook.ReceiverOptions{OnRequest: func(r webhook.Received) {
 		fmt.Fprintf(e.out, "%s %s %d %s\n", r.WebhookID, r.Problem, r.Status, r.Body)
 	}})
@@ -65,24 +90,30 @@ func newFlowEnv(t *testing.T, setup func(d *db.DB)) *flowEnv {
 	}
 	srv := httptest.NewServer(e.rv)
 	t.Cleanup(srv.Close)
-	// Both endpoints deliver to the receiver.
-	d := MustOpenDB(t)
-	if err := fixture.SeedWith(context.Background(), d, fixture.Options{EndpointURL: srv.URL + "/hook", Secret: secret}); err != nil {
-		t.Fatal(err)
-	}
-	d.Now = time.Now
-	e.d = d
 	if setup != nil {
 		setup(d)
 	}
+	guard := webhook.Guard{AllowPrivate: true}
+	h := webhook.NewHTTPTransport(webhook.HTTPOptions{Guard: guard})
+	t.Cleanup(h.Close)
 	e.app, err = app.New(app.Options{Store: d, Sender: webhook.Options{
-		Guard:   webhook.Guard{AllowPrivate: true},
-		Retries: []time.Duration{50 * time.Millisecond},
-		Timeout: 5 * time.Second,
+		Guard:      guard,
+		Retries:    []time.Duration{50 * time.Millisecond},
+		Timeout:    5 * time.Second,
+		Transports: map[string]webhook.Transport{webhook.KindWebhook: redirect{url: srv.URL + "/hook", secret: secret, next: h}},
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.deps = ui.Deps{
+		Store: d, Actions: e.app, Events: ui.BusEvents(e.app.Bus()),
+		User: "tester", Tick: 50 * time.Millisecond, Timeout: 5 * time.Second,
+	}
+	return e
+}
+
+// runSender runs the App's outbox sender until the test ends.
+func (e *flowEnv) runSender(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -93,18 +124,33 @@ func newFlowEnv(t *testing.T, setup func(d *db.DB)) *flowEnv {
 		cancel()
 		<-done
 	})
-	e.deps = ui.Deps{
-		Store: d, Actions: e.app, Events: ui.BusEvents(e.app.Bus()),
-		User: "tester", Tick: 50 * time.Millisecond, Timeout: 5 * time.Second,
-	}
-	return e
 }
+
+// probe wraps the model under test so that the test can read its screen
+// on the program's goroutine (no race with Update).
+type probe struct{ m *ui.Model }
+
+// snapshotMsg asks the probe for the screen, unstyled.
+type snapshotMsg chan string
+
+func (p probe) Init() tea.Cmd { return p.m.Init() }
+
+func (p probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if ch, ok := msg.(snapshotMsg); ok {
+		ch <- plain(p.m)
+		return p, nil
+	}
+	_, cmd := p.m.Update(msg)
+	return p, cmd
+}
+
+func (p probe) View() tea.View { return p.m.View() }
 
 // start runs the UI under teatest at 100×30 and waits for the inbox.
 func (e *flowEnv) start(t *testing.T) {
 	t.Helper()
 	e.model = ui.New(e.deps).WithLocation(time.UTC)
-	e.tm = teatest.NewTestModel(t, e.model, teatest.WithInitialTermSize(100, 30))
+	e.tm = teatest.NewTestModel(t, probe{e.model}, teatest.WithInitialTermSize(100, 30))
 	t.Cleanup(func() { _ = e.tm.Quit() })
 	e.waitOutput(t, "Order #5531")
 }
@@ -113,6 +159,37 @@ func (e *flowEnv) waitOutput(t *testing.T, s string) {
 	t.Helper()
 	teatest.WaitFor(t, e.tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(s)) },
 		teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+}
+
+// screen returns the screen as the model draws it now, unstyled.
+func (e *flowEnv) screen(t *testing.T) string {
+	t.Helper()
+	ch := make(snapshotMsg, 1)
+	e.tm.Send(ch)
+	select {
+	case s := <-ch:
+		return s
+	case <-time.After(10 * time.Second):
+		t.Fatal("the program did not answer a snapshot within 10 s")
+		return ""
+	}
+}
+
+// waitScreen polls the screen (bounded: 10 s) until cond holds, and
+// returns it; it fails with what and the last screen if it never does.
+func (e *flowEnv) waitScreen(t *testing.T, what string, cond func(screen string) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s := e.screen(t)
+		if cond(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s; the screen:\n%s", what, s)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func (e *flowEnv) keys(keys ...string) {
@@ -127,8 +204,8 @@ func (e *flowEnv) final(t *testing.T) string {
 	if err := e.tm.Quit(); err != nil {
 		t.Fatal(err)
 	}
-	m := e.tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*ui.Model)
-	return plain(m)
+	p := e.tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(probe)
+	return plain(p.m)
 }
 
 // eventually polls cond (bounded: 10 s) and fails with what if it never holds.
@@ -143,13 +220,20 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// deliveryStatus returns the stored status of delivery id.
 func (e *flowEnv) deliveryStatus(t *testing.T, id string) string {
 	t.Helper()
-	dl, err := e.d.Delivery(context.Background(), id, 0)
+	dls, err := e.d.Deliveries(context.Background(), db.DeliveryFilter{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dl.Status
+	for _, dl := range dls {
+		if dl.ID == id {
+			return dl.Status
+		}
+	}
+	t.Fatalf("no delivery %s", id)
+	return ""
 }
 
 func TestFlowOpenMessage(t *testing.T) {
@@ -158,8 +242,7 @@ func TestFlowOpenMessage(t *testing.T) {
 	e.keys("j", "enter")
 	e.waitOutput(t, "Webhook deliveries")
 	eventually(t, "the message marked read", func() bool {
-		md, err := e.d.MessageDetail(context.Background(), fixture.LoginID)
-		return err == nil && md.Seen
+		return mustDetail(t, e.d, fixture.LoginID).Seen
 	})
 	out := e.final(t)
 	for _, want := range []string{"Subject:  Cannot log in since this morning", "Decision: ticket", "confidence 0.91 > 0.80", "Hello,"} {
@@ -200,7 +283,7 @@ func TestFlowOverrideIntoTicket(t *testing.T) {
 func TestFlowReplayDead(t *testing.T) {
 	e := newFlowEnv(t, func(d *db.DB) {
 		// Replaying needs an enabled endpoint: the dead delivery's endpoint
-		// was fixed.
+		// was fixed by hand.
 		if _, err := d.EnableEndpoint(context.Background(), fixture.EndpointBroken); err != nil {
 			t.Fatal(err)
 		}
@@ -252,8 +335,7 @@ func TestFlowExternalEditor(t *testing.T) {
 	e.waitOutput(t, "thank you for letting us know") // the list has loaded
 	e.keys("E")
 	eventually(t, "the edited draft to be saved", func() bool {
-		dr, err := e.d.Draft(context.Background(), 1)
-		return err == nil && strings.Contains(dr.Body, "THANK you for letting us know")
+		return strings.Contains(mustDraft(t, e.d, 1).Body, "THANK you for letting us know")
 	})
 	if out := e.final(t); !strings.Contains(out, "draft #1 saved") {
 		t.Errorf("status bar does not confirm the save:\n%s", out)

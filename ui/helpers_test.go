@@ -26,7 +26,26 @@ func MustOpenDB(tb testing.TB) *db.DB {
 	return d
 }
 
-// mustDraft returns draft id.
+// seededDB is MustOpenDB with the fixture loaded.
+func seededDB(tb testing.TB) *db.DB {
+	tb.Helper()
+	d := MustOpenDB(tb)
+	if err := fixture.Seed(context.Background(), d); err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
+
+// seedBulk adds n generated, triaged messages to d (the fixture's bulk
+// rows: benchmarks and paging tests).
+func seedBulk(tb testing.TB, d *db.DB, n int) {
+	tb.Helper()
+	if err := fixture.SeedBulk(context.Background(), d, n); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// mustDraft reads draft id.
 func mustDraft(tb testing.TB, d *db.DB, id int64) db.Draft {
 	tb.Helper()
 	dr, err := d.Draft(context.Background(), id)
@@ -36,14 +55,14 @@ func mustDraft(tb testing.TB, d *db.DB, id int64) db.Draft {
 	return dr
 }
 
-// seededDB is MustOpenDB with the fixture loaded.
-func seededDB(tb testing.TB) *db.DB {
+// mustDetail reads an email's detail.
+func mustDetail(tb testing.TB, d *db.DB, id string) *db.MessageDetail {
 	tb.Helper()
-	d := MustOpenDB(tb)
-	if err := fixture.Seed(context.Background(), d); err != nil {
+	md, err := d.MessageDetail(context.Background(), id)
+	if err != nil {
 		tb.Fatal(err)
 	}
-	return d
+	return md
 }
 
 // testDeps are the deps of a UI on d with the fixed clock and no ticker,

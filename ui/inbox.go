@@ -7,14 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"smista/app"
 	"smista/db"
-	"smista/ui/safe"
 )
-
-// clean makes one line of untrusted text inert.
-func clean(s string) string { return safe.String(s) }
 
 // inboxLine is an inbox row with every untrusted string already cleaned.
 type inboxLine struct {
@@ -41,157 +39,202 @@ func toInboxLine(r db.InboxRow) inboxLine {
 	}
 }
 
-type inboxState struct {
-	p      pager[inboxLine]
+// inboxScreen is the inbox: a filtered, sorted list of every email.
+type inboxScreen struct {
+	c      *common
+	w, h   int
 	filter db.InboxFilter
+	list   list[inboxLine]
 }
 
-type inboxPage struct {
-	req    uint64
-	offset int
-	rows   []inboxLine
-	total  int
-	err    error
+// searchMsg sets the inbox's search text.
+type searchMsg struct{ text string }
+
+func (searchMsg) route() scrID { return scrInbox }
+
+func newInbox(c *common) *inboxScreen {
+	s := &inboxScreen{c: c}
+	s.setFilter(db.InboxFilter{})
+	return s
 }
 
-// inboxRows is how many table rows fit (two lines hold the summary and the
-// column headers).
-func (m *Model) inboxRows() int { return max(1, m.bodyHeight()-2) }
-
-// fetchInbox loads the window around the visible rows if it is not loaded.
-func (m *Model) fetchInbox() tea.Cmd {
-	off, lim, ok := m.inbox.p.need(m.inboxRows())
-	if !ok {
-		return nil
-	}
-	return m.loadInbox(off, lim)
+// setFilter sets the filter and forgets the rows of the previous one.
+func (s *inboxScreen) setFilter(f db.InboxFilter) {
+	s.filter = f
+	store := s.c.deps.Store
+	s.list = newList(scrInbox, func(l inboxLine) string { return l.id },
+		func(ctx context.Context, off, lim int) (page[inboxLine], error) {
+			return queryInbox(ctx, store, f, off, lim)
+		})
+	s.list.setHeight(s.rows())
 }
 
-// refreshInbox reloads the loaded window (the store changed).
-func (m *Model) refreshInbox() tea.Cmd {
-	if !m.inbox.p.loaded {
-		return m.fetchInbox()
-	}
-	h := m.inboxRows()
-	return m.loadInbox(max(0, m.inbox.p.top-margin(h)), h+2*margin(h))
-}
-
-func (m *Model) loadInbox(off, lim int) tea.Cmd {
-	req := m.nextReq()
-	m.inbox.p.req, m.inbox.p.wantOff, m.inbox.p.wantLim = req, off, lim
-	store, f, base, timeout := m.deps.Store, m.inbox.filter, m.ctx, m.deps.Timeout
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(base, timeout)
-		defer cancel()
-		return queryInbox(ctx, store, f, req, off, lim)
-	}
-}
-
-func queryInbox(ctx context.Context, store InboxStore, f db.InboxFilter, req uint64, off, lim int) inboxPage {
+func queryInbox(ctx context.Context, store InboxStore, f db.InboxFilter, off, lim int) (page[inboxLine], error) {
 	total, err := store.InboxCount(ctx, f)
 	if err != nil {
-		return inboxPage{req: req, err: err}
+		return page[inboxLine]{}, err
 	}
 	rows, err := store.Inbox(ctx, f, off, lim)
 	if err != nil {
-		return inboxPage{req: req, err: err}
+		return page[inboxLine]{}, err
 	}
-	lines := make([]inboxLine, len(rows))
-	for i, r := range rows {
-		lines[i] = toInboxLine(r)
-	}
-	return inboxPage{req: req, offset: off, rows: lines, total: total}
+	return pageOf(off, rows, total, toInboxLine), nil
 }
 
-func (m *Model) handleInboxMsg(msg tea.Msg) tea.Cmd {
+// rows is how many table rows fit (two lines hold the summary and the
+// column headers).
+func (s *inboxScreen) rows() int { return max(1, s.h-2) }
+
+// Topics implements screen: the data the screen shows.
+func (s *inboxScreen) Topics() app.Topic {
+	return app.TopicMessages | app.TopicTriage | app.TopicDrafts | app.TopicDeliveries
+}
+
+// Refresh implements screen: it reloads what is shown from the store.
+func (s *inboxScreen) Refresh() tea.Cmd {
+	if !s.list.loaded {
+		return s.list.load(s.c)
+	}
+	return s.list.refresh(s.c)
+}
+
+// Help implements screen.
+func (s *inboxScreen) Help() (short, own []key.Binding) {
+	k := s.c.keys
+	return []key.Binding{k.Open, k.Search, k.Intent, k.Sort, k.Next, k.Help, k.Quit},
+		[]key.Binding{k.Search, k.Intent, k.Flag, k.Decision, k.Sort, k.Clear, k.SuggestTicket, k.NotTicket}
+}
+
+// Update implements screen.
+func (s *inboxScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
-	case inboxPage:
-		if msg.req != m.inbox.p.req {
-			return nil // stale: a newer fetch is in flight
+	case sizeMsg:
+		s.w, s.h = msg.w, msg.h
+		s.list.setHeight(s.rows())
+		if s.list.loaded {
+			return s, s.list.load(s.c)
 		}
-		if msg.err != nil {
-			m.inbox.p.req = 0
-			m.lastErr = clean("inbox: " + msg.err.Error())
-			return nil
+	case pageMsg[inboxLine]:
+		if s.list.fill(s.c, msg) {
+			return s, s.list.load(s.c)
 		}
-		m.inbox.p.fill(msg.offset, msg.rows, msg.total, m.inboxRows())
-		return m.fetchInbox()
-	case messageLoaded:
-		return m.handleMessageLoaded(msg)
+	case searchMsg:
+		f := s.filter
+		f.Search = msg.text
+		return s, s.refilter(f)
+	case scrollMsg:
+		s.list.move(msg.d)
+		return s, s.list.load(s.c)
+	case clickMsg:
+		return s, s.click(msg.y)
+	case tea.KeyPressMsg:
+		return s, s.handleKey(msg)
+	}
+	return s, nil
+}
+
+func (s *inboxScreen) refilter(f db.InboxFilter) tea.Cmd {
+	s.setFilter(f)
+	return s.list.load(s.c)
+}
+
+// click selects the row at body line y; a click on the selected row opens
+// it.
+func (s *inboxScreen) click(y int) tea.Cmd {
+	i, ok := s.list.rowAt(y - 2) // two lines: summary and column headers
+	if !ok {
+		return nil
+	}
+	if i == s.list.cursor {
+		s.open()
+		return nil
+	}
+	s.list.moveTo(i)
+	return nil
+}
+
+func (s *inboxScreen) open() {
+	r, ok := s.list.selected()
+	if !ok {
+		return
+	}
+	if !r.seen {
+		// Shown read at once; the store is marked by the message screen.
+		r.seen = true
+		s.list.rows[s.list.cursor-s.list.start] = r
+	}
+	s.c.emit(openMsg{id: r.id, from: scrInbox})
+}
+
+func (s *inboxScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := s.c.keys
+	f := s.filter
+	switch {
+	case s.list.navigate(msg, k):
+		return s.list.load(s.c)
+	case key.Matches(msg, k.Open):
+		s.open()
+	case key.Matches(msg, k.Search):
+		s.c.emit(inputMsg{label: "/ ", placeholder: "search subject and sender", value: f.Search,
+			submit: func(v string) tea.Msg { return searchMsg{v} }})
+	case key.Matches(msg, k.Intent):
+		f.Intent = cycle([]string{"", "support", "sales", "billing", "legal", "spam", "other", "untriaged"}, f.Intent)
+		return s.refilter(f)
+	case key.Matches(msg, k.Flag):
+		f.Flag = cycle([]string{"", "payments", "legal", "vip", "injection"}, f.Flag)
+		return s.refilter(f)
+	case key.Matches(msg, k.Decision):
+		f.Decision = cycle([]string{"", "ticket", "draft", "suggest", "none"}, f.Decision)
+		return s.refilter(f)
+	case key.Matches(msg, k.Sort):
+		f.ByConfidence = !f.ByConfidence
+		return s.refilter(f)
+	case key.Matches(msg, k.Clear):
+		return s.refilter(db.InboxFilter{})
+	case key.Matches(msg, k.SuggestTicket):
+		if r, ok := s.list.selected(); ok {
+			askSuggestTicket(s.c, r.id, r.subject)
+		}
+	case key.Matches(msg, k.NotTicket):
+		if r, ok := s.list.selected(); ok {
+			askNotTicket(s.c, r.id, r.subject)
+		}
 	}
 	return nil
 }
 
-func (m *Model) openSelected() tea.Cmd {
-	r, ok := m.inbox.p.selected()
-	if !ok {
-		return nil
+// askSuggestTicket asks to queue the email's ticket.suggested event.
+func askSuggestTicket(c *common, id, subject string) {
+	a := c.acts("suggest as ticket")
+	if a == nil {
+		return
 	}
-	if !r.seen {
-		r.seen = true
-		m.inbox.p.rows[m.inbox.p.cursor-m.inbox.p.start] = r
-	}
-	return m.openMessage(r.id, scrInbox)
+	who := c.deps.User
+	c.emit(askMsg{
+		prompt: fmt.Sprintf("Suggest %q as a ticket (queues ticket.suggested as human:%s)?", trunc(subject, 30), who),
+		run: simple("suggested as ticket", func(ctx context.Context) error {
+			return a.SuggestTicket(ctx, id, who)
+		}),
+	})
 }
 
-func cycle(list []string, cur string) string {
-	i := slices.Index(list, cur)
-	return list[(i+1)%len(list)]
+// askNotTicket asks to mark the email as not a ticket.
+func askNotTicket(c *common, id, subject string) {
+	a := c.acts("not a ticket")
+	if a == nil {
+		return
+	}
+	who := c.deps.User
+	c.emit(askMsg{
+		prompt: fmt.Sprintf("Mark %q as not a ticket (cancels undelivered deliveries)?", trunc(subject, 30)),
+		run: simple("marked not a ticket", func(ctx context.Context) error {
+			_, err := a.NotTicket(ctx, id, who)
+			return err
+		}),
+	})
 }
 
-func (m *Model) handleInboxKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := m.keys
-	h := m.inboxRows()
-	p := &m.inbox.p
-	refilter := func() tea.Cmd {
-		p.reset()
-		return m.fetchInbox()
-	}
-	switch {
-	case keyIs(msg, k.Down):
-		p.move(1, h)
-	case keyIs(msg, k.Up):
-		p.move(-1, h)
-	case keyIs(msg, k.PageDown):
-		p.move(h, h)
-	case keyIs(msg, k.PageUp):
-		p.move(-h, h)
-	case keyIs(msg, k.Top):
-		p.moveTo(0, h)
-	case keyIs(msg, k.Bottom):
-		p.moveTo(p.total-1, h)
-	case keyIs(msg, k.Open):
-		return m.openSelected()
-	case keyIs(msg, k.Search):
-		return m.startInput(inputSearch, "search subject and sender", m.inbox.filter.Search)
-	case keyIs(msg, k.Intent):
-		m.inbox.filter.Intent = cycle([]string{"", "support", "sales", "billing", "legal", "spam", "other", "untriaged"}, m.inbox.filter.Intent)
-		return refilter()
-	case keyIs(msg, k.Flag):
-		m.inbox.filter.Flag = cycle([]string{"", "payments", "legal", "vip", "injection"}, m.inbox.filter.Flag)
-		return refilter()
-	case keyIs(msg, k.Decision):
-		m.inbox.filter.Decision = cycle([]string{"", "ticket", "draft", "suggest", "none"}, m.inbox.filter.Decision)
-		return refilter()
-	case keyIs(msg, k.Sort):
-		m.inbox.filter.ByConfidence = !m.inbox.filter.ByConfidence
-		return refilter()
-	case keyIs(msg, k.Clear):
-		m.inbox.filter = db.InboxFilter{}
-		return refilter()
-	case keyIs(msg, k.SuggestTicket):
-		if r, ok := p.selected(); ok {
-			return m.askSuggestTicket(r.id, r.subject)
-		}
-	case keyIs(msg, k.NotTicket):
-		if r, ok := p.selected(); ok {
-			return m.askNotTicket(r.id, r.subject)
-		}
-	}
-	return m.fetchInbox()
-}
-
-// inboxColumns computes column widths for the terminal width.
+// inboxCols are the column widths for a terminal width.
 type inboxCols struct{ mark, date, from, subject, intent, conf, flags, decision int }
 
 func colsFor(w int) inboxCols {
@@ -202,70 +245,67 @@ func colsFor(w int) inboxCols {
 	return c
 }
 
-func (m *Model) inboxView(h int) []string {
-	p := &m.inbox.p
-	f := m.inbox.filter
+// View implements screen: the body's lines.
+func (s *inboxScreen) View() []string {
+	l := &s.list
+	f := s.filter
+	st := &s.c.st
 	var sum strings.Builder
-	sum.WriteString(m.st.Title.Render("Inbox"))
-	if p.loaded {
-		if p.total == 0 {
-			sum.WriteString(" · 0 messages")
-		} else {
-			fmt.Fprintf(&sum, " · %s–%s of %s", thousands(p.top+1), thousands(min(p.top+m.inboxRows(), p.total)), thousands(p.total))
-		}
+	sum.WriteString(st.Title.Render("Inbox"))
+	if l.loaded {
+		sum.WriteString(" · " + l.header("messages"))
 	}
 	sort := "date"
 	if f.ByConfidence {
 		sort = "confidence"
 	}
-	sum.WriteString(m.st.Dim.Render(" · sort " + sort))
+	sum.WriteString(st.Dim.Render(" · sort " + sort))
 	for _, kv := range [][2]string{{"intent", f.Intent}, {"flag", f.Flag}, {"decision", f.Decision}, {"search", clean(f.Search)}} {
 		if kv[1] != "" {
-			sum.WriteString(m.st.Warn.Render(" · " + kv[0] + " " + kv[1]))
+			sum.WriteString(st.Warn.Render(" · " + kv[0] + " " + kv[1]))
 		}
 	}
 	out := []string{sum.String()}
-	c := colsFor(m.w)
-	out = append(out, m.st.Header.Render(pad("", c.mark)+pad("Received", c.date)+pad("From", c.from+1)+
+	c := colsFor(s.w)
+	out = append(out, st.Header.Render(pad("", c.mark)+pad("Received", c.date)+pad("From", c.from+1)+
 		pad("Subject", c.subject)+" "+pad("Intent", c.intent)+pad("Conf", c.conf)+pad("Flag", c.flags)+pad("Decision", c.decision)))
-	if !p.loaded {
-		return append(out, "", m.st.Dim.Render("  loading…"))
-	}
-	if p.total == 0 {
-		if f != (db.InboxFilter{}) {
-			return append(out, "", "  No message matches these filters. Press c to clear them.")
-		}
+	switch {
+	case !l.loaded:
+		return append(out, "", st.Dim.Render("  loading…"))
+	case l.total == 0 && f != (db.InboxFilter{}):
+		return append(out, "", "  No message matches these filters. Press c to clear them.")
+	case l.total == 0:
 		return append(out, "", "  The inbox is empty.", "",
-			m.st.Dim.Render("  Import mail with `smista import PATH` or fetch it with `smista sync`."))
+			st.Dim.Render("  Import mail with `smista import PATH` or fetch it with `smista sync`."))
 	}
-	rows := m.inboxRows()
-	for i := p.top; i < p.top+rows && i < p.total; i++ {
-		r, ok := p.at(i)
+	from, to := l.visible()
+	for i := from; i < to; i++ {
+		r, ok := l.at(i)
 		if !ok {
-			out = append(out, m.st.Dim.Render(pad("", c.mark)+"…"))
+			out = append(out, st.Dim.Render(pad("", c.mark)+"…"))
 			continue
 		}
-		out = append(out, m.inboxRow(r, c, i == p.cursor))
+		out = append(out, s.row(r, c, i == l.cursor))
 	}
 	return out
 }
 
-func (m *Model) inboxRow(r inboxLine, c inboxCols, sel bool) string {
+func (s *inboxScreen) row(r inboxLine, c inboxCols, sel bool) string {
 	mark := "  "
 	if !r.seen {
 		mark = "● "
 	}
-	conf, band := m.confCell(r.conf)
+	f := &s.c.st.Fast
+	conf, band := confCell(f, r.conf)
 	intent := r.intent
 	if intent == "" {
 		intent = "·"
 	}
 	flags := flagIcons(r.flags)
 	dec := decisionLabel(r)
-	date := pad(m.shortTime(r.date), c.date)
+	date := pad(s.c.shortTime(r.date), c.date)
 	from := pad(r.from, c.from) + " "
 	subj := pad(r.subject, c.subject) + " "
-	f := &m.st.Fast
 	if sel {
 		return f.Selected.On(mark + date + from + subj + pad(intent, c.intent) + pad(conf, c.conf) +
 			pad(flags, c.flags) + pad(dec, c.decision))
@@ -288,25 +328,6 @@ func (m *Model) inboxRow(r inboxLine, c inboxCols, sel bool) string {
 	}
 	return markS + date + from + subj + is.On(pad(intent, c.intent)) + band.On(pad(conf, c.conf)) +
 		f.Warn.On(pad(flags, c.flags)) + decS
-}
-
-// confCell renders confidence as a 4-cell bar and a percentage, with the
-// paint of its band (high ≥ 0.80, medium ≥ 0.50, low below).
-func (m *Model) confCell(conf float64) (string, Paint) {
-	f := &m.st.Fast
-	if conf < 0 {
-		return "    –", f.Dim
-	}
-	n := int(conf*4 + 0.5)
-	bar := strings.Repeat("█", n) + strings.Repeat("░", 4-n)
-	s := fmt.Sprintf("%s%4.0f%%", bar, conf*100)
-	switch {
-	case conf >= 0.80:
-		return s, f.High
-	case conf >= 0.50:
-		return s, f.Medium
-	}
-	return s, f.Low
 }
 
 func flagIcons(flags []string) string {
@@ -343,24 +364,4 @@ func decisionLabel(r inboxLine) string {
 		return "ticket"
 	}
 	return ""
-}
-
-// thousands formats n with thin separators: 100000 → 100,000.
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	if len(s) <= 3 {
-		return s
-	}
-	var b strings.Builder
-	pre := len(s) % 3
-	if pre > 0 {
-		b.WriteString(s[:pre])
-	}
-	for i := pre; i < len(s); i += 3 {
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(s[i : i+3])
-	}
-	return b.String()
 }

@@ -17,10 +17,14 @@ type KeyMap struct {
 	Edit, ExtEdit, Approve, Regenerate, Discard, Save key.Binding
 	// Delivery log.
 	StatusFilter, EndpointFilter, Replay, ReplayDead key.Binding
+	// Delivery log: scroll the attempt log in the detail pane.
+	DetailDown, DetailUp key.Binding
 	// Endpoints.
 	Add, Test, Toggle, Rotate, Remove, Copy key.Binding
 	// Confirmation prompts.
 	Yes, No key.Binding
+	// Text prompts and the draft editor.
+	Submit, Cancel key.Binding
 }
 
 // DefaultKeyMap returns vim keys plus arrows.
@@ -72,6 +76,8 @@ func DefaultKeyMap() KeyMap {
 		EndpointFilter: b([]string{"f"}, "f", "filter endpoint"),
 		Replay:         b([]string{"r"}, "r", "replay"),
 		ReplayDead:     b([]string{"R"}, "R", "replay all dead of endpoint"),
+		DetailDown:     b([]string{"J"}, "J", "scroll attempts down"),
+		DetailUp:       b([]string{"K"}, "K", "scroll attempts up"),
 
 		Add:    b([]string{"a"}, "a", "add"),
 		Test:   b([]string{"t"}, "t", "send test"),
@@ -82,52 +88,30 @@ func DefaultKeyMap() KeyMap {
 
 		Yes: b([]string{"y"}, "y", "yes"),
 		No:  b([]string{"n", "esc"}, "n", "no"),
+
+		Submit: b([]string{"enter"}, "enter", "submit"),
+		Cancel: b([]string{"esc"}, "esc", "cancel"),
 	}
 }
 
-// screenKeys adapts the key map to bubbles/help for one screen.
-type screenKeys struct {
-	k      KeyMap
-	screen screen
+// helpKeys adapts one screen's bindings to bubbles/help.
+type helpKeys struct {
+	short, own, global, nav []key.Binding
+}
+
+func (k KeyMap) help(s screen) helpKeys {
+	short, own := s.Help()
+	return helpKeys{
+		short:  short,
+		own:    own,
+		global: []key.Binding{k.Next, k.Prev, k.Inbox, k.Drafts, k.Tickets, k.Deliveries, k.Endpoints, k.Refresh, k.Help, k.Quit},
+		nav:    []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Open, k.Back},
+	}
 }
 
 // ShortHelp implements help.KeyMap.
-func (s screenKeys) ShortHelp() []key.Binding {
-	k := s.k
-	switch s.screen {
-	case scrInbox:
-		return []key.Binding{k.Open, k.Search, k.Intent, k.Sort, k.Next, k.Help, k.Quit}
-	case scrMessage:
-		return []key.Binding{k.Back, k.Down, k.SuggestTicket, k.NotTicket, k.ToDraft, k.Help}
-	case scrDrafts:
-		return []key.Binding{k.Edit, k.Approve, k.Regenerate, k.Discard, k.Next, k.Help}
-	case scrTickets:
-		return []key.Binding{k.Open, k.Next, k.Help, k.Quit}
-	case scrDeliveries:
-		return []key.Binding{k.Open, k.StatusFilter, k.EndpointFilter, k.Replay, k.ReplayDead, k.Help}
-	case scrEndpoints:
-		return []key.Binding{k.Add, k.Test, k.Toggle, k.Rotate, k.Remove, k.Help}
-	}
-	return []key.Binding{k.Help, k.Quit}
-}
+func (h helpKeys) ShortHelp() []key.Binding { return h.short }
 
-// FullHelp implements help.KeyMap.
-func (s screenKeys) FullHelp() [][]key.Binding {
-	k := s.k
-	global := []key.Binding{k.Next, k.Prev, k.Inbox, k.Drafts, k.Tickets, k.Deliveries, k.Endpoints, k.Refresh, k.Help, k.Quit}
-	nav := []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Open, k.Back}
-	var own []key.Binding
-	switch s.screen {
-	case scrInbox:
-		own = []key.Binding{k.Search, k.Intent, k.Flag, k.Decision, k.Sort, k.Clear, k.SuggestTicket, k.NotTicket}
-	case scrMessage:
-		own = []key.Binding{k.SuggestTicket, k.NotTicket, k.ToDraft}
-	case scrDrafts:
-		own = []key.Binding{k.Edit, k.ExtEdit, k.Save, k.Approve, k.Regenerate, k.Discard}
-	case scrDeliveries:
-		own = []key.Binding{k.StatusFilter, k.EndpointFilter, k.Replay, k.ReplayDead}
-	case scrEndpoints:
-		own = []key.Binding{k.Add, k.Test, k.Toggle, k.Rotate, k.Remove, k.Copy}
-	}
-	return [][]key.Binding{nav, own, global}
-}
+// FullHelp implements help.KeyMap: navigation, the screen's own keys, and
+// the global ones.
+func (h helpKeys) FullHelp() [][]key.Binding { return [][]key.Binding{h.nav, h.own, h.global} }

@@ -5,15 +5,21 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
+	"smista/app"
 	"smista/db"
 	"smista/mail"
 	"smista/ui/safe"
 )
 
-type messageState struct {
+// messageScreen shows one email: headers, triage, deliveries, drafts and
+// the body, in a viewport.
+type messageScreen struct {
+	c       *common
+	w, h    int
 	id      string
 	req     uint64
 	loaded  bool
@@ -33,27 +39,47 @@ type messageLoaded struct {
 	err    error
 }
 
-func (m *Model) openMessage(id string, from screen) tea.Cmd {
-	m.back = from
-	m.screen = scrMessage
-	m.msg.vp.GotoTop()
-	return m.loadMessage(id, true)
+func (messageLoaded) route() scrID { return scrMessage }
+
+func newMessage(c *common) *messageScreen {
+	vp := viewport.New()
+	vp.SoftWrap = true
+	return &messageScreen{c: c, vp: vp}
 }
 
-// loadMessage reads the message (and marks it read when markSeen).
-func (m *Model) loadMessage(id string, markSeen bool) tea.Cmd {
-	if id == "" {
+// Topics implements screen: the data the screen shows.
+func (s *messageScreen) Topics() app.Topic {
+	return app.TopicMessages | app.TopicTriage | app.TopicDrafts | app.TopicDeliveries
+}
+
+// Refresh implements screen: it reloads what is shown from the store.
+func (s *messageScreen) Refresh() tea.Cmd { return s.load(false) }
+
+// Help implements screen.
+func (s *messageScreen) Help() (short, own []key.Binding) {
+	k := s.c.keys
+	return []key.Binding{k.Back, k.Down, k.SuggestTicket, k.NotTicket, k.ToDraft, k.Help},
+		[]key.Binding{k.SuggestTicket, k.NotTicket, k.ToDraft}
+}
+
+// open shows the email id from the top and marks it read.
+func (s *messageScreen) open(id string) tea.Cmd {
+	if id != s.id {
+		*s = messageScreen{c: s.c, w: s.w, h: s.h, id: id, vp: s.vp}
+	}
+	s.vp.GotoTop()
+	return s.load(true)
+}
+
+// load reads the message (and marks it read when markSeen).
+func (s *messageScreen) load(markSeen bool) tea.Cmd {
+	if s.id == "" {
 		return nil
 	}
-	if id != m.msg.id {
-		m.msg = messageState{id: id, vp: m.msg.vp}
-	}
-	req := m.nextReq()
-	m.msg.req = req
-	store, acts, base, timeout := m.deps.Store, m.deps.Actions, m.ctx, m.deps.Timeout
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(base, timeout)
-		defer cancel()
+	req := s.c.nextReq()
+	s.req = req
+	store, acts, id := s.c.deps.Store, s.c.deps.Actions, s.id
+	return s.c.query(func(ctx context.Context) tea.Msg {
 		md, err := store.MessageDetail(ctx, id)
 		if err != nil {
 			return messageLoaded{req: req, id: id, err: err}
@@ -69,42 +95,111 @@ func (m *Model) loadMessage(id string, markSeen bool) tea.Cmd {
 		}
 		md.Message.Raw = nil // the view never needs the raw bytes; free them
 		return messageLoaded{req: req, id: id, detail: md, body: safe.Text(body)}
+	})
+}
+
+// Update implements screen.
+func (s *messageScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case sizeMsg:
+		s.w, s.h = msg.w, msg.h
+		s.vp.SetWidth(s.w)
+		s.vp.SetHeight(s.h)
+		if s.detail != nil {
+			s.vp.SetContent(s.content())
+		}
+	case messageLoaded:
+		s.loadedMsg(msg)
+	case scrollMsg:
+		s.scroll(msg.d)
+	case tea.KeyPressMsg:
+		s.handleKey(msg)
+	}
+	return s, nil
+}
+
+func (s *messageScreen) scroll(d int) {
+	if d > 0 {
+		s.vp.ScrollDown(d)
+	} else {
+		s.vp.ScrollUp(-d)
 	}
 }
 
-func (m *Model) handleMessageLoaded(msg messageLoaded) tea.Cmd {
-	if msg.req != m.msg.req || msg.id != m.msg.id {
-		return nil
+func (s *messageScreen) loadedMsg(msg messageLoaded) {
+	if msg.req != s.req || msg.id != s.id {
+		return
 	}
-	m.msg.loaded = true
+	s.loaded = true
 	if msg.err != nil {
-		m.msg.err = clean(msg.err.Error())
-		m.msg.vp.SetContent("")
-		return nil
+		s.err = clean(msg.err.Error())
+		s.vp.SetContent("")
+		return
 	}
-	m.msg.err = ""
-	m.msg.detail = msg.detail
-	m.msg.body = msg.body
-	m.msg.title = clean(msg.detail.Message.Subject)
-	m.msg.draftID = 0
+	s.err = ""
+	s.detail = msg.detail
+	s.body = msg.body
+	s.title = clean(msg.detail.Message.Subject)
+	s.draftID = 0
 	for _, d := range msg.detail.Drafts {
 		if d.Status == "pending" {
-			m.msg.draftID = d.ID
+			s.draftID = d.ID
 			break
 		}
 	}
-	y := m.msg.vp.YOffset()
-	m.msg.vp.SetContent(m.messageContent())
-	m.msg.vp.SetYOffset(y)
-	return nil
+	y := s.vp.YOffset()
+	s.vp.SetContent(s.content())
+	s.vp.SetYOffset(y)
 }
 
-// messageContent builds the scrollable text: headers, triage, deliveries,
-// drafts and the body. Every untrusted string is cleaned here.
-func (m *Model) messageContent() string {
-	md := m.msg.detail
+func (s *messageScreen) handleKey(msg tea.KeyPressMsg) {
+	k := s.c.keys
+	vp := &s.vp
+	switch {
+	case key.Matches(msg, k.Back):
+		s.c.emit(backMsg{})
+	case key.Matches(msg, k.Down):
+		vp.ScrollDown(1)
+	case key.Matches(msg, k.Up):
+		vp.ScrollUp(1)
+	case key.Matches(msg, k.PageDown):
+		vp.PageDown()
+	case key.Matches(msg, k.PageUp):
+		vp.PageUp()
+	case key.Matches(msg, k.Top):
+		vp.GotoTop()
+	case key.Matches(msg, k.Bottom):
+		vp.GotoBottom()
+	case key.Matches(msg, k.SuggestTicket):
+		askSuggestTicket(s.c, s.id, s.title)
+	case key.Matches(msg, k.NotTicket):
+		askNotTicket(s.c, s.id, s.title)
+	case key.Matches(msg, k.ToDraft):
+		if s.draftID == 0 {
+			s.c.info("this email has no draft waiting")
+			return
+		}
+		s.c.emit(showMsg{to: scrDrafts, then: focusDraftMsg{s.draftID}})
+	}
+}
+
+// View implements screen: the body's lines.
+func (s *messageScreen) View() []string {
+	if !s.loaded {
+		return []string{s.c.st.Dim.Render("loading…")}
+	}
+	if s.err != "" {
+		return []string{s.c.st.Error.Render("cannot open this message: " + s.err), "", "esc goes back"}
+	}
+	return strings.Split(s.vp.View(), "\n")
+}
+
+// content builds the scrollable text: headers, triage, deliveries, drafts
+// and the body. Every untrusted string is cleaned here.
+func (s *messageScreen) content() string {
+	md := s.detail
 	msg := md.Message
-	st := m.st
+	st := &s.c.st
 	var b strings.Builder
 	field := func(name, v string) {
 		fmt.Fprintf(&b, "%s %s\n", st.Bold.Render(pad(name, 9)), v)
@@ -123,7 +218,7 @@ func (m *Model) messageContent() string {
 	if len(msg.Cc) > 0 {
 		field("Cc:", addrs(msg.Cc))
 	}
-	field("Date:", m.longTime(msg.Date))
+	field("Date:", s.c.longTime(msg.Date))
 	field("Subject:", clean(msg.Subject))
 	field("Msg-ID:", clean(msg.MessageID))
 	if len(msg.Attachments) > 0 {
@@ -133,151 +228,85 @@ func (m *Model) messageContent() string {
 		}
 		field("Attach:", strings.Join(names, ", "))
 	}
-	b.WriteString(st.Dim.Render(strings.Repeat("─", max(10, m.w-1))) + "\n")
-
-	t := md.Triage
-	switch {
-	case t == nil:
-		b.WriteString(st.Dim.Render("Not triaged yet (run `smista triage`).") + "\n")
-	default:
-		if t.Intent != "" {
-			conf, band := m.confCell(t.Confidence)
-			is, ok := st.Intent[t.Intent]
-			if !ok {
-				is = st.Dim
-			}
-			field("Triage:", is.Render(clean(t.Intent))+"  "+band.On(conf)+"  priority "+clean(t.Priority)+
-				"  lang "+clean(t.Language))
-			field("Model:", clean(t.Model)+st.Dim.Render("  at "+m.longTime(t.At)))
-			if len(t.Flags) > 0 {
-				field("Flags:", st.Warn.Render(clean(strings.Join(t.Flags, ", "))))
-			}
-			if t.Summary != "" {
-				field("Summary:", clean(t.Summary))
-			}
-			for _, n := range t.Notes {
-				field("Note:", clean(n))
-			}
-		}
-		if t.Action != "" {
-			dec := clean(t.Action)
-			if t.Suggestion != "" {
-				dec += " — " + clean(t.Suggestion)
-			}
-			field("Decision:", st.Bold.Render(dec)+st.Dim.Render("  by "+clean(t.DecidedBy)+" at "+m.longTime(t.DecidedAt)))
-			for _, r := range t.Reasons {
-				field("", "• "+clean(r))
-			}
-		}
-	}
-	if len(md.Deliveries) > 0 {
-		b.WriteString(st.Bold.Render("Webhook deliveries") + "\n")
-		for _, d := range md.Deliveries {
-			ds, ok := st.Delivery[d.Status]
-			if !ok {
-				ds = st.Dim
-			}
-			line := fmt.Sprintf("  %s %s %s  attempts %d", ds.Render(pad(d.Status, 9)), clean(d.EndpointID), clean(d.URL), d.Attempts)
-			if d.LastStatusCode != 0 {
-				line += fmt.Sprintf("  last %d", d.LastStatusCode)
-			}
-			if d.LastError != "" {
-				line += "  " + st.Error.Render(clean(d.LastError))
-			}
-			if d.Status == "retrying" || d.Status == "pending" {
-				line += "  next " + m.countdown(d.NextAttemptAt)
-			}
-			b.WriteString(line + "\n")
-		}
-	}
+	rule := st.Dim.Render(strings.Repeat("─", max(10, s.w-1))) + "\n"
+	b.WriteString(rule)
+	s.writeTriage(&b, field)
+	s.writeDeliveries(&b)
 	for _, d := range md.Drafts {
-		s := fmt.Sprintf("Draft #%d %s", d.ID, clean(d.Status))
+		line := fmt.Sprintf("Draft #%d %s", d.ID, clean(d.Status))
 		if d.Status == "pending" {
-			s += " — press D to review"
+			line += " — press D to review"
 		}
-		b.WriteString(st.Warn.Render(s) + "\n")
+		b.WriteString(st.Warn.Render(line) + "\n")
 	}
-	b.WriteString(st.Dim.Render(strings.Repeat("─", max(10, m.w-1))) + "\n")
-	if strings.TrimSpace(m.msg.body) == "" {
+	b.WriteString(rule)
+	if strings.TrimSpace(s.body) == "" {
 		b.WriteString(st.Dim.Render("(no text body)"))
 	} else {
-		b.WriteString(m.msg.body)
+		b.WriteString(s.body)
 	}
 	return b.String()
 }
 
-func (m *Model) handleMessageKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := m.keys
-	vp := &m.msg.vp
-	switch {
-	case keyIs(msg, k.Back):
-		m.screen = m.back
-		return m.refreshVisible()
-	case keyIs(msg, k.Down):
-		vp.ScrollDown(1)
-	case keyIs(msg, k.Up):
-		vp.ScrollUp(1)
-	case keyIs(msg, k.PageDown):
-		vp.PageDown()
-	case keyIs(msg, k.PageUp):
-		vp.PageUp()
-	case keyIs(msg, k.Top):
-		vp.GotoTop()
-	case keyIs(msg, k.Bottom):
-		vp.GotoBottom()
-	case keyIs(msg, k.SuggestTicket):
-		return m.askSuggestTicket(m.msg.id, m.msg.title)
-	case keyIs(msg, k.NotTicket):
-		return m.askNotTicket(m.msg.id, m.msg.title)
-	case keyIs(msg, k.ToDraft):
-		if m.msg.draftID == 0 {
-			m.info = "this email has no draft waiting"
-			return nil
+func (s *messageScreen) writeTriage(b *strings.Builder, field func(name, v string)) {
+	st := &s.c.st
+	t := s.detail.Triage
+	if t == nil {
+		b.WriteString(st.Dim.Render("Not triaged yet (run `smista triage`).") + "\n")
+		return
+	}
+	if t.Intent != "" {
+		conf, band := confCell(&st.Fast, t.Confidence)
+		is, ok := st.Intent[t.Intent]
+		if !ok {
+			is = st.Dim
 		}
-		m.drafts.focus = m.msg.draftID
-		m.screen = scrDrafts
-		return m.fetchDrafts()
+		field("Triage:", is.Render(clean(t.Intent))+"  "+band.On(conf)+"  priority "+clean(t.Priority)+
+			"  lang "+clean(t.Language))
+		field("Model:", clean(t.Model)+st.Dim.Render("  at "+s.c.longTime(t.At)))
+		if len(t.Flags) > 0 {
+			field("Flags:", st.Warn.Render(clean(strings.Join(t.Flags, ", "))))
+		}
+		if t.Summary != "" {
+			field("Summary:", clean(t.Summary))
+		}
+		for _, n := range t.Notes {
+			field("Note:", clean(n))
+		}
 	}
-	return nil
+	if t.Action != "" {
+		dec := clean(t.Action)
+		if t.Suggestion != "" {
+			dec += " — " + clean(t.Suggestion)
+		}
+		field("Decision:", st.Bold.Render(dec)+st.Dim.Render("  by "+clean(t.DecidedBy)+" at "+s.c.longTime(t.DecidedAt)))
+		for _, r := range t.Reasons {
+			field("", "• "+clean(r))
+		}
+	}
 }
 
-func (m *Model) messageView(h int) []string {
-	if !m.msg.loaded {
-		return []string{m.st.Dim.Render("loading…")}
+func (s *messageScreen) writeDeliveries(b *strings.Builder) {
+	st := &s.c.st
+	if len(s.detail.Deliveries) == 0 {
+		return
 	}
-	if m.msg.err != "" {
-		return []string{m.st.Error.Render("cannot open this message: " + m.msg.err), "", "esc goes back"}
+	b.WriteString(st.Bold.Render("Webhook deliveries") + "\n")
+	for _, d := range s.detail.Deliveries {
+		ds, ok := st.Delivery[d.Status]
+		if !ok {
+			ds = st.Dim
+		}
+		line := fmt.Sprintf("  %s %s %s  attempts %d", ds.Render(pad(d.Status, 9)), clean(d.EndpointID), clean(d.URL), d.Attempts)
+		if d.LastStatusCode != 0 {
+			line += fmt.Sprintf("  last %d", d.LastStatusCode)
+		}
+		if d.LastError != "" {
+			line += "  " + st.Error.Render(clean(d.LastError))
+		}
+		if d.Status == "retrying" || d.Status == "pending" {
+			line += "  next " + s.c.countdown(d.NextAttemptAt)
+		}
+		b.WriteString(line + "\n")
 	}
-	return strings.Split(m.msg.vp.View(), "\n")
-}
-
-func (m *Model) askSuggestTicket(id, subject string) tea.Cmd {
-	if m.deps.Actions == nil {
-		return m.notAvailable("suggest as ticket")
-	}
-	o, who := m.deps.Actions, m.deps.User
-	return m.ask(fmt.Sprintf("Suggest %q as a ticket (queues ticket.suggested as human:%s)?", trunc(subject, 30), who),
-		m.runAction("suggested as ticket", false, func(ctx context.Context) (string, error) {
-			return "", o.SuggestTicket(ctx, id, who)
-		}))
-}
-
-func (m *Model) askNotTicket(id, subject string) tea.Cmd {
-	if m.deps.Actions == nil {
-		return m.notAvailable("not a ticket")
-	}
-	o, who := m.deps.Actions, m.deps.User
-	return m.ask(fmt.Sprintf("Mark %q as not a ticket (cancels undelivered deliveries)?", trunc(subject, 30)),
-		m.runAction("marked not a ticket", false, func(ctx context.Context) (string, error) {
-			_, err := o.NotTicket(ctx, id, who)
-			return "", err
-		}))
-}
-
-func trunc(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

@@ -6,7 +6,10 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"smista/app"
 )
 
 // ticketsLimit bounds the tickets list (newest first).
@@ -15,137 +18,123 @@ const ticketsLimit = 500
 type ticketDelivery struct{ endpoint, status string }
 
 type ticketLine struct {
-	emailID, from, subject, by string
-	at                         time.Time
-	deliveries                 []ticketDelivery
+	eventID, emailID, from, subject, by string
+	at                                  time.Time
+	deliveries                          []ticketDelivery
 }
 
-type ticketsState struct {
-	items       []ticketLine
-	cursor, top int
-	req         uint64
-	loaded      bool
+// ticketsScreen lists the ticket.suggested events with their deliveries.
+type ticketsScreen struct {
+	c    *common
+	w, h int
+	list list[ticketLine]
 }
 
-type ticketsLoaded struct {
-	req   uint64
-	items []ticketLine
-	err   error
-}
-
-func (t *ticketsState) move(delta, height int) {
-	if len(t.items) == 0 {
-		return
-	}
-	t.cursor = min(max(t.cursor+delta, 0), len(t.items)-1)
-	if t.cursor < t.top {
-		t.top = t.cursor
-	}
-	if t.cursor >= t.top+height {
-		t.top = t.cursor - height + 1
-	}
-}
-
-func (m *Model) ticketRows() int { return max(1, m.bodyHeight()-2) }
-
-func (m *Model) fetchTickets() tea.Cmd {
-	req := m.nextReq()
-	m.tickets.req = req
-	store, base, timeout := m.deps.Store, m.ctx, m.deps.Timeout
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(base, timeout)
-		defer cancel()
-		rows, err := store.Tickets(ctx, 0, ticketsLimit)
-		if err != nil {
-			return ticketsLoaded{req: req, err: err}
-		}
-		items := make([]ticketLine, len(rows))
-		for i, r := range rows {
-			from := r.FromName
-			if from == "" {
-				from = r.FromAddr
+func newTickets(c *common) *ticketsScreen {
+	store := c.deps.Store
+	s := &ticketsScreen{c: c}
+	s.list = newList(scrTickets, func(t ticketLine) string { return t.eventID },
+		func(ctx context.Context, _, _ int) (page[ticketLine], error) {
+			rows, err := store.Tickets(ctx, 0, ticketsLimit)
+			if err != nil {
+				return page[ticketLine]{}, err
 			}
-			t := ticketLine{emailID: r.MessageID, from: clean(from), subject: clean(r.Subject), by: clean(r.DecidedBy), at: r.CreatedAt}
-			for _, d := range r.Deliveries {
-				t.deliveries = append(t.deliveries, ticketDelivery{endpoint: clean(d.EndpointID), status: d.Status})
+			items := make([]ticketLine, len(rows))
+			for i, r := range rows {
+				from := r.FromName
+				if from == "" {
+					from = r.FromAddr
+				}
+				t := ticketLine{eventID: r.EventID, emailID: r.MessageID, from: clean(from), subject: clean(r.Subject),
+					by: clean(r.DecidedBy), at: r.CreatedAt}
+				for _, d := range r.Deliveries {
+					t.deliveries = append(t.deliveries, ticketDelivery{endpoint: clean(d.EndpointID), status: d.Status})
+				}
+				items[i] = t
 			}
-			items[i] = t
+			return page[ticketLine]{rows: items, total: len(items)}, nil
+		})
+	return s
+}
+
+// Topics implements screen: the data the screen shows.
+func (s *ticketsScreen) Topics() app.Topic { return app.TopicTriage | app.TopicDeliveries }
+
+// Refresh implements screen: it reloads what is shown from the store.
+func (s *ticketsScreen) Refresh() tea.Cmd { return s.list.refresh(s.c) }
+
+// Help implements screen.
+func (s *ticketsScreen) Help() (short, own []key.Binding) {
+	k := s.c.keys
+	return []key.Binding{k.Open, k.Next, k.Help, k.Quit}, nil
+}
+
+// Update implements screen.
+func (s *ticketsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case sizeMsg:
+		s.w, s.h = msg.w, msg.h
+		s.list.setHeight(s.h - 2)
+	case pageMsg[ticketLine]:
+		s.list.fill(s.c, msg)
+	case scrollMsg:
+		s.list.move(msg.d)
+	case clickMsg:
+		if i, ok := s.list.rowAt(msg.y - 2); ok {
+			if i == s.list.cursor {
+				s.open()
+			}
+			s.list.moveTo(i)
 		}
-		return ticketsLoaded{req: req, items: items}
+	case tea.KeyPressMsg:
+		if !s.list.navigate(msg, s.c.keys) && key.Matches(msg, s.c.keys.Open) {
+			s.open()
+		}
+	}
+	return s, nil
+}
+
+func (s *ticketsScreen) open() {
+	if t, ok := s.list.selected(); ok && t.emailID != "" {
+		s.c.emit(openMsg{id: t.emailID, from: scrTickets})
 	}
 }
 
-func (m *Model) handleTicketsMsg(msg ticketsLoaded) tea.Cmd {
-	if msg.req != m.tickets.req {
-		return nil
-	}
-	if msg.err != nil {
-		m.lastErr = clean("tickets: " + msg.err.Error())
-		return nil
-	}
-	m.tickets.items, m.tickets.loaded = msg.items, true
-	m.tickets.move(0, m.ticketRows())
-	return nil
-}
-
-func (m *Model) openTicket() tea.Cmd {
-	if m.tickets.cursor >= len(m.tickets.items) {
-		return nil
-	}
-	t := m.tickets.items[m.tickets.cursor]
-	if t.emailID == "" {
-		return nil
-	}
-	return m.openMessage(t.emailID, scrTickets)
-}
-
-func (m *Model) handleTicketsKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := m.keys
-	h := m.ticketRows()
-	t := &m.tickets
-	switch {
-	case keyIs(msg, k.Down):
-		t.move(1, h)
-	case keyIs(msg, k.Up):
-		t.move(-1, h)
-	case keyIs(msg, k.PageDown):
-		t.move(h, h)
-	case keyIs(msg, k.PageUp):
-		t.move(-h, h)
-	case keyIs(msg, k.Top):
-		t.move(-len(t.items), h)
-	case keyIs(msg, k.Bottom):
-		t.move(len(t.items), h)
-	case keyIs(msg, k.Open):
-		return m.openTicket()
-	}
-	return nil
-}
-
-func (m *Model) ticketsView(h int) []string {
-	t := &m.tickets
-	st := m.st
-	count := fmt.Sprintf(" · %d ticket.suggested events", len(t.items))
-	if len(t.items) >= ticketsLimit {
+// View implements screen: the body's lines.
+func (s *ticketsScreen) View() []string {
+	st := &s.c.st
+	n := s.list.total
+	count := fmt.Sprintf(" · %d ticket.suggested events", n)
+	if n >= ticketsLimit {
 		count = fmt.Sprintf(" · the newest %d ticket.suggested events (older ones: 4, the delivery log)", ticketsLimit)
 	}
 	out := []string{st.Title.Render("Tickets") + count + st.Dim.Render(" · newest first")}
-	if !t.loaded {
+	if !s.list.loaded {
 		return append(out, "", st.Dim.Render("  loading…"))
 	}
-	if len(t.items) == 0 {
+	if n == 0 {
 		return append(out, "", "  No tickets suggested yet.", "",
 			st.Dim.Render("  A support email above the confidence threshold, or T on any email, queues one."))
 	}
-	delW := max(16, m.w/3)
-	subjW := max(10, m.w-11-16-8-delW)
+	delW := max(16, s.w/3)
+	subjW := max(10, s.w-11-16-8-delW)
 	out = append(out, st.Header.Render(pad("Queued", 11)+pad("From", 16)+pad("Subject", subjW)+pad("By", 8)+pad("Deliveries", delW)))
-	for i := t.top; i < len(t.items) && i < t.top+m.ticketRows(); i++ {
-		x := t.items[i]
-		by := "engine"
-		if strings.HasPrefix(x.by, "human:") {
-			by = "human"
-		}
+	from, to := s.list.visible()
+	for i := from; i < to; i++ {
+		x, _ := s.list.at(i)
+		out = append(out, s.row(x, subjW, delW, i == s.list.cursor))
+	}
+	return out
+}
+
+func (s *ticketsScreen) row(x ticketLine, subjW, delW int, sel bool) string {
+	st := &s.c.st
+	by := "engine"
+	if strings.HasPrefix(x.by, "human:") {
+		by = "human"
+	}
+	plain := pad(s.c.shortTime(x.at), 11) + pad(x.from, 15) + " " + pad(x.subject, subjW-1) + " " + pad(by, 8)
+	if sel {
 		var dels []string
 		for _, d := range x.deliveries {
 			dels = append(dels, d.endpoint+":"+d.status)
@@ -153,23 +142,18 @@ func (m *Model) ticketsView(h int) []string {
 		if len(dels) == 0 {
 			dels = []string{"no endpoint"}
 		}
-		plain := pad(m.shortTime(x.at), 11) + pad(x.from, 15) + " " + pad(x.subject, subjW-1) + " " + pad(by, 8)
-		if i == t.cursor {
-			out = append(out, st.Selected.Render(plain+pad(strings.Join(dels, " "), delW)))
-			continue
-		}
-		var styled []string
-		for _, d := range x.deliveries {
-			ds, ok := st.Delivery[d.status]
-			if !ok {
-				ds = st.Dim
-			}
-			styled = append(styled, d.endpoint+":"+ds.Render(d.status))
-		}
-		if len(styled) == 0 {
-			styled = []string{st.Warn.Render("no endpoint")}
-		}
-		out = append(out, plain+strings.Join(styled, " "))
+		return st.Selected.Render(plain + pad(strings.Join(dels, " "), delW))
 	}
-	return out
+	var styled []string
+	for _, d := range x.deliveries {
+		ds, ok := st.Delivery[d.status]
+		if !ok {
+			ds = st.Dim
+		}
+		styled = append(styled, d.endpoint+":"+ds.Render(d.status))
+	}
+	if len(styled) == 0 {
+		styled = []string{st.Warn.Render("no endpoint")}
+	}
+	return plain + strings.Join(styled, " ")
 }

@@ -13,39 +13,71 @@ import (
 
 // Sentinel errors of endpoint URLs.
 var (
-	ErrBadURL         = errors.New("endpoint URL must be an absolute http:// or https:// URL with a host")
-	ErrForbiddenAddr  = errors.New("address is link-local or a cloud metadata service")
-	ErrPrivateAddr    = errors.New("address is loopback or private (allow_private = false)")
-	ErrNoAddress      = errors.New("host has no address")
-	metadataV6        = netip.MustParseAddr("fd00:ec2::254")
-	unspecifiedPrefix = netip.MustParsePrefix("0.0.0.0/8")
+	ErrBadURL        = errors.New("endpoint URL must be an absolute http:// or https:// URL with a host")
+	ErrForbiddenAddr = errors.New("refused: not a public address")
+	ErrPrivateAddr   = errors.New("refused: loopback or private (allow_private = false)")
+	ErrNoAddress     = errors.New("host has no address")
 )
 
-// Guard decides which resolved addresses an endpoint may reach. Link-local
-// (169.254.0.0/16, fe80::/10), multicast and cloud metadata addresses are
-// always refused; loopback and private ranges only when AllowPrivate is
-// false. The same check runs at dial time, so DNS rebinding between the
+// Guard decides which resolved addresses an endpoint may reach, from the
+// table of special-purpose addresses in specialAddrs (the IANA IPv4 and
+// IPv6 Special-Purpose Address Registries, plus multicast and the cloud
+// metadata services):
+//
+//   - cloud metadata addresses are refused in every mode;
+//   - loopback, private-use (RFC 1918), unique-local (fc00::/7) and "this
+//     host" addresses are refused unless AllowPrivate is set;
+//   - every other address the registries mark as not globally reachable
+//     (link-local, shared address space, benchmarking, documentation,
+//     reserved, broadcast, discard-only...) and multicast is refused in
+//     every mode;
+//   - an IPv6 address that carries an IPv4 address (IPv4-mapped,
+//     IPv4-compatible, NAT64, 6to4, Teredo) is judged by the IPv4 address
+//     it carries, so no spelling of 169.254.169.254 gets through.
+//
+// The same check runs at dial time (Control), so DNS rebinding between the
 // check at "endpoints add" and a delivery cannot bypass it.
 type Guard struct {
 	AllowPrivate bool
 }
 
 // CheckAddr returns ErrForbiddenAddr or ErrPrivateAddr (wrapped with the
-// address) when ip may not be reached, nil otherwise.
+// address and the name of its range) when ip may not be reached, nil
+// otherwise.
 func (g Guard) CheckAddr(ip netip.Addr) error {
-	ip = ip.Unmap()
-	switch {
-	case !ip.IsValid():
-		return fmt.Errorf("%w: invalid address", ErrForbiddenAddr)
-	case ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast(), ip.IsInterfaceLocalMulticast(),
-		ip.IsMulticast(), ip == metadataV6:
-		return fmt.Errorf("%s: %w", ip, ErrForbiddenAddr)
-	case ip.IsLoopback(), ip.IsPrivate(), ip.IsUnspecified(), unspecifiedPrefix.Contains(ip):
-		if !g.AllowPrivate {
-			return fmt.Errorf("%s: %w", ip, ErrPrivateAddr)
-		}
+	// A zone (fe80::1%eth0) would keep the address out of every prefix.
+	ip = ip.WithZone("")
+	if !ip.IsValid() {
+		return fmt.Errorf("invalid address: %w", ErrForbiddenAddr)
 	}
-	return nil
+	sp, ok := lookupSpecial(ip)
+	if !ok {
+		return nil
+	}
+	switch sp.class {
+	case classPublic:
+		return nil
+	case classPrivate:
+		if g.AllowPrivate {
+			return nil
+		}
+		return fmt.Errorf("%s is %s (%s): %w", ip, sp.name, sp.rfc, ErrPrivateAddr)
+	case classEmbeds:
+		// Every IPv4 address the form may carry must pass; a forbidden
+		// one is reported before a private one.
+		var refused error
+		for _, v4 := range sp.embedded(ip) {
+			err := g.CheckAddr(v4)
+			if err != nil && (refused == nil || errors.Is(err, ErrForbiddenAddr)) {
+				refused = err
+			}
+		}
+		if refused != nil {
+			return fmt.Errorf("%s carries an IPv4 address (%s, %s): %w", ip, sp.name, sp.rfc, refused)
+		}
+		return nil
+	}
+	return fmt.Errorf("%s is %s (%s): %w", ip, sp.name, sp.rfc, ErrForbiddenAddr)
 }
 
 // Control is a net.Dialer Control function enforcing CheckAddr on the
@@ -101,6 +133,9 @@ func (g Guard) CheckURL(ctx context.Context, resolver *net.Resolver, raw string)
 	}
 	for _, ip := range addrs {
 		if err := g.CheckAddr(ip); err != nil {
+			if ip.String() == host {
+				return "", err // the error names the address already
+			}
 			return "", fmt.Errorf("%s: %w", host, err)
 		}
 	}

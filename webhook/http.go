@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +19,26 @@ import (
 
 // ResponseSnippetSize is how much of a response body the attempt log keeps.
 const ResponseSnippetSize = 4 << 10
+
+// ResponseHeadersSize bounds the response headers the attempt log keeps
+// (each line counted as "Key: value\r\n"): the first lines in key order,
+// then a HeaderTruncated line saying what was left out.
+const ResponseHeadersSize = 4 << 10
+
+// MaxResponseHeaderBytes bounds the response header block the transport
+// reads at all: a bigger one fails the attempt (class other).
+const MaxResponseHeaderBytes = 64 << 10
+
+// HeaderTruncated is added to the stored response headers of an attempt
+// whose headers exceeded ResponseHeadersSize. It is not a header the
+// receiver sent.
+const HeaderTruncated = "Smista-Headers-Truncated"
+
+// bodyWait bounds reading the response body once the status and headers
+// are in: they decide the attempt, the body is kept for the log only, and
+// a receiver trickling it must not hold its endpoint's queue until the
+// attempt's timeout.
+const bodyWait = 250 * time.Millisecond
 
 // HTTPTransport delivers webhook deliveries as signed POSTs.
 type HTTPTransport struct {
@@ -59,10 +81,13 @@ func NewHTTPTransport(o HTTPOptions) *HTTPTransport {
 		DialContext:         dialer.DialContext,
 		TLSClientConfig:     o.TLSConfig,
 		TLSHandshakeTimeout: 10 * time.Second,
-		MaxIdleConns:        1024,
-		MaxIdleConnsPerHost: o.MaxConnsPerHost,
-		IdleConnTimeout:     90 * time.Second,
-		ForceAttemptHTTP2:   true,
+		// A receiver's 10 MB of headers would be read, kept and logged
+		// whole: refuse the answer beyond 64 KiB instead.
+		MaxResponseHeaderBytes: MaxResponseHeaderBytes,
+		MaxIdleConns:           1024,
+		MaxIdleConnsPerHost:    o.MaxConnsPerHost,
+		IdleConnTimeout:        90 * time.Second,
+		ForceAttemptHTTP2:      true,
 		// A receiver's answer is read for the log only (its first 4 KiB):
 		// no Accept-Encoding header, no gzip reader per response.
 		DisableCompression: true,
@@ -116,19 +141,22 @@ func (t *HTTPTransport) Deliver(ctx context.Context, d Delivery) Result {
 	}
 	defer resp.Body.Close()
 	res.StatusCode = resp.StatusCode
-	res.ResponseHeaders = resp.Header
-	body, err := readSnippet(resp)
-	res.ResponseBody = body
+	res.ResponseHeaders = capHeaders(resp.Header)
 	if resp.ContentLength != 0 {
-		// Drain a little more so the connection can be reused.
+		// Closing the body interrupts a read blocked on it (HTTP/1.1: the
+		// transport closes the connection; HTTP/2: it resets the stream).
+		// A context cancelled by this timer would do the same, at the
+		// cost of a context per attempt, also for the common empty body.
+		stop := time.AfterFunc(bodyWait, func() { resp.Body.Close() })
+		res.ResponseBody, _ = readSnippet(resp)
+		// Drain a little more so the connection can be reused; a body that
+		// has not ended by bodyWait costs the connection instead.
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		stop.Stop()
 	}
+	// The status decides; a slow or broken body does not undo a 2xx.
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		if err != nil && ctx.Err() != nil {
-			// The status arrived in time; a slow body does not undo a 2xx.
-			err = nil
-		}
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		res.Class = ClassRedirect
 		res.Err = fmt.Sprintf("HTTP %d redirect not followed (Location: %s)", resp.StatusCode, oneLine(resp.Header.Get("Location"), 200))
@@ -143,6 +171,45 @@ func (t *HTTPTransport) Deliver(ctx context.Context, d Delivery) Result {
 		res.RetryAfter = parseRetryAfter(ra, started)
 	}
 	return finish()
+}
+
+// capHeaders returns h when its lines fit in ResponseHeadersSize, else the
+// first lines in key order that fit (the line that overflows cut short)
+// and a HeaderTruncated line.
+func capHeaders(h http.Header) http.Header {
+	total, lines := 0, 0
+	for k, vs := range h {
+		for _, v := range vs {
+			total += len(k) + len(v) + 4
+			lines++
+		}
+	}
+	if total <= ResponseHeadersSize {
+		return h
+	}
+	// Room for the HeaderTruncated line itself.
+	budget := ResponseHeadersSize - 128
+	out := http.Header{}
+	kept := 0
+fill:
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		for _, v := range h[k] {
+			n := len(k) + len(v) + 4
+			if n > budget {
+				if room := budget - len(k) - 4; room >= 16 {
+					out[k] = append(out[k], strings.ToValidUTF8(v[:room], "")+"…")
+					kept++
+				}
+				break fill
+			}
+			out[k] = append(out[k], v)
+			budget -= n
+			kept++
+		}
+	}
+	out[HeaderTruncated] = []string{fmt.Sprintf("kept %d of %d header lines (%d of %d bytes)",
+		kept, lines, ResponseHeadersSize-128-budget, total)}
+	return out
 }
 
 // readSnippet reads the first ResponseSnippetSize bytes of the body;
@@ -176,6 +243,10 @@ func classify(ctx context.Context, err error) (string, string) {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return ClassTimeout, msg
+	case strings.Contains(msg, "response headers exceeded"), strings.Contains(msg, "header list larger than advertised limit"):
+		// net/http (HTTP/1.1) and its HTTP/2 transport stop reading at
+		// MaxResponseHeaderBytes; neither has a typed error for it.
+		return ClassOther, fmt.Sprintf("response headers exceed %d KiB: answer refused", MaxResponseHeaderBytes>>10)
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return ClassTimeout, msg
 	case errors.As(err, &certErr), errors.As(err, &recErr), errors.As(err, &alert),

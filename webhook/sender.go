@@ -15,116 +15,10 @@ var ErrNotFound = errors.New("not found")
 // ErrRunning is returned by Run when the sender is already running.
 var ErrRunning = errors.New("sender already running")
 
-// Options configures a Sender; zero fields take the DESIGN.md defaults.
-type Options struct {
-	// Timeout bounds one attempt (default 5s).
-	Timeout time.Duration
-	// Retries are the delays before each retry (default 30s, 60s, 90s);
-	// after the last one fails the delivery is dead.
-	Retries []time.Duration
-	// DisableAfter failed attempts within DisableWindow disable an
-	// endpoint (defaults 30 and 30m).
-	DisableAfter  int
-	DisableWindow time.Duration
-	// Workers bounds attempts in flight across queues (default 8).
-	Workers int
-	// Now is the clock (default time.Now); After makes the timer that wakes
-	// the sender for the next scheduled retry (default time.After). Tests
-	// inject both and never sleep.
-	Now   func() time.Time
-	After func(time.Duration) <-chan time.Time
-	// Transports maps an outbox kind to its transport. A nil map gets a
-	// webhook HTTPTransport built from Guard and UserAgent; kinds without a
-	// transport are left alone.
-	Transports map[string]Transport
-	Guard      Guard
-	UserAgent  string
-	// BatchSize bounds the outcomes written per group commit (default 1024).
-	BatchSize int
-	// FlushDelay is how long the writer waits for more outcomes before
-	// committing a batch that is not full (default 1ms; negative: never).
-	// Under load (the previous batch held at least 64 outcomes) it waits
-	// up to BusyFlushDelay instead (default 5 × FlushDelay). Bigger
-	// batches amortise the transaction and write each touched page once;
-	// nothing waits on the commit of a delivered attempt, so the delay
-	// costs no throughput.
-	FlushDelay     time.Duration
-	BusyFlushDelay time.Duration
-	// Prefetch is how many deliveries per queue are read ahead (default 256).
-	Prefetch int
-	// Poll, when positive, rescans the outbox at this interval as well, for
-	// deliveries enqueued by other processes (which cannot call Notify).
-	Poll time.Duration
-}
-
-func (o Options) withDefaults() Options {
-	if o.Timeout <= 0 {
-		o.Timeout = 5 * time.Second
-	}
-	if o.Retries == nil {
-		o.Retries = []time.Duration{30 * time.Second, 60 * time.Second, 90 * time.Second}
-	}
-	if o.DisableAfter <= 0 {
-		o.DisableAfter = 30
-	}
-	if o.DisableWindow <= 0 {
-		o.DisableWindow = 30 * time.Minute
-	}
-	if o.Workers <= 0 {
-		o.Workers = 8
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.After == nil {
-		o.After = time.After
-	}
-	if o.BatchSize <= 0 {
-		o.BatchSize = 1024
-	}
-	if o.FlushDelay == 0 {
-		o.FlushDelay = time.Millisecond
-	}
-	if o.BusyFlushDelay == 0 {
-		o.BusyFlushDelay = 5 * o.FlushDelay
-	}
-	if o.Prefetch <= 0 {
-		o.Prefetch = 256
-	}
-	return o
-}
-
-// NoticeKind says what a Notice reports.
-type NoticeKind string
-
-// Notice kinds. Disabled notices are never dropped; the others are
-// progress and are dropped when the subscriber falls behind.
-const (
-	NoticeDelivered NoticeKind = "delivered"
-	NoticeFailed    NoticeKind = "failed" // will be retried
-	NoticeDead      NoticeKind = "dead"
-	NoticePaused    NoticeKind = "paused" // failed; its endpoint is disabled
-	NoticeDisabled  NoticeKind = "disabled"
-	NoticeError     NoticeKind = "error" // the store failed; work is retried
-)
-
-// Notice is a progress report for the UI and "smista send", sent after the
-// attempt was committed to the log.
-type Notice struct {
-	Kind          NoticeKind
-	At            time.Time
-	DeliveryID    string
-	EndpointID    string
-	WebhookID     string
-	URL           string
-	Test          bool
-	Attempt       int
-	StatusCode    int
-	Duration      time.Duration
-	ErrorClass    string
-	Error         string // failure text, or the disable reason
-	NextAttemptAt time.Time
-}
+// ErrStoreUnavailable is wrapped by the error Drain returns when the store
+// could not record attempts (or be read) for Options.StoreTimeout, e.g. a
+// full disk; the store's own error is wrapped too.
+var ErrStoreUnavailable = errors.New("store unavailable")
 
 // Sender is the outbox worker: one goroutine scheduling, a bounded pool of
 // attempt workers, and one writer goroutine that group-commits the attempt
@@ -146,19 +40,20 @@ type Sender struct {
 	waiting  atomic.Int64
 	inJobs   atomic.Int64
 	inFlight atomic.Int64
+	// paused: the store refused a batch the writer holds; no attempt
+	// starts until it records again.
+	paused atomic.Bool
 
-	mu        sync.Mutex
-	running   bool
-	finished  []finish
-	committed []commit
-	stop      map[string]bool // queues whose running job must stop
-	important []Notice
-	impWake   chan struct{}
+	mu          sync.Mutex
+	pausedSince time.Time // with paused: the first refusal
+	storeErr    error     // with paused: the last refusal
+	running     bool
+	finished    []finish
+	committed   []commit
+	stop        map[string]bool // queues whose running job must stop
+	important   []Notice
+	impWake     chan struct{}
 }
-
-// busyBatch is the batch size from which the writer considers itself
-// under load and waits BusyFlushDelay for the next batch.
-const busyBatch = 64
 
 // runLength bounds the deliveries of one queue handed to a worker at once,
 // so that with more queues than workers every queue gets its turn.
@@ -186,7 +81,6 @@ type commit struct {
 	ids      []string
 	queues   []string // queues whose head was not delivered
 	disabled []string
-	failed   bool
 }
 
 // NewSender returns a sender over store. Call Run to start it.
@@ -295,15 +189,17 @@ func (s *Sender) run(ctx context.Context, once bool) error {
 	return err
 }
 
-// schedule is the scheduler loop; it owns the queue state.
+// schedule is the scheduler loop; it owns the queue state. (Over 80 lines:
+// one select loop whose steps share its timers and error state.)
 func (s *Sender) schedule(ctx context.Context, jobs chan<- job, once bool) error {
 	st := &schedState{queues: map[string]*queueState{}, sent: map[string]string{}}
 	scanAll := true
-	inflight := 0
 	var timerAt time.Time
 	var timerC <-chan time.Time
 	var errBackoff time.Duration
 	var lastScan time.Time
+	var readDown time.Time // the first of the reads failing since
+	var readErr error
 	fail := func(err error) {
 		if ctx.Err() != nil {
 			return // shutting down: the query was cancelled, not broken
@@ -311,6 +207,10 @@ func (s *Sender) schedule(ctx context.Context, jobs chan<- job, once bool) error
 		s.progress(Notice{Kind: NoticeError, At: s.opts.Now(), Error: err.Error()})
 		scanAll = true
 		errBackoff = min(max(2*errBackoff, 100*time.Millisecond), 5*time.Second)
+		if readDown.IsZero() {
+			readDown = s.opts.Now()
+		}
+		readErr = err
 	}
 	for {
 		if ctx.Err() != nil {
@@ -320,54 +220,29 @@ func (s *Sender) schedule(ctx context.Context, jobs chan<- job, once bool) error
 			if err := s.scanAll(ctx, st); err != nil {
 				fail(err)
 			} else {
-				scanAll, errBackoff, lastScan = false, 0, s.opts.Now()
+				scanAll, errBackoff, lastScan, readDown = false, 0, s.opts.Now(), time.Time{}
 			}
 		}
 		now := s.opts.Now()
 		var next time.Time
-		for q, qs := range st.queues {
-			if qs.busy || qs.blocked {
-				continue
-			}
-			qs.dropSent(st.sent)
-			if len(qs.list) == 0 && !qs.complete {
-				if err := s.reload(ctx, st, q); err != nil {
-					fail(err)
-					continue
-				}
-			}
-			if len(qs.list) == 0 {
-				if qs.complete && qs.nSent == 0 {
-					delete(st.queues, q)
-				}
-				continue
-			}
-			head := qs.list[0]
-			if head.NextAttemptAt.After(now) {
-				if next.IsZero() || head.NextAttemptAt.Before(next) {
-					next = head.NextAttemptAt
-				}
-				continue
-			}
-			if inflight >= s.opts.Workers {
-				continue
-			}
-			// Hand over a run of the queue: the worker goes on to the next
-			// delivery as soon as one is delivered, without a round trip
-			// through this loop.
-			n := min(len(qs.list), runLength)
-			qs.busy = true
-			inflight++
-			s.inJobs.Add(int64(n))
-			jobs <- job{queue: q, items: qs.list[:n:n]}
-			qs.list = qs.list[n:]
+		if !s.paused.Load() {
+			// While the store cannot record, no job goes out: the writer
+			// pokes this loop when it records again.
+			next = s.dispatch(ctx, st, jobs, now, fail)
 		}
 		waiting := 0
 		for _, qs := range st.queues {
 			waiting += len(qs.list)
 		}
 		s.waiting.Store(int64(waiting))
-		if once && inflight == 0 && len(st.queues) == 0 && len(st.sent) == 0 && !scanAll {
+		if once {
+			giveUp, err := s.storeOutage(now, readDown, readErr)
+			if err != nil {
+				return err
+			}
+			next = earliest(next, giveUp)
+		}
+		if once && st.inflight == 0 && len(st.queues) == 0 && len(st.sent) == 0 && !scanAll {
 			// Confirm with the store: something may have been queued behind
 			// what this sender read.
 			qs, err := s.active.Queues(ctx, s.kinds)
@@ -381,14 +256,10 @@ func (s *Sender) schedule(ctx context.Context, jobs chan<- job, once bool) error
 			}
 		}
 		if s.opts.Poll > 0 {
-			if at := lastScan.Add(s.opts.Poll); next.IsZero() || at.Before(next) {
-				next = at
-			}
+			next = earliest(next, lastScan.Add(s.opts.Poll))
 		}
 		if errBackoff > 0 {
-			if at := now.Add(errBackoff); next.IsZero() || at.Before(next) {
-				next = at
-			}
+			next = earliest(next, now.Add(errBackoff))
 		}
 		if next.IsZero() {
 			timerAt, timerC = time.Time{}, nil
@@ -411,41 +282,122 @@ func (s *Sender) schedule(ctx context.Context, jobs chan<- job, once bool) error
 		fin, com := s.finished, s.committed
 		s.finished, s.committed = nil, nil
 		s.mu.Unlock()
-		for _, f := range fin {
-			qs := st.queue(f.queue)
-			if f.done {
-				inflight--
-				qs.busy = false
-				if !qs.blocked && !f.stopped && len(f.rest) > 0 {
-					qs.list = append(f.rest, qs.list...)
-				}
+		st.apply(fin, com)
+	}
+}
+
+// earliest returns the earlier of two times, a zero time meaning none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+// dispatch hands every idle queue's due head, and a run of deliveries
+// behind it, to a worker while workers are free; it reads queues whose
+// read-ahead ran out. It returns the earliest time a head not yet due
+// becomes due (zero: none).
+func (s *Sender) dispatch(ctx context.Context, st *schedState, jobs chan<- job, now time.Time, fail func(error)) time.Time {
+	var next time.Time
+	for q, qs := range st.queues {
+		if qs.busy || qs.blocked {
+			continue
+		}
+		qs.dropSent(st.sent)
+		if len(qs.list) == 0 && !qs.complete {
+			if err := s.reload(ctx, st, q); err != nil {
+				fail(err)
 				continue
 			}
-			if f.delivered {
-				st.sent[f.id] = f.queue
-				qs.nSent++
-				qs.maxSent = max(qs.maxSent, f.seq)
-			} else {
-				qs.blocked = true
-			}
 		}
-		for _, c := range com {
-			for _, id := range c.ids {
-				if q, ok := st.sent[id]; ok {
-					delete(st.sent, id)
-					qs := st.queue(q)
-					if qs.nSent--; qs.nSent == 0 {
-						qs.maxSent = 0
-					}
+		if len(qs.list) == 0 {
+			if qs.complete && qs.nSent == 0 {
+				delete(st.queues, q)
+			}
+			continue
+		}
+		if at := qs.list[0].NextAttemptAt; at.After(now) {
+			next = earliest(next, at)
+			continue
+		}
+		if st.inflight >= s.opts.Workers {
+			continue
+		}
+		// Hand over a run of the queue: the worker goes on to the next
+		// delivery as soon as one is delivered, without a round trip
+		// through the scheduler.
+		n := min(len(qs.list), runLength)
+		qs.busy = true
+		st.inflight++
+		s.inJobs.Add(int64(n))
+		jobs <- job{queue: q, items: qs.list[:n:n]}
+		qs.list = qs.list[n:]
+	}
+	return next
+}
+
+// storeOutage returns when a Drain gives up on an unusable store, and
+// once that time has come the error to give up with: the store has
+// refused to record since the sender paused, or every read has failed
+// since readDown. Zero and nil when the store is fine.
+func (s *Sender) storeOutage(now, readDown time.Time, readErr error) (time.Time, error) {
+	s.mu.Lock()
+	since, werr := s.pausedSince, s.storeErr
+	s.mu.Unlock()
+	var at time.Time
+	if !since.IsZero() && werr != nil {
+		at = since.Add(s.opts.StoreTimeout)
+		if !now.Before(at) {
+			return at, fmt.Errorf("drain: nothing recorded for %s, sending paused: %w: %w", fmtDuration(s.opts.StoreTimeout), ErrStoreUnavailable, werr)
+		}
+	}
+	if !readDown.IsZero() && readErr != nil {
+		rat := readDown.Add(s.opts.StoreTimeout)
+		if !now.Before(rat) {
+			return rat, fmt.Errorf("drain: outbox unreadable for %s: %w: %w", fmtDuration(s.opts.StoreTimeout), ErrStoreUnavailable, readErr)
+		}
+		at = earliest(at, rat)
+	}
+	return at, nil
+}
+
+// apply takes in what the workers and the writer reported: finished
+// attempts and jobs, and committed batches. A batch the store refused is
+// never reported: its delivered deliveries stay skipped and its failed
+// ones keep their queue blocked until the writer records them.
+func (st *schedState) apply(fin []finish, com []commit) {
+	for _, f := range fin {
+		qs := st.queue(f.queue)
+		if f.done {
+			st.inflight--
+			qs.busy = false
+			if !qs.blocked && !f.stopped && len(f.rest) > 0 {
+				qs.list = append(f.rest, qs.list...)
+			}
+			continue
+		}
+		if f.delivered {
+			st.sent[f.id] = f.queue
+			qs.nSent++
+			qs.maxSent = max(qs.maxSent, f.seq)
+		} else {
+			qs.blocked = true
+		}
+	}
+	for _, c := range com {
+		for _, id := range c.ids {
+			if q, ok := st.sent[id]; ok {
+				delete(st.sent, id)
+				qs := st.queue(q)
+				if qs.nSent--; qs.nSent == 0 {
+					qs.maxSent = 0
 				}
 			}
-			for _, q := range append(c.queues, c.disabled...) {
-				qs := st.queue(q)
-				qs.blocked, qs.complete, qs.list = false, false, nil
-			}
-			if c.failed {
-				scanAll = true
-			}
+		}
+		for _, q := range append(c.queues, c.disabled...) {
+			qs := st.queue(q)
+			qs.blocked, qs.complete, qs.list = false, false, nil
 		}
 	}
 }
@@ -471,8 +423,9 @@ func (q *queueState) dropSent(sent map[string]string) {
 }
 
 type schedState struct {
-	queues map[string]*queueState
-	sent   map[string]string // delivered, commit pending: id → queue
+	queues   map[string]*queueState
+	sent     map[string]string // delivered, commit pending: id → queue
+	inflight int               // jobs handed to workers, not done
 }
 
 func (st *schedState) queue(q string) *queueState {
@@ -551,7 +504,10 @@ func (s *Sender) work(ctx, bg context.Context, jobs <-chan job, outcomes chan<- 
 			s.mu.Lock()
 			stopped = s.stop[j.queue]
 			s.mu.Unlock()
-			if stopped || ctx.Err() != nil || d.NextAttemptAt.After(s.opts.Now()) {
+			// A pause (the store cannot record) returns the rest to the
+			// queue like a delivery not due yet: nothing is sent until the
+			// held outcomes are recorded.
+			if stopped || ctx.Err() != nil || s.paused.Load() || d.NextAttemptAt.After(s.opts.Now()) {
 				rest = j.items[i:]
 				break
 			}
@@ -621,170 +577,6 @@ func (s *Sender) decide(d Delivery, r Result) Outcome {
 	return o
 }
 
-// write is the group-commit writer: it takes every outcome available (up to
-// BatchSize) and records them in one transaction.
-func (s *Sender) write(ctx context.Context, outcomes <-chan Outcome) {
-	policy := DisablePolicy{
-		After:  s.opts.DisableAfter,
-		Window: s.opts.DisableWindow,
-		Reason: fmt.Sprintf("auto-disabled: %d failed attempts in %s", s.opts.DisableAfter, fmtDuration(s.opts.DisableWindow)),
-	}
-	batch := make([]Outcome, 0, s.opts.BatchSize)
-	busy := false
-	for o := range outcomes {
-		batch = append(batch[:0], o)
-		closed := false
-		var timer *time.Timer
-		var deadline <-chan time.Time // nil: take only what is ready
-		if wait := s.opts.FlushDelay; wait > 0 {
-			if busy {
-				wait = max(wait, s.opts.BusyFlushDelay)
-			}
-			timer = time.NewTimer(wait)
-			deadline = timer.C
-		}
-	fill:
-		for len(batch) < s.opts.BatchSize {
-			if deadline == nil {
-				select {
-				case o, ok := <-outcomes:
-					if !ok {
-						closed = true
-						break fill
-					}
-					batch = append(batch, o)
-					continue
-				default:
-					break fill
-				}
-			}
-			select {
-			case o, ok := <-outcomes:
-				if !ok {
-					closed = true
-					break fill
-				}
-				batch = append(batch, o)
-			case <-deadline:
-				break fill
-			}
-		}
-		if timer != nil {
-			timer.Stop()
-		}
-		busy = len(batch) >= min(busyBatch, s.opts.BatchSize)
-		s.flush(ctx, batch, policy)
-		if closed {
-			return
-		}
-	}
-}
-
-func (s *Sender) flush(ctx context.Context, batch []Outcome, policy DisablePolicy) {
-	disabled, err := s.active.Record(ctx, batch, policy)
-	c := commit{failed: err != nil}
-	for _, o := range batch {
-		c.ids = append(c.ids, o.Delivery.ID)
-		if o.Status != StatusDelivered {
-			c.queues = append(c.queues, o.Delivery.Queue)
-		}
-	}
-	for _, d := range disabled {
-		c.disabled = append(c.disabled, d.EndpointID)
-	}
-	s.mu.Lock()
-	s.committed = append(s.committed, c)
-	s.mu.Unlock()
-	s.poke()
-	if err != nil {
-		s.progress(Notice{Kind: NoticeError, At: s.opts.Now(), Error: fmt.Sprintf("record %d attempts: %v (they will be retried)", len(batch), err)})
-		return
-	}
-	isDisabled := map[string]bool{}
-	for _, d := range disabled {
-		isDisabled[d.EndpointID] = true
-	}
-	for _, o := range batch {
-		d, r := o.Delivery, o.Result
-		n := Notice{
-			At: r.Started.Add(r.Duration), DeliveryID: d.ID, EndpointID: d.EndpointID, WebhookID: d.WebhookID,
-			URL: d.URL, Test: d.Test, Attempt: d.Attempts + 1, StatusCode: r.StatusCode, Duration: r.Duration,
-			ErrorClass: r.Class, Error: r.Err,
-		}
-		switch {
-		case o.Status == StatusDelivered:
-			n.Kind = NoticeDelivered
-		case o.Status == StatusDead:
-			n.Kind = NoticeDead
-		case isDisabled[d.EndpointID] || r.Disable != "":
-			n.Kind = NoticePaused
-		default:
-			n.Kind, n.NextAttemptAt = NoticeFailed, o.NextAttemptAt
-		}
-		s.progress(n)
-	}
-	for _, d := range disabled {
-		s.mu.Lock()
-		s.important = append(s.important, Notice{Kind: NoticeDisabled, At: d.At, EndpointID: d.EndpointID, Error: d.Reason})
-		s.mu.Unlock()
-		select {
-		case s.impWake <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// progress sends a notice that may be dropped when nobody keeps up.
-func (s *Sender) progress(n Notice) {
-	select {
-	case s.events <- n:
-	default:
-	}
-}
-
-// importantGrace bounds how long a stopping sender keeps handing over the
-// notices that must not be dropped: a subscriber that stopped reading must
-// not hold the shutdown.
-const importantGrace = time.Second
-
-// forward delivers the notices that must not be dropped, blocking until
-// the subscriber takes them. When the sender stops, every such notice is
-// already queued (the writer has returned): forward hands over those left,
-// within importantGrace, then returns.
-func (s *Sender) forward(stop <-chan struct{}) {
-	var grace <-chan time.Time // set when stop closes
-	for {
-		s.mu.Lock()
-		var n Notice
-		ok := len(s.important) > 0
-		if ok {
-			n, s.important = s.important[0], s.important[1:]
-		}
-		s.mu.Unlock()
-		if !ok {
-			if stop == nil {
-				return // stopped, and everything handed over
-			}
-			select {
-			case <-s.impWake:
-			case <-stop:
-				stop, grace = nil, time.After(importantGrace)
-			}
-			continue
-		}
-		for sent := false; !sent; {
-			select {
-			case s.events <- n:
-				sent = true
-			case <-stop:
-				stop, grace = nil, time.After(importantGrace)
-			case <-grace:
-				return
-			}
-		}
-	}
-}
-
 // DeliverNow makes one attempt of delivery id right away, whatever its
 // schedule, records it and returns the outcome ("smista endpoints test").
 // It fails when the delivery does not exist, has no transport, or the log
@@ -800,12 +592,7 @@ func (s *Sender) DeliverNow(ctx context.Context, id string) (Outcome, error) {
 	s.inFlight.Add(1)
 	o := s.attempt(ctx, d)
 	s.inFlight.Add(-1)
-	policy := DisablePolicy{
-		After:  s.opts.DisableAfter,
-		Window: s.opts.DisableWindow,
-		Reason: fmt.Sprintf("auto-disabled: %d failed attempts in %s", s.opts.DisableAfter, fmtDuration(s.opts.DisableWindow)),
-	}
-	if _, err := s.store.Record(context.WithoutCancel(ctx), []Outcome{o}, policy); err != nil {
+	if _, err := s.store.Record(context.WithoutCancel(ctx), []Outcome{o}, s.policy()); err != nil {
 		return o, fmt.Errorf("deliver %s: %w", id, err)
 	}
 	return o, nil

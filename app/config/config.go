@@ -160,8 +160,12 @@ func Load(path string, required bool) (Config, error) {
 	return cfg, nil
 }
 
-// Parse decodes TOML b over cfg and validates the result.
+// Parse decodes TOML b over cfg and validates the result. Its errors name
+// the line and the whole key, and say what the key wants.
 func Parse(b []byte, cfg *Config) error {
+	if err := typeCheck(b); err != nil {
+		return err
+	}
 	dec := toml.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(cfg); err != nil {

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"smista/webhook"
+)
+
+// A secret given on stdin or in a file (never on the command line, where
+// ps shows it) is the one that signs.
+func TestEndpointsAddSecretFromStdinOrFile(t *testing.T) {
+	for _, via := range []string{"stdin", "file"} {
+		t.Run(via, func(t *testing.T) {
+			rv := newVerifyingReceiver(t)
+			secret, _ := webhook.GenerateSecret()
+			rv.mu.Lock()
+			rv.secret = secret
+			rv.mu.Unlock()
+			dbPath := filepath.Join(t.TempDir(), "s.db")
+			var out, errb bytes.Buffer
+			m := &Main{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, DBPath: dbPath}
+			args := []string{"endpoints", "add", rv.srv.URL + "/hook", "--secret-file"}
+			if via == "stdin" {
+				m.Stdin = strings.NewReader(secret + "\n")
+				args = append(args, "-")
+			} else {
+				f := filepath.Join(t.TempDir(), "secret")
+				if err := os.WriteFile(f, []byte(secret+"\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, f)
+			}
+			if code := m.Run(context.Background(), args); code != 0 {
+				t.Fatalf("add: exit %d: %s", code, errb.String())
+			}
+			id := strings.TrimSpace(out.String())
+			if strings.Contains(out.String(), "whsec_") {
+				t.Fatalf("a given secret was printed back: %q", out.String())
+			}
+			out.Reset()
+			if code := m.Run(context.Background(), []string{"endpoints", "test", id}); code != 0 {
+				t.Fatalf("test: exit %d: %s %s", code, out.String(), errb.String())
+			}
+			if ids, bad := rv.seen(); len(ids) != 1 || bad != 0 {
+				t.Fatalf("receiver verified %d, rejected %d: want the given secret to sign", len(ids), bad)
+			}
+		})
+	}
+}

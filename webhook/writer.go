@@ -1,0 +1,264 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// busyBatch is the batch size from which the writer considers itself
+// under load and waits BusyFlushDelay for the next batch.
+const busyBatch = 64
+
+// write is the group-commit writer: it takes every outcome available (up to
+// BatchSize) and records them in one transaction. A batch the store
+// refuses is held and written again (see hold); it is never dropped while
+// the run lasts.
+func (s *Sender) write(ctx context.Context, outcomes <-chan Outcome) {
+	policy := s.policy()
+	batch := make([]Outcome, 0, s.opts.BatchSize)
+	busy := false
+	for o := range outcomes {
+		batch = append(batch[:0], o)
+		closed := false
+		var timer *time.Timer
+		var deadline <-chan time.Time // nil: take only what is ready
+		if wait := s.opts.FlushDelay; wait > 0 {
+			if busy {
+				wait = max(wait, s.opts.BusyFlushDelay)
+			}
+			timer = time.NewTimer(wait)
+			deadline = timer.C
+		}
+	fill:
+		for len(batch) < s.opts.BatchSize {
+			if deadline == nil {
+				select {
+				case o, ok := <-outcomes:
+					if !ok {
+						closed = true
+						break fill
+					}
+					batch = append(batch, o)
+					continue
+				default:
+					break fill
+				}
+			}
+			select {
+			case o, ok := <-outcomes:
+				if !ok {
+					closed = true
+					break fill
+				}
+				batch = append(batch, o)
+			case <-deadline:
+				break fill
+			}
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		busy = len(batch) >= min(busyBatch, s.opts.BatchSize)
+		if err := s.flush(ctx, batch, policy); err != nil {
+			closed = s.hold(ctx, batch, policy, outcomes, closed, err)
+		}
+		if closed {
+			return
+		}
+	}
+}
+
+func (s *Sender) policy() DisablePolicy {
+	return DisablePolicy{
+		After:  s.opts.DisableAfter,
+		Window: s.opts.DisableWindow,
+		Reason: fmt.Sprintf("auto-disabled: %d failed attempts in %s", s.opts.DisableAfter, fmtDuration(s.opts.DisableWindow)),
+	}
+}
+
+// hold keeps a batch the store refused and writes it again — the write,
+// never the attempts: they happened — after StoreRetry, doubling up to
+// StoreRetryMax, until the store records it or the run ends. Outcomes
+// still arriving join the batch. Meanwhile the sender is paused: workers
+// start no attempt and the scheduler hands out no job, so a store that
+// cannot record never turns into a stream of POSTs; the held deliveries
+// stay blocked (a failed one) or skipped (a delivered one) in the
+// scheduler until the commit. It returns whether outcomes was closed.
+func (s *Sender) hold(ctx context.Context, batch []Outcome, policy DisablePolicy, outcomes <-chan Outcome, closed bool, err error) bool {
+	delay := s.opts.StoreRetry
+	s.setPaused(s.opts.Now(), err)
+	s.queueImportant(Notice{Kind: NoticeError, At: s.opts.Now(), StorePaused: true, Error: pausedText(len(batch), delay, err)})
+	for {
+		if !closed {
+			batch, closed = collect(batch, outcomes, s.opts.After(delay))
+		}
+		err = s.flush(ctx, batch, policy)
+		if err == nil {
+			s.setPaused(time.Time{}, nil)
+			s.queueImportant(Notice{Kind: NoticeResumed, At: s.opts.Now()})
+			return closed
+		}
+		if closed {
+			// The run is over: these attempts stay unrecorded, their
+			// deliveries as the store last had them; the next run sends
+			// them again, with the same webhook-id, when they are due.
+			s.queueImportant(Notice{Kind: NoticeError, At: s.opts.Now(), StorePaused: true, Error: fmt.Sprintf(
+				"store cannot record: %d attempts made were not recorded; their deliveries stay as they were and the next run sends them again: %v", len(batch), err)})
+			return true
+		}
+		delay = min(2*delay, s.opts.StoreRetryMax)
+		s.mu.Lock()
+		s.storeErr = err
+		s.mu.Unlock()
+		s.progress(Notice{Kind: NoticeError, At: s.opts.Now(), StorePaused: true, Error: pausedText(len(batch), delay, err)})
+	}
+}
+
+func pausedText(held int, next time.Duration, err error) string {
+	return fmt.Sprintf("store cannot record: sending paused (%d attempts held, next write in %s): %v", held, fmtDuration(next), err)
+}
+
+// collect adds the outcomes arriving before timer fires to batch; it
+// reports whether outcomes was closed (which ends the wait at once).
+func collect(batch []Outcome, outcomes <-chan Outcome, timer <-chan time.Time) ([]Outcome, bool) {
+	for {
+		select {
+		case o, ok := <-outcomes:
+			if !ok {
+				return batch, true
+			}
+			batch = append(batch, o)
+		case <-timer:
+			return batch, false
+		}
+	}
+}
+
+// setPaused records that the store refused to record since since (zero:
+// it records again), wakes the scheduler, and lets Paused report it.
+func (s *Sender) setPaused(since time.Time, err error) {
+	s.mu.Lock()
+	s.pausedSince, s.storeErr = since, err
+	s.mu.Unlock()
+	s.paused.Store(!since.IsZero())
+	s.poke()
+}
+
+// Paused reports whether sending is paused because the store cannot
+// record attempts: no attempt is made until it records again (a
+// NoticeResumed follows). Safe to call from any goroutine.
+func (s *Sender) Paused() bool { return s.paused.Load() }
+
+// flush records batch in one transaction. On success it hands the commit
+// to the scheduler and reports the outcomes; on failure it changes
+// nothing and returns the store's error.
+func (s *Sender) flush(ctx context.Context, batch []Outcome, policy DisablePolicy) error {
+	disabled, err := s.active.Record(ctx, batch, policy)
+	if err != nil {
+		return err // the store says what failed
+	}
+	var c commit
+	for _, o := range batch {
+		c.ids = append(c.ids, o.Delivery.ID)
+		if o.Status != StatusDelivered {
+			c.queues = append(c.queues, o.Delivery.Queue)
+		}
+	}
+	for _, d := range disabled {
+		c.disabled = append(c.disabled, d.EndpointID)
+	}
+	s.mu.Lock()
+	s.committed = append(s.committed, c)
+	s.mu.Unlock()
+	s.poke()
+	isDisabled := map[string]bool{}
+	for _, d := range disabled {
+		isDisabled[d.EndpointID] = true
+	}
+	for _, o := range batch {
+		d, r := o.Delivery, o.Result
+		n := Notice{
+			At: r.Started.Add(r.Duration), DeliveryID: d.ID, EndpointID: d.EndpointID, WebhookID: d.WebhookID,
+			URL: d.URL, Test: d.Test, Attempt: d.Attempts + 1, StatusCode: r.StatusCode, Duration: r.Duration,
+			ErrorClass: r.Class, Error: r.Err,
+		}
+		switch {
+		case o.Status == StatusDelivered:
+			n.Kind = NoticeDelivered
+		case o.Status == StatusDead:
+			n.Kind = NoticeDead
+		case isDisabled[d.EndpointID] || r.Disable != "":
+			n.Kind = NoticePaused
+		default:
+			n.Kind, n.NextAttemptAt = NoticeFailed, o.NextAttemptAt
+		}
+		s.progress(n)
+	}
+	for _, d := range disabled {
+		s.queueImportant(Notice{Kind: NoticeDisabled, At: d.At, EndpointID: d.EndpointID, Error: d.Reason})
+	}
+	return nil
+}
+
+// queueImportant queues a notice that must not be dropped (see forward).
+func (s *Sender) queueImportant(n Notice) {
+	s.mu.Lock()
+	s.important = append(s.important, n)
+	s.mu.Unlock()
+	select {
+	case s.impWake <- struct{}{}:
+	default:
+	}
+}
+
+// progress sends a notice that may be dropped when nobody keeps up.
+func (s *Sender) progress(n Notice) {
+	select {
+	case s.events <- n:
+	default:
+	}
+}
+
+// importantGrace bounds how long a stopping sender keeps handing over the
+// notices that must not be dropped: a subscriber that stopped reading must
+// not hold the shutdown.
+const importantGrace = time.Second
+
+// forward delivers the notices that must not be dropped, blocking until
+// the subscriber takes them. When the sender stops, every such notice is
+// already queued (the writer has returned): forward hands over those left,
+// within importantGrace, then returns.
+func (s *Sender) forward(stop <-chan struct{}) {
+	var grace <-chan time.Time // set when stop closes
+	for {
+		s.mu.Lock()
+		var n Notice
+		ok := len(s.important) > 0
+		if ok {
+			n, s.important = s.important[0], s.important[1:]
+		}
+		s.mu.Unlock()
+		if !ok {
+			if stop == nil {
+				return // stopped, and everything handed over
+			}
+			select {
+			case <-s.impWake:
+			case <-stop:
+				stop, grace = nil, time.After(importantGrace)
+			}
+			continue
+		}
+		for sent := false; !sent; {
+			select {
+			case s.events <- n:
+				sent = true
+			case <-stop:
+				stop, grace = nil, time.After(importantGrace)
+			case <-grace:
+				return
+			}
+		}
+	}
+}
