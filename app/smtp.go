@@ -51,7 +51,7 @@ func (t *smtpTransport) Deliver(ctx context.Context, d webhook.Delivery) webhook
 	if !ok || acct.SMTP.Host == "" {
 		return permanent(0, fmt.Sprintf("account %q has no smtp server configured", account))
 	}
-	draft, err := a.db.Draft(ctx, d.DraftID)
+	draft, err := a.db.Draft(ctx, d.Ref)
 	if err != nil {
 		return fail(webhook.ClassOther, 0, err.Error())
 	}
@@ -108,8 +108,8 @@ func (t *smtpTransport) Deliver(ctx context.Context, d webhook.Delivery) webhook
 }
 
 func (t *smtpTransport) failDraft(ctx context.Context, d webhook.Delivery, msg string) {
-	if err := t.app.db.FailDraft(context.WithoutCancel(ctx), d.DraftID, d.ID, msg); err != nil {
-		t.app.notice("smtp", fmt.Sprintf("draft %d: %v", d.DraftID, err), true)
+	if err := t.app.db.FailDraft(context.WithoutCancel(ctx), d.Ref, d.ID, msg); err != nil {
+		t.app.notice("smtp", fmt.Sprintf("draft %d: %v", d.Ref, err), true)
 	}
 	t.app.changed(TopicDrafts)
 }

@@ -124,7 +124,7 @@ func TestSMTPOutbox(t *testing.T) {
 		// Even a delivery for a draft that is not approved is refused by
 		// the transport, for good.
 		r := (&smtpTransport{app: e.app, retries: 2}).Deliver(context.Background(),
-			webhook.Delivery{ID: "dlv_x", Kind: KindSMTP, Queue: "smtp:work", DraftID: e.draftID})
+			webhook.Delivery{ID: "dlv_x", Kind: KindSMTP, Queue: "smtp:work", Ref: e.draftID})
 		if r.OK() || !r.Permanent || !strings.Contains(r.Err, "not approved") {
 			t.Fatalf("delivering an unapproved draft: %+v, want a permanent failure", r)
 		}

@@ -134,9 +134,6 @@ func (a *App) triageOne(ctx context.Context, id string) TriageOutput {
 	if err != nil {
 		return TriageOutput{Message: &mail.Message{ID: id}, Err: fmt.Errorf("triage %s: %w", id, err)}
 	}
-	if m.ID == "" {
-		m.ID = id
-	}
 	r, d, payload, err := triage.Triage(ctx, a.classifier, m, a.triage)
 	if err != nil {
 		return TriageOutput{Message: m, Err: fmt.Errorf("triage %s: %w", id, err)}

@@ -144,10 +144,7 @@ func upsertLocations(ctx context.Context, tx *sql.Tx, b mail.SyncBatch) error {
 	}
 	defer stmt.Close()
 	for _, sm := range b.Messages {
-		id := sm.Message.ID
-		if id == "" {
-			id = mail.EmailID(sm.Message.MessageID)
-		}
+		id := sm.Message.StableID()
 		if _, err := stmt.ExecContext(ctx, b.MailboxID, sm.UID, id, sm.Message.MessageID, mustJSON(nonNil(sm.Flags)), sm.ModSeq); err != nil {
 			return fmt.Errorf("location uid %d: %w", sm.UID, err)
 		}

@@ -47,10 +47,7 @@ func insertMessages(ctx context.Context, tx *sql.Tx, source string, nowMS int64,
 	defer stmt.Close()
 	var added []string
 	for _, m := range msgs {
-		id := m.ID
-		if id == "" {
-			id = mail.EmailID(m.MessageID)
-		}
+		id := m.StableID()
 		date := m.Date
 		if date.IsZero() {
 			date = time.UnixMilli(nowMS)

@@ -267,7 +267,7 @@ func scanPending(ctx context.Context, pool *sql.DB, c *stmtCache, query, queue s
 		var next, deadline sql.NullInt64
 		var created int64
 		if err := rows.Scan(&d.Seq, &d.ID, &d.Kind, &d.EndpointID, &d.EventID, &d.WebhookID,
-			&d.DraftID, &d.Status, &d.Attempts, &d.RoundAttempts, &next, &deadline, &created); err != nil {
+			&d.Ref, &d.Status, &d.Attempts, &d.RoundAttempts, &next, &deadline, &created); err != nil {
 			return nil, fmt.Errorf("pending deliveries: %w", err)
 		}
 		d.NextAttemptAt, d.Deadline, d.CreatedAt = msTime(next), msTime(deadline), time.UnixMilli(created)
@@ -350,7 +350,7 @@ func scanDelivery(sc interface{ Scan(...any) error }) (webhook.Delivery, error) 
 	var next, deadline, prevUntil sql.NullInt64
 	var created int64
 	if err := sc.Scan(&d.Seq, &d.ID, &d.Kind, &d.Queue, &d.EndpointID, &d.EventID, &d.EventType, &d.WebhookID,
-		&d.DraftID, &d.Status, &d.Test, &d.Attempts, &d.RoundAttempts, &next, &deadline, &created,
+		&d.Ref, &d.Status, &d.Test, &d.Attempts, &d.RoundAttempts, &next, &deadline, &created,
 		&d.URL, &d.Secret, &d.PrevSecret, &prevUntil, &d.Payload); err != nil {
 		return d, err
 	}

@@ -81,6 +81,15 @@ func (m *Message) Get(key string) string {
 	return ""
 }
 
+// StableID returns m.ID, or the id derived from m's Message-ID (EmailID)
+// when m.ID is not set: the one fallback every store and payload uses.
+func (m *Message) StableID() string {
+	if m.ID != "" {
+		return m.ID
+	}
+	return EmailID(m.MessageID)
+}
+
 // EmailID derives the stable email id from a Message-ID: the first 16 hex
 // digits of its SHA-256, so the same mail imported twice or synced from IMAP
 // maps to the same row.

@@ -44,10 +44,7 @@ func TicketPayload(m *mail.Message, r Result, rawURLTemplate string) ([]byte, er
 	if m == nil {
 		return nil, errors.New("ticket payload: no message")
 	}
-	id := m.ID
-	if id == "" {
-		id = mail.EmailID(m.MessageID)
-	}
+	id := m.StableID()
 	ev := ticketEvent{
 		Event:       EventTicketSuggested,
 		EmailID:     CleanText(id),

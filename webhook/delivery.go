@@ -40,9 +40,11 @@ type Delivery struct {
 	EventID    string
 	EventType  string
 	WebhookID  string
-	DraftID    int64 // smtp deliveries
-	Status     string
-	Test       bool
+	// Ref is the row another transport delivers (an smtp delivery's
+	// draft); webhook deliveries leave it zero.
+	Ref    int64
+	Status string
+	Test   bool
 	// Attempts is the number of attempts logged so far (all rounds);
 	// RoundAttempts those since the current round began (a replay or a
 	// re-enable starts a new round with the full retry schedule).
