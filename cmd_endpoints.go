@@ -12,6 +12,7 @@ import (
 
 	"smista/app"
 	"smista/db"
+	"smista/ui"
 	"smista/ui/safe"
 )
 
@@ -184,7 +185,7 @@ func endpointTest(ctx context.Context, m *Main, a *app.App, id string) error {
 	r := o.Result
 	fmt.Fprintf(m.Stdout, "test event %s (webhook-id %s) → %s\n", dlv, o.Delivery.WebhookID, safe.String(o.Delivery.URL))
 	if r.OK() {
-		fmt.Fprintf(m.Stdout, "delivered: HTTP %d in %s\n", r.StatusCode, fmtLatency(r.Duration))
+		fmt.Fprintf(m.Stdout, "delivered: HTTP %d in %s\n", r.StatusCode, ui.FmtLatency(r.Duration))
 		return nil
 	}
 	fmt.Fprintf(m.Stdout, "failed (%s): %s\n", r.Class, safe.String(r.Err))

@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"sort"
-	"strings"
 	"time"
 
-	"smista/ui/safe"
+	"smista/ui"
 	"smista/webhook"
 )
 
@@ -41,7 +37,7 @@ func runListen(ctx context.Context, m *Main, args []string) error {
 		fmt.Fprintf(m.Stderr, "no secret given: generated one; register this receiver with\n  echo %s | smista endpoints add http://%s/ --secret-file -\n", s, *addr)
 	}
 	rv, err := webhook.NewReceiver(*secret, webhook.ReceiverOptions{FailFirst: *failFirst, Now: m.Now,
-		OnRequest: func(r webhook.Received) { printReceived(m.Stdout, r) }})
+		OnRequest: func(r webhook.Received) { ui.WriteReceived(m.Stdout, r) }})
 	if err != nil {
 		return fmt.Errorf("--secret: %w", err)
 	}
@@ -65,50 +61,4 @@ func runListen(ctx context.Context, m *Main, args []string) error {
 	}
 	<-done
 	return nil
-}
-
-// printReceived writes one request as a readable block; every value in it
-// is untrusted and sanitised here.
-func printReceived(w io.Writer, r webhook.Received) {
-	ts := r.At.Format("15:04:05")
-	if r.Problem != "" {
-		fmt.Fprintf(w, "%s  REJECTED  %s  %s\n", ts, safe.String(r.WebhookID), r.Problem)
-		return
-	}
-	var b strings.Builder
-	var fields map[string]any
-	event := "?"
-	if json.Unmarshal(r.Body, &fields) == nil {
-		if e, ok := fields["event"].(string); ok {
-			event = e
-		}
-	}
-	fmt.Fprintf(&b, "%s  %s  %s", ts, safe.String(event), safe.String(r.WebhookID))
-	if r.Duplicate > 0 {
-		fmt.Fprintf(&b, "  (duplicate #%d: deduplicate on webhook-id)", r.Duplicate)
-	}
-	if r.Status != http.StatusOK {
-		fmt.Fprintf(&b, "  → answered %d on purpose", r.Status)
-	}
-	b.WriteString("\n")
-	if fields == nil {
-		fmt.Fprintf(&b, "    (body is not a JSON object: %s)\n", safe.String(string(r.Body[:min(len(r.Body), 200)])))
-	} else {
-		keys := make([]string, 0, len(fields))
-		for k := range fields {
-			if k != "event" {
-				keys = append(keys, k)
-			}
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			v, _ := json.Marshal(fields[k])
-			val := string(v)
-			if s, ok := fields[k].(string); ok {
-				val = s
-			}
-			fmt.Fprintf(&b, "    %-14s %s\n", safe.String(k), safe.String(val))
-		}
-	}
-	io.WriteString(w, b.String())
 }

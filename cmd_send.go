@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"smista/db"
+	"smista/ui"
 	"smista/ui/safe"
 	"smista/webhook"
 )
@@ -26,9 +27,9 @@ func runSend(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer a.Close()
-	p := m.startPrinter(a, "send")
+	p := ui.StartPrinter(a.Bus(), m.Stdout, m.Stderr, "send", m.IsTerminal)
 	err = a.RunSender(ctx, *once)
-	p.stop()
+	p.Stop()
 	if errors.Is(err, webhook.ErrStoreUnavailable) {
 		return fmt.Errorf("%w (free disk space or fix the database, then run 'smista send --once' again: nothing was lost)", err)
 	}
@@ -36,7 +37,7 @@ func runSend(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	fmt.Fprintf(m.Stderr, "send: %d delivered, %d failed attempts, %d dead, %d endpoints disabled\n",
-		p.delivered, p.failed, p.dead, p.disabled)
+		p.Tally.Delivered, p.Tally.Failed, p.Tally.Dead, p.Tally.Disabled)
 	return nil
 }
 
@@ -103,7 +104,7 @@ func printAttempts(ctx context.Context, m *Main, d *db.DB, f db.AttemptFilter, a
 			outcome = l.ErrorClass + ": " + l.Error
 		}
 		fmt.Fprintf(m.Stdout, "%s  %s #%d  %s  %s  %s\n", l.StartedAt.Local().Format("2006-01-02 15:04:05"),
-			l.DeliveryID, l.Attempt, l.WebhookID, fmtLatency(l.Duration), safe.String(outcome))
+			l.DeliveryID, l.Attempt, l.WebhookID, ui.FmtLatency(l.Duration), safe.String(outcome))
 		fmt.Fprintf(m.Stdout, "    signature: %s\n", safe.String(l.RequestHeaders.Get(webhook.HeaderSignature)))
 		if len(l.ResponseBody) > 0 {
 			fmt.Fprintf(m.Stdout, "    response:  %s\n", safe.String(string(l.ResponseBody[:min(len(l.ResponseBody), 200)])))

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"smista/app"
+	"smista/ui"
 	"smista/ui/safe"
 )
 
@@ -27,14 +28,14 @@ func runSync(ctx context.Context, m *Main, args []string) error {
 	}
 	defer a.Close()
 	o := app.SyncOptions{Account: *account, NoTriage: *noTriage, IdleRefresh: *idleRefresh}
-	p := m.startPrinter(a, "sync")
+	p := ui.StartPrinter(a.Bus(), m.Stdout, m.Stderr, "sync", m.IsTerminal)
 	if *watch {
 		err := a.Watch(ctx, o)
-		p.stop()
+		p.Stop()
 		return err
 	}
 	rep, err := a.Sync(ctx, o)
-	p.stop()
+	p.Stop()
 	for _, r := range rep.Mailboxes {
 		reset := ""
 		if r.Reset {

@@ -11,6 +11,7 @@ import (
 
 	"smista/app"
 	"smista/triage"
+	"smista/ui"
 	"smista/ui/safe"
 )
 
@@ -45,7 +46,7 @@ func runTriage(ctx context.Context, m *Main, args []string) error {
 
 	out := newTriageWriter(m.Stdout, *asJSON)
 	var writeErr error
-	p := m.startPrinter(a, "triage")
+	p := ui.StartPrinter(a.Bus(), m.Stdout, m.Stderr, "triage", m.IsTerminal)
 	sum, runErr := a.Triage(ctx, app.TriageRequest{All: *all, Each: func(o app.TriageOutput) {
 		if o.Err != nil {
 			fmt.Fprintf(m.Stderr, "smista triage: %s\n", safe.String(oneLine(o.Err.Error())))
@@ -55,7 +56,7 @@ func runTriage(ctx context.Context, m *Main, args []string) error {
 			writeErr = out.write(toLine(o))
 		}
 	}})
-	p.stop()
+	p.Stop()
 	if err := out.flush(); writeErr == nil {
 		writeErr = err
 	}

@@ -35,6 +35,8 @@ func hidden(a atom.Atom) bool {
 // become line breaks, links are kept as "text (url)", list items get a
 // dash, scripts and styles are dropped and entities decoded. It never
 // fails; broken markup yields whatever text it holds.
+// It is one pass over the tokens whose writer state lives in locals:
+// split up, every helper would take and return that state.
 func HTMLToText(s string) string {
 	z := html.NewTokenizer(strings.NewReader(s))
 	var (

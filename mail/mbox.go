@@ -109,6 +109,8 @@ func (l *readerLines) readLine() ([]byte, error) {
 // ">...>From " line). Each message is passed to fn with src
 // "path (message N at byte OFFSET)". A message read from memory is a slice
 // of it unless a quoted line had to be rewritten.
+// It is one read loop whose line state (blank line, escaped From) would
+// have to be threaded through any helper split out of it.
 func walkMbox(ctx context.Context, path string, src lineSource, fn WalkFunc) error {
 	mem, _ := src.(*byteLines)
 	var (

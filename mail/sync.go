@@ -201,6 +201,8 @@ func (s *Syncer) Sync(ctx context.Context) ([]SyncResult, error) {
 // CHANGEDSINCE when available, else all flags), then new messages fetched
 // with BODY.PEEK[] in batches, each stored with its state in one
 // transaction so an interrupted sync resumes without loss or duplicates.
+// Its steps (select, UID diff, flags, fetch, store) share the mailbox
+// state; each is one call below, kept in order here to read as the protocol.
 func (s *Syncer) SyncMailbox(ctx context.Context, c *imapclient.Client, mailbox string) (SyncResult, error) {
 	res := SyncResult{Mailbox: mailbox}
 	stop := context.AfterFunc(ctx, func() { c.Close() })

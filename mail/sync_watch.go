@@ -112,6 +112,8 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 }
 
 // session runs one connected period; it always returns an error (or ctx's).
+// It is the IDLE state machine of one connection: the select on its
+// channels is the whole logic, and reads best in one place.
 func (w *Watcher) session(ctx context.Context, connected func()) error {
 	s := w.Syncer
 	cmd, err := s.Dial(ctx)

@@ -25,7 +25,7 @@ func attemptsText(atts []db.AttemptItem, loc *time.Location) string {
 			res = fmt.Sprintf("HTTP %d", a.StatusCode)
 		}
 		fmt.Fprintf(&b, "Attempt %d · %s · %s · %s", a.Attempt, a.StartedAt.In(loc).Format("2006-01-02 15:04:05"),
-			a.Duration.Round(time.Millisecond), res)
+			FmtLatency(a.Duration), res)
 		if a.ErrorClass != "" {
 			fmt.Fprintf(&b, " · error %s", clean(a.ErrorClass))
 		}

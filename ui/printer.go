@@ -1,7 +1,8 @@
-package main
+package ui
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -11,28 +12,29 @@ import (
 	"smista/webhook"
 )
 
-// printer prints the App's events for a headless command: notices on
-// stderr prefixed with the command, sender notices one line each on
-// stdout, and progress as a bar on a terminal. Every text is untrusted and
-// sanitised here, where it is drawn.
-type printer struct {
-	m    *Main
-	cmd  string
-	sub  *app.Subscription
-	done sync.WaitGroup
+// Printer draws the App's events for a headless command, the way the TUI
+// draws them on a screen: notices on stderr prefixed with the command,
+// sender notices one line each on stdout, and progress as a bar when
+// stderr is a terminal. Every text is untrusted and sanitised here.
+type Printer struct {
+	stdout, stderr io.Writer
+	cmd            string
+	sub            *app.Subscription
+	done           sync.WaitGroup
 
 	// bar draws progress bars (a terminal); lineOpen is set while a bar's
 	// line is unterminated.
 	bar      bool
 	lineOpen bool
 
-	// tally counts the sender's notices.
-	delivered, failed, dead, disabled int
+	// Tally counts the sender's notices; read it after Stop.
+	Tally struct{ Delivered, Failed, Dead, Disabled int }
 }
 
-// startPrinter subscribes to a's bus and prints until stop.
-func (m *Main) startPrinter(a *app.App, cmd string) *printer {
-	p := &printer{m: m, cmd: cmd, sub: a.Bus().Subscribe(), bar: m.IsTerminal}
+// StartPrinter subscribes to bus and prints its events for the command
+// cmd until Stop; bar draws progress bars.
+func StartPrinter(bus *app.Bus, stdout, stderr io.Writer, cmd string, bar bool) *Printer {
+	p := &Printer{stdout: stdout, stderr: stderr, cmd: cmd, sub: bus.Subscribe(), bar: bar}
 	p.done.Go(func() {
 		for e := range p.sub.C() {
 			p.print(e)
@@ -42,18 +44,18 @@ func (m *Main) startPrinter(a *app.App, cmd string) *printer {
 	return p
 }
 
-// stop prints what is still queued and returns when everything published
-// so far has been printed.
-func (p *printer) stop() {
+// Stop prints what is still queued and returns when everything published
+// before it has been printed.
+func (p *Printer) Stop() {
 	p.sub.Finish()
 	p.done.Wait()
 }
 
-func (p *printer) print(e app.Event) {
+func (p *Printer) print(e app.Event) {
 	switch v := e.(type) {
 	case app.Notice:
 		p.endLine()
-		fmt.Fprintf(p.m.Stderr, "smista %s: %s\n", p.cmd, safe.String(oneLine(v.Text)))
+		fmt.Fprintf(p.stderr, "smista %s: %s\n", p.cmd, safe.String(oneLineText(v.Text)))
 	case app.SyncProgress:
 		p.syncProgress(v)
 	case app.TriageProgress:
@@ -66,10 +68,10 @@ func (p *printer) print(e app.Event) {
 	}
 }
 
-func (p *printer) syncProgress(v app.SyncProgress) {
+func (p *Printer) syncProgress(v app.SyncProgress) {
 	if v.Err != "" {
 		p.endLine()
-		fmt.Fprintf(p.m.Stderr, "smista %s: %s: %s\n", p.cmd, safe.String(v.Account), safe.String(oneLine(v.Err)))
+		fmt.Fprintf(p.stderr, "smista %s: %s: %s\n", p.cmd, safe.String(v.Account), safe.String(oneLineText(v.Err)))
 		return
 	}
 	if v.Finished {
@@ -84,13 +86,13 @@ func (p *printer) syncProgress(v app.SyncProgress) {
 const progressMin = 5
 
 // progress draws "label [=====     ] n/N" on one terminal line.
-func (p *printer) progress(label string, done, total int, end bool) {
+func (p *Printer) progress(label string, done, total int, end bool) {
 	if !p.bar || total <= 0 {
 		return
 	}
 	const width = 30
 	filled := width * min(done, total) / total
-	fmt.Fprintf(p.m.Stderr, "\r%s [%s%s] %d/%d", safe.String(label),
+	fmt.Fprintf(p.stderr, "\r%s [%s%s] %d/%d", safe.String(label),
 		strings.Repeat("=", filled), strings.Repeat(" ", width-filled), done, total)
 	p.lineOpen = true
 	if end {
@@ -98,17 +100,17 @@ func (p *printer) progress(label string, done, total int, end bool) {
 	}
 }
 
-func (p *printer) endLine() {
+func (p *Printer) endLine() {
 	if p.lineOpen {
-		fmt.Fprintln(p.m.Stderr)
+		fmt.Fprintln(p.stderr)
 		p.lineOpen = false
 	}
 }
 
 // deliveryNotice prints one sender notice: stdout for the attempts,
 // stderr for the sender's own errors.
-func (p *printer) deliveryNotice(n webhook.Notice) {
-	w := p.m.Stdout
+func (p *Printer) deliveryNotice(n webhook.Notice) {
+	w := p.stdout
 	ts := n.At.Local().Format("15:04:05")
 	test := ""
 	if n.Test {
@@ -117,29 +119,29 @@ func (p *printer) deliveryNotice(n webhook.Notice) {
 	url := safe.String(n.URL)
 	switch n.Kind {
 	case webhook.NoticeDelivered:
-		p.delivered++
+		p.Tally.Delivered++
 		fmt.Fprintf(w, "%s delivered %s%s → %s attempt %d: %s in %s\n", ts, n.DeliveryID, test,
-			url, n.Attempt, statusText(n), fmtLatency(n.Duration))
+			url, n.Attempt, statusText(n), FmtLatency(n.Duration))
 	case webhook.NoticeFailed:
-		p.failed++
+		p.Tally.Failed++
 		fmt.Fprintf(w, "%s failed    %s%s → %s attempt %d: %s: %s; retry at %s\n", ts, n.DeliveryID, test,
 			url, n.Attempt, n.ErrorClass, safe.String(n.Error), n.NextAttemptAt.Local().Format("15:04:05"))
 	case webhook.NoticePaused:
-		p.failed++
+		p.Tally.Failed++
 		fmt.Fprintf(w, "%s paused    %s%s → %s attempt %d: %s: %s; endpoint disabled\n", ts, n.DeliveryID, test,
 			url, n.Attempt, n.ErrorClass, safe.String(n.Error))
 	case webhook.NoticeDead:
-		p.dead++
+		p.Tally.Dead++
 		fmt.Fprintf(w, "%s dead      %s%s → %s attempt %d: %s: %s; kept, 'smista replay %s' to retry\n", ts, n.DeliveryID, test,
 			url, n.Attempt, n.ErrorClass, safe.String(n.Error), n.DeliveryID)
 	case webhook.NoticeDisabled:
-		p.disabled++
+		p.Tally.Disabled++
 		fmt.Fprintf(w, "%s ENDPOINT DISABLED %s: %s; its deliveries are paused until 'smista endpoints enable %s'\n", ts,
 			n.EndpointID, safe.String(n.Error), n.EndpointID)
 	case webhook.NoticeError:
-		fmt.Fprintf(p.m.Stderr, "%s error: %s\n", ts, safe.String(n.Error))
+		fmt.Fprintf(p.stderr, "%s error: %s\n", ts, safe.String(n.Error))
 	case webhook.NoticeResumed:
-		fmt.Fprintf(p.m.Stderr, "%s sending resumed: the store records again\n", ts)
+		fmt.Fprintf(p.stderr, "%s sending resumed: the store records again\n", ts)
 	}
 }
 
@@ -152,8 +154,13 @@ func statusText(n webhook.Notice) string {
 	return fmt.Sprintf("HTTP %d", n.StatusCode)
 }
 
-// fmtLatency rounds a latency for people: "3ms", "<1ms", "1.2s".
-func fmtLatency(d time.Duration) string {
+// oneLineText folds text onto one line.
+func oneLineText(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// FmtLatency rounds a latency for people: "3ms", "<1ms", "1.2s".
+func FmtLatency(d time.Duration) string {
 	switch {
 	case d < time.Millisecond:
 		return "<1ms"
