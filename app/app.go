@@ -35,7 +35,8 @@ type Options struct {
 	// Store is the database; the App owns it from New on and closes it in
 	// Close.
 	Store *db.DB
-	// Classifier classifies email; nil means the offline classifier.
+	// Classifier classifies email; nil means the offline classifier,
+	// loaded when first needed (commands that never classify skip it).
 	Classifier triage.Classifier
 	// Triage is the decision context: VIP list, own addresses, threshold,
 	// raw_email_url template and the prompt version stored with results.
@@ -61,16 +62,16 @@ type Options struct {
 // App is the one implementation of every operation. It is safe for
 // concurrent use by any number of front ends.
 type App struct {
-	db         *db.DB
-	bus        *Bus
-	classifier triage.Classifier
-	triage     triage.Options
-	conc       int
-	accounts   []mail.Account
-	sendOpts   webhook.Options
-	grace      time.Duration
-	quote      bool
-	now        func() time.Time
+	db       *db.DB
+	bus      *Bus
+	classify func() (triage.Classifier, error)
+	triage   triage.Options
+	conc     int
+	accounts []mail.Account
+	sendOpts webhook.Options
+	grace    time.Duration
+	quote    bool
+	now      func() time.Time
 
 	triageMu sync.Mutex // one triage run at a time: runs share the queue
 
@@ -81,8 +82,7 @@ type App struct {
 	closeErr  error
 }
 
-// New returns an App over o.Store. It fails when the offline classifier
-// cannot be loaded.
+// New returns an App over o.Store. It fails only without a store.
 func New(o Options) (*App, error) {
 	if o.Store == nil {
 		return nil, errors.New("app: no store")
@@ -90,12 +90,15 @@ func New(o Options) (*App, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	classify := func() (triage.Classifier, error) { return o.Classifier, nil }
 	if o.Classifier == nil {
-		c, err := triage.NewOffline()
-		if err != nil {
-			return nil, fmt.Errorf("app: %w", err)
-		}
-		o.Classifier = c
+		classify = sync.OnceValues(func() (triage.Classifier, error) {
+			c, err := triage.NewOffline()
+			if err != nil {
+				return nil, fmt.Errorf("offline classifier: %w", err)
+			}
+			return c, nil
+		})
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
@@ -110,16 +113,16 @@ func New(o Options) (*App, error) {
 		o.Sender.Now = o.Now
 	}
 	return &App{
-		db:         o.Store,
-		bus:        NewBus(),
-		classifier: o.Classifier,
-		triage:     o.Triage,
-		conc:       o.Concurrency,
-		accounts:   o.Accounts,
-		sendOpts:   o.Sender,
-		grace:      o.RotationGrace,
-		quote:      !o.NoQuote,
-		now:        o.Now,
+		db:       o.Store,
+		bus:      NewBus(),
+		classify: classify,
+		triage:   o.Triage,
+		conc:     o.Concurrency,
+		accounts: o.Accounts,
+		sendOpts: o.Sender,
+		grace:    o.RotationGrace,
+		quote:    !o.NoQuote,
+		now:      o.Now,
 	}, nil
 }
 

@@ -73,7 +73,11 @@ func (a *App) RegenerateDraft(ctx context.Context, id int64) error {
 	if err != nil {
 		return fmt.Errorf("regenerate draft %d: %w", id, err)
 	}
-	res, err := a.classifier.Classify(ctx, m, a.triage.Context)
+	c, err := a.classify()
+	if err != nil {
+		return fmt.Errorf("regenerate draft %d: %w", id, err)
+	}
+	res, err := c.Classify(ctx, m, a.triage.Context)
 	if err != nil {
 		return fmt.Errorf("regenerate draft %d: %w", id, err)
 	}

@@ -134,7 +134,11 @@ func (a *App) triageOne(ctx context.Context, id string) TriageOutput {
 	if err != nil {
 		return TriageOutput{Message: &mail.Message{ID: id}, Err: fmt.Errorf("triage %s: %w", id, err)}
 	}
-	r, d, payload, err := triage.Triage(ctx, a.classifier, m, a.triage)
+	c, err := a.classify()
+	if err != nil {
+		return TriageOutput{Message: m, Err: fmt.Errorf("triage %s: %w", id, err)}
+	}
+	r, d, payload, err := triage.Triage(ctx, c, m, a.triage)
 	if err != nil {
 		return TriageOutput{Message: m, Err: fmt.Errorf("triage %s: %w", id, err)}
 	}
