@@ -118,7 +118,7 @@ func (m *Main) tableWidth() int {
 // writeTriagedInbox prints the store's inbox, newest first, as a table no
 // wider than width.
 func writeTriagedInbox(ctx context.Context, w io.Writer, d *db.DB, width int) error {
-	rows, err := d.Inbox(ctx, db.InboxFilter{}, 0, 1000)
+	rows, err := d.Inbox(ctx, db.InboxFilter{}, db.Page{Limit: 1000})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

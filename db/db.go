@@ -50,6 +50,13 @@ type DB struct {
 	// prefix ("ep_", "evt_", "dlv_"); nil means NewID. Fixtures replace it
 	// to get the same ids on every run.
 	IDs func(prefix string) string
+
+	// ws keeps the writer's hot statements (message inserts, triage
+	// saves) prepared once: parsing SQL is a large part of a small
+	// statement's cost in the pure-Go SQLite.
+	ws *stmtCache
+	// codec compresses the raw mail it stores.
+	codec rawCodec
 }
 
 // Open opens (creating with mode 0600 if needed) the SQLite file at path,
@@ -81,7 +88,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	d := &DB{w: w, r: w, path: path, Now: time.Now}
+	d := &DB{w: w, r: w, path: path, Now: time.Now, ws: newStmtCache(w)}
 	if path != ":memory:" {
 		r, err := sql.Open("sqlite", dsn(path, true))
 		if err != nil {
@@ -136,7 +143,7 @@ func dsn(path string, readOnly bool) string {
 
 // Close closes both pools.
 func (d *DB) Close() error {
-	var errs []error
+	errs := []error{d.ws.close()}
 	if d.r != d.w {
 		errs = append(errs, d.r.Close())
 	}
@@ -224,14 +231,39 @@ func (d *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
+// fkOffMarker, as a migration's first line, runs it with foreign keys
+// off: a migration that rebuilds a parent table must not cascade into its
+// children when it drops the old one (SQLite's "12-step" table change).
+// Every reference is checked before the migration commits.
+const fkOffMarker = "-- smista: foreign keys off"
+
 func (d *DB) apply(ctx context.Context, m migration) error {
-	tx, err := d.w.BeginTx(ctx, nil)
+	// One connection for the migration: PRAGMA foreign_keys is a setting
+	// of the connection, and is ignored inside a transaction.
+	conn, err := d.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	defer conn.Close()
+	fkOff := strings.HasPrefix(m.sql, fkOffMarker)
+	if fkOff {
+		if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`)
+	}
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migration %s: %w", m.name, err)
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	if fkOff {
+		if err := foreignKeyCheck(ctx, tx); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
 		m.version, m.name, d.nowMS()); err != nil {
@@ -241,6 +273,25 @@ func (d *DB) apply(ctx context.Context, m migration) error {
 		return fmt.Errorf("migration %s: %w", m.name, err)
 	}
 	return nil
+}
+
+// foreignKeyCheck fails when any row references a missing parent.
+func foreignKeyCheck(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fk int
+		if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+			return err
+		}
+		return fmt.Errorf("foreign key check: %s row %d references a missing %s row", table, rowid.Int64, parent)
+	}
+	return rows.Err()
 }
 
 // DefaultPath returns $XDG_DATA_HOME/smista/smista.db (falling back to

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,27 +41,93 @@ type InboxRow struct {
 	TicketState string
 }
 
-func inboxWhere(f InboxFilter) (string, []any) {
+// Key returns the row's place in the inbox's order, for Page.After and
+// Page.Before.
+func (r InboxRow) Key() InboxKey {
+	return InboxKey{Date: r.Date.UnixMilli(), ID: r.ID, Confidence: r.Confidence}
+}
+
+// InboxKey is a row's place in the inbox's order: newest first (date,
+// then id, both descending), or by confidence first.
+type InboxKey struct {
+	Date       int64 // unix milliseconds
+	ID         string
+	Confidence float64
+}
+
+// Page selects a window of the inbox: Limit rows from Offset, or — the
+// way to page a long list, whose cost does not grow with the offset —
+// the Limit rows just after After, or just before Before (returned in
+// list order), or the last Limit rows (Last). At most one of After,
+// Before and Last is set; each ignores Offset.
+type Page struct {
+	Offset, Limit int
+	After, Before *InboxKey
+	Last          bool
+}
+
+// flagBits are the bits of messages.flags (migration 0004).
+var flagBits = []struct {
+	name string
+	bit  int
+}{{"payments", 1}, {"legal", 2}, {"vip", 4}, {"injection", 8}}
+
+// flagValues lists every flag set holding bit: an IN list the flag index
+// can seek.
+func flagValues(bit int) string {
+	var vs []string
+	for v := 1; v < 16; v++ {
+		if v&bit != 0 {
+			vs = append(vs, strconv.Itoa(v))
+		}
+	}
+	return strings.Join(vs, ",")
+}
+
+// flagNames decodes messages.flags.
+func flagNames(bits int) []string {
+	out := []string{}
+	for _, f := range flagBits {
+		if bits&f.bit != 0 {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// inboxWhere returns the conditions of f on messages m: each one a term
+// of an index on messages (migration 0004), but the search's.
+func inboxWhere(f InboxFilter) ([]string, []any) {
 	var conds []string
 	var args []any
 	switch f.Intent {
 	case "":
 	case "untriaged":
-		conds = append(conds, "t.message_id IS NULL")
+		conds = append(conds, "m.intent IS NULL")
 	default:
-		conds = append(conds, "t.intent = ?")
+		conds = append(conds, "m.intent = ?")
 		args = append(args, f.Intent)
 	}
 	if f.Flag != "" {
-		conds = append(conds, "t.flags LIKE ?")
-		args = append(args, `%"`+likeEscape(f.Flag)+`"%`)
+		bit := 0
+		for _, b := range flagBits {
+			if b.name == f.Flag {
+				bit = b.bit
+			}
+		}
+		if bit == 0 {
+			conds = append(conds, "0")
+		} else {
+			// "flags != 0" verbatim: the flag index is partial on it.
+			conds = append(conds, "m.flags != 0 AND m.flags IN ("+flagValues(bit)+")")
+		}
 	}
 	switch f.Decision {
 	case "":
 	case "none":
-		conds = append(conds, "d.message_id IS NULL")
+		conds = append(conds, "m.action IS NULL")
 	default:
-		conds = append(conds, "d.action = ?")
+		conds = append(conds, "m.action = ?")
 		args = append(args, f.Decision)
 	}
 	if s := strings.TrimSpace(f.Search); s != "" {
@@ -68,10 +135,7 @@ func inboxWhere(f InboxFilter) (string, []any) {
 		conds = append(conds, `(m.subject LIKE ? ESCAPE '\' OR m.from_addr LIKE ? ESCAPE '\' OR m.from_name LIKE ? ESCAPE '\')`)
 		args = append(args, p, p, p)
 	}
-	if len(conds) == 0 {
-		return "", nil
-	}
-	return " WHERE " + strings.Join(conds, " AND "), args
+	return conds, args
 }
 
 func likeEscape(s string) string {
@@ -79,25 +143,60 @@ func likeEscape(s string) string {
 	return r.Replace(s)
 }
 
-const inboxFrom = ` FROM messages m
-	LEFT JOIN triage_results t ON t.message_id = m.id
-	LEFT JOIN decisions d ON d.message_id = m.id`
-
-// Inbox returns up to limit inbox rows matching f, skipping offset, newest
-// first (or by confidence). Only the requested window is read, so a
-// 100,000-message store pages as fast as a small one.
-func (d *DB) Inbox(ctx context.Context, f InboxFilter, offset, limit int) ([]InboxRow, error) {
-	where, args := inboxWhere(f)
-	order := " ORDER BY m.date DESC, m.id"
-	if f.ByConfidence {
-		order = " ORDER BY COALESCE(t.confidence, -1) DESC, m.date DESC, m.id"
+// inboxOrder returns the ORDER BY of f, newest first or reversed, and the
+// row value its keys compare.
+func inboxOrder(f InboxFilter, reverse bool) (order, key string) {
+	dir := "DESC"
+	if reverse {
+		dir = "ASC"
 	}
-	// Page on ids first: the row's subqueries (drafts, ticket state) then
-	// run for the page only, not for every row an OFFSET skips.
-	q := `WITH page(id) AS (SELECT m.id` + inboxFrom + where + order + ` LIMIT ? OFFSET ?)
+	if f.ByConfidence {
+		return fmt.Sprintf(" ORDER BY m.confidence %[1]s, m.date %[1]s, m.id %[1]s", dir), "(m.confidence, m.date, m.id)"
+	}
+	return fmt.Sprintf(" ORDER BY m.date %[1]s, m.id %[1]s", dir), "(m.date, m.id)"
+}
+
+func keyArgs(f InboxFilter, k *InboxKey) []any {
+	if f.ByConfidence {
+		return []any{k.Confidence, k.Date, k.ID}
+	}
+	return []any{k.Date, k.ID}
+}
+
+// Inbox returns the page p of the inbox rows matching f, newest first (or
+// by confidence). Only the page is read: every sort and filter but the
+// search walks an index in list order, and a page after or before a known
+// row starts from its key, so a 100,000-message store pages as fast as a
+// small one.
+func (d *DB) Inbox(ctx context.Context, f InboxFilter, p Page) ([]InboxRow, error) {
+	conds, args := inboxWhere(f)
+	reverse := p.Before != nil || p.Last
+	order, key := inboxOrder(f, reverse)
+	switch {
+	case p.After != nil:
+		conds = append(conds, key+" < ("+placeholders(len(keyArgs(f, p.After)))+")")
+		args = append(args, keyArgs(f, p.After)...)
+	case p.Before != nil:
+		conds = append(conds, key+" > ("+placeholders(len(keyArgs(f, p.Before)))+")")
+		args = append(args, keyArgs(f, p.Before)...)
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
+	}
+	limit := " LIMIT ?"
+	args = append(args, p.Limit)
+	if p.After == nil && !reverse && p.Offset > 0 {
+		limit += " OFFSET ?"
+		args = append(args, p.Offset)
+	}
+	outer, _ := inboxOrder(f, false)
+	// Page on rows first: the row's subqueries (drafts, ticket state) then
+	// run for the page only.
+	q := `WITH page(seq) AS (SELECT m.seq FROM messages m` + where + order + limit + `)
 		SELECT m.id, m.from_name, m.from_addr, m.subject, m.date, m.seen,
-		COALESCE(t.intent, ''), COALESCE(t.confidence, -1), COALESCE(t.flags, '[]'),
-		COALESCE(d.action, ''), COALESCE(d.decided_by, ''), COALESCE(d.suggestion, ''),
+		COALESCE(m.intent, ''), m.confidence, m.flags,
+		COALESCE(m.action, ''), COALESCE(d.decided_by, ''), COALESCE(d.suggestion, ''),
 		EXISTS (SELECT 1 FROM drafts dr WHERE dr.message_id = m.id AND dr.status = 'pending'),
 		COALESCE((SELECT CASE
 			WHEN COUNT(dl.id) = 0 THEN 'no endpoint'
@@ -108,26 +207,25 @@ func (d *DB) Inbox(ctx context.Context, f InboxFilter, offset, limit int) ([]Inb
 			FROM events e LEFT JOIN deliveries dl ON dl.event_id = e.id
 			WHERE e.message_id = m.id AND e.type = 'ticket.suggested' AND e.test = 0
 			GROUP BY e.id), '')
-		FROM page JOIN messages m ON m.id = page.id
-		LEFT JOIN triage_results t ON t.message_id = m.id
-		LEFT JOIN decisions d ON d.message_id = m.id` + order
-	rows, err := d.r.QueryContext(ctx, q, append(args, limit, offset)...)
+		FROM page JOIN messages m ON m.seq = page.seq
+		LEFT JOIN decisions d ON d.message_id = m.id` + outer
+	rows, err := d.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("inbox: %w", err)
 	}
 	defer rows.Close()
-	out := make([]InboxRow, 0, limit)
+	out := make([]InboxRow, 0, p.Limit)
 	for rows.Next() {
 		var r InboxRow
 		var date int64
-		var flags string
+		var flags int
 		if err := rows.Scan(&r.ID, &r.FromName, &r.FromAddr, &r.Subject, &date, &r.Seen,
 			&r.Intent, &r.Confidence, &flags, &r.Action, &r.DecidedBy, &r.Suggestion,
 			&r.DraftWaiting, &r.TicketState); err != nil {
 			return nil, fmt.Errorf("inbox: %w", err)
 		}
 		r.Date = time.UnixMilli(date)
-		r.Flags = decodeStrings(flags)
+		r.Flags = flagNames(flags)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -138,10 +236,10 @@ func (d *DB) Inbox(ctx context.Context, f InboxFilter, offset, limit int) ([]Inb
 
 // InboxCount returns how many messages match f.
 func (d *DB) InboxCount(ctx context.Context, f InboxFilter) (int, error) {
-	where, args := inboxWhere(f)
+	conds, args := inboxWhere(f)
 	q := `SELECT COUNT(*) FROM messages m`
-	if where != "" {
-		q = `SELECT COUNT(*)` + inboxFrom + where
+	if len(conds) > 0 {
+		q += " WHERE " + strings.Join(conds, " AND ")
 	}
 	var n int
 	if err := d.r.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {

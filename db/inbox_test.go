@@ -88,7 +88,7 @@ func TestInboxPaging(t *testing.T) {
 			if total != tc.wantTotal {
 				t.Errorf("count = %d, want %d", total, tc.wantTotal)
 			}
-			rows, err := d.Inbox(ctx, tc.f, tc.offset, tc.limit)
+			rows, err := d.Inbox(ctx, tc.f, db.Page{Offset: tc.offset, Limit: tc.limit})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -89,21 +88,26 @@ func (d *DB) MailboxUIDs(ctx context.Context, mailboxID int64) ([]uint32, error)
 // changes, expunged locations (the messages themselves are kept: a mail
 // deleted on the server stays in smista's history, with no location), and
 // the mailbox state. It reports the messages it inserted and how many
-// locations' flags actually changed.
+// locations' flags actually changed. Locations, flags, expunges and the
+// \Seen mirror are each one statement over the whole batch (the rows
+// travel as one JSON array), whatever its size.
 func (d *DB) ApplySync(ctx context.Context, b mail.SyncBatch) (mail.Applied, error) {
 	var ap mail.Applied
+	msgs := make([]*mail.Message, len(b.Messages))
+	for i, sm := range b.Messages {
+		msgs[i] = sm.Message
+	}
+	ins, err := d.prepareInsert(ctx, msgs)
+	if err != nil {
+		return ap, fmt.Errorf("apply sync: %w", err)
+	}
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return ap, fmt.Errorf("apply sync: %w", err)
 	}
 	defer tx.Rollback()
 	now := d.nowMS()
-	msgs := make([]*mail.Message, len(b.Messages))
-	for i, sm := range b.Messages {
-		msgs[i] = sm.Message
-	}
-	added, err := insertMessages(ctx, tx, b.Source, now, msgs)
-	if err != nil {
+	if ap.New, err = ins.run(ctx, tx, b.Source, now); err != nil {
 		return ap, fmt.Errorf("apply sync: %w", err)
 	}
 	if err := upsertLocations(ctx, tx, b); err != nil {
@@ -112,8 +116,9 @@ func (d *DB) ApplySync(ctx context.Context, b mail.SyncBatch) (mail.Applied, err
 	if ap.FlagChanges, err = updateFlags(ctx, tx, b.MailboxID, b.Flags); err != nil {
 		return ap, fmt.Errorf("apply sync: %w", err)
 	}
-	for _, uid := range b.Removed {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM message_locations WHERE mailbox_id = ? AND uid = ?`, b.MailboxID, uid); err != nil {
+	if len(b.Removed) > 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM message_locations
+			WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?))`, b.MailboxID, mustJSON(b.Removed)); err != nil {
 			return ap, fmt.Errorf("apply sync: %w", err)
 		}
 	}
@@ -127,63 +132,92 @@ func (d *DB) ApplySync(ctx context.Context, b mail.SyncBatch) (mail.Applied, err
 	if err := tx.Commit(); err != nil {
 		return ap, fmt.Errorf("apply sync: %w", err)
 	}
-	ap.New = added
 	return ap, nil
 }
 
+// upsertLocations records where each message of the batch lives, in one
+// statement, and mirrors its \Seen flag.
 func upsertLocations(ctx context.Context, tx *sql.Tx, b mail.SyncBatch) error {
 	if len(b.Messages) == 0 {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO message_locations (mailbox_id, uid, message_id, flags, modseq)
-		VALUES (?, ?, (SELECT id FROM messages WHERE id = ? OR message_id = ? LIMIT 1), ?, ?)
+	rows := make([]any, len(b.Messages))
+	var seen, unseen []uint32
+	for i, sm := range b.Messages {
+		rows[i] = []any{sm.UID, sm.Message.StableID(), sm.Message.MessageID, mustJSON(nonNil(sm.Flags)), sm.ModSeq}
+		if slices.Contains(sm.Flags, `\Seen`) {
+			seen = append(seen, sm.UID)
+		} else {
+			unseen = append(unseen, sm.UID)
+		}
+	}
+	// The message a location points at is the stored one: under the
+	// batch's email id, or an earlier row with the same Message-ID.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO message_locations (mailbox_id, uid, message_id, flags, modseq)
+		SELECT ?1, j.value->>0, (SELECT id FROM messages WHERE id = j.value->>1 OR message_id = j.value->>2 LIMIT 1),
+			j.value->>3, j.value->>4
+		FROM json_each(?2) j WHERE true
 		ON CONFLICT (mailbox_id, uid) DO UPDATE SET message_id = excluded.message_id,
-		flags = excluded.flags, modseq = excluded.modseq`)
-	if err != nil {
-		return err
+		flags = excluded.flags, modseq = excluded.modseq`, b.MailboxID, mustJSON(rows)); err != nil {
+		return fmt.Errorf("locations: %w", err)
 	}
-	defer stmt.Close()
-	for _, sm := range b.Messages {
-		id := sm.Message.StableID()
-		if _, err := stmt.ExecContext(ctx, b.MailboxID, sm.UID, id, sm.Message.MessageID, mustJSON(nonNil(sm.Flags)), sm.ModSeq); err != nil {
-			return fmt.Errorf("location uid %d: %w", sm.UID, err)
-		}
-		if err := setSeen(ctx, tx, id, sm.Flags); err != nil {
-			return err
-		}
-	}
-	return nil
+	return setSeen(ctx, tx, b.MailboxID, seen, unseen)
 }
 
-// updateFlags writes changed flag sets (unchanged ones cost a read, no
-// write) and returns how many changed.
+// updateFlags writes changed flag sets in one statement (unchanged ones
+// cost a comparison, no write) and returns how many changed.
 func updateFlags(ctx context.Context, tx *sql.Tx, mailboxID int64, fs []mail.FlagUpdate) (int, error) {
-	changed := 0
-	for _, f := range fs {
-		flags := mustJSON(nonNil(f.Flags))
-		var id string
-		err := tx.QueryRowContext(ctx, `UPDATE message_locations SET flags = ?, modseq = ?
-			WHERE mailbox_id = ? AND uid = ? AND flags != ? RETURNING message_id`,
-			flags, f.ModSeq, mailboxID, f.UID, flags).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
+	if len(fs) == 0 {
+		return 0, nil
+	}
+	rows := make([]any, len(fs))
+	for i, f := range fs {
+		rows[i] = []any{f.UID, mustJSON(nonNil(f.Flags)), f.ModSeq}
+	}
+	res, err := tx.QueryContext(ctx, `UPDATE message_locations SET flags = j.value->>1, modseq = j.value->>2
+		FROM json_each(?2) j
+		WHERE message_locations.mailbox_id = ?1 AND message_locations.uid = j.value->>0
+		AND message_locations.flags != j.value->>1
+		RETURNING message_locations.uid, message_locations.flags`, mailboxID, mustJSON(rows))
+	if err != nil {
+		return 0, fmt.Errorf("flags: %w", err)
+	}
+	defer res.Close()
+	var seen, unseen []uint32
+	for res.Next() {
+		var uid uint32
+		var flags string
+		if err := res.Scan(&uid, &flags); err != nil {
+			return 0, fmt.Errorf("flags: %w", err)
+		}
+		if slices.Contains(decodeStrings(flags), `\Seen`) {
+			seen = append(seen, uid)
+		} else {
+			unseen = append(unseen, uid)
+		}
+	}
+	if err := res.Err(); err != nil {
+		return 0, fmt.Errorf("flags: %w", err)
+	}
+	res.Close()
+	return len(seen) + len(unseen), setSeen(ctx, tx, mailboxID, seen, unseen)
+}
+
+// setSeen mirrors the server's \Seen flag of the mailbox's uids into
+// messages.seen: seen ones read, unseen ones unread.
+func setSeen(ctx context.Context, tx *sql.Tx, mailboxID int64, seen, unseen []uint32) error {
+	for _, s := range []struct {
+		uids []uint32
+		to   int
+	}{{seen, 1}, {unseen, 0}} {
+		if len(s.uids) == 0 {
 			continue
 		}
-		if err != nil {
-			return changed, fmt.Errorf("flags uid %d: %w", f.UID, err)
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET seen = ?3 WHERE seen != ?3 AND id IN
+			(SELECT message_id FROM message_locations WHERE mailbox_id = ?1 AND uid IN (SELECT value FROM json_each(?2)))`,
+			mailboxID, mustJSON(s.uids), s.to); err != nil {
+			return fmt.Errorf("seen: %w", err)
 		}
-		changed++
-		if err := setSeen(ctx, tx, id, f.Flags); err != nil {
-			return changed, err
-		}
-	}
-	return changed, nil
-}
-
-// setSeen mirrors the server's \Seen flag into messages.seen.
-func setSeen(ctx context.Context, tx *sql.Tx, id string, flags []string) error {
-	seen := slices.Contains(flags, `\Seen`)
-	if _, err := tx.ExecContext(ctx, `UPDATE messages SET seen = ? WHERE id = ?`, seen, id); err != nil {
-		return fmt.Errorf("seen %s: %w", id, err)
 	}
 	return nil
 }

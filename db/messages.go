@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"smista/mail"
@@ -19,12 +18,16 @@ var _ mail.Store = (*DB)(nil)
 // already stored (re-import and re-sync never duplicate). It returns the ids
 // of the rows it inserted, in input order.
 func (d *DB) SaveMessages(ctx context.Context, source string, msgs []*mail.Message) ([]string, error) {
+	ins, err := d.prepareInsert(ctx, msgs)
+	if err != nil {
+		return nil, fmt.Errorf("save messages: %w", err)
+	}
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("save messages: %w", err)
 	}
 	defer tx.Rollback()
-	added, err := insertMessages(ctx, tx, source, d.nowMS(), msgs)
+	added, err := ins.run(ctx, tx, source, d.nowMS())
 	if err != nil {
 		return nil, err
 	}
@@ -34,57 +37,107 @@ func (d *DB) SaveMessages(ctx context.Context, source string, msgs []*mail.Messa
 	return added, nil
 }
 
-func insertMessages(ctx context.Context, tx *sql.Tx, source string, nowMS int64, msgs []*mail.Message) ([]string, error) {
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO messages (
-		id, message_id, thread_id, in_reply_to, refs, from_name, from_addr,
-		to_addrs, cc_addrs, reply_to, subject, date, received_at, text_body,
-		html_body, headers, attachments, size, raw, source)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-		ON CONFLICT DO NOTHING`)
-	if err != nil {
-		return nil, fmt.Errorf("save messages: %w", err)
+const (
+	insertMessageSQL = `INSERT INTO messages (id, message_id, thread_id, from_name, from_addr,
+		subject, date, received_at, size, source) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`
+	insertDataSQL = `INSERT INTO message_data (seq, in_reply_to, refs, to_addrs, cc_addrs, reply_to, codec, raw)
+		VALUES (?,?,?,?,?,?,?,?)`
+)
+
+// messageInsert is a batch of messages ready to store: raw mail
+// compressed and statements prepared, all before the write transaction.
+type messageInsert struct {
+	msgs       []*mail.Message
+	raws       []packed
+	sizes      []int
+	stmt, data *sql.Stmt
+}
+
+func (d *DB) prepareInsert(ctx context.Context, msgs []*mail.Message) (*messageInsert, error) {
+	ins := &messageInsert{msgs: msgs, sizes: make([]int, len(msgs))}
+	raws := make([][]byte, len(msgs))
+	for i, m := range msgs {
+		raws[i] = rawOf(m)
+		ins.sizes[i] = len(raws[i])
 	}
-	defer stmt.Close()
+	var err error
+	if ins.raws, err = d.codec.packAll(ctx, raws); err != nil {
+		return nil, err
+	}
+	if ins.stmt, err = d.ws.prepare(ctx, insertMessageSQL); err != nil {
+		return nil, err
+	}
+	if ins.data, err = d.ws.prepare(ctx, insertDataSQL); err != nil {
+		return nil, err
+	}
+	return ins, nil
+}
+
+// run inserts the batch in tx and returns the ids it added.
+func (ins *messageInsert) run(ctx context.Context, tx *sql.Tx, source string, nowMS int64) ([]string, error) {
+	stmt, data := tx.StmtContext(ctx, ins.stmt), tx.StmtContext(ctx, ins.data)
 	var added []string
-	for _, m := range msgs {
+	for i, m := range ins.msgs {
 		id := m.StableID()
 		date := m.Date
 		if date.IsZero() {
 			date = time.UnixMilli(nowMS)
 		}
-		raw := m.Raw
-		if raw == nil {
-			raw = []byte{} // a NULL blob would violate raw NOT NULL
-		}
-		res, err := stmt.ExecContext(ctx, id, m.MessageID, m.ThreadID, m.InReplyTo,
-			mustJSON(nonNil(m.References)), m.From.Name, m.From.Addr,
-			mustJSON(nonNilA(m.To)), mustJSON(nonNilA(m.Cc)), mustJSON(nonNilA(m.ReplyTo)),
-			m.Subject, date.UnixMilli(), nowMS, m.Text, m.HTML,
-			headersJSON(m.Header), mustJSON(nonNilAtt(m.Attachments)), len(raw), raw, source)
+		res, err := stmt.ExecContext(ctx, id, m.MessageID, m.ThreadID, m.From.Name, m.From.Addr,
+			m.Subject, date.UnixMilli(), nowMS, ins.sizes[i], source)
 		if err != nil {
 			return nil, fmt.Errorf("save message %s: %w", m.MessageID, err)
 		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			added = append(added, id)
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue
 		}
+		seq, err := res.LastInsertId()
+		if err != nil {
+			return nil, fmt.Errorf("save message %s: %w", m.MessageID, err)
+		}
+		if _, err := data.ExecContext(ctx, seq, m.InReplyTo, mustJSON(nonNil(m.References)),
+			mustJSON(nonNilA(m.To)), mustJSON(nonNilA(m.Cc)), mustJSON(nonNilA(m.ReplyTo)),
+			ins.raws[i].codec, ins.raws[i].raw); err != nil {
+			return nil, fmt.Errorf("save message %s: %w", m.MessageID, err)
+		}
+		added = append(added, id)
 	}
 	return added, nil
 }
 
-// messageColumns is the column list scanMessage expects.
-const messageColumns = `id, message_id, thread_id, in_reply_to, refs, from_name, from_addr,
-	to_addrs, cc_addrs, reply_to, subject, date, text_body, html_body, headers,
-	attachments, raw`
+// rawOf is the raw mail stored for m. A message built by a program without
+// its raw bytes is stored as a one-part message of its text, so its body
+// still reads back (the header fields are stored apart).
+func rawOf(m *mail.Message) []byte {
+	switch {
+	case len(m.Raw) > 0:
+		return m.Raw
+	case m.Text == "" && m.HTML != "":
+		return []byte("Content-Type: text/html; charset=utf-8\r\n\r\n" + m.HTML)
+	}
+	return []byte("Content-Type: text/plain; charset=utf-8\r\n\r\n" + m.Text)
+}
 
-func scanMessage(row interface{ Scan(...any) error }) (*mail.Message, error) {
+// messageColumns is the column list scanMessage expects, and
+// messageFrom the tables they come from.
+const (
+	messageColumns = `m.id, m.message_id, m.thread_id, x.in_reply_to, x.refs, m.from_name, m.from_addr,
+	x.to_addrs, x.cc_addrs, x.reply_to, m.subject, m.date, x.codec, x.raw`
+	messageFrom = ` FROM messages m JOIN message_data x ON x.seq = m.seq`
+)
+
+// scanMessage reads a message's stored fields and its raw mail; the body
+// (Text, HTML, Attachments, Header) is left for mail.FillBody.
+func (d *DB) scanMessage(row interface{ Scan(...any) error }) (*mail.Message, error) {
 	var (
-		m                                    mail.Message
-		refs, to, cc, replyTo, headers, atts string
-		date                                 int64
+		m                     mail.Message
+		refs, to, cc, replyTo string
+		date                  int64
+		codec                 int
+		raw                   []byte
 	)
 	err := row.Scan(&m.ID, &m.MessageID, &m.ThreadID, &m.InReplyTo, &refs, &m.From.Name,
-		&m.From.Addr, &to, &cc, &replyTo, &m.Subject, &date, &m.Text, &m.HTML, &headers,
-		&atts, &m.Raw)
+		&m.From.Addr, &to, &cc, &replyTo, &m.Subject, &date, &codec, &raw)
 	if err != nil {
 		return nil, err
 	}
@@ -92,25 +145,72 @@ func scanMessage(row interface{ Scan(...any) error }) (*mail.Message, error) {
 	for _, f := range []struct {
 		s string
 		v any
-	}{{refs, &m.References}, {to, &m.To}, {cc, &m.Cc}, {replyTo, &m.ReplyTo}, {headers, &m.Header}, {atts, &m.Attachments}} {
+	}{{refs, &m.References}, {to, &m.To}, {cc, &m.Cc}, {replyTo, &m.ReplyTo}} {
 		if err := json.Unmarshal([]byte(f.s), f.v); err != nil {
 			return nil, fmt.Errorf("decode message %s: %w", m.ID, err)
 		}
 	}
+	if m.Raw, err = d.codec.unpack(raw, codec); err != nil {
+		return nil, fmt.Errorf("message %s: %w", m.ID, err)
+	}
 	return &m, nil
 }
 
-// Message returns the stored message with the given email id, or ErrNotFound.
+// Message returns the stored message with the given email id, its body
+// parsed from the raw mail, or ErrNotFound.
 func (d *DB) Message(ctx context.Context, id string) (*mail.Message, error) {
-	row := d.r.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ?`, id)
-	m, err := scanMessage(row)
+	row := d.r.QueryRowContext(ctx, `SELECT `+messageColumns+messageFrom+` WHERE m.id = ?`, id)
+	m, err := d.scanMessage(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("message %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("message %s: %w", id, err)
 	}
+	fillBody(m)
 	return m, nil
+}
+
+// fillBody parses m's body from its raw mail.
+func fillBody(m *mail.Message) {
+	mail.FillBody(m)
+	if m.Header == nil {
+		m.Header = map[string][]string{}
+	}
+}
+
+// LoadMessages returns the stored messages with the given email ids, in
+// that order (an id not stored is left out), with their raw mail but not
+// their body: the caller runs mail.FillBody on the goroutines it chooses
+// (triage parses on every core while one goroutine reads the store).
+func (d *DB) LoadMessages(ctx context.Context, ids []string) ([]*mail.Message, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := d.r.QueryContext(ctx, `SELECT `+messageColumns+messageFrom+`
+		WHERE m.id IN (SELECT value FROM json_each(?))`, mustJSON(ids))
+	if err != nil {
+		return nil, fmt.Errorf("load messages: %w", err)
+	}
+	defer rows.Close()
+	byID := make(map[string]*mail.Message, len(ids))
+	for rows.Next() {
+		m, err := d.scanMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("load messages: %w", err)
+		}
+		byID[m.ID] = m
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load messages: %w", err)
+	}
+	out := make([]*mail.Message, 0, len(byID))
+	for _, id := range ids {
+		if m, ok := byID[id]; ok {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 // MessageSummary is one inbox row: what a listing shows without the body.
@@ -164,40 +264,6 @@ func (d *DB) MarkSeen(ctx context.Context, id string) error {
 		return fmt.Errorf("mark seen: %w", err)
 	}
 	return nil
-}
-
-// headersJSON encodes a header map as a JSON object with sorted keys, as
-// json.Marshal would (minus its HTML escaping), without reflection: it runs
-// once per stored message, inside the write transaction.
-func headersJSON(h map[string][]string) string {
-	keys := make([]string, 0, len(h))
-	size := 2
-	for k, vs := range h {
-		keys = append(keys, k)
-		size += len(k) + 6
-		for _, v := range vs {
-			size += len(v) + 3
-		}
-	}
-	sort.Strings(keys)
-	b := make([]byte, 0, size+size/16)
-	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, k)
-		b = append(b, ':', '[')
-		for j, v := range h[k] {
-			if j > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, v)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, '}')
-	return string(b)
 }
 
 func nonNil(s []string) []string {

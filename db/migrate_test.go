@@ -135,3 +135,120 @@ func TestMigrateOutboxLean(t *testing.T) {
 		t.Errorf("%d foreign key violations after the migration", fk)
 	}
 }
+
+// oldStore creates a store at path with the first n migrations applied and
+// returns its connection (foreign keys on, as the program opens it).
+func oldStore(t *testing.T, path string, n int) *sql.DB {
+	t.Helper()
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.SetMaxOpenConns(1)
+	if _, err := old.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:n] {
+		if _, err := old.Exec(m.sql); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := old.Exec(`INSERT INTO schema_migrations VALUES (?, ?, 0)`, m.version, m.name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return old
+}
+
+// TestMigrateLeanMessages upgrades a version-3 store in place: every
+// message keeps its fields, raw mail and body (parsed back from the raw
+// mail; a row stored without raw mail keeps its text), and every row that
+// references a message — locations, triage results, decisions, drafts,
+// events, the model cache — survives the rebuild of the messages table;
+// the inbox's copies of the triage columns are filled.
+func TestMigrateLeanMessages(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "smista.db")
+	old := oldStore(t, path, 3)
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := old.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	raw := "From: Anna <anna@example.org>\r\nTo: help@example.org\r\nSubject: login\r\nMessage-ID: <a@example.org>\r\n" +
+		"X-Custom: kept\r\n\r\nI cannot log in.\r\n"
+	exec(`INSERT INTO messages (id, message_id, thread_id, in_reply_to, refs, from_name, from_addr, to_addrs, subject,
+		date, received_at, text_body, html_body, headers, size, raw, seen, source) VALUES
+		('m1', '<a@example.org>', 't1', '<p@x>', '["<r@x>"]', 'Anna', 'anna@example.org', '[{"addr":"help@example.org"}]',
+		 'login', 2000, 1, 'I cannot log in.', '', '{}', ?, ?, 1, 'imap:work/INBOX'),
+		('m2', '<b@example.org>', 't2', '', '[]', 'Bob', 'bob@example.org', '[]', 'no raw', 1000, 1,
+		 'kept text', '', '{}', 0, x'', 0, 'test')`, len(raw), []byte(raw))
+	exec(`INSERT INTO accounts (id, name, created_at) VALUES (1, 'work', 0)`)
+	exec(`INSERT INTO mailboxes (id, account_id, name) VALUES (1, 1, 'INBOX')`)
+	exec(`INSERT INTO message_locations (mailbox_id, uid, message_id, flags) VALUES (1, 7, 'm1', '["\\Seen"]')`)
+	exec(`INSERT INTO triage_results (message_id, intent, confidence, priority, flags, model, created_at)
+		VALUES ('m1', 'support', 0.9, 'high', '["payments","vip"]', 'offline/1', 5)`)
+	exec(`INSERT INTO decisions (message_id, action, decided_by, decided_at) VALUES ('m1', 'ticket', 'human:ann', 6)`)
+	exec(`INSERT INTO drafts (message_id, body, created_at, updated_at) VALUES ('m2', 'hello', 1, 1)`)
+	exec(`INSERT INTO events (id, type, message_id, payload, created_at) VALUES ('evt_1', 'ticket.suggested', 'm1', '{}', 1)`)
+	exec(`INSERT INTO llm_cache (message_id, model, prompt_version, response, created_at) VALUES ('m2', 'x', 'p1', '{}', 1)`)
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	m1, err := d.Message(ctx, "m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(m1.Raw) != raw || m1.Text != "I cannot log in.\n" || m1.Get("X-Custom") != "kept" ||
+		m1.InReplyTo != "<p@x>" || len(m1.References) != 1 || len(m1.To) != 1 || m1.From.Name != "Anna" {
+		t.Errorf("m1 after the migration: %+v", m1)
+	}
+	m2, err := d.Message(ctx, "m2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m2.Text != "kept text" || m2.Subject != "no raw" {
+		t.Errorf("m2 (no raw mail) after the migration: text %q subject %q", m2.Text, m2.Subject)
+	}
+	var children [6]int
+	if err := d.r.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM message_locations), (SELECT COUNT(*) FROM triage_results),
+		(SELECT COUNT(*) FROM decisions), (SELECT COUNT(*) FROM drafts), (SELECT COUNT(message_id) FROM events),
+		(SELECT COUNT(*) FROM llm_cache)`).Scan(&children[0], &children[1], &children[2], &children[3], &children[4], &children[5]); err != nil {
+		t.Fatal(err)
+	}
+	if children != [6]int{1, 1, 1, 1, 1, 1} {
+		t.Errorf("rows referencing messages after the migration (locations, results, decisions, drafts, events, cache) = %v, want one each", children)
+	}
+	rows, err := d.Inbox(ctx, InboxFilter{Flag: "vip"}, Page{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].ID != "m1" || rows[0].Intent != "support" || rows[0].Confidence != 0.9 ||
+		rows[0].Action != "ticket" || !rows[0].Seen || len(rows[0].Flags) != 2 {
+		t.Errorf("inbox, flag vip, after the migration: %+v", rows)
+	}
+	if n, err := d.InboxCount(ctx, InboxFilter{Intent: "untriaged", Decision: "none"}); err != nil || n != 1 {
+		t.Errorf("untriaged without decision: %d (%v), want 1 (m2)", n, err)
+	}
+	// Foreign keys are on again, and cascade from the new table.
+	if _, err := d.w.ExecContext(ctx, `DELETE FROM messages WHERE id = 'm2'`); err != nil {
+		t.Fatal(err)
+	}
+	var drafts, data int
+	if err := d.r.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM drafts), (SELECT COUNT(*) FROM message_data)`).Scan(&drafts, &data); err != nil {
+		t.Fatal(err)
+	}
+	if drafts != 0 || data != 1 {
+		t.Errorf("after deleting m2: %d drafts, %d message_data rows; want 0, 1 (foreign keys cascade)", drafts, data)
+	}
+}

@@ -16,7 +16,7 @@ func TestEnqueueEventOnePerMessage(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.MustOpen(t)
 	w := d.Writer()
-	mustExec(t, w, `INSERT INTO messages (id, message_id, thread_id, date, received_at, size, raw) VALUES ('m1', '<a@b>', 't', 0, 0, 1, x'00')`)
+	mustExec(t, w, `INSERT INTO messages (id, message_id, thread_id, date, received_at, size) VALUES ('m1', '<a@b>', 't', 0, 0, 1)`)
 	mustExec(t, w, `INSERT INTO endpoints (id, url, secret, enabled, created_at, updated_at) VALUES ('ep1', 'http://127.0.0.1/', 'whsec_x', 1, 1, 1), ('ep2', 'http://127.0.0.1/b', 'whsec_y', 0, 2, 2)`)
 	enqueue := func() (string, error) {
 		tx, err := w.BeginTx(ctx, nil)
@@ -68,7 +68,7 @@ func TestEnqueuerBatch(t *testing.T) {
 	d := dbtest.MustOpen(t)
 	w := d.Writer()
 	for _, q := range []string{
-		`INSERT INTO messages (id, message_id, thread_id, date, received_at, size, raw) VALUES ('m1', '<a@b>', 't', 0, 0, 1, x'00')`,
+		`INSERT INTO messages (id, message_id, thread_id, date, received_at, size) VALUES ('m1', '<a@b>', 't', 0, 0, 1)`,
 		`INSERT INTO endpoints (id, url, secret, enabled, created_at, updated_at) VALUES
 			('ep1', 'http://127.0.0.1/', 'whsec_x', 1, 1, 1), ('ep2', 'http://127.0.0.1/b', 'whsec_y', 0, 2, 2)`,
 	} {

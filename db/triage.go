@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
+	"smista/mail"
 	"smista/triage"
 )
 
@@ -18,82 +20,220 @@ var ErrDeliveryStarted = errors.New("delivery already started")
 // TriageQueue returns the email ids to triage, oldest first: the messages
 // without a triage result, or every message when all is true.
 func (d *DB) TriageQueue(ctx context.Context, all bool) ([]string, error) {
-	q := `SELECT id FROM messages m`
-	if !all {
-		q += ` WHERE NOT EXISTS (SELECT 1 FROM triage_results t WHERE t.message_id = m.id)`
-	}
-	rows, err := d.r.QueryContext(ctx, q+` ORDER BY date, id`)
-	if err != nil {
-		return nil, fmt.Errorf("triage queue: %w", err)
-	}
-	defer rows.Close()
 	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("triage queue: %w", err)
+	var after *QueueKey
+	for {
+		msgs, next, err := d.TriageBatch(ctx, all, after, 1000)
+		if err != nil {
+			return nil, err
 		}
-		ids = append(ids, id)
+		for _, m := range msgs {
+			ids = append(ids, m.ID)
+		}
+		if next == nil {
+			return ids, nil
+		}
+		after = next
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("triage queue: %w", err)
-	}
-	return ids, nil
 }
 
-// SaveTriage stores a triage verdict in one transaction: the result
-// (replacing an older one), the engine's decision unless a human decided
-// already (a human decision is never overwritten, and then nothing is
-// queued), a pending reply draft for a draft action (unless one is pending
-// already), and for a ticket the event with one delivery per endpoint. A
-// message that already has its event is not queued again. Any failure
-// rolls the whole verdict back.
+// QueueKey is a message's place in the triage queue (oldest first).
+type QueueKey struct {
+	Date int64 // unix milliseconds
+	ID   string
+}
+
+// TriageBatch returns up to limit messages of the triage queue after
+// after (nil: from the start), oldest first — the untriaged ones, or every
+// message when all is true — with their raw mail but not their body (see
+// LoadMessages), and the key to continue from (nil at the end). Paging by
+// key, a run over 100,000 messages holds one batch at a time.
+func (d *DB) TriageBatch(ctx context.Context, all bool, after *QueueKey, limit int) ([]*mail.Message, *QueueKey, error) {
+	q := `SELECT ` + messageColumns + messageFrom + ` WHERE (m.date, m.id) > (?, ?)`
+	if !all {
+		q += ` AND m.intent IS NULL`
+	}
+	q += ` ORDER BY m.date, m.id LIMIT ?`
+	k := QueueKey{Date: math.MinInt64}
+	if after != nil {
+		k = *after
+	}
+	rows, err := d.r.QueryContext(ctx, q, k.Date, k.ID, limit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("triage queue: %w", err)
+	}
+	defer rows.Close()
+	var out []*mail.Message
+	for rows.Next() {
+		m, err := d.scanMessage(rows)
+		if err != nil {
+			return nil, nil, fmt.Errorf("triage queue: %w", err)
+		}
+		k = QueueKey{Date: m.Date.UnixMilli(), ID: m.ID}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("triage queue: %w", err)
+	}
+	if len(out) < limit {
+		return out, nil, nil
+	}
+	return out, &k, nil
+}
+
+// SaveTriage stores one triage verdict in one transaction: SaveTriageBatch
+// of one record.
 func (d *DB) SaveTriage(ctx context.Context, rec triage.Record) (triage.Saved, error) {
-	var saved triage.Saved
+	saved, err := d.SaveTriageBatch(ctx, []triage.Record{rec})
+	if err != nil {
+		return triage.Saved{}, err
+	}
+	return saved[0], nil
+}
+
+// SaveTriageBatch stores triage verdicts, each as SaveTriage describes: the
+// result (replacing an older one), the engine's decision unless a human
+// decided already (a human decision is never overwritten, and then
+// nothing is queued), a pending reply draft for a draft action (unless one
+// is pending already), and for a ticket the event with one delivery per
+// endpoint. A message that already has its event is not queued again. The
+// batch is one transaction with its statements prepared once; when it
+// fails, each record is tried in a transaction of its own, so one bad
+// record fails alone. It returns what each record did, and the errors of
+// the records not stored (joined, each naming its email id).
+func (d *DB) SaveTriageBatch(ctx context.Context, recs []triage.Record) ([]triage.Saved, error) {
+	st, err := d.prepareTriage(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("save triage: %w", err)
+	}
+	saved, err := d.saveTriageTx(ctx, st, recs)
+	if err == nil || len(recs) == 1 || ctx.Err() != nil {
+		return saved, err
+	}
+	saved = make([]triage.Saved, len(recs))
+	var errs []error
+	for i := range recs {
+		one, err := d.saveTriageTx(ctx, st, recs[i:i+1])
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		saved[i] = one[0]
+	}
+	return saved, errors.Join(errs...)
+}
+
+const (
+	upsertResultSQL = `INSERT INTO triage_results (message_id, intent, confidence, priority,
+		summary, language, flags, draft, model, prompt_version, tokens_in, tokens_out, notes, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (message_id) DO UPDATE SET intent = excluded.intent, confidence = excluded.confidence,
+		priority = excluded.priority, summary = excluded.summary, language = excluded.language,
+		flags = excluded.flags, draft = excluded.draft, model = excluded.model,
+		prompt_version = excluded.prompt_version, tokens_in = excluded.tokens_in,
+		tokens_out = excluded.tokens_out, notes = excluded.notes, created_at = excluded.created_at`
+	humanDecisionsSQL = `SELECT message_id, decided_by, action FROM decisions
+		WHERE message_id IN (SELECT value FROM json_each(?)) AND decided_by != 'engine'`
+	upsertEngineDecisionSQL = `INSERT INTO decisions (message_id, action, reasons, suggestion, decided_by, decided_at)
+		VALUES (?, ?, ?, ?, 'engine', ?)
+		ON CONFLICT (message_id) DO UPDATE SET action = excluded.action, reasons = excluded.reasons,
+		suggestion = excluded.suggestion, decided_by = 'engine', decided_at = excluded.decided_at
+		WHERE decisions.decided_by = 'engine'`
+	pendingDraftSQL = `INSERT INTO drafts (message_id, body, status, created_at, updated_at)
+		SELECT ?1, ?2, 'pending', ?3, ?3
+		WHERE NOT EXISTS (SELECT 1 FROM drafts WHERE message_id = ?1 AND status = 'pending')`
+)
+
+// triageStmts are the statements of a triage save, prepared once per
+// store.
+type triageStmts struct {
+	result, human, decision, draft *sql.Stmt
+}
+
+func (d *DB) prepareTriage(ctx context.Context) (triageStmts, error) {
+	var st triageStmts
+	var err error
+	for _, p := range []struct {
+		s **sql.Stmt
+		q string
+	}{{&st.result, upsertResultSQL}, {&st.human, humanDecisionsSQL}, {&st.decision, upsertEngineDecisionSQL}, {&st.draft, pendingDraftSQL}} {
+		if *p.s, err = d.ws.prepare(ctx, p.q); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+// saveTriageTx stores recs in one transaction.
+func (d *DB) saveTriageTx(ctx context.Context, st triageStmts, recs []triage.Record) ([]triage.Saved, error) {
 	now := d.nowMS()
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
-		return saved, fmt.Errorf("save triage: %w", err)
+		return nil, fmt.Errorf("save triage: %w", err)
 	}
 	defer tx.Rollback()
-	if err := upsertTriageResult(ctx, tx, now, rec); err != nil {
-		return saved, err
-	}
-	human, humanAction, err := humanDecision(ctx, tx, rec.EmailID)
+	humans, err := humanDecisions(ctx, tx.StmtContext(ctx, st.human), recs)
 	if err != nil {
-		return saved, err
+		return nil, err
 	}
-	if human != "" {
-		saved.HumanDecision, saved.HumanAction = human, humanAction
-	} else {
-		if err := upsertEngineDecision(ctx, tx, now, rec); err != nil {
-			return saved, err
+	result, decision, draft := tx.StmtContext(ctx, st.result), tx.StmtContext(ctx, st.decision), tx.StmtContext(ctx, st.draft)
+	var enq *enqueuer
+	defer func() {
+		if enq != nil {
+			enq.close()
+		}
+	}()
+	saved := make([]triage.Saved, len(recs))
+	for i, rec := range recs {
+		if err := upsertTriageResult(ctx, result, now, rec); err != nil {
+			return nil, err
+		}
+		if h, ok := humans[rec.EmailID]; ok {
+			saved[i].HumanDecision, saved[i].HumanAction = h.by, h.action
+			continue
+		}
+		if err := upsertEngineDecision(ctx, decision, now, rec); err != nil {
+			return nil, err
 		}
 		switch rec.Decision.Action {
 		case triage.ActionDraft:
-			if err := ensurePendingDraft(ctx, tx, now, rec.EmailID, rec.Result.Draft); err != nil {
-				return saved, err
+			if rec.Result.Draft == "" {
+				break
+			}
+			if _, err := draft.ExecContext(ctx, rec.EmailID, rec.Result.Draft, now); err != nil {
+				return nil, fmt.Errorf("save draft %s: %w", rec.EmailID, err)
 			}
 		case triage.ActionTicket:
-			_, err := enqueueEventTx(ctx, tx, d.newID, now, NewEvent{
+			if enq == nil {
+				if enq, err = newEnqueuer(ctx, tx, d.newID); err != nil {
+					return nil, fmt.Errorf("save triage %s: %w", rec.EmailID, err)
+				}
+			}
+			_, err := enq.enqueue(ctx, now, NewEvent{
 				Type: triage.EventTicketSuggested, MessageID: rec.EmailID, Payload: rec.Payload, DecidedBy: "engine",
 			})
 			switch {
 			case errors.Is(err, ErrDuplicateEvent): // queued by an earlier triage: once is enough
 			case err != nil:
-				return saved, fmt.Errorf("save triage %s: %w", rec.EmailID, err)
+				return nil, fmt.Errorf("save triage %s: %w", rec.EmailID, err)
 			default:
-				saved.Queued = true
+				saved[i].Queued = true
 			}
 		}
 	}
+	if enq != nil {
+		if err := enq.close(); err != nil {
+			return nil, fmt.Errorf("save triage: %w", err)
+		}
+		enq = nil
+	}
 	if err := tx.Commit(); err != nil {
-		return triage.Saved{}, fmt.Errorf("save triage %s: %w", rec.EmailID, err)
+		return nil, fmt.Errorf("save triage: %w", err)
 	}
 	return saved, nil
 }
 
-func upsertTriageResult(ctx context.Context, tx *sql.Tx, now int64, rec triage.Record) error {
+func upsertTriageResult(ctx context.Context, stmt *sql.Stmt, now int64, rec triage.Record) error {
 	r := rec.Result
 	flags := r.Flags
 	if flags == nil {
@@ -103,15 +243,7 @@ func upsertTriageResult(ctx context.Context, tx *sql.Tx, now int64, rec triage.R
 	if notes == nil {
 		notes = []string{}
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO triage_results (message_id, intent, confidence, priority,
-		summary, language, flags, draft, model, prompt_version, tokens_in, tokens_out, notes, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (message_id) DO UPDATE SET intent = excluded.intent, confidence = excluded.confidence,
-		priority = excluded.priority, summary = excluded.summary, language = excluded.language,
-		flags = excluded.flags, draft = excluded.draft, model = excluded.model,
-		prompt_version = excluded.prompt_version, tokens_in = excluded.tokens_in,
-		tokens_out = excluded.tokens_out, notes = excluded.notes, created_at = excluded.created_at`,
-		rec.EmailID, string(r.Intent), r.Confidence, string(r.Priority), r.Summary, r.Language,
+	_, err := stmt.ExecContext(ctx, rec.EmailID, string(r.Intent), r.Confidence, string(r.Priority), r.Summary, r.Language,
 		mustJSON(flags), r.Draft, r.Model, rec.PromptVersion, r.Usage.InputTokens, r.Usage.OutputTokens,
 		mustJSON(notes), now)
 	if err != nil {
@@ -120,48 +252,44 @@ func upsertTriageResult(ctx context.Context, tx *sql.Tx, now int64, rec triage.R
 	return nil
 }
 
-// humanDecision returns who decided the message and what, when it was not
-// the engine.
-func humanDecision(ctx context.Context, tx *sql.Tx, emailID string) (string, triage.Action, error) {
-	var by, action string
-	err := tx.QueryRowContext(ctx, `SELECT decided_by, action FROM decisions WHERE message_id = ?`, emailID).Scan(&by, &action)
-	if errors.Is(err, sql.ErrNoRows) || by == "engine" {
-		return "", "", nil
-	}
-	if err != nil {
-		return "", "", fmt.Errorf("save triage %s: %w", emailID, err)
-	}
-	return by, triage.Action(action), nil
+type humanDecision struct {
+	by     string
+	action triage.Action
 }
 
-func upsertEngineDecision(ctx context.Context, tx *sql.Tx, now int64, rec triage.Record) error {
+// humanDecisions returns the decisions a person made on recs' messages.
+func humanDecisions(ctx context.Context, stmt *sql.Stmt, recs []triage.Record) (map[string]humanDecision, error) {
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.EmailID
+	}
+	rows, err := stmt.QueryContext(ctx, mustJSON(ids))
+	if err != nil {
+		return nil, fmt.Errorf("save triage: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]humanDecision{}
+	for rows.Next() {
+		var id, by, action string
+		if err := rows.Scan(&id, &by, &action); err != nil {
+			return nil, fmt.Errorf("save triage: %w", err)
+		}
+		out[id] = humanDecision{by: by, action: triage.Action(action)}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("save triage: %w", err)
+	}
+	return out, nil
+}
+
+func upsertEngineDecision(ctx context.Context, stmt *sql.Stmt, now int64, rec triage.Record) error {
 	reasons := rec.Decision.Reasons
 	if reasons == nil {
 		reasons = []string{}
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO decisions (message_id, action, reasons, suggestion, decided_by, decided_at)
-		VALUES (?, ?, ?, ?, 'engine', ?)
-		ON CONFLICT (message_id) DO UPDATE SET action = excluded.action, reasons = excluded.reasons,
-		suggestion = excluded.suggestion, decided_by = 'engine', decided_at = excluded.decided_at
-		WHERE decisions.decided_by = 'engine'`,
-		rec.EmailID, string(rec.Decision.Action), mustJSON(reasons), rec.Decision.Suggestion, now)
+	_, err := stmt.ExecContext(ctx, rec.EmailID, string(rec.Decision.Action), mustJSON(reasons), rec.Decision.Suggestion, now)
 	if err != nil {
 		return fmt.Errorf("save decision %s: %w", rec.EmailID, err)
-	}
-	return nil
-}
-
-// ensurePendingDraft adds a pending draft unless the message has one.
-func ensurePendingDraft(ctx context.Context, tx *sql.Tx, now int64, emailID, body string) error {
-	if body == "" {
-		return nil
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO drafts (message_id, body, status, created_at, updated_at)
-		SELECT ?, ?, 'pending', ?, ?
-		WHERE NOT EXISTS (SELECT 1 FROM drafts WHERE message_id = ? AND status = 'pending')`,
-		emailID, body, now, now, emailID)
-	if err != nil {
-		return fmt.Errorf("save draft %s: %w", emailID, err)
 	}
 	return nil
 }

@@ -58,6 +58,20 @@ func BenchmarkParse(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
 
+// BenchmarkParseHeader parses only what a listing needs (ids, thread,
+// addresses, subject, date) of real messages on one goroutine: the parse
+// of a sync or an import, which keeps the raw mail for the body.
+func BenchmarkParseHeader(b *testing.B) {
+	raws := benchMessages(b)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := mail.ParseHeader(raws[i%len(raws)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
 // BenchmarkImport runs the whole import of the corpus directories (read,
 // parse on every core, store in batches into a WAL file database) and
 // reports messages per second.

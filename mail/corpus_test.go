@@ -6,6 +6,7 @@ import (
 	netmail "net/mail"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -167,4 +168,33 @@ func TestCorpusImport(t *testing.T) {
 		t.Errorf("store holds %d (%v), import reported %d new", n, err, stats.New)
 	}
 	t.Logf("corpus import: %+v", stats)
+}
+
+// TestCorpusParseHeaderAgrees checks the two halves of Parse on every
+// corpus message: ParseHeader gives exactly Parse's header fields, and
+// FillBody on that result gives exactly Parse's body, so a store that
+// keeps the header fields and the raw mail reads back what Parse read.
+func TestCorpusParseHeaderAgrees(t *testing.T) {
+	dir := corpusDir(t)
+	for _, f := range corpusFiles(t, dir) {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, err := mail.Parse(raw)
+		if err != nil {
+			continue
+		}
+		h, err := mail.ParseHeader(raw)
+		if err != nil {
+			t.Fatalf("%s: Parse read it, ParseHeader failed: %v", f, err)
+		}
+		if h.Text != "" || h.HTML != "" || h.Attachments != nil || h.Header != nil {
+			t.Fatalf("%s: ParseHeader parsed the body", f)
+		}
+		mail.FillBody(h)
+		if !reflect.DeepEqual(h, full) {
+			t.Fatalf("%s: ParseHeader + FillBody differs from Parse:\n%+v\n%+v", f, h, full)
+		}
+	}
 }

@@ -40,17 +40,52 @@ const (
 // ErrNotMail, only when the input has no header field at all. The returned
 // Message keeps raw as its Raw (not copied).
 func Parse(raw []byte) (*Message, error) {
+	m, fields, body, err := parseHeader(raw)
+	if err != nil {
+		return nil, err
+	}
+	m.parseBody(fields, body)
+	return m, nil
+}
+
+// ParseHeader parses what a listing needs of one raw message — ids,
+// thread, addresses, subject, date — exactly as Parse does, without the
+// MIME walk: Text, HTML, Attachments and Header stay empty (FillBody adds
+// them later). It is the cheap parse of a sync or an import that stores
+// the raw message and reads its body when the body is needed. It fails
+// with ErrNotMail like Parse.
+func ParseHeader(raw []byte) (*Message, error) {
+	m, _, _, err := parseHeader(raw)
+	if err != nil {
+		return nil, err
+	}
+	m.sanitize()
+	return m, nil
+}
+
+// FillBody parses m.Raw and fills m's Text, HTML, Attachments and Header
+// from it, leaving every other field as it is (a store's fields stay
+// authoritative). A Raw that is not a mail leaves m unchanged.
+func FillBody(m *Message) {
+	fields, body := splitHeader(m.Raw)
+	if len(fields) == 0 {
+		return
+	}
+	b := &Message{}
+	b.parseBody(fields, body)
+	m.Text, m.HTML, m.Attachments, m.Header = b.Text, b.HTML, b.Attachments, b.Header
+}
+
+// parseHeader is Parse's header half: the message with its header fields
+// decoded (not yet sanitised), the fields and the body.
+func parseHeader(raw []byte) (*Message, hdrFields, []byte, error) {
 	fields, body := splitHeader(raw)
 	if len(fields) == 0 {
-		return nil, ErrNotMail
+		return nil, nil, nil, ErrNotMail
 	}
 	gh := fields.goMessage()
-	m := &Message{Raw: raw, Header: make(map[string][]string, len(fields))}
-	for _, f := range fields {
-		m.Header[f.key] = append(m.Header[f.key], decodeHeaderValue(f.value))
-	}
-
-	m.Subject = oneLineText(m.Get("Subject"))
+	m := &Message{Raw: raw}
+	m.Subject = oneLineText(decodeHeaderValue(fields.get("Subject")))
 	if from := parseAddresses(fields.get("From")); len(from) > 0 {
 		m.From = from[0]
 	} else if sender := parseAddresses(fields.get("Sender")); len(sender) > 0 {
@@ -79,12 +114,19 @@ func Parse(raw []byte) (*Message, error) {
 	}
 	m.ID = EmailID(m.MessageID)
 	m.ThreadID = EmailID(root)
+	return m, fields, body, nil
+}
 
+// parseBody fills the header map and walks the MIME tree of body.
+func (m *Message) parseBody(fields hdrFields, body []byte) {
+	m.Header = make(map[string][]string, len(fields))
+	for _, f := range fields {
+		m.Header[f.key] = append(m.Header[f.key], decodeHeaderValue(f.value))
+	}
 	p := bodyParser{msg: m}
 	p.walk(fields, body, 0, "")
 	p.finish()
 	m.sanitize()
-	return m, nil
 }
 
 // sanitize makes every decoded string valid UTF-8: encoded words and

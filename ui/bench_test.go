@@ -132,7 +132,7 @@ func BenchmarkInboxQuery(b *testing.B) {
 				if _, err := d.InboxCount(ctx, tc.f); err != nil {
 					b.Fatal(err)
 				}
-				if _, err := d.Inbox(ctx, tc.f, tc.offset, 120); err != nil {
+				if _, err := d.Inbox(ctx, tc.f, db.Page{Offset: tc.offset, Limit: 120}); err != nil {
 					b.Fatal(err)
 				}
 			}

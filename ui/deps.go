@@ -22,7 +22,7 @@ var ErrNotAvailable = errors.New("not available in this build")
 
 // InboxStore reads the inbox and single messages.
 type InboxStore interface {
-	Inbox(ctx context.Context, f db.InboxFilter, offset, limit int) ([]db.InboxRow, error)
+	Inbox(ctx context.Context, f db.InboxFilter, p db.Page) ([]db.InboxRow, error)
 	InboxCount(ctx context.Context, f db.InboxFilter) (int, error)
 	MessageDetail(ctx context.Context, id string) (*db.MessageDetail, error)
 }

@@ -74,7 +74,7 @@ func queryInbox(ctx context.Context, store InboxStore, f db.InboxFilter, off, li
 	if err != nil {
 		return page[inboxLine]{}, err
 	}
-	rows, err := store.Inbox(ctx, f, off, lim)
+	rows, err := store.Inbox(ctx, f, db.Page{Offset: off, Limit: lim})
 	if err != nil {
 		return page[inboxLine]{}, err
 	}

@@ -19,8 +19,8 @@ var sgr = regexp.MustCompile(`\x1b\[[0-9;:]*m`)
 // the raw store must be byte-identical.
 type cleanStore struct{ ui.Store }
 
-func (s cleanStore) Inbox(ctx context.Context, f db.InboxFilter, offset, limit int) ([]db.InboxRow, error) {
-	rows, err := s.Store.Inbox(ctx, f, offset, limit)
+func (s cleanStore) Inbox(ctx context.Context, f db.InboxFilter, p db.Page) ([]db.InboxRow, error) {
+	rows, err := s.Store.Inbox(ctx, f, p)
 	for i := range rows {
 		r := &rows[i]
 		r.FromName, r.Subject, r.Suggestion = safe.String(r.FromName), safe.String(r.Subject), safe.String(r.Suggestion)

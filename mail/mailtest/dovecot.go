@@ -215,6 +215,25 @@ func (d *Dovecot) Deliver(mailbox string, raws ...[]byte) error {
 	return nil
 }
 
+// DeliverFunc writes n messages, msg(0) … msg(n-1), into the user's
+// Maildir (as Deliver does) without holding them in memory: the way to
+// seed a 100,000-message mailbox.
+func (d *Dovecot) DeliverFunc(mailbox string, n int, msg func(i int) []byte) error {
+	base := filepath.Join(d.Dir, "mail", d.Username)
+	if mailbox != "" && mailbox != "INBOX" {
+		base = filepath.Join(base, filepath.FromSlash(mailbox))
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := WriteMaildir(base, n, msg); err != nil {
+		return fmt.Errorf("deliver: %w", err)
+	}
+	if d.root {
+		return d.chownMail()
+	}
+	return nil
+}
+
 func (d *Dovecot) chownMail() error {
 	u, err := user.Lookup("dovecot")
 	if err != nil {

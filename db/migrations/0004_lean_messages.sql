@@ -1,0 +1,118 @@
+-- smista: foreign keys off
+-- Storage shaped for the queries. The inbox scans the messages table:
+-- its row now holds only what a listing shows, sorts and filters on
+-- (about 250 bytes instead of the whole mail), and the raw mail moves to
+-- message_data, read when one message is opened or classified. The text
+-- and HTML bodies, the header map and the attachment list are not stored:
+-- they are parsed from the raw mail when needed (mail.FillBody).
+--
+-- This migration rebuilds messages, which six tables reference. It runs
+-- with foreign keys off (the marker on the first line; db.apply checks
+-- every reference with PRAGMA foreign_key_check before it commits):
+-- dropping the old table must not cascade into its children.
+
+CREATE TABLE messages_new (
+	-- seq is the stable rowid message_data hangs on (an INTEGER PRIMARY
+	-- KEY survives VACUUM; an implicit rowid does not).
+	seq           INTEGER PRIMARY KEY,
+	id            TEXT NOT NULL UNIQUE,
+	message_id    TEXT NOT NULL UNIQUE,
+	thread_id     TEXT NOT NULL,
+	from_name     TEXT NOT NULL DEFAULT '',
+	from_addr     TEXT NOT NULL DEFAULT '',
+	subject       TEXT NOT NULL DEFAULT '',
+	date          INTEGER NOT NULL,
+	received_at   INTEGER NOT NULL,
+	size          INTEGER NOT NULL,
+	seen          INTEGER NOT NULL DEFAULT 0,
+	source        TEXT NOT NULL DEFAULT '',
+	-- What the inbox sorts and filters on, copied from triage_results and
+	-- decisions by the triggers below (never written directly): intent
+	-- NULL = not triaged; confidence -1 = not triaged; flags a bit set
+	-- (1 payments, 2 legal, 4 vip, 8 injection); action NULL = no decision.
+	intent        TEXT,
+	confidence    REAL NOT NULL DEFAULT -1,
+	flags         INTEGER NOT NULL DEFAULT 0,
+	action        TEXT
+);
+
+-- The rest of a message, one row per messages row (same seq). raw is the
+-- mail as received, compressed when codec is 1 (zstd); codec 0 stores it
+-- as is (rows moved by this migration, and mail too small to gain).
+CREATE TABLE message_data (
+	seq          INTEGER PRIMARY KEY REFERENCES messages(seq) ON DELETE CASCADE,
+	in_reply_to  TEXT NOT NULL DEFAULT '',
+	refs         TEXT NOT NULL DEFAULT '[]',
+	to_addrs     TEXT NOT NULL DEFAULT '[]',
+	cc_addrs     TEXT NOT NULL DEFAULT '[]',
+	reply_to     TEXT NOT NULL DEFAULT '[]',
+	codec        INTEGER NOT NULL DEFAULT 0,
+	raw          BLOB NOT NULL
+);
+
+INSERT INTO messages_new (seq, id, message_id, thread_id, from_name, from_addr, subject, date, received_at,
+	size, seen, source)
+SELECT rowid, id, message_id, thread_id, from_name, from_addr, subject, date, received_at, size, seen, source
+FROM messages;
+
+-- A row stored without its raw mail (only programs and tests did that)
+-- keeps its text as a one-part message, so it still reads back.
+INSERT INTO message_data (seq, in_reply_to, refs, to_addrs, cc_addrs, reply_to, codec, raw)
+SELECT rowid, in_reply_to, refs, to_addrs, cc_addrs, reply_to, 0,
+	CASE WHEN length(raw) = 0 AND text_body != ''
+	THEN CAST('Content-Type: text/plain; charset=utf-8' || char(13, 10, 13, 10) || text_body AS BLOB)
+	ELSE raw END
+FROM messages;
+
+DROP TABLE messages;
+ALTER TABLE messages_new RENAME TO messages;
+
+-- Every sort and filter of the inbox reads one index in list order, so the
+-- first page is a short index walk whatever the store's size. Each ends
+-- in (date DESC, id DESC): the list's order (newest first, ties in a fixed
+-- order), and the key a page continues from, compared as one row value.
+-- Read backwards, messages_date is also the triage queue (oldest first).
+CREATE INDEX messages_date ON messages(date DESC, id DESC);
+CREATE INDEX messages_confidence ON messages(confidence DESC, date DESC, id DESC);
+CREATE INDEX messages_intent ON messages(intent, date DESC, id DESC);
+CREATE INDEX messages_action ON messages(action, date DESC, id DESC);
+-- Few messages carry a flag: the flagged ones only.
+CREATE INDEX messages_flags ON messages(flags, date DESC, id DESC) WHERE flags != 0;
+
+-- The inbox no longer reads these; the copies above serve it.
+DROP INDEX IF EXISTS triage_results_intent;
+DROP INDEX IF EXISTS triage_results_confidence;
+DROP INDEX IF EXISTS decisions_action;
+
+-- The copies, kept by the store itself so no writer can forget them.
+CREATE TRIGGER triage_results_copy_insert AFTER INSERT ON triage_results BEGIN
+	UPDATE messages SET intent = NEW.intent, confidence = NEW.confidence,
+		flags = (instr(NEW.flags, '"payments"') > 0) + 2 * (instr(NEW.flags, '"legal"') > 0)
+		      + 4 * (instr(NEW.flags, '"vip"') > 0) + 8 * (instr(NEW.flags, '"injection"') > 0)
+	WHERE id = NEW.message_id;
+END;
+CREATE TRIGGER triage_results_copy_update AFTER UPDATE OF intent, confidence, flags ON triage_results BEGIN
+	UPDATE messages SET intent = NEW.intent, confidence = NEW.confidence,
+		flags = (instr(NEW.flags, '"payments"') > 0) + 2 * (instr(NEW.flags, '"legal"') > 0)
+		      + 4 * (instr(NEW.flags, '"vip"') > 0) + 8 * (instr(NEW.flags, '"injection"') > 0)
+	WHERE id = NEW.message_id;
+END;
+CREATE TRIGGER triage_results_copy_delete AFTER DELETE ON triage_results BEGIN
+	UPDATE messages SET intent = NULL, confidence = -1, flags = 0 WHERE id = OLD.message_id;
+END;
+CREATE TRIGGER decisions_copy_insert AFTER INSERT ON decisions BEGIN
+	UPDATE messages SET action = NEW.action WHERE id = NEW.message_id;
+END;
+CREATE TRIGGER decisions_copy_update AFTER UPDATE OF action ON decisions BEGIN
+	UPDATE messages SET action = NEW.action WHERE id = NEW.message_id;
+END;
+CREATE TRIGGER decisions_copy_delete AFTER DELETE ON decisions BEGIN
+	UPDATE messages SET action = NULL WHERE id = OLD.message_id;
+END;
+
+-- The copies of the stores moved here.
+UPDATE messages SET intent = t.intent, confidence = t.confidence,
+	flags = (instr(t.flags, '"payments"') > 0) + 2 * (instr(t.flags, '"legal"') > 0)
+	      + 4 * (instr(t.flags, '"vip"') > 0) + 8 * (instr(t.flags, '"injection"') > 0)
+FROM triage_results t WHERE t.message_id = messages.id;
+UPDATE messages SET action = d.action FROM decisions d WHERE d.message_id = messages.id;
