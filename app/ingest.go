@@ -57,12 +57,15 @@ func (a *App) syncAccounts(o SyncOptions) ([]mail.Account, error) {
 	return []mail.Account{acct}, nil
 }
 
-// syncer returns a Syncer for acct that reports on the bus.
-func (a *App) syncer(acct mail.Account) *mail.Syncer {
-	return &mail.Syncer{
+// syncer returns a Syncer for acct that reports on the bus. Its parse
+// reads only the header fields when the mail is not triaged at once (the
+// store keeps the raw mail, and the body is parsed when it is read), the
+// whole message when feed hands it on to triage.
+func (a *App) syncer(acct mail.Account, feed func([]*mail.Message)) *mail.Syncer {
+	s := &mail.Syncer{
 		Store:   a.db,
 		Account: acct,
-		Parse:   mail.Parse,
+		Parse:   mail.ParseHeader,
 		Progress: func(p mail.Progress) {
 			a.bus.Publish(SyncProgress{Account: p.Account, Mailbox: p.Mailbox, Done: p.Done, Total: p.Total})
 		},
@@ -70,21 +73,80 @@ func (a *App) syncer(acct mail.Account) *mail.Syncer {
 			a.notice("sync", acct.Name+": "+fmt.Sprintf(format, args...), false)
 		},
 	}
+	if feed != nil {
+		s.Parse, s.Stored = mail.Parse, feed
+	}
+	return s
 }
 
-// Sync syncs the selected accounts once, then triages the new mail (the
-// ingest loop: store → triage → wake the sender). Progress and problems go
-// to the bus; the returned error joins the accounts that failed (the
-// others were synced).
+// ingestStream is the triage of new mail behind a sync: the Syncer hands
+// each stored batch to feed, and a triage run classifies and stores it
+// while the next batches are fetched. Close it to wait for the run.
+type ingestStream struct {
+	in   chan []*mail.Message
+	done chan struct{}
+	sum  TriageSummary
+	err  error
+}
+
+// startIngest starts a streamed triage run. live runs (a watcher's) tell
+// the bus what each burst of new mail became, as it goes.
+func (a *App) startIngest(ctx context.Context, account string, live bool) *ingestStream {
+	st := &ingestStream{in: make(chan []*mail.Message, 1), done: make(chan struct{})}
+	r := &triageRun{a: a}
+	if live {
+		r.burst = func(sum TriageSummary, failed error) {
+			a.notice("triage", fmt.Sprintf("%s: %d new message(s) triaged: %d ticket, %d draft, %d suggest",
+				account, sum.Total-sum.Failed, sum.Ticket, sum.Draft, sum.Suggest), false)
+			if failed != nil && ctx.Err() == nil {
+				a.notice("triage", fmt.Sprintf("%s: %v (run 'smista triage' to retry)", account, failed), true)
+			}
+		}
+	}
+	go func() {
+		defer close(st.done)
+		st.sum, st.err = r.run(ctx, st.in)
+	}()
+	return st
+}
+
+// feed hands a stored batch to the run; it waits while the run is a batch
+// behind (the sync slows down rather than buffer), never past ctx.
+func (st *ingestStream) feed(ctx context.Context) func([]*mail.Message) {
+	return func(msgs []*mail.Message) {
+		select {
+		case st.in <- msgs:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// close ends the run once every batch fed is triaged.
+func (st *ingestStream) close() (TriageSummary, error) {
+	close(st.in)
+	<-st.done
+	return st.sum, st.err
+}
+
+// Sync syncs the selected accounts once and triages the new mail behind
+// the sync, as each batch is stored (the ingest loop: store → triage →
+// wake the sender). Progress and problems go to the bus; the returned
+// error joins the accounts that failed (the others were synced).
 func (a *App) Sync(ctx context.Context, o SyncOptions) (SyncReport, error) {
 	var rep SyncReport
 	accounts, err := a.syncAccounts(o)
 	if err != nil {
 		return rep, err
 	}
+	var stream *ingestStream
+	var feed func([]*mail.Message)
+	if !o.NoTriage {
+		stream = a.startIngest(ctx, "", false)
+		feed = stream.feed(ctx)
+	}
 	var errs []error
 	for _, acct := range accounts {
-		results, err := a.syncer(acct).Sync(ctx)
+		results, err := a.syncer(acct, feed).Sync(ctx)
 		var n int
 		for _, r := range results {
 			rep.Mailboxes = append(rep.Mailboxes, MailboxSync{Account: acct.Name, SyncResult: r})
@@ -100,10 +162,10 @@ func (a *App) Sync(ctx context.Context, o SyncOptions) (SyncReport, error) {
 			a.changed(TopicMessages)
 		}
 	}
-	if ids := rep.New(); len(ids) > 0 && !o.NoTriage {
-		sum, err := a.Triage(ctx, TriageRequest{IDs: ids})
+	if stream != nil {
+		sum, err := stream.close()
 		rep.Triage = sum
-		if err != nil {
+		if err != nil && ctx.Err() == nil { // a canceled sync says so already
 			errs = append(errs, err)
 		}
 	}
@@ -112,7 +174,7 @@ func (a *App) Sync(ctx context.Context, o SyncOptions) (SyncReport, error) {
 
 // Watch keeps the selected accounts in sync until ctx ends: a full sync on
 // connect, then IDLE, reconnecting with backoff after any failure. New
-// mail is triaged as it arrives (unless NoTriage) and every step is
+// mail is triaged as it is stored (unless NoTriage) and every step is
 // reported on the bus.
 func (a *App) Watch(ctx context.Context, o SyncOptions) error {
 	accounts, err := a.syncAccounts(o)
@@ -121,10 +183,16 @@ func (a *App) Watch(ctx context.Context, o SyncOptions) error {
 	}
 	var wg sync.WaitGroup
 	for _, acct := range accounts {
+		var feed func([]*mail.Message)
+		if !o.NoTriage {
+			stream := a.startIngest(ctx, acct.Name, true)
+			feed = stream.feed(ctx)
+			defer stream.close()
+		}
 		w := &mail.Watcher{
-			Syncer:      a.syncer(acct),
+			Syncer:      a.syncer(acct, feed),
 			IdleRefresh: o.IdleRefresh,
-			OnNew:       func(ids []string) { a.ingest(ctx, acct.Name, ids, o.NoTriage) },
+			OnNew:       func(ids []string) { a.ingested(acct.Name, ids, o.NoTriage) },
 			OnEvent:     func(ev mail.WatchEvent) { a.watchEvent(acct.Name, ev) },
 		}
 		wg.Go(func() { w.Run(ctx) })
@@ -149,20 +217,12 @@ func (a *App) watchEvent(account string, ev mail.WatchEvent) {
 	}
 }
 
-// ingest triages newly stored mail of account and reports the tally;
-// failures are reported, never fatal (the messages stay queued for the
-// next "smista triage").
-func (a *App) ingest(ctx context.Context, account string, ids []string, noTriage bool) {
+// ingested announces newly stored mail of account; its triage (unless
+// noTriage) is already under way behind the sync.
+func (a *App) ingested(account string, ids []string, noTriage bool) {
 	a.changed(TopicMessages)
 	if noTriage {
 		a.notice("sync", fmt.Sprintf("%s: %d new message(s) (not triaged: --no-triage)", account, len(ids)), false)
-		return
-	}
-	sum, err := a.Triage(ctx, TriageRequest{IDs: ids})
-	a.notice("triage", fmt.Sprintf("%s: %d new message(s) triaged: %d ticket, %d draft, %d suggest",
-		account, len(ids), sum.Ticket, sum.Draft, sum.Suggest), false)
-	if err != nil && ctx.Err() == nil {
-		a.notice("triage", fmt.Sprintf("%s: %v (run 'smista triage' to retry)", account, err), true)
 	}
 }
 

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-
-	"golang.org/x/sync/errgroup"
 
 	"smista/db"
 	"smista/mail"
@@ -20,7 +17,7 @@ type TriageRequest struct {
 	IDs []string
 	All bool
 	// Each, when set, receives every message's outcome in queue order,
-	// as soon as its window is stored; nothing is kept after it returns.
+	// as soon as its batch is stored; nothing is kept after it returns.
 	Each func(TriageOutput)
 }
 
@@ -33,6 +30,8 @@ type TriageOutput struct {
 	Queued bool
 	// Err is set when the message could not be triaged (the others were).
 	Err error
+
+	payload []byte // the event body, until the verdict is stored
 }
 
 // TriageSummary counts what a triage run did.
@@ -58,100 +57,58 @@ func (s *TriageSummary) add(o TriageOutput) {
 }
 
 // Triage classifies and decides messages, storing each verdict — result,
-// decision, and for a ticket its outbox rows — in one transaction per
-// message, and wakes the sender when it queued an event. Messages are
-// streamed through in windows, at most Options.Concurrency classified at
-// a time, so memory does not grow with the queue. A message that fails
-// carries its error and the run goes on; the returned error joins those
-// failures, or is the queue or context error that stopped the run. One
-// run at a time: a second caller waits for the first.
+// decision, and for a ticket its outbox rows — and wakes the sender when
+// it queued an event. Messages stream through in batches: one goroutine
+// reads a batch from the store while the previous one is classified (at
+// most Options.Concurrency at a time) and the one before is stored, in one
+// transaction per batch; nothing is kept per message once Each saw it, so
+// memory does not grow with the queue. A message that fails carries its
+// error and the run goes on; the returned error joins those failures, or
+// is the queue or context error that stopped the run. One run at a time:
+// a second caller waits for the first.
 func (a *App) Triage(ctx context.Context, req TriageRequest) (TriageSummary, error) {
 	a.triageMu.Lock()
 	defer a.triageMu.Unlock()
-	var sum TriageSummary
-	ids := req.IDs
-	if ids == nil {
-		var err error
-		if ids, err = a.db.TriageQueue(ctx, req.All); err != nil {
-			return sum, fmt.Errorf("triage: %w", err)
+	r := &triageRun{a: a, each: req.Each, total: len(req.IDs)}
+	if req.IDs == nil {
+		n, err := a.db.InboxCount(ctx, queueFilter(req.All))
+		if err != nil {
+			return TriageSummary{}, fmt.Errorf("triage: %w", err)
 		}
+		if n == 0 {
+			return TriageSummary{}, nil
+		}
+		r.total = n
+	} else if len(req.IDs) == 0 {
+		return TriageSummary{}, nil
 	}
-	if len(ids) == 0 {
-		return sum, nil
-	}
-	total := len(ids)
-	a.bus.Publish(TriageProgress{Working: true, Total: total})
-	defer func() {
-		a.bus.Publish(TriageProgress{Done: sum.Total, Total: total})
-		a.changed(TopicTriage | TopicDrafts | TopicDeliveries | TopicEndpoints)
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	in := make(chan []*mail.Message, 1)
+	var loadErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if req.IDs != nil {
+			loadErr = a.loadIDs(lctx, req.IDs, in)
+		} else {
+			loadErr = a.loadQueue(lctx, req.All, in)
+		}
 	}()
-	var errs []error
-	window := a.conc * 16
-	for start := 0; start < len(ids); start += window {
-		outs := a.triageWindow(ctx, ids[start:min(start+window, len(ids))])
-		for _, o := range outs {
-			sum.add(o)
-			if o.Err != nil {
-				errs = append(errs, o.Err)
-			}
-			if req.Each != nil {
-				req.Each(o)
-			}
-		}
-		a.bus.Publish(TriageProgress{Working: sum.Total < total, Done: sum.Total, Total: total})
-		if err := ctx.Err(); err != nil {
-			return sum, fmt.Errorf("triage: %w", err)
-		}
+	sum, err := r.run(ctx, in)
+	<-done
+	if loadErr != nil && ctx.Err() == nil {
+		return sum, fmt.Errorf("triage: %w", loadErr)
 	}
-	return sum, errors.Join(errs...)
+	return sum, err
 }
 
-// triageWindow triages ids concurrently and returns their outputs in order.
-func (a *App) triageWindow(ctx context.Context, ids []string) []TriageOutput {
-	out := make([]TriageOutput, len(ids))
-	var queued sync.Once
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(a.conc)
-	for i, id := range ids {
-		if gctx.Err() != nil {
-			out[i] = TriageOutput{Message: &mail.Message{ID: id}, Err: fmt.Errorf("triage %s: %w", id, gctx.Err())}
-			continue
-		}
-		g.Go(func() error {
-			out[i] = a.triageOne(gctx, id)
-			if out[i].Queued {
-				queued.Do(a.wake)
-			}
-			return nil
-		})
+// queueFilter selects the triage queue in the inbox's terms.
+func queueFilter(all bool) db.InboxFilter {
+	if all {
+		return db.InboxFilter{}
 	}
-	_ = g.Wait() // workers report through out, never through the group
-	return out
-}
-
-func (a *App) triageOne(ctx context.Context, id string) TriageOutput {
-	m, err := a.db.Message(ctx, id)
-	if err != nil {
-		return TriageOutput{Message: &mail.Message{ID: id}, Err: fmt.Errorf("triage %s: %w", id, err)}
-	}
-	c, err := a.classify()
-	if err != nil {
-		return TriageOutput{Message: m, Err: fmt.Errorf("triage %s: %w", id, err)}
-	}
-	r, d, payload, err := triage.Triage(ctx, c, m, a.triage)
-	if err != nil {
-		return TriageOutput{Message: m, Err: fmt.Errorf("triage %s: %w", id, err)}
-	}
-	saved, err := a.db.SaveTriage(ctx, triage.Record{EmailID: id, Result: r, Decision: d, Payload: payload,
-		PromptVersion: a.triage.PromptVersion})
-	if err != nil {
-		return TriageOutput{Message: m, Result: r, Decision: d, Err: fmt.Errorf("triage %s: %w", id, err)}
-	}
-	if saved.HumanDecision != "" {
-		d.Action = saved.HumanAction
-		d.Reasons = append(d.Reasons, "decision kept: "+saved.HumanDecision)
-	}
-	return TriageOutput{Message: m, Result: r, Decision: d, Queued: saved.Queued}
+	return db.InboxFilter{Intent: "untriaged"}
 }
 
 // SuggestTicket records a person's decision that an email is a ticket and
@@ -206,4 +163,10 @@ func (a *App) MarkSeen(ctx context.Context, id string) error {
 	}
 	a.changed(TopicMessages)
 	return nil
+}
+
+// since returns the tally of s beyond an earlier tally of the same run.
+func (s TriageSummary) since(before TriageSummary) TriageSummary {
+	return TriageSummary{Total: s.Total - before.Total, Failed: s.Failed - before.Failed,
+		Ticket: s.Ticket - before.Ticket, Draft: s.Draft - before.Draft, Suggest: s.Suggest - before.Suggest}
 }

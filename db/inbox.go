@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -143,24 +144,94 @@ func likeEscape(s string) string {
 	return r.Replace(s)
 }
 
-// inboxOrder returns the ORDER BY of f, newest first or reversed, and the
-// row value its keys compare.
-func inboxOrder(f InboxFilter, reverse bool) (order, key string) {
-	dir := "DESC"
-	if reverse {
-		dir = "ASC"
-	}
-	if f.ByConfidence {
-		return fmt.Sprintf(" ORDER BY m.confidence %[1]s, m.date %[1]s, m.id %[1]s", dir), "(m.confidence, m.date, m.id)"
-	}
-	return fmt.Sprintf(" ORDER BY m.date %[1]s, m.id %[1]s", dir), "(m.date, m.id)"
+// inboxArm is one index walk of a page: a sort by confidence reads the
+// triaged messages (messages_confidence), then the untriaged ones
+// (messages_untriaged, all at confidence -1); a sort by date reads one.
+type inboxArm struct {
+	cond string // what selects the arm's rows ("" for all)
+	cols string // its order, each column descending in list order
+	// key returns the arguments a key compares with cols, and whether the
+	// key's row is in this arm.
+	key func(k *InboxKey) ([]any, bool)
 }
 
-func keyArgs(f InboxFilter, k *InboxKey) []any {
-	if f.ByConfidence {
-		return []any{k.Confidence, k.Date, k.ID}
+func inboxArms(f InboxFilter) []inboxArm {
+	dateKey := func(k *InboxKey) ([]any, bool) { return []any{k.Date, k.ID}, true }
+	if !f.ByConfidence {
+		return []inboxArm{{cols: "m.date, m.id", key: dateKey}}
 	}
-	return []any{k.Date, k.ID}
+	return []inboxArm{
+		{cond: "m.intent IS NOT NULL", cols: "m.confidence, m.date, m.id",
+			key: func(k *InboxKey) ([]any, bool) { return []any{k.Confidence, k.Date, k.ID}, k.Confidence >= 0 }},
+		{cond: "m.intent IS NULL", cols: "m.date, m.id",
+			key: func(k *InboxKey) ([]any, bool) { return []any{k.Date, k.ID}, k.Confidence < 0 }},
+	}
+}
+
+// orderBy spells cols (comma-separated) each with dir.
+func orderBy(cols, dir string) string {
+	return " ORDER BY " + strings.ReplaceAll(cols, ",", " "+dir+",") + " " + dir
+}
+
+// pageQuery returns the query of the seqs of page p of f, in list order
+// (reversed for Before and Last), and its arguments: each arm walks its
+// index from the key (or the start), and the arms are read in turn until
+// the page is full.
+func pageQuery(f InboxFilter, p Page) (string, []any) {
+	conds, fargs := inboxWhere(f)
+	arms := inboxArms(f)
+	reverse := p.Before != nil || p.Last
+	key := p.After
+	if p.Before != nil {
+		key = p.Before
+	}
+	dir, cmp := "DESC", "<"
+	if reverse {
+		dir, cmp = "ASC", ">"
+		slices.Reverse(arms)
+	}
+	n := p.Limit
+	if key == nil && !reverse {
+		n += p.Offset
+	}
+	var parts []string
+	var args []any
+	at := -1 // the arm holding the key's row
+	if key != nil {
+		for i, a := range arms {
+			if _, in := a.key(key); in {
+				at = i
+			}
+		}
+	}
+	for i, a := range arms {
+		if key != nil && i < at {
+			continue // wholly before the key
+		}
+		c := slices.Clone(conds)
+		args = append(args, fargs...)
+		if a.cond != "" {
+			c = append(c, a.cond)
+		}
+		if key != nil && i == at {
+			ka, _ := a.key(key)
+			c = append(c, "("+a.cols+") "+cmp+" ("+placeholders(len(ka))+")")
+			args = append(args, ka...)
+		}
+		where := ""
+		if len(c) > 0 {
+			where = " WHERE " + strings.Join(c, " AND ")
+		}
+		parts = append(parts, "SELECT * FROM (SELECT m.seq FROM messages m"+where+orderBy(a.cols, dir)+" LIMIT ?)")
+		args = append(args, n)
+	}
+	q := strings.Join(parts, " UNION ALL ") + " LIMIT ?"
+	args = append(args, p.Limit)
+	if key == nil && !reverse && p.Offset > 0 {
+		q += " OFFSET ?"
+		args = append(args, p.Offset)
+	}
+	return q, args
 }
 
 // Inbox returns the page p of the inbox rows matching f, newest first (or
@@ -169,31 +240,11 @@ func keyArgs(f InboxFilter, k *InboxKey) []any {
 // row starts from its key, so a 100,000-message store pages as fast as a
 // small one.
 func (d *DB) Inbox(ctx context.Context, f InboxFilter, p Page) ([]InboxRow, error) {
-	conds, args := inboxWhere(f)
-	reverse := p.Before != nil || p.Last
-	order, key := inboxOrder(f, reverse)
-	switch {
-	case p.After != nil:
-		conds = append(conds, key+" < ("+placeholders(len(keyArgs(f, p.After)))+")")
-		args = append(args, keyArgs(f, p.After)...)
-	case p.Before != nil:
-		conds = append(conds, key+" > ("+placeholders(len(keyArgs(f, p.Before)))+")")
-		args = append(args, keyArgs(f, p.Before)...)
-	}
-	where := ""
-	if len(conds) > 0 {
-		where = " WHERE " + strings.Join(conds, " AND ")
-	}
-	limit := " LIMIT ?"
-	args = append(args, p.Limit)
-	if p.After == nil && !reverse && p.Offset > 0 {
-		limit += " OFFSET ?"
-		args = append(args, p.Offset)
-	}
-	outer, _ := inboxOrder(f, false)
+	page, args := pageQuery(f, p)
+	order := orderBy(inboxArms(f)[0].cols, "DESC")
 	// Page on rows first: the row's subqueries (drafts, ticket state) then
 	// run for the page only.
-	q := `WITH page(seq) AS (SELECT m.seq FROM messages m` + where + order + limit + `)
+	q := `WITH page(seq) AS (` + page + `)
 		SELECT m.id, m.from_name, m.from_addr, m.subject, m.date, m.seen,
 		COALESCE(m.intent, ''), m.confidence, m.flags,
 		COALESCE(m.action, ''), COALESCE(d.decided_by, ''), COALESCE(d.suggestion, ''),
@@ -208,7 +259,7 @@ func (d *DB) Inbox(ctx context.Context, f InboxFilter, p Page) ([]InboxRow, erro
 			WHERE e.message_id = m.id AND e.type = 'ticket.suggested' AND e.test = 0
 			GROUP BY e.id), '')
 		FROM page JOIN messages m ON m.seq = page.seq
-		LEFT JOIN decisions d ON d.message_id = m.id` + outer
+		LEFT JOIN decisions d ON d.message_id = m.id` + order
 	rows, err := d.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("inbox: %w", err)

@@ -106,3 +106,95 @@ func TestInboxPaging(t *testing.T) {
 		})
 	}
 }
+
+// TestInboxKeyset pages through every sort and filter by key — forward
+// from the top with After, backward from the end with Last and Before —
+// and finds exactly the rows and order that one big page gives, across
+// the triaged/untriaged boundary of the confidence sort and across rows
+// that share a date.
+func TestInboxKeyset(t *testing.T) {
+	d := dbtest.MustOpen(t)
+	seedInbox(t, d, 120)
+	ctx := context.Background()
+	// Untriaged mail, three to a date (ties broken by id).
+	var msgs []*mail.Message
+	for i := range 30 {
+		mid := fmt.Sprintf("<u%d@test.example>", i)
+		msgs = append(msgs, &mail.Message{MessageID: mid, ThreadID: mid, Subject: fmt.Sprintf("untriaged %d", i),
+			Date: time.Date(2026, 11, 20, 10, i/3, 0, 0, time.UTC), Raw: []byte("x")})
+	}
+	if _, err := d.SaveMessages(ctx, "test", msgs); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(rows []db.InboxRow) []string {
+		out := make([]string, len(rows))
+		for i, r := range rows {
+			out[i] = r.ID
+		}
+		return out
+	}
+	tests := map[string]db.InboxFilter{
+		"date":              {},
+		"confidence":        {ByConfidence: true},
+		"intent":            {Intent: "sales"},
+		"untriaged":         {Intent: "untriaged"},
+		"flag by conf":      {Flag: "payments", ByConfidence: true},
+		"decision":          {Decision: "ticket"},
+		"search by conf":    {Search: "1", ByConfidence: true},
+		"untriaged by conf": {Intent: "untriaged", ByConfidence: true},
+	}
+	for name, f := range tests {
+		t.Run(name, func(t *testing.T) {
+			all, err := d.Inbox(ctx, f, db.Page{Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := d.InboxCount(ctx, f); n != len(all) || n == 0 {
+				t.Fatalf("count %d, one page %d rows", n, len(all))
+			}
+			want := ids(all)
+			var fwd []db.InboxRow
+			var key *db.InboxKey
+			for range 100 {
+				page, err := d.Inbox(ctx, f, db.Page{After: key, Limit: 17})
+				if err != nil {
+					t.Fatal(err)
+				}
+				fwd = append(fwd, page...)
+				if len(page) < 17 {
+					break
+				}
+				k := page[len(page)-1].Key()
+				key = &k
+			}
+			if got := ids(fwd); !slices.Equal(got, want) {
+				t.Errorf("forward by key:\n got %v\nwant %v", got, want)
+			}
+			bwd, err := d.Inbox(ctx, f, db.Page{Last: true, Limit: 13})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 100 {
+				k := bwd[0].Key()
+				page, err := d.Inbox(ctx, f, db.Page{Before: &k, Limit: 13})
+				if err != nil {
+					t.Fatal(err)
+				}
+				bwd = append(page, bwd...)
+				if len(page) < 13 {
+					break
+				}
+			}
+			if got := ids(bwd); !slices.Equal(got, want) {
+				t.Errorf("backward by key:\n got %v\nwant %v", got, want)
+			}
+			off, err := d.Inbox(ctx, f, db.Page{Offset: 5, Limit: 7})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ids(off); !slices.Equal(got, want[min(5, len(want)):min(12, len(want))]) {
+				t.Errorf("offset 5: %v, want %v", got, want[min(5, len(want)):min(12, len(want))])
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"smista/mail"
 )
@@ -88,18 +89,26 @@ func (d *DB) MailboxUIDs(ctx context.Context, mailboxID int64) ([]uint32, error)
 // changes, expunged locations (the messages themselves are kept: a mail
 // deleted on the server stays in smista's history, with no location), and
 // the mailbox state. It reports the messages it inserted and how many
-// locations' flags actually changed. Locations, flags, expunges and the
-// \Seen mirror are each one statement over the whole batch (the rows
-// travel as one JSON array), whatever its size.
+// locations' flags actually changed. Rows are written a chunk per
+// statement, and flags, expunges and the \Seen mirror are each one
+// statement over the whole batch (the rows travel as one JSON array).
 func (d *DB) ApplySync(ctx context.Context, b mail.SyncBatch) (mail.Applied, error) {
 	var ap mail.Applied
 	msgs := make([]*mail.Message, len(b.Messages))
+	pre := make([]*mail.Packed, len(b.Messages))
+	seen := make([]bool, len(b.Messages))
 	for i, sm := range b.Messages {
-		msgs[i] = sm.Message
+		msgs[i], pre[i], seen[i] = sm.Message, sm.Packed, slices.Contains(sm.Flags, `\Seen`)
 	}
-	ins, err := d.prepareInsert(ctx, msgs)
+	ins, err := d.prepareInsert(ctx, msgs, pre)
 	if err != nil {
 		return ap, fmt.Errorf("apply sync: %w", err)
+	}
+	ins.seen = seen
+	for _, s := range insertLocationsSQL {
+		if _, err := d.ws.prepare(ctx, s); err != nil {
+			return ap, fmt.Errorf("apply sync: %w", err)
+		}
 	}
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -110,7 +119,7 @@ func (d *DB) ApplySync(ctx context.Context, b mail.SyncBatch) (mail.Applied, err
 	if ap.New, err = ins.run(ctx, tx, b.Source, now); err != nil {
 		return ap, fmt.Errorf("apply sync: %w", err)
 	}
-	if err := upsertLocations(ctx, tx, b); err != nil {
+	if err := d.upsertLocations(ctx, tx, b, ins); err != nil {
 		return ap, fmt.Errorf("apply sync: %w", err)
 	}
 	if ap.FlagChanges, err = updateFlags(ctx, tx, b.MailboxID, b.Flags); err != nil {
@@ -118,7 +127,7 @@ func (d *DB) ApplySync(ctx context.Context, b mail.SyncBatch) (mail.Applied, err
 	}
 	if len(b.Removed) > 0 {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM message_locations
-			WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?))`, b.MailboxID, mustJSON(b.Removed)); err != nil {
+			WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?))`, b.MailboxID, jsonUints(b.Removed)); err != nil {
 			return ap, fmt.Errorf("apply sync: %w", err)
 		}
 	}
@@ -135,30 +144,32 @@ func (d *DB) ApplySync(ctx context.Context, b mail.SyncBatch) (mail.Applied, err
 	return ap, nil
 }
 
-// upsertLocations records where each message of the batch lives, in one
-// statement, and mirrors its \Seen flag.
-func upsertLocations(ctx context.Context, tx *sql.Tx, b mail.SyncBatch) error {
+// insertLocationsSQL records a chunk of locations; ?1 is the mailbox.
+var insertLocationsSQL = chunkSQL(4, `INSERT INTO message_locations (mailbox_id, uid, message_id, flags, modseq)
+	SELECT ?1, column1, column2, column3, column4 FROM (VALUES %s) WHERE true
+	ON CONFLICT (mailbox_id, uid) DO UPDATE SET message_id = excluded.message_id,
+	flags = excluded.flags, modseq = excluded.modseq`)
+
+// upsertLocations records where each message of the batch lives, at the
+// row ins stored it under, and mirrors the \Seen flag of those that were
+// stored already (a new row was inserted with it).
+func (d *DB) upsertLocations(ctx context.Context, tx *sql.Tx, b mail.SyncBatch, ins *messageInsert) error {
 	if len(b.Messages) == 0 {
 		return nil
 	}
-	rows := make([]any, len(b.Messages))
+	rows := make([]any, 0, 4*len(b.Messages))
 	var seen, unseen []uint32
 	for i, sm := range b.Messages {
-		rows[i] = []any{sm.UID, sm.Message.StableID(), sm.Message.MessageID, mustJSON(nonNil(sm.Flags)), sm.ModSeq}
-		if slices.Contains(sm.Flags, `\Seen`) {
+		rows = append(rows, sm.UID, ins.rows[i], jsonStrings(sm.Flags), sm.ModSeq)
+		switch {
+		case ins.isNew[i]:
+		case ins.seen[i]:
 			seen = append(seen, sm.UID)
-		} else {
+		default:
 			unseen = append(unseen, sm.UID)
 		}
 	}
-	// The message a location points at is the stored one: under the
-	// batch's email id, or an earlier row with the same Message-ID.
-	if _, err := tx.ExecContext(ctx, `INSERT INTO message_locations (mailbox_id, uid, message_id, flags, modseq)
-		SELECT ?1, j.value->>0, (SELECT id FROM messages WHERE id = j.value->>1 OR message_id = j.value->>2 LIMIT 1),
-			j.value->>3, j.value->>4
-		FROM json_each(?2) j WHERE true
-		ON CONFLICT (mailbox_id, uid) DO UPDATE SET message_id = excluded.message_id,
-		flags = excluded.flags, modseq = excluded.modseq`, b.MailboxID, mustJSON(rows)); err != nil {
+	if err := execChunks(ctx, tx, d.ws, &insertLocationsSQL, []any{b.MailboxID}, rows, 4); err != nil {
 		return fmt.Errorf("locations: %w", err)
 	}
 	return setSeen(ctx, tx, b.MailboxID, seen, unseen)
@@ -170,15 +181,23 @@ func updateFlags(ctx context.Context, tx *sql.Tx, mailboxID int64, fs []mail.Fla
 	if len(fs) == 0 {
 		return 0, nil
 	}
-	rows := make([]any, len(fs))
+	// [[uid, flags (JSON text), modseq], ...]
+	rows := make([]byte, 0, 48*len(fs))
+	rows = append(rows, '[')
 	for i, f := range fs {
-		rows[i] = []any{f.UID, mustJSON(nonNil(f.Flags)), f.ModSeq}
+		if i > 0 {
+			rows = append(rows, ',')
+		}
+		rows = strconv.AppendUint(append(rows, '['), uint64(f.UID), 10)
+		rows = appendJSONString(append(rows, ','), jsonStrings(f.Flags))
+		rows = append(strconv.AppendUint(append(rows, ','), f.ModSeq, 10), ']')
 	}
+	rows = append(rows, ']')
 	res, err := tx.QueryContext(ctx, `UPDATE message_locations SET flags = j.value->>1, modseq = j.value->>2
 		FROM json_each(?2) j
 		WHERE message_locations.mailbox_id = ?1 AND message_locations.uid = j.value->>0
 		AND message_locations.flags != j.value->>1
-		RETURNING message_locations.uid, message_locations.flags`, mailboxID, mustJSON(rows))
+		RETURNING message_locations.uid, message_locations.flags`, mailboxID, string(rows))
 	if err != nil {
 		return 0, fmt.Errorf("flags: %w", err)
 	}
@@ -215,7 +234,7 @@ func setSeen(ctx context.Context, tx *sql.Tx, mailboxID int64, seen, unseen []ui
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE messages SET seen = ?3 WHERE seen != ?3 AND id IN
 			(SELECT message_id FROM message_locations WHERE mailbox_id = ?1 AND uid IN (SELECT value FROM json_each(?2)))`,
-			mailboxID, mustJSON(s.uids), s.to); err != nil {
+			mailboxID, jsonUints(s.uids), s.to); err != nil {
 			return fmt.Errorf("seen: %w", err)
 		}
 	}
@@ -256,4 +275,17 @@ func (d *DB) MessageLocations(ctx context.Context, id string) ([]MessageLocation
 		return nil, fmt.Errorf("message locations: %w", err)
 	}
 	return out, nil
+}
+
+// jsonUints encodes uids as a JSON array.
+func jsonUints(uids []uint32) string {
+	b := make([]byte, 0, 2+8*len(uids))
+	b = append(b, '[')
+	for i, u := range uids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendUint(b, uint64(u), 10)
+	}
+	return string(append(b, ']'))
 }

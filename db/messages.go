@@ -18,7 +18,7 @@ var _ mail.Store = (*DB)(nil)
 // already stored (re-import and re-sync never duplicate). It returns the ids
 // of the rows it inserted, in input order.
 func (d *DB) SaveMessages(ctx context.Context, source string, msgs []*mail.Message) ([]string, error) {
-	ins, err := d.prepareInsert(ctx, msgs)
+	ins, err := d.prepareInsert(ctx, msgs, nil)
 	if err != nil {
 		return nil, fmt.Errorf("save messages: %w", err)
 	}
@@ -37,72 +37,147 @@ func (d *DB) SaveMessages(ctx context.Context, source string, msgs []*mail.Messa
 	return added, nil
 }
 
-const (
-	insertMessageSQL = `INSERT INTO messages (id, message_id, thread_id, from_name, from_addr,
-		subject, date, received_at, size, source) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`
-	insertDataSQL = `INSERT INTO message_data (seq, in_reply_to, refs, to_addrs, cc_addrs, reply_to, codec, raw)
-		VALUES (?,?,?,?,?,?,?,?)`
+// insertMessagesSQL and insertDataSQL store a chunk of new messages with
+// their seq given (the rows are known to be new: no conflict handling),
+// OR FAIL so that SQLite keeps no statement journal (see recordChunks).
+var (
+	insertMessagesSQL = chunkSQL(12, `INSERT OR FAIL INTO messages (seq, id, message_id, thread_id,
+		from_name, from_addr, subject, date, received_at, size, source, seen) VALUES %s`)
+	insertDataSQL = chunkSQL(8, `INSERT OR FAIL INTO message_data (seq, in_reply_to, refs, to_addrs,
+		cc_addrs, reply_to, codec, raw) VALUES %s`)
 )
+
+// storedSQL returns the messages already stored under one of the ids
+// (?1) or Message-IDs (?2), both JSON arrays.
+const storedSQL = `SELECT id, message_id FROM messages WHERE id IN (SELECT value FROM json_each(?1))
+	UNION ALL SELECT id, message_id FROM messages WHERE message_id IN (SELECT value FROM json_each(?2))`
 
 // messageInsert is a batch of messages ready to store: raw mail
 // compressed and statements prepared, all before the write transaction.
 type messageInsert struct {
-	msgs       []*mail.Message
-	raws       []packed
-	sizes      []int
-	stmt, data *sql.Stmt
+	c    *stmtCache
+	msgs []*mail.Message
+	raws []packed
+	// sizes are the sizes of the raw mails.
+	sizes []int
+	// seen, when set, says which messages are read (a sync's \Seen).
+	seen []bool
+	// rows is, after run, the stored row (email id) of each message:
+	// its own, or the one already stored under its Message-ID.
+	rows []string
+	// isNew is, after run, whether run inserted each message.
+	isNew []bool
 }
 
-func (d *DB) prepareInsert(ctx context.Context, msgs []*mail.Message) (*messageInsert, error) {
-	ins := &messageInsert{msgs: msgs, sizes: make([]int, len(msgs))}
-	raws := make([][]byte, len(msgs))
+func (d *DB) prepareInsert(ctx context.Context, msgs []*mail.Message, pre []*mail.Packed) (*messageInsert, error) {
+	ins := &messageInsert{c: d.ws, msgs: msgs, sizes: make([]int, len(msgs)), raws: make([]packed, len(msgs))}
+	var todo [][]byte
+	var at []int
 	for i, m := range msgs {
-		raws[i] = rawOf(m)
-		ins.sizes[i] = len(raws[i])
+		raw := rawOf(m)
+		ins.sizes[i] = len(raw)
+		if i < len(pre) && pre[i] != nil {
+			ins.raws[i] = packed{raw: pre[i].Data, codec: pre[i].Codec}
+			continue
+		}
+		todo, at = append(todo, raw), append(at, i)
 	}
-	var err error
-	if ins.raws, err = d.codec.packAll(ctx, raws); err != nil {
+	done, err := d.codec.packAll(ctx, todo)
+	if err != nil {
 		return nil, err
 	}
-	if ins.stmt, err = d.ws.prepare(ctx, insertMessageSQL); err != nil {
-		return nil, err
+	for j, i := range at {
+		ins.raws[i] = done[j]
 	}
-	if ins.data, err = d.ws.prepare(ctx, insertDataSQL); err != nil {
+	for _, q := range []*chunked{&insertMessagesSQL, &insertDataSQL} {
+		for _, s := range q {
+			if _, err := d.ws.prepare(ctx, s); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if _, err := d.ws.prepare(ctx, storedSQL); err != nil {
 		return nil, err
 	}
 	return ins, nil
 }
 
-// run inserts the batch in tx and returns the ids it added.
+// run inserts the batch's new messages in tx and returns their ids: a
+// message whose email id or Message-ID is stored already (or comes earlier
+// in the batch) is skipped.
 func (ins *messageInsert) run(ctx context.Context, tx *sql.Tx, source string, nowMS int64) ([]string, error) {
-	stmt, data := tx.StmtContext(ctx, ins.stmt), tx.StmtContext(ctx, ins.data)
+	if len(ins.msgs) == 0 {
+		return nil, nil
+	}
+	known, err := ins.stored(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("save messages: %w", err)
+	}
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM messages`).Scan(&seq); err != nil {
+		return nil, fmt.Errorf("save messages: %w", err)
+	}
+	var rows, data []any
 	var added []string
+	ins.rows, ins.isNew = make([]string, len(ins.msgs)), make([]bool, len(ins.msgs))
 	for i, m := range ins.msgs {
 		id := m.StableID()
+		if row, ok := known[id]; ok {
+			ins.rows[i] = row
+			continue
+		}
+		if row, ok := known[m.MessageID]; ok {
+			ins.rows[i] = row
+			continue
+		}
+		known[id], known[m.MessageID] = id, id
+		ins.rows[i], ins.isNew[i] = id, true
 		date := m.Date
 		if date.IsZero() {
 			date = time.UnixMilli(nowMS)
 		}
-		res, err := stmt.ExecContext(ctx, id, m.MessageID, m.ThreadID, m.From.Name, m.From.Addr,
-			m.Subject, date.UnixMilli(), nowMS, ins.sizes[i], source)
-		if err != nil {
-			return nil, fmt.Errorf("save message %s: %w", m.MessageID, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			continue
-		}
-		seq, err := res.LastInsertId()
-		if err != nil {
-			return nil, fmt.Errorf("save message %s: %w", m.MessageID, err)
-		}
-		if _, err := data.ExecContext(ctx, seq, m.InReplyTo, mustJSON(nonNil(m.References)),
-			mustJSON(nonNilA(m.To)), mustJSON(nonNilA(m.Cc)), mustJSON(nonNilA(m.ReplyTo)),
-			ins.raws[i].codec, ins.raws[i].raw); err != nil {
-			return nil, fmt.Errorf("save message %s: %w", m.MessageID, err)
-		}
+		seq++
+		rows = append(rows, seq, id, m.MessageID, m.ThreadID, m.From.Name, m.From.Addr,
+			m.Subject, date.UnixMilli(), nowMS, ins.sizes[i], source, i < len(ins.seen) && ins.seen[i])
+		data = append(data, seq, m.InReplyTo, jsonStrings(m.References), jsonAddrs(m.To), jsonAddrs(m.Cc),
+			jsonAddrs(m.ReplyTo), ins.raws[i].codec, ins.raws[i].raw)
 		added = append(added, id)
 	}
+	if err := execChunks(ctx, tx, ins.c, &insertMessagesSQL, nil, rows, 12); err != nil {
+		return nil, fmt.Errorf("save messages: %w", err)
+	}
+	if err := execChunks(ctx, tx, ins.c, &insertDataSQL, nil, data, 8); err != nil {
+		return nil, fmt.Errorf("save messages: %w", err)
+	}
 	return added, nil
+}
+
+// stored returns the email ids and Message-IDs of the batch that are
+// stored already, each with the email id of its row.
+func (ins *messageInsert) stored(ctx context.Context, tx *sql.Tx) (map[string]string, error) {
+	ids := make([]string, len(ins.msgs))
+	mids := make([]string, len(ins.msgs))
+	for i, m := range ins.msgs {
+		ids[i], mids[i] = m.StableID(), m.MessageID
+	}
+	cached, err := ins.c.prepare(ctx, storedSQL)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.StmtContext(ctx, cached).QueryContext(ctx, jsonStrings(ids), jsonStrings(mids))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	known := make(map[string]string, 2*len(ins.msgs))
+	for rows.Next() {
+		var id, mid string
+		if err := rows.Scan(&id, &mid); err != nil {
+			return nil, err
+		}
+		known[id], known[mid] = id, id
+	}
+	return known, rows.Err()
 }
 
 // rawOf is the raw mail stored for m. A message built by a program without
@@ -264,6 +339,42 @@ func (d *DB) MarkSeen(ctx context.Context, id string) error {
 		return fmt.Errorf("mark seen: %w", err)
 	}
 	return nil
+}
+
+// jsonStrings encodes s as a JSON array (never null), without reflection:
+// it runs for every stored message.
+func jsonStrings(s []string) string {
+	n := 2
+	for _, v := range s {
+		n += len(v) + 3
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for i, v := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, v)
+	}
+	return string(append(b, ']'))
+}
+
+// jsonAddrs encodes addresses as json.Marshal would ({"name":…,"addr":…},
+// the name left out when empty), without reflection.
+func jsonAddrs(as []mail.Address) string {
+	b := make([]byte, 0, 2+48*len(as))
+	b = append(b, '[')
+	for i, a := range as {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		if a.Name != "" {
+			b = append(appendJSONString(append(b, `"name":`...), a.Name), ',')
+		}
+		b = append(appendJSONString(append(b, `"addr":`...), a.Addr), '}')
+	}
+	return string(append(b, ']'))
 }
 
 func nonNil(s []string) []string {

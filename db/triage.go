@@ -84,11 +84,15 @@ func (d *DB) TriageBatch(ctx context.Context, all bool, after *QueueKey, limit i
 // SaveTriage stores one triage verdict in one transaction: SaveTriageBatch
 // of one record.
 func (d *DB) SaveTriage(ctx context.Context, rec triage.Record) (triage.Saved, error) {
-	saved, err := d.SaveTriageBatch(ctx, []triage.Record{rec})
-	if err != nil {
-		return triage.Saved{}, err
-	}
-	return saved[0], nil
+	out := d.SaveTriageBatch(ctx, []triage.Record{rec})
+	return out[0].Saved, out[0].Err
+}
+
+// TriageSaved is what SaveTriageBatch did with one record.
+type TriageSaved struct {
+	triage.Saved
+	// Err is why the record was not stored (then nothing of it was).
+	Err error
 }
 
 // SaveTriageBatch stores triage verdicts, each as SaveTriage describes: the
@@ -99,28 +103,38 @@ func (d *DB) SaveTriage(ctx context.Context, rec triage.Record) (triage.Saved, e
 // endpoint. A message that already has its event is not queued again. The
 // batch is one transaction with its statements prepared once; when it
 // fails, each record is tried in a transaction of its own, so one bad
-// record fails alone. It returns what each record did, and the errors of
-// the records not stored (joined, each naming its email id).
-func (d *DB) SaveTriageBatch(ctx context.Context, recs []triage.Record) ([]triage.Saved, error) {
+// record fails alone. It returns what happened to each record, in order.
+func (d *DB) SaveTriageBatch(ctx context.Context, recs []triage.Record) []TriageSaved {
+	out := make([]TriageSaved, len(recs))
 	st, err := d.prepareTriage(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("save triage: %w", err)
+		for i := range out {
+			out[i].Err = fmt.Errorf("save triage %s: %w", recs[i].EmailID, err)
+		}
+		return out
 	}
 	saved, err := d.saveTriageTx(ctx, st, recs)
-	if err == nil || len(recs) == 1 || ctx.Err() != nil {
-		return saved, err
+	if err == nil {
+		for i := range out {
+			out[i].Saved = saved[i]
+		}
+		return out
 	}
-	saved = make([]triage.Saved, len(recs))
-	var errs []error
+	if len(recs) == 1 || ctx.Err() != nil {
+		for i := range out {
+			out[i].Err = err
+		}
+		return out
+	}
 	for i := range recs {
 		one, err := d.saveTriageTx(ctx, st, recs[i:i+1])
 		if err != nil {
-			errs = append(errs, err)
+			out[i].Err = err
 			continue
 		}
-		saved[i] = one[0]
+		out[i].Saved = one[0]
 	}
-	return saved, errors.Join(errs...)
+	return out
 }
 
 const (

@@ -42,13 +42,19 @@ func (h hdrFields) get(key string) string {
 	return ""
 }
 
-// goMessage wraps the fields in go-message's header type, whose parsers
-// (addresses, message ids, dates, media types) Parse relies on.
-func (h hdrFields) goMessage() gomail.Header {
+// goMessage wraps the fields named keys (canonical) in go-message's header
+// type, whose parsers (message ids, dates) Parse relies on. Only the
+// fields asked for: a mail carries dozens, and each costs allocations.
+func (h hdrFields) goMessage(keys ...string) gomail.Header {
 	var th gotextproto.Header
 	// go-message's Add prepends; adding in reverse keeps wire order.
 	for i := len(h) - 1; i >= 0; i-- {
-		th.Add(h[i].key, h[i].value)
+		for _, k := range keys {
+			if h[i].key == k {
+				th.Add(h[i].key, h[i].value)
+				break
+			}
+		}
 	}
 	return gomail.Header{Header: gomessage.Header{Header: th}}
 }

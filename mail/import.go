@@ -110,7 +110,9 @@ func walkFile(ctx context.Context, p string, fn WalkFunc) error {
 
 // Store receives parsed messages; *db.DB implements it. SaveMessages
 // stores msgs in one transaction, skipping those already stored, and
-// returns the ids it inserted.
+// returns the ids it inserted. Import hands it messages with their header
+// fields and raw mail only (ParseHeader): the store keeps the raw mail and
+// reads the body from it (FillBody).
 type Store interface {
 	SaveMessages(ctx context.Context, source string, msgs []*Message) ([]string, error)
 }
@@ -260,7 +262,9 @@ func parseBatch(batch []item, workers int) {
 				if it.err != nil {
 					continue
 				}
-				m, err := Parse(it.raw)
+				// The header fields only: the store keeps the raw mail,
+				// and its body is parsed when it is read.
+				m, err := ParseHeader(it.raw)
 				if err != nil {
 					it.err = err
 					continue

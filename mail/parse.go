@@ -83,7 +83,7 @@ func parseHeader(raw []byte) (*Message, hdrFields, []byte, error) {
 	if len(fields) == 0 {
 		return nil, nil, nil, ErrNotMail
 	}
-	gh := fields.goMessage()
+	gh := fields.goMessage("Date", "Message-Id", "In-Reply-To", "References")
 	m := &Message{Raw: raw}
 	m.Subject = oneLineText(decodeHeaderValue(fields.get("Subject")))
 	if from := parseAddresses(fields.get("From")); len(from) > 0 {

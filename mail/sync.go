@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"sync"
 	"time"
@@ -35,6 +34,23 @@ type SyncedMessage struct {
 	Flags   []string
 	ModSeq  uint64
 	Message *Message
+	// Packed is the raw mail as the store keeps it, when the store is a
+	// RawPacker (nil otherwise).
+	Packed *Packed
+}
+
+// Packed is a message's raw mail in the form its store keeps (compressed),
+// made ahead by a store that implements RawPacker.
+type Packed struct {
+	Data  []byte
+	Codec int // the store's own label for Data's encoding
+}
+
+// RawPacker is implemented by a SyncStore that keeps the raw mail in a
+// form of its own: the Syncer calls PackRaw on the goroutines that parse,
+// so that this CPU work stays off the store's one writer.
+type RawPacker interface {
+	PackRaw(raw []byte) (*Packed, error)
 }
 
 // FlagUpdate is a changed flag set of a stored UID.
@@ -115,11 +131,18 @@ type SyncResult struct {
 type Syncer struct {
 	Store   SyncStore
 	Account Account
-	// Parse turns a raw message into a Message (mail.Parse).
+	// Parse turns a raw message into a Message: mail.ParseHeader when the
+	// store keeps the raw mail and the body is read later, mail.Parse when
+	// Stored hands the messages on to read their body at once.
 	Parse func(raw []byte) (*Message, error)
-	// BatchSize is how many messages one UID FETCH and one store transaction
-	// carry; 0 means 100.
+	// BatchSize is how many messages one store transaction carries at
+	// most; 0 means 500.
 	BatchSize int
+	// Stored, when set, receives the messages each committed batch
+	// inserted (not those already stored), in UID order, on the goroutine
+	// that stores: it may hand them on (to triage) but not keep the
+	// Syncer waiting long, as the next batches wait behind it.
+	Stored func(msgs []*Message)
 	// Progress, when set, is called after every stored batch.
 	Progress func(Progress)
 	// Logf, when set, receives non-fatal problems (never secrets: each
@@ -164,7 +187,7 @@ func (s *Syncer) batchSize() int {
 	if s.BatchSize > 0 {
 		return s.BatchSize
 	}
-	return 100
+	return 500
 }
 
 // Dial connects and logs in to the account's IMAP server. Its errors, and
@@ -308,37 +331,12 @@ func (s *Syncer) SyncMailbox(ctx context.Context, c *imapclient.Client, mailbox 
 		return res, nil
 	}
 	// Expunges and flag changes go in with the first batch.
-	pending := SyncBatch{MailboxID: st.ID, Source: source, Flags: flags, Removed: removed}
-	total := len(fresh)
-	s.progress(mailbox, 0, total)
-	n := s.batchSize()
-	for i := 0; i < total; i += n {
-		chunk := fresh[i:min(i+n, total)]
-		msgs, bad, err := s.fetchBodies(c, chunk, condstore)
-		if err != nil {
-			return res, wrap(err)
-		}
-		res.Unparseable += bad
-		b := pending
-		pending = SyncBatch{MailboxID: st.ID, Source: source}
-		b.Messages = msgs
-		last := i+n >= total
-		if last {
-			b.UIDNext = uint32(sel.UIDNext)
-			// HIGHESTMODSEQ only once every message is in: recording it
-			// earlier could skip flag changes of messages not yet fetched.
-			b.HighestModSeq = highest
-		} else {
-			b.UIDNext = chunk[len(chunk)-1] + 1
-		}
-		ap, err := s.Store.ApplySync(ctx, b)
-		if err != nil {
-			return res, wrap(err)
-		}
-		res.New = append(res.New, ap.New...)
-		res.FlagChanges += ap.FlagChanges
-		res.Fetched += len(msgs)
-		s.progress(mailbox, min(i+n, total), total)
+	s.progress(mailbox, 0, len(fresh))
+	job := download{mailbox: mailbox, fresh: fresh, condstore: condstore,
+		first:   SyncBatch{MailboxID: st.ID, Source: source, Flags: flags, Removed: removed},
+		uidNext: uint32(sel.UIDNext), highest: highest}
+	if err := s.download(ctx, c, job, &res); err != nil {
+		return res, wrap(err)
 	}
 	return res, nil
 }
@@ -377,82 +375,6 @@ func fetchFlags(c *imapclient.Client, uids []uint32, changedSince uint64) ([]Fla
 		out = append(out, FlagUpdate{UID: uint32(b.UID), Flags: flagStrings(b.Flags), ModSeq: b.ModSeq})
 	}
 	return out, nil
-}
-
-// fetchBodies downloads uids with BODY.PEEK[] (never setting \Seen) and
-// parses them. A message Parse rejects is kept with a fallback so nothing
-// is lost; bad counts those.
-func (s *Syncer) fetchBodies(c *imapclient.Client, uids []uint32, condstore bool) ([]SyncedMessage, int, error) {
-	var set imap.UIDSet
-	for _, u := range uids {
-		set.AddNum(imap.UID(u))
-	}
-	section := &imap.FetchItemBodySection{Peek: true}
-	opts := &imap.FetchOptions{UID: true, Flags: true, BodySection: []*imap.FetchItemBodySection{section}, ModSeq: condstore}
-	parse := s.Parse
-	if parse == nil {
-		return nil, 0, errors.New("no message parser configured")
-	}
-	// Streamed rather than Collect()ed: when the connection dies inside a
-	// literal, imapclient's Collect re-reads the failed literal while its
-	// reader goroutine resumes (a data race in go-imap v2 beta.8). Here a
-	// failed literal closes the connection and the command is abandoned.
-	cmd := c.Fetch(set, opts)
-	out := make([]SyncedMessage, 0, len(uids))
-	bad := 0
-	for {
-		msg := cmd.Next()
-		if msg == nil {
-			break
-		}
-		var sm SyncedMessage
-		var raw []byte
-		for {
-			item := msg.Next()
-			if item == nil {
-				break
-			}
-			switch it := item.(type) {
-			case imapclient.FetchItemDataUID:
-				sm.UID = uint32(it.UID)
-			case imapclient.FetchItemDataFlags:
-				sm.Flags = flagStrings(it.Flags)
-			case imapclient.FetchItemDataModSeq:
-				sm.ModSeq = it.ModSeq
-			case imapclient.FetchItemDataBodySection:
-				if it.Literal == nil {
-					continue
-				}
-				b, err := io.ReadAll(it.Literal)
-				if err == nil && int64(len(b)) != it.Literal.Size() {
-					// The connection ended inside the literal: io.ReadAll
-					// saw a plain EOF. Never store a truncated message.
-					err = io.ErrUnexpectedEOF
-				}
-				if err != nil {
-					c.Close()
-					return nil, 0, fmt.Errorf("fetch: %w", err)
-				}
-				raw = b
-			}
-		}
-		if sm.UID == 0 || raw == nil {
-			continue
-		}
-		m, err := parse(raw)
-		if err != nil || m == nil {
-			bad++
-			s.logf("uid %d: unparseable message kept raw: %v", sm.UID, err)
-			m = fallbackMessage(raw)
-		}
-		sm.Message = m
-		out = append(out, sm)
-	}
-	if err := cmd.Close(); err != nil {
-		return nil, 0, fmt.Errorf("fetch: %w", err)
-	}
-	slices.SortFunc(out, func(a, b SyncedMessage) int { return int(a.UID) - int(b.UID) })
-	return out, bad, nil
 }
 
 // fallbackMessage stores raw bytes Parse could not read, under a Message-ID

@@ -37,10 +37,12 @@ CREATE TABLE messages_new (
 );
 
 -- The rest of a message, one row per messages row (same seq). raw is the
--- mail as received, compressed when codec is 1 (zstd); codec 0 stores it
--- as is (rows moved by this migration, and mail too small to gain).
+-- mail as received, compressed when codec is 1 (S2); codec 0 stores it
+-- as is (rows moved by this migration, and mail too small to gain). The
+-- reference is checked at commit, so that a multi-row insert keeps no
+-- statement journal (see migration 0003).
 CREATE TABLE message_data (
-	seq          INTEGER PRIMARY KEY REFERENCES messages(seq) ON DELETE CASCADE,
+	seq          INTEGER PRIMARY KEY REFERENCES messages(seq) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
 	in_reply_to  TEXT NOT NULL DEFAULT '',
 	refs         TEXT NOT NULL DEFAULT '[]',
 	to_addrs     TEXT NOT NULL DEFAULT '[]',
@@ -72,12 +74,34 @@ ALTER TABLE messages_new RENAME TO messages;
 -- in (date DESC, id DESC): the list's order (newest first, ties in a fixed
 -- order), and the key a page continues from, compared as one row value.
 -- Read backwards, messages_date is also the triage queue (oldest first).
+-- The triage indexes hold the triaged messages only, and messages_untriaged
+-- the others: a sync inserts a message into two of them, and its triage
+-- moves it from one to the others, instead of inserting each message into
+-- all of them and moving it again at triage. A sort by confidence reads
+-- the triaged messages (messages_confidence), then the untriaged ones.
 CREATE INDEX messages_date ON messages(date DESC, id DESC);
-CREATE INDEX messages_confidence ON messages(confidence DESC, date DESC, id DESC);
-CREATE INDEX messages_intent ON messages(intent, date DESC, id DESC);
-CREATE INDEX messages_action ON messages(action, date DESC, id DESC);
+CREATE INDEX messages_untriaged ON messages(date DESC, id DESC) WHERE intent IS NULL;
+CREATE INDEX messages_confidence ON messages(confidence DESC, date DESC, id DESC) WHERE intent IS NOT NULL;
+CREATE INDEX messages_intent ON messages(intent, date DESC, id DESC) WHERE intent IS NOT NULL;
+CREATE INDEX messages_action ON messages(action, date DESC, id DESC) WHERE action IS NOT NULL;
 -- Few messages carry a flag: the flagged ones only.
 CREATE INDEX messages_flags ON messages(flags, date DESC, id DESC) WHERE flags != 0;
+
+-- Locations are looked up by their key only: without a rowid, one B-tree
+-- instead of a table and its key's index.
+CREATE TABLE message_locations_new (
+	mailbox_id  INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+	uid         INTEGER NOT NULL,
+	message_id  TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+	flags       TEXT NOT NULL DEFAULT '[]',
+	modseq      INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (mailbox_id, uid)
+) WITHOUT ROWID;
+INSERT INTO message_locations_new (mailbox_id, uid, message_id, flags, modseq)
+SELECT mailbox_id, uid, message_id, flags, modseq FROM message_locations;
+DROP TABLE message_locations;
+ALTER TABLE message_locations_new RENAME TO message_locations;
+CREATE INDEX message_locations_msg ON message_locations(message_id);
 
 -- The inbox no longer reads these; the copies above serve it.
 DROP INDEX IF EXISTS triage_results_intent;

@@ -1,0 +1,219 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"smista/db"
+	"smista/mail"
+	"smista/triage"
+)
+
+// triageBatch is how many messages a triage run reads, classifies and
+// stores together: one read of the store, one write transaction.
+const triageBatch = 256
+
+// triageRun is one streaming triage: batches of messages in, each batch
+// classified (at most Concurrency at a time), then stored in one
+// transaction while the next batch is classified, then reported in order.
+// Nothing is kept per message once its batch is reported, so a run over
+// 100,000 messages holds a few batches at a time.
+type triageRun struct {
+	a    *App
+	each func(TriageOutput)
+	// total is what progress reports as the run's size (0: not known).
+	total int
+	// burst, when set, is told what the messages triaged since its last
+	// call became, each time the run has caught up with its input (a
+	// watcher's run: one line per burst of new mail).
+	burst func(sum TriageSummary, failed error)
+	sum   TriageSummary
+	errs  []error
+}
+
+// run triages every batch that in delivers until it is closed, then
+// reports the end of the run. A batch's messages either carry their body
+// or not yet (Header nil: only their raw mail, as the store reads them):
+// those are parsed first, on the classifying goroutines.
+func (r *triageRun) run(ctx context.Context, in <-chan []*mail.Message) (TriageSummary, error) {
+	a := r.a
+	a.bus.Publish(TriageProgress{Working: true, Total: r.total})
+	defer func() {
+		a.bus.Publish(TriageProgress{Done: r.sum.Total, Total: max(r.total, r.sum.Total)})
+		a.changed(TopicTriage | TopicDrafts | TopicDeliveries | TopicEndpoints)
+	}()
+	classified := make(chan []TriageOutput, 1)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(classified)
+		for msgs := range in {
+			select {
+			case classified <- a.classifyBatch(ctx, msgs):
+			case <-ctx.Done():
+				for range in { // let the producer finish
+				}
+				return
+			}
+		}
+	})
+	var mark TriageSummary // the tally at the last burst
+	markErrs := 0
+	for outs := range classified {
+		r.store(ctx, outs)
+		for _, o := range outs {
+			r.sum.add(o)
+			if o.Err != nil {
+				r.errs = append(r.errs, o.Err)
+			}
+			if r.each != nil {
+				r.each(o)
+			}
+		}
+		a.bus.Publish(TriageProgress{Working: true, Done: r.sum.Total, Total: max(r.total, r.sum.Total)})
+		if r.burst != nil {
+			a.changed(TopicTriage | TopicDrafts | TopicDeliveries | TopicEndpoints)
+			if len(classified) == 0 && len(in) == 0 {
+				r.burst(r.sum.since(mark), errors.Join(r.errs[markErrs:]...))
+				mark, markErrs = r.sum, len(r.errs)
+			}
+		}
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return r.sum, fmt.Errorf("triage: %w", err)
+	}
+	return r.sum, errors.Join(r.errs...)
+}
+
+// classifyBatch parses (when needed) and classifies msgs, at most
+// Concurrency at a time, and returns their outputs in order.
+func (a *App) classifyBatch(ctx context.Context, msgs []*mail.Message) []TriageOutput {
+	out := make([]TriageOutput, len(msgs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(a.conc)
+	for i, m := range msgs {
+		if gctx.Err() != nil {
+			out[i] = TriageOutput{Message: m, Err: fmt.Errorf("triage %s: %w", m.ID, gctx.Err())}
+			continue
+		}
+		g.Go(func() error {
+			out[i] = a.classifyOne(gctx, m)
+			return nil
+		})
+	}
+	_ = g.Wait() // workers report through out, never through the group
+	return out
+}
+
+func (a *App) classifyOne(ctx context.Context, m *mail.Message) TriageOutput {
+	if m.MessageID == "" {
+		return TriageOutput{Message: m, Err: fmt.Errorf("triage %s: message %s: %w", m.ID, m.ID, db.ErrNotFound)}
+	}
+	if m.Header == nil {
+		mail.FillBody(m)
+	}
+	c, err := a.classify()
+	if err != nil {
+		return TriageOutput{Message: m, Err: fmt.Errorf("triage %s: %w", m.ID, err)}
+	}
+	res, d, payload, err := triage.Triage(ctx, c, m, a.triage)
+	if err != nil {
+		return TriageOutput{Message: m, Err: fmt.Errorf("triage %s: %w", m.ID, err)}
+	}
+	return TriageOutput{Message: m, Result: res, Decision: d, payload: payload}
+}
+
+// store saves the classified outputs of a batch in one transaction and
+// wakes the sender when it queued an event.
+func (r *triageRun) store(ctx context.Context, outs []TriageOutput) {
+	a := r.a
+	recs := make([]triage.Record, 0, len(outs))
+	idx := make([]int, 0, len(outs))
+	for i, o := range outs {
+		if o.Err != nil {
+			continue
+		}
+		recs = append(recs, triage.Record{EmailID: o.Message.ID, Result: o.Result, Decision: o.Decision,
+			Payload: o.payload, PromptVersion: a.triage.PromptVersion})
+		idx = append(idx, i)
+	}
+	if len(recs) == 0 {
+		return
+	}
+	queued := false
+	for j, s := range a.db.SaveTriageBatch(ctx, recs) {
+		o := &outs[idx[j]]
+		o.payload = nil
+		if s.Err != nil {
+			o.Err = fmt.Errorf("triage %s: %w", o.Message.ID, s.Err)
+			continue
+		}
+		if s.HumanDecision != "" {
+			o.Decision.Action = s.HumanAction
+			o.Decision.Reasons = append(o.Decision.Reasons, "decision kept: "+s.HumanDecision)
+		}
+		o.Queued = s.Queued
+		queued = queued || s.Queued
+	}
+	if queued {
+		a.wake()
+	}
+}
+
+// loadIDs sends the messages of ids to out in batches, in order; an id
+// the store does not hold is sent as a message with only its id (no
+// Message-ID, which every stored message has), which fails with
+// db.ErrNotFound when classified.
+func (a *App) loadIDs(ctx context.Context, ids []string, out chan<- []*mail.Message) error {
+	defer close(out)
+	for start := 0; start < len(ids); start += triageBatch {
+		chunk := ids[start:min(start+triageBatch, len(ids))]
+		msgs, err := a.db.LoadMessages(ctx, chunk)
+		if err != nil {
+			return err
+		}
+		batch := make([]*mail.Message, len(chunk))
+		j := 0
+		for i, id := range chunk {
+			if j < len(msgs) && msgs[j].ID == id {
+				batch[i] = msgs[j]
+				j++
+				continue
+			}
+			batch[i] = &mail.Message{ID: id}
+		}
+		select {
+		case out <- batch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// loadQueue sends the store's triage queue to out in batches.
+func (a *App) loadQueue(ctx context.Context, all bool, out chan<- []*mail.Message) error {
+	defer close(out)
+	var after *db.QueueKey
+	for {
+		msgs, next, err := a.db.TriageBatch(ctx, all, after, triageBatch)
+		if err != nil {
+			return err
+		}
+		if len(msgs) > 0 {
+			select {
+			case out <- msgs:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		after = next
+	}
+}
