@@ -91,6 +91,11 @@ func (o *Offline) Classify(_ context.Context, m *mail.Message, c Context) (Resul
 	return r, nil
 }
 
+// hasFlags implements flagsOwner: Classify's flags are Flags's when its
+// scan read the whole body (TestOfflineFlagsMatchFlagsCorpus checks it on
+// every message of the SpamAssassin corpus).
+func (o *Offline) hasFlags(m *mail.Message) bool { return len(m.Text) <= maxBody }
+
 // htmlOnlyCap is the highest confidence a request of a suspicious shape
 // (HTML only, Reply-To elsewhere) gets: below the default threshold, so a
 // human looks at it first.

@@ -352,3 +352,48 @@ func TestOfflinePriorityAndLanguage(t *testing.T) {
 		})
 	}
 }
+
+// TestOfflineFlagsMatchFlagsCorpus: on every SpamAssassin message whose
+// body the offline scan reads whole, the offline classifier's flags are
+// exactly the deterministic ones (Flags), so Triage may take them as they
+// are instead of computing them twice.
+func TestOfflineFlagsMatchFlagsCorpus(t *testing.T) {
+	dir := os.Getenv("SMISTA_CORPUS")
+	if dir == "" {
+		t.Skip("SKIP: SMISTA_CORPUS is not set: the offline/Flags agreement on real mail needs the corpus (.ci/run sets it)")
+	}
+	o := mustOffline(t)
+	c := triage.Context{VIP: []string{"redhat.com", "example.com"}}
+	checked := 0
+	for _, g := range []string{"easy-ham-1", "easy-ham-2", "hard-ham-1", "spam-1", "spam-2"} {
+		for _, d := range loadCorpusGroup(t, dir, g) {
+			if len(d.m.Text) > 8<<10 { // beyond the scan: Triage computes Flags
+				continue
+			}
+			checked++
+			if got, want := classify(t, o, d.m, c).Flags, triage.Flags(d.m, c); !slices.Equal(got, want) {
+				t.Errorf("%s/%s: offline flags %v, Flags %v", g, d.name, got, want)
+			}
+		}
+	}
+	if checked < 5000 {
+		t.Errorf("checked %d messages, want the corpus (about 5,800 short enough)", checked)
+	}
+}
+
+// TestTriageFlagsPastTheScan: a payment request past the part of the body
+// the offline scan reads is still flagged (Triage computes the
+// deterministic flags itself when the classifier did not read it all).
+func TestTriageFlagsPastTheScan(t *testing.T) {
+	o := mustOffline(t)
+	filler := strings.Repeat("The login page shows an error after the password. ", 200) // > 8 KiB
+	m := &mail.Message{ID: "long", MessageID: "<long@x.example>", From: mail.Address{Addr: "a@x.example"},
+		Subject: "Cannot log in", Text: filler + "\n\nAlso, please refund the last payment to my credit card."}
+	r, _, _, err := triage.Triage(context.Background(), o, m, triage.Options{Policy: triage.DefaultPolicy()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(r.Flags, triage.FlagPayments) {
+		t.Errorf("flags %v: the refund past 8 KiB was not flagged", r.Flags)
+	}
+}

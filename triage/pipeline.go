@@ -39,6 +39,13 @@ type Options struct {
 	PromptVersion string
 }
 
+// flagsOwner is a classifier whose results already carry the
+// deterministic flags of a message (what Flags returns): Triage does not
+// compute them twice.
+type flagsOwner interface {
+	hasFlags(m *mail.Message) bool
+}
+
 // Triage classifies one message and decides, without storing anything: the
 // deterministic flags are merged into the classifier's, and a ticket gets
 // its payload. It fails when the classifier fails.
@@ -47,7 +54,11 @@ func Triage(ctx context.Context, c Classifier, m *mail.Message, o Options) (Resu
 	if err != nil {
 		return r, Decision{}, nil, fmt.Errorf("classify %s: %w", m.ID, err)
 	}
-	r.Flags = MergeFlags(Flags(m, o.Context), r.Flags)
+	det := r.Flags // the classifier computed the deterministic flags itself
+	if fo, ok := c.(flagsOwner); !ok || !fo.hasFlags(m) {
+		det = Flags(m, o.Context)
+	}
+	r.Flags = MergeFlags(det, r.Flags)
 	r.Confidence = clamp01(r.Confidence)
 	d := Decide(r, o.Policy)
 	var payload []byte
