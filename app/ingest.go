@@ -92,7 +92,7 @@ type ingestStream struct {
 // startIngest starts a streamed triage run. live runs (a watcher's) tell
 // the bus what each burst of new mail became, as it goes.
 func (a *App) startIngest(ctx context.Context, account string, live bool) *ingestStream {
-	st := &ingestStream{in: make(chan []*mail.Message, 1), done: make(chan struct{})}
+	st := &ingestStream{in: make(chan []*mail.Message), done: make(chan struct{})}
 	r := &triageRun{a: a}
 	if live {
 		r.burst = func(sum TriageSummary, failed error) {

@@ -84,7 +84,7 @@ func (a *App) Triage(ctx context.Context, req TriageRequest) (TriageSummary, err
 	}
 	lctx, stop := context.WithCancel(ctx)
 	defer stop()
-	in := make(chan []*mail.Message, 1)
+	in := make(chan []*mail.Message)
 	var loadErr error
 	done := make(chan struct{})
 	go func() {

@@ -13,9 +13,14 @@ import (
 	"smista/triage"
 )
 
-// triageBatch is how many messages a triage run reads, classifies and
-// stores together: one read of the store, one write transaction.
-const triageBatch = 256
+// A triage run reads, classifies and stores its messages in batches of
+// triageBatch at most (one read of the store, one write transaction), and
+// of triageBatchBytes of raw mail: the stages hand batches to each other
+// without a buffer, so a run holds three batches at a time.
+const (
+	triageBatch      = 128
+	triageBatchBytes = 2 << 20
+)
 
 // triageRun is one streaming triage: batches of messages in, each batch
 // classified (at most Concurrency at a time), then stored in one
@@ -46,7 +51,7 @@ func (r *triageRun) run(ctx context.Context, in <-chan []*mail.Message) (TriageS
 		a.bus.Publish(TriageProgress{Done: r.sum.Total, Total: max(r.total, r.sum.Total)})
 		a.changed(TopicTriage | TopicDrafts | TopicDeliveries | TopicEndpoints)
 	}()
-	classified := make(chan []TriageOutput, 1)
+	classified := make(chan []TriageOutput)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		defer close(classified)
@@ -200,7 +205,7 @@ func (a *App) loadQueue(ctx context.Context, all bool, out chan<- []*mail.Messag
 	defer close(out)
 	var after *db.QueueKey
 	for {
-		msgs, next, err := a.db.TriageBatch(ctx, all, after, triageBatch)
+		msgs, next, err := a.db.TriageBatch(ctx, all, after, triageBatch, triageBatchBytes)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"smista/mail"
 )
@@ -16,7 +17,7 @@ type InboxFilter struct {
 	Intent   string // an intent, or "untriaged"
 	Flag     string // payments | legal | vip | injection
 	Decision string // ticket | draft | suggest | none
-	Search   string // free text in subject, sender name and address
+	Search   string // text in the subject, sender name or address, any case
 	// ByConfidence orders by confidence (highest first) instead of date.
 	ByConfidence bool
 }
@@ -97,7 +98,7 @@ func flagNames(bits int) []string {
 }
 
 // inboxWhere returns the conditions of f on messages m: each one a term
-// of an index on messages (migration 0004), but the search's.
+// of an index on messages (migration 0004), or the search index's.
 func inboxWhere(f InboxFilter) ([]string, []any) {
 	var conds []string
 	var args []any
@@ -106,7 +107,13 @@ func inboxWhere(f InboxFilter) ([]string, []any) {
 	case "untriaged":
 		conds = append(conds, "m.intent IS NULL")
 	default:
-		conds = append(conds, "m.intent = ?")
+		// With a flag, the flag index (few rows) is the one to walk: "+"
+		// keeps SQLite from choosing the intent's (many rows).
+		if f.Flag != "" {
+			conds = append(conds, "+m.intent = ?")
+		} else {
+			conds = append(conds, "m.intent = ?")
+		}
 		args = append(args, f.Intent)
 	}
 	if f.Flag != "" {
@@ -131,7 +138,14 @@ func inboxWhere(f InboxFilter) ([]string, []any) {
 		conds = append(conds, "m.action = ?")
 		args = append(args, f.Decision)
 	}
-	if s := strings.TrimSpace(f.Search); s != "" {
+	switch s := strings.TrimSpace(f.Search); {
+	case s == "":
+	case utf8.RuneCountInString(s) >= 3:
+		// The trigram index: the text as one phrase, a substring of any
+		// of the three columns in any case.
+		conds = append(conds, "m.seq IN (SELECT rowid FROM messages_search WHERE messages_search MATCH ?)")
+		args = append(args, `"`+strings.ReplaceAll(s, `"`, `""`)+`"`)
+	default: // shorter than a trigram: every row is read
 		p := "%" + likeEscape(s) + "%"
 		conds = append(conds, `(m.subject LIKE ? ESCAPE '\' OR m.from_addr LIKE ? ESCAPE '\' OR m.from_name LIKE ? ESCAPE '\')`)
 		args = append(args, p, p, p)
@@ -146,7 +160,7 @@ func likeEscape(s string) string {
 
 // inboxArm is one index walk of a page: a sort by confidence reads the
 // triaged messages (messages_confidence), then the untriaged ones
-// (messages_untriaged, all at confidence -1); a sort by date reads one.
+// (messages_undecided, all at confidence -1); a sort by date reads one.
 type inboxArm struct {
 	cond string // what selects the arm's rows ("" for all)
 	cols string // its order, each column descending in list order

@@ -76,6 +76,11 @@ func TestInboxPaging(t *testing.T) {
 			wantAllMatches: func(r db.InboxRow) bool { return r.Action == "ticket" }},
 		"search":            {f: db.InboxFilter{Search: "subject 24"}, limit: 50, wantTotal: 11, wantFirst: ids[24], wantLen: 11}, // 24 and 240–249
 		"search is literal": {f: db.InboxFilter{Search: "subject 2_"}, limit: 50, wantTotal: 0, wantLen: 0},
+		"search any case":   {f: db.InboxFilter{Search: "SUBJECT 24"}, limit: 50, wantTotal: 11, wantFirst: ids[24], wantLen: 11},
+		"search an address": {f: db.InboxFilter{Search: "s13@test"}, limit: 50, wantTotal: 1, wantFirst: ids[13], wantLen: 1},
+		"search a name":     {f: db.InboxFilter{Search: "der 249"}, limit: 50, wantTotal: 1, wantFirst: ids[249], wantLen: 1},
+		"search short":      {f: db.InboxFilter{Search: "24"}, limit: 50, wantTotal: 13, wantFirst: ids[24], wantLen: 13}, // 24, 124, 224, 240–249
+		"search a quote":    {f: db.InboxFilter{Search: `say "hi`}, limit: 50, wantTotal: 0, wantLen: 0},
 		"by confidence":     {f: db.InboxFilter{ByConfidence: true}, limit: 3, wantTotal: 250, wantFirst: ids[249], wantLen: 3},
 		"untriaged":         {f: db.InboxFilter{Intent: "untriaged"}, limit: 3, wantTotal: 0, wantLen: 0},
 	}

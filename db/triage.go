@@ -23,7 +23,7 @@ func (d *DB) TriageQueue(ctx context.Context, all bool) ([]string, error) {
 	var ids []string
 	var after *QueueKey
 	for {
-		msgs, next, err := d.TriageBatch(ctx, all, after, 1000)
+		msgs, next, err := d.TriageBatch(ctx, all, after, 1000, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -46,9 +46,10 @@ type QueueKey struct {
 // TriageBatch returns up to limit messages of the triage queue after
 // after (nil: from the start), oldest first — the untriaged ones, or every
 // message when all is true — with their raw mail but not their body (see
-// LoadMessages), and the key to continue from (nil at the end). Paging by
+// LoadMessages), and the key to continue from (nil at the end). A batch
+// ends early once its raw mail reaches maxBytes (0: no bound). Paging by
 // key, a run over 100,000 messages holds one batch at a time.
-func (d *DB) TriageBatch(ctx context.Context, all bool, after *QueueKey, limit int) ([]*mail.Message, *QueueKey, error) {
+func (d *DB) TriageBatch(ctx context.Context, all bool, after *QueueKey, limit, maxBytes int) ([]*mail.Message, *QueueKey, error) {
 	q := `SELECT ` + messageColumns + messageFrom + ` WHERE (m.date, m.id) > (?, ?)`
 	if !all {
 		q += ` AND m.intent IS NULL`
@@ -64,6 +65,7 @@ func (d *DB) TriageBatch(ctx context.Context, all bool, after *QueueKey, limit i
 	}
 	defer rows.Close()
 	var out []*mail.Message
+	size := 0
 	for rows.Next() {
 		m, err := d.scanMessage(rows)
 		if err != nil {
@@ -71,6 +73,9 @@ func (d *DB) TriageBatch(ctx context.Context, all bool, after *QueueKey, limit i
 		}
 		k = QueueKey{Date: m.Date.UnixMilli(), ID: m.ID}
 		out = append(out, m)
+		if size += len(m.Raw); maxBytes > 0 && size >= maxBytes {
+			return out, &k, nil
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("triage queue: %w", err)

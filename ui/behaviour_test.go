@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
@@ -12,6 +13,7 @@ import (
 
 	"smista/app"
 	"smista/db"
+	"smista/ui"
 	"smista/ui/internal/fixture"
 )
 
@@ -186,6 +188,67 @@ func TestTinyTerminals(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// pageRecorder is the store as the inbox sees it, recording every page
+// the inbox asks for.
+type pageRecorder struct {
+	ui.Store
+	mu    sync.Mutex
+	pages []db.Page
+}
+
+func (s *pageRecorder) Inbox(ctx context.Context, f db.InboxFilter, p db.Page) ([]db.InboxRow, error) {
+	s.mu.Lock()
+	s.pages = append(s.pages, p)
+	s.mu.Unlock()
+	return s.Store.Inbox(ctx, f, p)
+}
+
+// TestInboxPagesByKey: scrolling down a long inbox loads each new window
+// after the last row it has (by key, never by skipping an offset), and
+// the rows shown are exactly those at their place in the list.
+func TestInboxPagesByKey(t *testing.T) {
+	d := seededDB(t)
+	seedBulk(t, d, 3000)
+	rec := &pageRecorder{Store: d}
+	deps := testDeps(d)
+	deps.Store = rec
+	m := newModel(t, deps, 80, 24)
+	for range 60 {
+		press(t, m, "pgdown")
+	}
+	for _, p := range rec.pages {
+		if p.Offset > 0 && p.After == nil && p.Before == nil && !p.Last {
+			t.Fatalf("a window was loaded by offset %d: %+v", p.Offset, p)
+		}
+	}
+	if len(rec.pages) < 3 {
+		t.Fatalf("%d loads for 60 pages down, want several", len(rec.pages))
+	}
+	out := plain(m)
+	re := regexp.MustCompile(`(\d[\d,]*)–[\d,]+ of 3,009`)
+	mm := re.FindStringSubmatch(out)
+	if mm == nil {
+		t.Fatalf("no header:\n%s", out)
+	}
+	var first int
+	fmt.Sscan(strings.ReplaceAll(mm[1], ",", ""), &first)
+	want, err := d.Inbox(context.Background(), db.InboxFilter{}, db.Page{Offset: first - 1, Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shown []string
+	for _, l := range strings.Split(out, "\n") {
+		if f := regexp.MustCompile(`(Sender \d+) `).FindStringSubmatch(l); f != nil {
+			shown = append(shown, f[1])
+		}
+	}
+	for i, r := range want {
+		if i >= len(shown) || shown[i] != r.FromName {
+			t.Errorf("row %d from the top is %q, want %q (the row at place %d):\n%s", i, shown[min(i, len(shown)-1)], r.FromName, first+i, out)
 		}
 	}
 }

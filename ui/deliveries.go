@@ -73,7 +73,8 @@ func (s *deliveriesScreen) setFilter(f db.DeliveryFilter) {
 	s.filter = f
 	store := s.c.deps.Store
 	s.list = newList(scrDeliveries, func(d deliveryLine) string { return d.id },
-		func(ctx context.Context, off, lim int) (page[deliveryLine], error) {
+		func(ctx context.Context, w window[deliveryLine]) (page[deliveryLine], error) {
+			off, lim := w.off, w.lim
 			total, err := store.CountDeliveries(ctx, f)
 			if err != nil {
 				return page[deliveryLine]{}, err

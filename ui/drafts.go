@@ -80,7 +80,7 @@ func newDrafts(c *common) *draftsScreen {
 	store := c.deps.Store
 	s := &draftsScreen{c: c, ta: textarea.New()}
 	s.list = newList(scrDrafts, func(d draftLine) string { return strconv.FormatInt(d.id, 10) },
-		func(ctx context.Context, _, _ int) (page[draftLine], error) {
+		func(ctx context.Context, _ window[draftLine]) (page[draftLine], error) {
 			rows, err := store.Drafts(ctx, draftsLimit)
 			if err != nil {
 				return page[draftLine]{}, err

@@ -24,7 +24,7 @@ func newEndpoints(c *common) *endpointsScreen {
 	store := c.deps.Store
 	s := &endpointsScreen{c: c}
 	s.list = newList(scrEndpoints, func(e db.Endpoint) string { return e.ID },
-		func(ctx context.Context, _, _ int) (page[db.Endpoint], error) {
+		func(ctx context.Context, _ window[db.Endpoint]) (page[db.Endpoint], error) {
 			items, err := store.Endpoints(ctx)
 			if err != nil {
 				return page[db.Endpoint]{}, err

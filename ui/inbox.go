@@ -16,6 +16,7 @@ import (
 
 // inboxLine is an inbox row with every untrusted string already cleaned.
 type inboxLine struct {
+	key                 db.InboxKey // its place in the list, for paging
 	id, from, subject   string
 	date                time.Time
 	seen                bool
@@ -33,7 +34,7 @@ func toInboxLine(r db.InboxRow) inboxLine {
 		from = r.FromAddr
 	}
 	return inboxLine{
-		id: r.ID, from: clean(from), subject: clean(r.Subject), date: r.Date, seen: r.Seen,
+		key: r.Key(), id: r.ID, from: clean(from), subject: clean(r.Subject), date: r.Date, seen: r.Seen,
 		intent: clean(r.Intent), conf: r.Confidence, flags: r.Flags, action: clean(r.Action),
 		by: clean(r.DecidedBy), suggest: clean(r.Suggestion), draftWaiting: r.DraftWaiting, ticket: r.TicketState,
 	}
@@ -63,18 +64,33 @@ func (s *inboxScreen) setFilter(f db.InboxFilter) {
 	s.filter = f
 	store := s.c.deps.Store
 	s.list = newList(scrInbox, func(l inboxLine) string { return l.id },
-		func(ctx context.Context, off, lim int) (page[inboxLine], error) {
-			return queryInbox(ctx, store, f, off, lim)
+		func(ctx context.Context, w window[inboxLine]) (page[inboxLine], error) {
+			return queryInbox(ctx, store, f, w)
 		})
 	s.list.setHeight(s.rows())
 }
 
-func queryInbox(ctx context.Context, store InboxStore, f db.InboxFilter, off, lim int) (page[inboxLine], error) {
+// queryInbox loads window w of the inbox: by key from a loaded row that
+// borders it (a page deep in 100,000 messages costs what the first does),
+// the tail from the end, else by offset.
+func queryInbox(ctx context.Context, store InboxStore, f db.InboxFilter, w window[inboxLine]) (page[inboxLine], error) {
 	total, err := store.InboxCount(ctx, f)
 	if err != nil {
 		return page[inboxLine]{}, err
 	}
-	rows, err := store.Inbox(ctx, f, db.Page{Offset: off, Limit: lim})
+	p := db.Page{Offset: w.off, Limit: w.lim}
+	off := w.off
+	switch {
+	case w.off == 0:
+	case w.prev != nil:
+		p.After = &w.prev.key
+	case w.next != nil:
+		p.Before = &w.next.key
+	case w.last:
+		p.Last = true
+		off = max(0, total-w.lim)
+	}
+	rows, err := store.Inbox(ctx, f, p)
 	if err != nil {
 		return page[inboxLine]{}, err
 	}

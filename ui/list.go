@@ -9,10 +9,12 @@ import (
 )
 
 // list is the one list component of the screens: a cursor over rows of
-// which only a window around the visible part is loaded (offset and
-// limit), so a 100,000-row list costs what a 100-row one does. Its rows
-// and its total always come from one load: the header's count and the
-// rows drawn never mix two loads.
+// which only a window around the visible part is loaded, so a 100,000-row
+// list costs what a 100-row one does. A window that borders the loaded
+// rows names the row next to it, so a fetcher that can pages by key (the
+// inbox: "the 240 rows after this one") rather than by skipping an offset.
+// Its rows and its total always come from one load: the header's count
+// and the rows drawn never mix two loads.
 type list[T any] struct {
 	to    scrID
 	fetch fetcher[T]
@@ -35,10 +37,21 @@ type list[T any] struct {
 	wantOff, wantLim int
 }
 
-// fetcher loads rows [off, off+lim) and the total. A fetcher that loads a
-// whole list returns it all from offset 0. It runs in a command: it must
+// fetcher loads the rows of w and the total. A fetcher that loads a whole
+// list returns it all from offset 0. It runs in a command: it must
 // capture values (the store, a filter), never a screen.
-type fetcher[T any] func(ctx context.Context, off, lim int) (page[T], error)
+type fetcher[T any] func(ctx context.Context, w window[T]) (page[T], error)
+
+// window is the part of the list a load asks for: lim rows from off.
+// prev is the loaded row just before off, next the one just after
+// off+lim (nil when not loaded): a fetcher may load the rows after prev,
+// or before next, instead of skipping off rows. last is true when the
+// window ends the list (as far as the last load knew).
+type window[T any] struct {
+	off, lim   int
+	prev, next *T
+	last       bool
+}
 
 // page is what a fetcher loaded.
 type page[T any] struct {
@@ -203,9 +216,16 @@ func (l *list[T]) refresh(c *common) tea.Cmd {
 func (l *list[T]) loadWindow(c *common, off, lim int) tea.Cmd {
 	req := c.nextReq()
 	l.req, l.wantOff, l.wantLim = req, off, lim
+	w := window[T]{off: off, lim: lim, last: l.loaded && off+lim >= l.total}
+	// Copies: the command must not share the list's rows.
+	if r, ok := l.at(off - 1); ok {
+		w.prev = &r
+	} else if r, ok := l.at(off + lim); ok {
+		w.next = &r
+	}
 	fetch, to := l.fetch, l.to
 	return c.query(func(ctx context.Context) tea.Msg {
-		p, err := fetch(ctx, off, lim)
+		p, err := fetch(ctx, w)
 		return pageMsg[T]{to: to, req: req, lim: lim, page: p, err: err}
 	})
 }

@@ -34,7 +34,7 @@ func newTickets(c *common) *ticketsScreen {
 	store := c.deps.Store
 	s := &ticketsScreen{c: c}
 	s.list = newList(scrTickets, func(t ticketLine) string { return t.eventID },
-		func(ctx context.Context, _, _ int) (page[ticketLine], error) {
+		func(ctx context.Context, _ window[ticketLine]) (page[ticketLine], error) {
 			rows, err := store.Tickets(ctx, 0, ticketsLimit)
 			if err != nil {
 				return page[ticketLine]{}, err

@@ -74,18 +74,43 @@ ALTER TABLE messages_new RENAME TO messages;
 -- in (date DESC, id DESC): the list's order (newest first, ties in a fixed
 -- order), and the key a page continues from, compared as one row value.
 -- Read backwards, messages_date is also the triage queue (oldest first).
--- The triage indexes hold the triaged messages only, and messages_untriaged
--- the others: a sync inserts a message into two of them, and its triage
--- moves it from one to the others, instead of inserting each message into
--- all of them and moving it again at triage. A sort by confidence reads
--- the triaged messages (messages_confidence), then the untriaged ones.
+-- The triage indexes hold the triaged messages only, and messages_undecided
+-- the others (not triaged, or without a decision: the "untriaged" and the
+-- "no decision" filters): a sync inserts a message into two of them, and
+-- its triage moves it from one to the others, instead of inserting each
+-- message into all of them and moving it again at triage. A sort by
+-- confidence reads the triaged messages (messages_confidence), then the
+-- untriaged ones.
 CREATE INDEX messages_date ON messages(date DESC, id DESC);
-CREATE INDEX messages_untriaged ON messages(date DESC, id DESC) WHERE intent IS NULL;
+CREATE INDEX messages_undecided ON messages(date DESC, id DESC) WHERE intent IS NULL OR action IS NULL;
 CREATE INDEX messages_confidence ON messages(confidence DESC, date DESC, id DESC) WHERE intent IS NOT NULL;
 CREATE INDEX messages_intent ON messages(intent, date DESC, id DESC) WHERE intent IS NOT NULL;
 CREATE INDEX messages_action ON messages(action, date DESC, id DESC) WHERE action IS NOT NULL;
 -- Few messages carry a flag: the flagged ones only.
 CREATE INDEX messages_flags ON messages(flags, date DESC, id DESC) WHERE flags != 0;
+
+-- The inbox search (a substring of the subject, the sender's name or
+-- address, any case) reads a trigram index instead of every row: at
+-- 100,000 messages a rare word is found in a millisecond instead of
+-- 30 ms. It holds the three columns of messages (external content), kept
+-- by the triggers below; they never change once a message is stored.
+CREATE VIRTUAL TABLE messages_search USING fts5(subject, from_name, from_addr,
+	content = 'messages', content_rowid = 'seq', tokenize = 'trigram case_sensitive 0');
+INSERT INTO messages_search (messages_search) VALUES ('rebuild');
+CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN
+	INSERT INTO messages_search (rowid, subject, from_name, from_addr)
+	VALUES (NEW.seq, NEW.subject, NEW.from_name, NEW.from_addr);
+END;
+CREATE TRIGGER messages_search_delete AFTER DELETE ON messages BEGIN
+	INSERT INTO messages_search (messages_search, rowid, subject, from_name, from_addr)
+	VALUES ('delete', OLD.seq, OLD.subject, OLD.from_name, OLD.from_addr);
+END;
+CREATE TRIGGER messages_search_update AFTER UPDATE OF subject, from_name, from_addr ON messages BEGIN
+	INSERT INTO messages_search (messages_search, rowid, subject, from_name, from_addr)
+	VALUES ('delete', OLD.seq, OLD.subject, OLD.from_name, OLD.from_addr);
+	INSERT INTO messages_search (rowid, subject, from_name, from_addr)
+	VALUES (NEW.seq, NEW.subject, NEW.from_name, NEW.from_addr);
+END;
 
 -- Locations are looked up by their key only: without a rowid, one B-tree
 -- instead of a table and its key's index.

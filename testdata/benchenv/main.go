@@ -4,8 +4,11 @@
 // Message-IDs, as a Maildir or served by a real Dovecot on 127.0.0.1.
 //
 //	go run ./testdata/benchenv maildir -n 100000 DIR
+//	go run ./testdata/benchenv store -n 100000 [-triage] FILE
 //	go run ./testdata/benchenv dovecot -n 6046 DIR   # serves until interrupted
 //
+// store writes a smista store of the messages, parsed as a sync parses
+// them (and triaged by the offline classifier with -triage).
 // dovecot writes DIR/smista.toml (an account on the server) and
 // DIR/mbsyncrc.in (mbsync's configuration with @MAILDIR@ for the target
 // directory), then serves until SIGINT or SIGTERM. The corpus comes from
@@ -22,6 +25,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"smista/app/apptest"
 	"smista/mail/mailtest"
 )
 
@@ -34,11 +38,12 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: benchenv maildir|dovecot [-n N] DIR")
+		return errors.New("usage: benchenv maildir|store|dovecot [-n N] PATH")
 	}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	n := fs.Int("n", 6046, "how many messages (the corpus repeated with rewritten Message-IDs)")
 	corpus := fs.String("corpus", os.Getenv("SMISTA_CORPUS"), "the SpamAssassin corpus's data `directory`")
+	triage := fs.Bool("triage", false, "store: triage the messages too")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -58,6 +63,8 @@ func run(args []string) error {
 		return mailtest.WriteMaildir(dir, *n, c.Message)
 	case "dovecot":
 		return serve(dir, *n, c)
+	case "store":
+		return apptest.BuildStore(context.Background(), dir, c, *n, *triage)
 	}
 	return fmt.Errorf("unknown command %q", args[0])
 }
