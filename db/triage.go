@@ -158,9 +158,11 @@ const (
 		ON CONFLICT (message_id) DO UPDATE SET action = excluded.action, reasons = excluded.reasons,
 		suggestion = excluded.suggestion, decided_by = 'engine', decided_at = excluded.decided_at
 		WHERE decisions.decided_by = 'engine'`
+	// drafts_message by name: without statistics SQLite takes the status
+	// index, and reads every pending draft for each verdict.
 	pendingDraftSQL = `INSERT INTO drafts (message_id, body, status, created_at, updated_at)
 		SELECT ?1, ?2, 'pending', ?3, ?3
-		WHERE NOT EXISTS (SELECT 1 FROM drafts WHERE message_id = ?1 AND status = 'pending')`
+		WHERE NOT EXISTS (SELECT 1 FROM drafts INDEXED BY drafts_message WHERE message_id = ?1 AND status = 'pending')`
 )
 
 // triageStmts are the statements of a triage save, prepared once per

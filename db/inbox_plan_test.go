@@ -1,0 +1,97 @@
+package db
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestInboxQueryPlans pins the index each inbox page and count reads:
+// every sort and filter the TUI offers walks an index (no scan of the
+// 100,000-row messages table but for a search shorter than a trigram),
+// and the search reads the trigram index. SQLite uses a partial index
+// only when it proves the query implies its condition, which an edit of a
+// query can silently break.
+func TestInboxQueryPlans(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "smista.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	k := &InboxKey{Date: 1, ID: "x", Confidence: 0.5}
+	tests := map[string]struct {
+		f    InboxFilter
+		p    Page
+		want []string // each in some line of the page's plan
+	}{
+		"date":             {want: []string{"SCAN m USING COVERING INDEX messages_date"}},
+		"date after a key": {p: Page{After: k}, want: []string{"SEARCH m USING COVERING INDEX messages_date ((date,id)<(?,?))"}},
+		"date last page":   {p: Page{Last: true}, want: []string{"SCAN m USING COVERING INDEX messages_date"}},
+		"confidence": {f: InboxFilter{ByConfidence: true},
+			want: []string{"USING INDEX messages_confidence", "USING INDEX messages_undecided"}},
+		"confidence after a key": {f: InboxFilter{ByConfidence: true}, p: Page{After: k},
+			want: []string{"messages_confidence ((confidence,date,id)<(?,?,?))", "USING INDEX messages_undecided"}},
+		"intent":        {f: InboxFilter{Intent: "support"}, want: []string{"INDEX messages_intent (intent=?)"}},
+		"untriaged":     {f: InboxFilter{Intent: "untriaged"}, want: []string{"USING INDEX messages_undecided"}},
+		"flag":          {f: InboxFilter{Flag: "legal"}, want: []string{"INDEX messages_flags (flags=?)"}},
+		"intent, flag":  {f: InboxFilter{Intent: "spam", Flag: "legal"}, want: []string{"INDEX messages_flags (flags=?)"}},
+		"decision":      {f: InboxFilter{Decision: "draft"}, want: []string{"INDEX messages_action (action=?)"}},
+		"decision none": {f: InboxFilter{Decision: "none"}, want: []string{"USING INDEX messages_undecided"}},
+		"search":        {f: InboxFilter{Search: "login"}, want: []string{"VIRTUAL TABLE INDEX"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			tc.p.Limit = 120
+			q, args := pageQuery(tc.f, tc.p)
+			plan := queryPlan(t, d, q, args)
+			for _, w := range tc.want {
+				if !strings.Contains(plan, w) {
+					t.Errorf("page plan lacks %q:\n%s", w, plan)
+				}
+			}
+			if strings.Contains(plan, "SCAN m\n") {
+				t.Errorf("page scans messages:\n%s", plan)
+			}
+			conds, cargs := inboxWhere(tc.f)
+			cq := `SELECT COUNT(*) FROM messages m`
+			if len(conds) > 0 {
+				cq += " WHERE " + strings.Join(conds, " AND ")
+			}
+			if plan := queryPlan(t, d, cq, cargs); strings.Contains(plan, "SCAN m\n") && len(conds) > 0 {
+				t.Errorf("count scans messages:\n%s", plan)
+			}
+		})
+	}
+	// The inbox row's draft check reads drafts by message, not every
+	// pending draft (SQLite's choice without statistics).
+	page, args := pageQuery(InboxFilter{}, Page{Limit: 1})
+	row := `WITH page(seq) AS (` + page + `) SELECT EXISTS (SELECT 1 FROM drafts dr INDEXED BY drafts_message
+		WHERE dr.message_id = m.id AND dr.status = 'pending') FROM page JOIN messages m ON m.seq = page.seq`
+	if plan := queryPlan(t, d, row, args); !strings.Contains(plan, "drafts_message") {
+		t.Errorf("draft check:\n%s", plan)
+	}
+}
+
+func queryPlan(t *testing.T, d *DB, q string, args []any) string {
+	t.Helper()
+	rows, err := d.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(detail + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
