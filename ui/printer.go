@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -17,7 +18,8 @@ import (
 // sender notices one line each on stdout, and progress as a bar when
 // stderr is a terminal. Every text is untrusted and sanitised here.
 type Printer struct {
-	stdout, stderr io.Writer
+	stdout         *bufio.Writer
+	stderr         io.Writer
 	cmd            string
 	sub            *app.Subscription
 	done           sync.WaitGroup
@@ -31,15 +33,32 @@ type Printer struct {
 	Tally struct{ Delivered, Failed, Dead, Disabled int }
 }
 
+// flushAfter is how long stdout's lines may wait in the printer's buffer
+// while no event comes: a sender's burst of deliveries is written in a few
+// system calls instead of one a line, and a person sees each line at once.
+const flushAfter = 20 * time.Millisecond
+
 // StartPrinter subscribes to bus and prints its events for the command
 // cmd until Stop; bar draws progress bars.
 func StartPrinter(bus *app.Bus, stdout, stderr io.Writer, cmd string, bar bool) *Printer {
-	p := &Printer{stdout: stdout, stderr: stderr, cmd: cmd, sub: bus.Subscribe(), bar: bar}
+	p := &Printer{stdout: bufio.NewWriter(stdout), stderr: stderr, cmd: cmd, sub: bus.Subscribe(), bar: bar}
 	p.done.Go(func() {
-		for e := range p.sub.C() {
-			p.print(e)
+		idle := time.NewTimer(flushAfter)
+		defer idle.Stop()
+		for {
+			select {
+			case e, ok := <-p.sub.C():
+				if !ok {
+					p.endLine()
+					p.stdout.Flush()
+					return
+				}
+				p.print(e)
+				idle.Reset(flushAfter)
+			case <-idle.C:
+				p.stdout.Flush()
+			}
 		}
-		p.endLine()
 	})
 	return p
 }
@@ -55,6 +74,7 @@ func (p *Printer) print(e app.Event) {
 	switch v := e.(type) {
 	case app.Notice:
 		p.endLine()
+		p.stdout.Flush() // the two streams in the order they were told
 		fmt.Fprintf(p.stderr, "smista %s: %s\n", p.cmd, safe.String(oneLineText(v.Text)))
 	case app.SyncProgress:
 		p.syncProgress(v)
@@ -139,8 +159,10 @@ func (p *Printer) deliveryNotice(n webhook.Notice) {
 		fmt.Fprintf(w, "%s ENDPOINT DISABLED %s: %s; its deliveries are paused until 'smista endpoints enable %s'\n", ts,
 			n.EndpointID, safe.String(n.Error), n.EndpointID)
 	case webhook.NoticeError:
+		p.stdout.Flush()
 		fmt.Fprintf(p.stderr, "%s error: %s\n", ts, safe.String(n.Error))
 	case webhook.NoticeResumed:
+		p.stdout.Flush()
 		fmt.Fprintf(p.stderr, "%s sending resumed: the store records again\n", ts)
 	}
 }

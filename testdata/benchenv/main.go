@@ -9,6 +9,14 @@
 //
 // store writes a smista store of the messages, parsed as a sync parses
 // them (and triaged by the offline classifier with -triage).
+//
+// The sender's benchmark has three more: one receiver every contender
+// posts to, a store with an outbox to deliver, and the raw Go baseline:
+//
+//	go run ./testdata/benchenv receiver -addr 127.0.0.1:8788
+//	go run ./testdata/benchenv outbox -events 2500 -endpoints 8 -url http://127.0.0.1:8788 FILE
+//	go run ./testdata/benchenv loop -n 20000 -workers 8 http://127.0.0.1:8788/e1
+//
 // dovecot writes DIR/smista.toml (an account on the server) and
 // DIR/mbsyncrc.in (mbsync's configuration with @MAILDIR@ for the target
 // directory), then serves until SIGINT or SIGTERM. The corpus comes from
@@ -38,7 +46,15 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: benchenv maildir|store|dovecot [-n N] PATH")
+		return errors.New("usage: benchenv maildir|store|dovecot|outbox|receiver|loop [flags] [PATH|URL]")
+	}
+	switch args[0] {
+	case "outbox":
+		return outbox(args[1:])
+	case "receiver":
+		return receiver(args[1:])
+	case "loop":
+		return loop(args[1:])
 	}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	n := fs.Int("n", 6046, "how many messages (the corpus repeated with rewritten Message-IDs)")
