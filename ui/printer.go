@@ -18,11 +18,11 @@ import (
 // sender notices one line each on stdout, and progress as a bar when
 // stderr is a terminal. Every text is untrusted and sanitised here.
 type Printer struct {
-	stdout         *bufio.Writer
-	stderr         io.Writer
-	cmd            string
-	sub            *app.Subscription
-	done           sync.WaitGroup
+	stdout *bufio.Writer
+	stderr io.Writer
+	cmd    string
+	sub    *app.Subscription
+	done   sync.WaitGroup
 
 	// bar draws progress bars (a terminal); lineOpen is set while a bar's
 	// line is unterminated.
