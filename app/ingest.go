@@ -237,6 +237,45 @@ func (a *App) Import(ctx context.Context, paths []string, opts mail.ImportOption
 	return stats, err
 }
 
+// searchChunk is how many messages one transaction adds to the search
+// index: about 80 ms of the writer's time at a stretch, so that other
+// writes (a triage batch, the sender's commits) interleave.
+const searchChunk = 5000
+
+// keepSearchIndexed brings the store's search index up to date now and
+// each time stored messages change, until ctx ends: a sync does not index
+// (it would double its cost), the front ends that search do it in the
+// background. A search is right meanwhile, only slower.
+func (a *App) keepSearchIndexed(ctx context.Context) {
+	sub := a.bus.Subscribe()
+	defer sub.Close()
+	index := func() {
+		for ctx.Err() == nil {
+			n, err := a.db.IndexSearch(ctx, searchChunk)
+			if err != nil {
+				if ctx.Err() == nil {
+					a.notice("search", err.Error(), true)
+				}
+				return
+			}
+			if n == 0 {
+				return
+			}
+		}
+	}
+	index()
+	for {
+		select {
+		case e := <-sub.C():
+			if c, ok := e.(Changed); ok && c.Topics&TopicMessages != 0 {
+				index()
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
 // RunOptions selects the background work of Run.
 type RunOptions struct {
 	// Send runs the outbox sender.
@@ -246,11 +285,13 @@ type RunOptions struct {
 }
 
 // Run does the background work a long-running front end (the TUI, the
-// team server) wants, until ctx ends: the sender, and sync → triage of
-// every account. Problems are reported on the bus, never returned: the
-// work goes on (the watcher reconnects, the sender backs off).
+// team server) wants, until ctx ends: the sender, sync → triage of every
+// account, and the search index kept up to date. Problems are reported on
+// the bus, never returned: the work goes on (the watcher reconnects, the
+// sender backs off).
 func (a *App) Run(ctx context.Context, o RunOptions) {
 	var wg sync.WaitGroup
+	wg.Go(func() { a.keepSearchIndexed(ctx) })
 	if o.Send {
 		wg.Go(func() {
 			if err := a.RunSender(ctx, false); err != nil && ctx.Err() == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -265,5 +266,52 @@ func TestTriageMemoryIsNotRetained(t *testing.T) {
 	t.Logf("live heap after 500 messages %.1f MB, after %d %.1f MB", float64(at500)/1e6, n-10, float64(atEnd)/1e6)
 	if grew > 4<<20 {
 		t.Errorf("the live heap grew %.1f MB over %d messages of %d KB: messages are retained", float64(grew)/1e6, n-510, size>>10)
+	}
+}
+
+// TestRunKeepsSearchIndexed: a front end's background work indexes the
+// stored messages for search at start, and new ones as they are stored.
+func TestRunKeepsSearchIndexed(t *testing.T) {
+	a, _ := pipelineApp(t, &fixedClassifier{conf: 0.5}, "a", "b", "c")
+	d := a.Store()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.Run(ctx, app.RunOptions{})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	waitBacklog := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			n, err := d.SearchBacklog(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d messages still not indexed for search %s", n, want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitBacklog("at start")
+	eml := filepath.Join(t.TempDir(), "new.eml")
+	if err := os.WriteFile(eml, []byte("Message-ID: <new@x.example>\r\nSubject: fresh arrival\r\n\r\nhello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Import(context.Background(), []string{eml}, mail.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitBacklog("after an import")
+	rows, err := d.Inbox(context.Background(), db.InboxFilter{Search: "arrival"}, db.Page{Limit: 5})
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("search after indexing: %v %v", rows, err)
 	}
 }

@@ -11,6 +11,7 @@ package db
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
 	"errors"
@@ -209,6 +210,18 @@ func loadMigrations() ([]migration, error) {
 func SchemaVersion() int {
 	ms, _ := loadMigrations()
 	return len(ms)
+}
+
+// SchemaID names this build's schema: its version and a digest of every
+// migration's text, so that a cache of stores (the benchmarks') never
+// reuses one written by other migrations of the same number.
+func SchemaID() string {
+	ms, _ := loadMigrations()
+	h := sha256.New()
+	for _, m := range ms {
+		h.Write([]byte(m.sql))
+	}
+	return fmt.Sprintf("v%d-%x", len(ms), h.Sum(nil)[:4])
 }
 
 // migrate applies every pending migration, each in its own transaction.

@@ -39,7 +39,7 @@ func TestInboxQueryPlans(t *testing.T) {
 		"intent, flag":  {f: InboxFilter{Intent: "spam", Flag: "legal"}, want: []string{"INDEX messages_flags (flags=?)"}},
 		"decision":      {f: InboxFilter{Decision: "draft"}, want: []string{"INDEX messages_action (action=?)"}},
 		"decision none": {f: InboxFilter{Decision: "none"}, want: []string{"USING INDEX messages_undecided"}},
-		"search":        {f: InboxFilter{Search: "login"}, want: []string{"VIRTUAL TABLE INDEX"}},
+		"search":        {f: InboxFilter{Search: "login"}, want: []string{"SEARCH m USING INTEGER PRIMARY KEY (rowid=?)", "VIRTUAL TABLE INDEX", "SEARCH messages USING INTEGER PRIMARY KEY (rowid>?)"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

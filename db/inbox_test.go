@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -201,5 +202,54 @@ func TestInboxKeyset(t *testing.T) {
 				t.Errorf("offset 5: %v, want %v", got, want[min(5, len(want)):min(12, len(want))])
 			}
 		})
+	}
+}
+
+// TestInboxSearchIndex: a search finds the same messages before the search
+// index holds them (read directly), while it holds some, and once it holds
+// them all; IndexSearch adds them in chunks, then reports nothing to do.
+func TestInboxSearchIndex(t *testing.T) {
+	d := dbtest.MustOpen(t)
+	seedInbox(t, d, 250)
+	ctx := context.Background()
+	searches := []string{"subject 24", "SUBJECT 1", "s13@test", "der 249", "nothing like it"}
+	find := func() map[string][]string {
+		out := map[string][]string{}
+		for _, s := range searches {
+			rows, err := d.Inbox(ctx, db.InboxFilter{Search: s}, db.Page{Limit: 500})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := d.InboxCount(ctx, db.InboxFilter{Search: s})
+			if err != nil || n != len(rows) {
+				t.Fatalf("%q: count %d (%v), page %d", s, n, err, len(rows))
+			}
+			for _, r := range rows {
+				out[s] = append(out[s], r.ID)
+			}
+		}
+		return out
+	}
+	before := find()
+	if len(before["subject 24"]) != 11 || len(before["SUBJECT 1"]) == 0 || len(before["nothing like it"]) != 0 {
+		t.Fatalf("unindexed searches: %v", before)
+	}
+	if n, err := d.IndexSearch(ctx, 100); err != nil || n != 100 {
+		t.Fatalf("first chunk: %d (%v), want 100", n, err)
+	}
+	if half := find(); !reflect.DeepEqual(half, before) {
+		t.Errorf("with 100 of 250 indexed:\n%v\nwant\n%v", half, before)
+	}
+	for {
+		n, err := d.IndexSearch(ctx, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if all := find(); !reflect.DeepEqual(all, before) {
+		t.Errorf("all indexed:\n%v\nwant\n%v", all, before)
 	}
 }

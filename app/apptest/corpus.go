@@ -60,14 +60,22 @@ func BuildStore(ctx context.Context, path string, c *mailtest.Corpus, n int, tri
 	if err != nil {
 		return err
 	}
-	_, err = a.Triage(ctx, app.TriageRequest{})
-	return err
+	if _, err := a.Triage(ctx, app.TriageRequest{}); err != nil {
+		return err
+	}
+	for {
+		n, err := d.IndexSearch(ctx, 5000)
+		if n == 0 || err != nil {
+			return err
+		}
+	}
 }
 
 // CorpusStore returns a store of n corpus messages, triaged, for tb: a
 // private copy (in tb's temp dir) of a cache file built on first use under
 // $SMISTA_CACHE/bench (default ~/.cache/smista/bench), which is reused
-// while the schema version is the same. It skips tb loudly without the
+// while the schema is the same (db.SchemaID). Its search index is up to
+// date, as the TUI keeps it. It skips tb loudly without the
 // corpus (SMISTA_CORPUS).
 func CorpusStore(tb testing.TB, n int) *db.DB {
 	tb.Helper()
@@ -87,7 +95,7 @@ func CorpusStore(tb testing.TB, n int) *db.DB {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cached := filepath.Join(cache, fmt.Sprintf("corpus-%d-v%d.db", n, db.SchemaVersion()))
+	cached := filepath.Join(cache, fmt.Sprintf("corpus-%d-%s.db", n, db.SchemaID()))
 	if _, err := os.Stat(cached); err != nil {
 		tb.Logf("building the %d-message corpus store %s (once)", n, cached)
 		tmp := cached + ".tmp"

@@ -92,20 +92,27 @@ CREATE INDEX messages_flags ON messages(flags, date DESC, id DESC) WHERE flags !
 -- The inbox search (a substring of the subject, the sender's name or
 -- address, any case) reads a trigram index instead of every row: at
 -- 100,000 messages a rare word is found in a millisecond instead of
--- 30 ms. It holds the three columns of messages (external content), kept
--- by the triggers below; they never change once a message is stored.
+-- 30 ms. The index holds the three columns of messages (external
+-- content) up to search_state.indexed_seq: indexing costs about as much
+-- as storing the message, so a sync does not do it; the front ends that
+-- search bring it up to date in the background (db.IndexSearch), and a
+-- search reads the rows past it directly. A stored message never changes
+-- these columns; the triggers keep the index right if one ever does.
 CREATE VIRTUAL TABLE messages_search USING fts5(subject, from_name, from_addr,
 	content = 'messages', content_rowid = 'seq', tokenize = 'trigram case_sensitive 0');
+CREATE TABLE search_state (
+	id          INTEGER PRIMARY KEY CHECK (id = 1),
+	indexed_seq INTEGER NOT NULL
+);
 INSERT INTO messages_search (messages_search) VALUES ('rebuild');
-CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN
-	INSERT INTO messages_search (rowid, subject, from_name, from_addr)
-	VALUES (NEW.seq, NEW.subject, NEW.from_name, NEW.from_addr);
-END;
-CREATE TRIGGER messages_search_delete AFTER DELETE ON messages BEGIN
+INSERT INTO search_state (id, indexed_seq) SELECT 1, COALESCE(MAX(seq), 0) FROM messages;
+CREATE TRIGGER messages_search_delete AFTER DELETE ON messages
+WHEN OLD.seq <= (SELECT indexed_seq FROM search_state) BEGIN
 	INSERT INTO messages_search (messages_search, rowid, subject, from_name, from_addr)
 	VALUES ('delete', OLD.seq, OLD.subject, OLD.from_name, OLD.from_addr);
 END;
-CREATE TRIGGER messages_search_update AFTER UPDATE OF subject, from_name, from_addr ON messages BEGIN
+CREATE TRIGGER messages_search_update AFTER UPDATE OF subject, from_name, from_addr ON messages
+WHEN OLD.seq <= (SELECT indexed_seq FROM search_state) BEGIN
 	INSERT INTO messages_search (messages_search, rowid, subject, from_name, from_addr)
 	VALUES ('delete', OLD.seq, OLD.subject, OLD.from_name, OLD.from_addr);
 	INSERT INTO messages_search (rowid, subject, from_name, from_addr)
