@@ -142,22 +142,29 @@ func (d *DB) SaveTriageBatch(ctx context.Context, recs []triage.Record) []Triage
 	return out
 }
 
-const (
-	upsertResultSQL = `INSERT INTO triage_results (message_id, intent, confidence, priority,
+// upsertResultsSQL and upsertDecisionsSQL write a chunk of verdicts per
+// statement (recordChunks rows at most; a statement's fixed cost is a
+// large part of a small row's). A decision is written only over the
+// engine's own: a person's decision is never replaced.
+var (
+	upsertResultsSQL = chunkSQL(14, `INSERT INTO triage_results (message_id, intent, confidence, priority,
 		summary, language, flags, draft, model, prompt_version, tokens_in, tokens_out, notes, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES %s
 		ON CONFLICT (message_id) DO UPDATE SET intent = excluded.intent, confidence = excluded.confidence,
 		priority = excluded.priority, summary = excluded.summary, language = excluded.language,
 		flags = excluded.flags, draft = excluded.draft, model = excluded.model,
 		prompt_version = excluded.prompt_version, tokens_in = excluded.tokens_in,
-		tokens_out = excluded.tokens_out, notes = excluded.notes, created_at = excluded.created_at`
-	humanDecisionsSQL = `SELECT message_id, decided_by, action FROM decisions
-		WHERE message_id IN (SELECT value FROM json_each(?)) AND decided_by != 'engine'`
-	upsertEngineDecisionSQL = `INSERT INTO decisions (message_id, action, reasons, suggestion, decided_by, decided_at)
-		VALUES (?, ?, ?, ?, 'engine', ?)
+		tokens_out = excluded.tokens_out, notes = excluded.notes, created_at = excluded.created_at`)
+	upsertDecisionsSQL = chunkSQL(5, `INSERT INTO decisions (message_id, action, reasons, suggestion, decided_at)
+		VALUES %s
 		ON CONFLICT (message_id) DO UPDATE SET action = excluded.action, reasons = excluded.reasons,
 		suggestion = excluded.suggestion, decided_by = 'engine', decided_at = excluded.decided_at
-		WHERE decisions.decided_by = 'engine'`
+		WHERE decisions.decided_by = 'engine'`)
+)
+
+const (
+	humanDecisionsSQL = `SELECT message_id, decided_by, action FROM decisions
+		WHERE message_id IN (SELECT value FROM json_each(?)) AND decided_by != 'engine'`
 	// drafts_message by name: without statistics SQLite takes the status
 	// index, and reads every pending draft for each verdict.
 	pendingDraftSQL = `INSERT INTO drafts (message_id, body, status, created_at, updated_at)
@@ -166,23 +173,26 @@ const (
 )
 
 // triageStmts are the statements of a triage save, prepared once per
-// store.
+// store (the chunked ones in the store's cache).
 type triageStmts struct {
-	result, human, decision, draft *sql.Stmt
+	human, draft *sql.Stmt
 }
 
 func (d *DB) prepareTriage(ctx context.Context) (triageStmts, error) {
 	var st triageStmts
-	var err error
-	for _, p := range []struct {
-		s **sql.Stmt
-		q string
-	}{{&st.result, upsertResultSQL}, {&st.human, humanDecisionsSQL}, {&st.decision, upsertEngineDecisionSQL}, {&st.draft, pendingDraftSQL}} {
-		if *p.s, err = d.ws.prepare(ctx, p.q); err != nil {
-			return st, err
+	for _, q := range []*chunked{&upsertResultsSQL, &upsertDecisionsSQL} {
+		for _, s := range q {
+			if _, err := d.ws.prepare(ctx, s); err != nil {
+				return st, err
+			}
 		}
 	}
-	return st, nil
+	var err error
+	if st.human, err = d.ws.prepare(ctx, humanDecisionsSQL); err != nil {
+		return st, err
+	}
+	st.draft, err = d.ws.prepare(ctx, pendingDraftSQL)
+	return st, err
 }
 
 // saveTriageTx stores recs in one transaction.
@@ -197,24 +207,34 @@ func (d *DB) saveTriageTx(ctx context.Context, st triageStmts, recs []triage.Rec
 	if err != nil {
 		return nil, err
 	}
-	result, decision, draft := tx.StmtContext(ctx, st.result), tx.StmtContext(ctx, st.decision), tx.StmtContext(ctx, st.draft)
+	draft := tx.StmtContext(ctx, st.draft)
 	var enq *enqueuer
 	defer func() {
 		if enq != nil {
 			enq.close()
 		}
 	}()
+	results := make([]any, 0, 14*len(recs))
+	var decisions []any
 	saved := make([]triage.Saved, len(recs))
 	for i, rec := range recs {
-		if err := upsertTriageResult(ctx, result, now, rec); err != nil {
-			return nil, err
-		}
+		results = appendResult(results, now, rec)
 		if h, ok := humans[rec.EmailID]; ok {
 			saved[i].HumanDecision, saved[i].HumanAction = h.by, h.action
 			continue
 		}
-		if err := upsertEngineDecision(ctx, decision, now, rec); err != nil {
-			return nil, err
+		decisions = append(decisions, rec.EmailID, string(rec.Decision.Action), jsonStrings(rec.Decision.Reasons),
+			rec.Decision.Suggestion, now)
+	}
+	if err := execChunks(ctx, tx, d.ws, &upsertResultsSQL, nil, results, 14); err != nil {
+		return nil, fmt.Errorf("save triage results: %w", err)
+	}
+	if err := execChunks(ctx, tx, d.ws, &upsertDecisionsSQL, nil, decisions, 5); err != nil {
+		return nil, fmt.Errorf("save decisions: %w", err)
+	}
+	for i, rec := range recs {
+		if saved[i].HumanDecision != "" {
+			continue
 		}
 		switch rec.Decision.Action {
 		case triage.ActionDraft:
@@ -254,23 +274,16 @@ func (d *DB) saveTriageTx(ctx context.Context, st triageStmts, recs []triage.Rec
 	return saved, nil
 }
 
-func upsertTriageResult(ctx context.Context, stmt *sql.Stmt, now int64, rec triage.Record) error {
+// appendResult appends the upsertResultsSQL row of rec to args.
+func appendResult(args []any, now int64, rec triage.Record) []any {
 	r := rec.Result
-	flags := r.Flags
-	if flags == nil {
-		flags = []triage.Flag{}
+	flags := make([]string, len(r.Flags))
+	for i, f := range r.Flags {
+		flags[i] = string(f)
 	}
-	notes := r.Notes
-	if notes == nil {
-		notes = []string{}
-	}
-	_, err := stmt.ExecContext(ctx, rec.EmailID, string(r.Intent), r.Confidence, string(r.Priority), r.Summary, r.Language,
-		mustJSON(flags), r.Draft, r.Model, rec.PromptVersion, r.Usage.InputTokens, r.Usage.OutputTokens,
-		mustJSON(notes), now)
-	if err != nil {
-		return fmt.Errorf("save triage result %s: %w", rec.EmailID, err)
-	}
-	return nil
+	return append(args, rec.EmailID, string(r.Intent), r.Confidence, string(r.Priority), r.Summary, r.Language,
+		jsonStrings(flags), r.Draft, r.Model, rec.PromptVersion, r.Usage.InputTokens, r.Usage.OutputTokens,
+		jsonStrings(r.Notes), now)
 }
 
 type humanDecision struct {
@@ -303,17 +316,6 @@ func humanDecisions(ctx context.Context, stmt *sql.Stmt, recs []triage.Record) (
 	return out, nil
 }
 
-func upsertEngineDecision(ctx context.Context, stmt *sql.Stmt, now int64, rec triage.Record) error {
-	reasons := rec.Decision.Reasons
-	if reasons == nil {
-		reasons = []string{}
-	}
-	_, err := stmt.ExecContext(ctx, rec.EmailID, string(rec.Decision.Action), mustJSON(reasons), rec.Decision.Suggestion, now)
-	if err != nil {
-		return fmt.Errorf("save decision %s: %w", rec.EmailID, err)
-	}
-	return nil
-}
 
 // TriageInfo is a message's stored triage result and decision.
 type TriageInfo struct {

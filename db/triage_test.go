@@ -65,7 +65,8 @@ func TestSaveTriageTicketOneTransaction(t *testing.T) {
 		t.Errorf("results: %d", n)
 	}
 	if n := count(t, d, `SELECT COUNT(*) FROM decisions WHERE message_id = ? AND action = 'ticket' AND decided_by = 'engine'
-		AND reasons = '["intent: support","confidence 0.93 \u003e 0.80"]'`, ids[0]); n != 1 {
+		AND json_extract(reasons, '$[0]') = 'intent: support' AND json_extract(reasons, '$[1]') = 'confidence 0.93 > 0.80'
+		AND json_array_length(reasons) = 2`, ids[0]); n != 1 {
 		t.Errorf("decisions: %d", n)
 	}
 	if n := count(t, d, `SELECT COUNT(*) FROM events WHERE message_id = ? AND type = 'ticket.suggested' AND payload = ?`,
