@@ -316,7 +316,6 @@ func humanDecisions(ctx context.Context, stmt *sql.Stmt, recs []triage.Record) (
 	return out, nil
 }
 
-
 // TriageInfo is a message's stored triage result and decision.
 type TriageInfo struct {
 	Intent     string
