@@ -57,10 +57,11 @@ func (a *App) syncAccounts(o SyncOptions) ([]mail.Account, error) {
 	return []mail.Account{acct}, nil
 }
 
-// syncer returns a Syncer for acct that reports on the bus. Its parse
-// reads only the header fields when the mail is not triaged at once (the
-// store keeps the raw mail, and the body is parsed when it is read), the
-// whole message when feed hands it on to triage.
+// syncer returns a Syncer for acct that reports on the bus and, with feed,
+// hands each stored batch on to triage. It parses the header fields only:
+// the store keeps the raw mail, and triage parses the body of the messages
+// it is handed (raw mail in hand, no second read of the store) one batch
+// at a time, so a batch's bodies are never all held at once.
 func (a *App) syncer(acct mail.Account, feed func([]*mail.Message)) *mail.Syncer {
 	s := &mail.Syncer{
 		Store:   a.db,
@@ -73,9 +74,7 @@ func (a *App) syncer(acct mail.Account, feed func([]*mail.Message)) *mail.Syncer
 			a.notice("sync", acct.Name+": "+fmt.Sprintf(format, args...), false)
 		},
 	}
-	if feed != nil {
-		s.Parse, s.Stored = mail.Parse, feed
-	}
+	s.Stored = feed
 	return s
 }
 

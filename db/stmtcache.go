@@ -64,19 +64,29 @@ func newStmtCache(pool *sql.DB) *stmtCache {
 
 // prepare returns the cached statement for q, preparing it on first use;
 // nil (and no error) on a nil cache. On the writer pool, call it outside a
-// transaction: preparing needs the pool's only connection.
+// transaction: preparing needs the pool's only connection. The lock is not
+// held while preparing: a goroutine waiting for the connection must not
+// block another that holds it, inside a transaction, and looks up a
+// statement already cached.
 func (c *stmtCache) prepare(ctx context.Context, q string) (*sql.Stmt, error) {
 	if c == nil {
 		return nil, nil
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st, ok := c.m[q]; ok {
+	st, ok := c.m[q]
+	c.mu.Unlock()
+	if ok {
 		return st, nil
 	}
 	st, err := c.pool.PrepareContext(ctx, q)
 	if err != nil {
 		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if had, ok := c.m[q]; ok { // prepared meanwhile by another goroutine
+		st.Close()
+		return had, nil
 	}
 	c.m[q] = st
 	return st, nil

@@ -132,11 +132,11 @@ type Syncer struct {
 	Store   SyncStore
 	Account Account
 	// Parse turns a raw message into a Message: mail.ParseHeader when the
-	// store keeps the raw mail and the body is read later, mail.Parse when
-	// Stored hands the messages on to read their body at once.
+	// store keeps the raw mail and the body is read from it later, or
+	// mail.Parse.
 	Parse func(raw []byte) (*Message, error)
 	// BatchSize is how many messages one store transaction carries at
-	// most; 0 means 500.
+	// most (and 2 MiB of raw mail); 0 means 256.
 	BatchSize int
 	// Stored, when set, receives the messages each committed batch
 	// inserted (not those already stored), in UID order, on the goroutine
@@ -187,7 +187,7 @@ func (s *Syncer) batchSize() int {
 	if s.BatchSize > 0 {
 		return s.BatchSize
 	}
-	return 500
+	return 256
 }
 
 // Dial connects and logs in to the account's IMAP server. Its errors, and

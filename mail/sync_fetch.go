@@ -22,7 +22,7 @@ const (
 	fetchRanges = 1000
 	// maxBatchBytes closes a store batch early when its raw mail reaches
 	// this size: a batch of large mails must not hold memory unbounded.
-	maxBatchBytes = 8 << 20
+	maxBatchBytes = 2 << 20
 )
 
 // rawMessage is one fetched message before parsing.
@@ -61,6 +61,8 @@ func (s *Syncer) download(ctx context.Context, c *imapclient.Client, job downloa
 	}
 	fctx, stopFetch := context.WithCancel(ctx)
 	defer stopFetch()
+	// One batch may wait between two stages: a stage rarely waits for
+	// the next, and at most five batches (of 2 MiB at most) are held.
 	raws := make(chan []rawMessage, 1)
 	parsed := make(chan []SyncedMessage, 1)
 	var fetchErr, parseErr error
