@@ -40,6 +40,7 @@ func runImport(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
+	m.limitMemory()
 	defer a.Close()
 
 	sum := importSummary{Failures: []importFailure{}}

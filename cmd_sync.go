@@ -26,6 +26,7 @@ func runSync(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
+	m.limitMemory()
 	defer a.Close()
 	o := app.SyncOptions{Account: *account, NoTriage: *noTriage, IdleRefresh: *idleRefresh}
 	p := ui.StartPrinter(a.Bus(), m.Stdout, m.Stderr, "sync", m.IsTerminal)

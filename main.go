@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -29,12 +30,13 @@ var errUsage = errors.New("usage")
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	m := &Main{
-		Stdin:      os.Stdin,
-		Stdout:     os.Stdout,
-		Stderr:     os.Stderr,
-		Getenv:     os.Getenv,
-		Now:        time.Now,
-		IsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
+		Stdin:          os.Stdin,
+		Stdout:         os.Stdout,
+		Stderr:         os.Stderr,
+		Getenv:         os.Getenv,
+		Now:            time.Now,
+		IsTerminal:     term.IsTerminal(int(os.Stdout.Fd())),
+		SetMemoryLimit: debug.SetMemoryLimit,
 	}
 	code := m.Run(ctx, os.Args[1:])
 	stop()
@@ -51,9 +53,27 @@ type Main struct {
 	Now            func() time.Time
 	// IsTerminal is true when Stdout is a terminal (progress bars, colour).
 	IsTerminal bool
+	// SetMemoryLimit is debug.SetMemoryLimit in the program (nil in
+	// tests: the limit is the process's).
+	SetMemoryLimit func(limit int64) int64
 
 	DBPath     string
 	ConfigPath string
+}
+
+// batchMemory is the Go memory a batch command (import, sync, triage) asks
+// the garbage collector to stay under: their pipelines hold a bounded
+// working set of about 35 MB, which the collector would otherwise let the
+// heap grow to twice; the limit keeps a 100,000-message sync with triage
+// under 100 MB of resident memory for about 5 % more CPU. GOMEMLIMIT, when
+// set, wins.
+const batchMemory = 48 << 20
+
+// limitMemory applies batchMemory for a batch command.
+func (m *Main) limitMemory() {
+	if m.SetMemoryLimit != nil && m.Getenv("GOMEMLIMIT") == "" {
+		m.SetMemoryLimit(batchMemory)
+	}
 }
 
 // command is one subcommand of the CLI.
