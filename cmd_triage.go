@@ -42,7 +42,6 @@ func runTriage(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	m.limitMemory()
 	defer a.Close()
 
 	out := newTriageWriter(m.Stdout, *asJSON)

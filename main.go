@@ -61,12 +61,12 @@ type Main struct {
 	ConfigPath string
 }
 
-// batchMemory is the Go memory a batch command (import, sync, triage) asks
-// the garbage collector to stay under: their pipelines hold a bounded
-// working set of about 35 MB, which the collector would otherwise let the
-// heap grow to twice; the limit keeps a 100,000-message sync with triage
-// under 100 MB of resident memory for about 5 % more CPU. GOMEMLIMIT, when
-// set, wins.
+// batchMemory is the Go memory import and sync ask the garbage collector
+// to stay under: their pipelines (and a sync's triage behind them) hold a
+// bounded working set of about 35 MB, which the collector would otherwise
+// let the heap grow to twice; the limit keeps a 100,000-message sync with
+// triage under 100 MB of resident memory for about 5 % more CPU (triage
+// alone stays under it without). GOMEMLIMIT, when set, wins.
 const batchMemory = 48 << 20
 
 // limitMemory applies batchMemory for a batch command.
