@@ -241,9 +241,19 @@ func (e *enqueuer) enqueue(ctx context.Context, nowMS int64, ev NewEvent) (strin
 	if n, _ := res.RowsAffected(); n == 0 {
 		return "", ErrDuplicateEvent
 	}
+	if err := e.deliver(ctx, id, nowMS, ev.EndpointID); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// deliver queues event id for every endpoint (or only endpointID): one
+// delivery each, pending for an enabled endpoint, paused for a disabled
+// one, with the webhook-id the event and the endpoint derive.
+func (e *enqueuer) deliver(ctx context.Context, id string, nowMS int64, endpointID string) error {
 	args := append(e.args[:0], id, nowMS)
 	for _, ep := range e.eps {
-		if ev.EndpointID != "" && ep.id != ev.EndpointID {
+		if endpointID != "" && ep.id != endpointID {
 			continue
 		}
 		status := "pending"
@@ -253,23 +263,23 @@ func (e *enqueuer) enqueue(ctx context.Context, nowMS int64, ev NewEvent) (strin
 		args = append(args, e.newID("dlv_"), ep.id, WebhookID(id, ep.id), status)
 	}
 	e.args = args[:0]
-	if ev.EndpointID == "" && e.insAll != nil {
+	if endpointID == "" && e.insAll != nil {
 		if _, err := e.insAll.ExecContext(ctx, args...); err != nil {
-			return "", fmt.Errorf("enqueue event: %w", err)
+			return fmt.Errorf("enqueue event: %w", err)
 		}
-		return id, nil
+		return nil
 	}
 	if e.insDelivery == nil && len(args) > 2 {
 		st, err := e.tx.PrepareContext(ctx, insDeliveriesSQL(1))
 		if err != nil {
-			return "", fmt.Errorf("enqueue event: %w", err)
+			return fmt.Errorf("enqueue event: %w", err)
 		}
 		e.insDelivery = st
 	}
 	for i := 2; i < len(args); i += 4 {
 		if _, err := e.insDelivery.ExecContext(ctx, id, nowMS, args[i], args[i+1], args[i+2], args[i+3]); err != nil {
-			return "", fmt.Errorf("enqueue event: %w", err)
+			return fmt.Errorf("enqueue event: %w", err)
 		}
 	}
-	return id, nil
+	return nil
 }

@@ -38,6 +38,7 @@ type OutboxStore interface {
 // ConfigStore reads endpoints and drafts.
 type ConfigStore interface {
 	Endpoints(ctx context.Context) ([]db.Endpoint, error)
+	UndeliveredTickets(ctx context.Context) (int, error)
 	Drafts(ctx context.Context, limit int) ([]db.DraftItem, error)
 }
 
@@ -81,6 +82,7 @@ type EndpointActions interface {
 	RotateSecret(ctx context.Context, id string) (string, time.Time, error)
 	RemoveEndpoint(ctx context.Context, id string, force bool) (int, error)
 	TestEndpoint(ctx context.Context, id string) (string, error)
+	QueueUndeliveredTickets(ctx context.Context) (int, error)
 }
 
 // Actions is every operation the screens offer; *app.App implements it.

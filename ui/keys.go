@@ -20,7 +20,7 @@ type KeyMap struct {
 	// Delivery log: scroll the attempt log in the detail pane.
 	DetailDown, DetailUp key.Binding
 	// Endpoints.
-	Add, Test, Toggle, Rotate, Remove, Copy key.Binding
+	Add, Test, Toggle, Rotate, Remove, Copy, Backfill key.Binding
 	// Confirmation prompts.
 	Yes, No key.Binding
 	// Text prompts and the draft editor.
@@ -79,12 +79,13 @@ func DefaultKeyMap() KeyMap {
 		DetailDown:     b([]string{"J"}, "J", "scroll attempts down"),
 		DetailUp:       b([]string{"K"}, "K", "scroll attempts up"),
 
-		Add:    b([]string{"a"}, "a", "add"),
-		Test:   b([]string{"t"}, "t", "send test"),
-		Toggle: b([]string{"e"}, "e", "enable/disable"),
-		Rotate: b([]string{"r"}, "r", "rotate secret"),
-		Remove: b([]string{"x"}, "x", "remove"),
-		Copy:   b([]string{"c"}, "c", "copy secret"),
+		Add:      b([]string{"a"}, "a", "add"),
+		Test:     b([]string{"t"}, "t", "send test"),
+		Toggle:   b([]string{"e"}, "e", "enable/disable"),
+		Rotate:   b([]string{"r"}, "r", "rotate secret"),
+		Backfill: b([]string{"b"}, "b", "queue tickets that have no delivery"),
+		Remove:   b([]string{"x"}, "x", "remove"),
+		Copy:     b([]string{"c"}, "c", "copy secret"),
 
 		Yes: b([]string{"y"}, "y", "yes"),
 		No:  b([]string{"n", "esc"}, "n", "no"),
