@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -203,7 +204,7 @@ func (l *LLM) Name() string { return l.name }
 
 // Classify asks the model about one email. The deterministic flags are
 // always merged into the model's (a model may add flags, never remove
-// them). An invalid answer is retried once with a correction; a 429 or 5xx
+// them), computed once. An invalid answer is retried once with a correction; a 429 or 5xx
 // once after a short backoff; a 400 to a JSON-mode request once without
 // JSON mode; a timeout is not retried. When no usable answer comes, the
 // offline classifier's result is returned with the note "llm fallback:
@@ -213,12 +214,20 @@ func (l *LLM) Name() string { return l.name }
 // fails only when ctx is done, or when there is no offline classifier to
 // fall back on (ErrLLMFailed).
 func (l *LLM) Classify(ctx context.Context, m *mail.Message, c Context) (Result, error) {
+	return l.classify(ctx, m, c, nil)
+}
+
+// classify is Classify with the offline result of m when the caller
+// already has it (Combined): the one fallback path then uses it instead of
+// running the offline classifier again, and the model's flags are left for
+// the caller to merge with the offline result's deterministic ones.
+func (l *LLM) classify(ctx context.Context, m *mail.Message, c Context, off *Result) (Result, error) {
 	key := CacheKey{MessageID: m.ID, Model: l.name, PromptVersion: PromptVersion}
 	if l.cache != nil && m.ID != "" {
 		// A cache read error only costs a model call.
 		if e, ok, err := l.cache.LLMCacheGet(ctx, key); err == nil && ok {
 			if out, err := parseOutput(e.Response); err == nil {
-				return l.result(m, c, out, e.Usage), nil
+				return l.result(m, c, out, e.Usage, off == nil), nil
 			}
 		}
 	}
@@ -275,7 +284,7 @@ func (l *LLM) Classify(ctx context.Context, m *mail.Message, c Context) (Result,
 				}
 				continue
 			}
-			return l.fallback(ctx, m, c, err.Error(), usage)
+			return l.fallback(ctx, m, c, off, err.Error(), usage)
 		}
 		out, perr := parseOutput(answer)
 		if perr == nil {
@@ -283,10 +292,10 @@ func (l *LLM) Classify(ctx context.Context, m *mail.Message, c Context) (Result,
 				// A failed write only means a later call is billed again.
 				_ = l.cache.LLMCachePut(ctx, key, CacheEntry{Response: out.json(), Usage: usage})
 			}
-			return l.result(m, c, out, usage), nil
+			return l.result(m, c, out, usage, off == nil), nil
 		}
 		if retriedOutput {
-			return l.fallback(ctx, m, c, "invalid output twice: "+perr.Error(), usage)
+			return l.fallback(ctx, m, c, off, "invalid output twice: "+perr.Error(), usage)
 		}
 		retriedOutput = true
 		echo, _ := truncateUTF8(answer, maxEcho)
@@ -299,36 +308,52 @@ func (l *LLM) Classify(ctx context.Context, m *mail.Message, c Context) (Result,
 	}
 }
 
-// result turns a validated answer into a Result.
-func (l *LLM) result(m *mail.Message, c Context, out llmOutput, u Usage) Result {
-	return Result{
+// result turns a validated answer into a Result; with rules set, the
+// deterministic flags of m are merged in.
+func (l *LLM) result(m *mail.Message, c Context, out llmOutput, u Usage, rules bool) Result {
+	r := Result{
 		Intent:     out.Intent,
 		Confidence: out.Confidence,
 		Priority:   out.Priority,
 		Summary:    out.Summary,
 		Language:   out.Language,
-		Flags:      withDeterministicFlags(m, c, out.Flags),
+		Flags:      out.Flags,
 		Draft:      out.Draft,
 		Model:      l.name,
 		Usage:      u,
 	}
+	if rules {
+		r.Flags, r.ruleFlags = MergeFlags(Flags(m, c), r.Flags), true
+	}
+	return r
 }
 
-// fallback returns the offline result with the reason the model's answer
+// fallback returns the offline result — off when the caller has it, else
+// the configured offline classifier's — with the reason the model's answer
 // was not used. Tokens already spent are reported in Usage.
-func (l *LLM) fallback(ctx context.Context, m *mail.Message, c Context, reason string, u Usage) (Result, error) {
-	if l.offline == nil {
-		return Result{}, fmt.Errorf("llm classify: %s: %w", reason, ErrLLMFailed)
+func (l *LLM) fallback(ctx context.Context, m *mail.Message, c Context, off *Result, reason string, u Usage) (Result, error) {
+	if off == nil {
+		if l.offline == nil {
+			return Result{}, fmt.Errorf("llm classify: %s: %w", reason, ErrLLMFailed)
+		}
+		r, err := l.offline.Classify(ctx, m, c)
+		if err != nil {
+			return Result{}, fmt.Errorf("llm classify: offline fallback: %w", err)
+		}
+		off = &r
 	}
-	r, err := l.offline.Classify(ctx, m, c)
-	if err != nil {
-		return Result{}, fmt.Errorf("llm classify: offline fallback: %w", err)
-	}
-	r.Flags = withDeterministicFlags(m, c, r.Flags)
-	r.Notes = append(r.Notes, "llm fallback: "+reason)
-	r.Usage.InputTokens += u.InputTokens
-	r.Usage.OutputTokens += u.OutputTokens
-	return r, nil
+	return withFallback(*off, reason, u), nil
+}
+
+// withFallback is the one way a fallback result is made: the offline
+// result, its flags and notes copied, noted "llm fallback: <reason>", with
+// the tokens the model already cost.
+func withFallback(off Result, reason string, u Usage) Result {
+	off.Flags = slices.Clone(off.Flags)
+	off.Notes = append(slices.Clone(off.Notes), "llm fallback: "+reason)
+	off.Usage.InputTokens += u.InputTokens
+	off.Usage.OutputTokens += u.OutputTokens
+	return off
 }
 
 // call makes one model call bounded by the timeout and reports the answer

@@ -231,12 +231,12 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 	}
 	clear(sc.oov[:])
 	var oovN int
-	body := m.Text
-	if len(body) > maxBody {
-		body = body[:maxBody]
+	head := m.Text
+	if len(head) > maxBody {
+		head = head[:maxBody]
 	}
 	fl := flagLex()
-	for part, text := range [...]string{m.Subject, body} {
+	for part, text := range [...]string{m.Subject, m.Text} {
 		val := float32(1)
 		if part == 0 {
 			val = subjectValue
@@ -245,6 +245,12 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 		t.reset(text)
 		sc.prevPair = false
 		for t.next() {
+			if part == 1 && t.i > maxBody {
+				// past the head only the flag rules read on: a refund
+				// asked at the end of a long email is still asked
+				lx.flagToken(s, t, fl)
+				continue
+			}
 			// one lookup for most words: short words are their own stem;
 			// a long word is looked up whole only when its stem is shared
 			// by a rule word
@@ -316,7 +322,7 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 		}
 		s.flagIDs = append(s.flagIDs, -1) // subject and body never form one phrase
 	}
-	if lx.question >= 0 && strings.IndexByte(body, '?') >= 0 && strings.Contains(ownText(body, maxOwnQuestion), "?") {
+	if lx.question >= 0 && strings.IndexByte(head, '?') >= 0 && strings.Contains(ownText(head, maxOwnQuestion), "?") {
 		sc.addFeat(lx.question, 1)
 	}
 	// unknown words count a little: enough that a long email full of them
@@ -335,6 +341,18 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 	}
 	s.norm = math.Sqrt(max(n, 1))
 	s.flagBits |= fl.phraseBits(s.flagIDs)
+}
+
+// flagToken feeds one whole word to the flag rules only.
+func (lx *lexicon) flagToken(s *scan, t *tokenizer, fl *flagLexicon) {
+	id, ok := lx.words[string(t.buf)]
+	if !ok || lx.flagID[id] < 0 {
+		s.flagIDs = append(s.flagIDs, -1)
+		return
+	}
+	fid := lx.flagID[id]
+	s.flagIDs = append(s.flagIDs, fid)
+	s.flagBits |= fl.tokenBits(fid, t, s.flagIDs)
 }
 
 // bigramSep joins the two stems of a word pair in the vocabulary: no token
