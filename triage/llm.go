@@ -101,17 +101,22 @@ type LLMConfig struct {
 // LLM classifies one email per model call through langchaingo. It is safe
 // for concurrent use; at most Concurrency calls are in flight.
 type LLM struct {
-	model   llms.Model
-	name    string
-	opts    []llms.CallOption
-	timeout time.Duration
-	backoff time.Duration
-	sem     chan struct{}
-	cache   Cache
-	offline Classifier
-	// plain is set once the server refused JSON mode with a 400 and then
-	// answered without it (LM Studio wants json_schema, not json_object):
-	// later calls skip JSON mode and its wasted request.
+	// model asks for structured output (llm_schema.go): through its
+	// client options (openai), opts (anthropic's tool) and fields (the
+	// request body fields langchaingo cannot express); plainModel is the
+	// same provider without any of it.
+	model, plainModel llms.Model
+	name              string
+	opts              []llms.CallOption
+	fields            bodyFields
+	timeout           time.Duration
+	backoff           time.Duration
+	sem               chan struct{}
+	cache             Cache
+	offline           Classifier
+	// plain is set once the server refused structured output with a 400
+	// and then answered without it (an OpenAI-compatible server without
+	// json_schema): later calls skip it and its wasted request.
 	plain atomic.Bool
 }
 
@@ -167,9 +172,13 @@ func NewLLM(cfg LLMConfig) (*LLM, error) {
 			// OPENAI_API_KEY from the environment instead).
 			key = "none"
 		}
-		l.model, err = openai.New(openai.WithModel(cfg.Model), openai.WithToken(key),
-			openai.WithBaseURL(base), openai.WithHTTPClient(hc))
-		l.opts = []llms.CallOption{llms.WithJSONMode()}
+		common := []openai.Option{openai.WithModel(cfg.Model), openai.WithToken(key),
+			openai.WithBaseURL(base), openai.WithHTTPClient(hc)}
+		// the response format is a client option in langchaingo: one
+		// client with it, one without for servers that refuse it
+		if l.model, err = openai.New(append(common, openai.WithResponseFormat(openAIResponseFormat()))...); err == nil {
+			l.plainModel, err = openai.New(common...)
+		}
 	case ProviderAnthropic:
 		if cfg.APIKey == "" {
 			return nil, fmt.Errorf("new llm: anthropic: %w", ErrNoAPIKey)
@@ -177,18 +186,27 @@ func NewLLM(cfg LLMConfig) (*LLM, error) {
 		if base == "" {
 			base = defaultAnthropicURL
 		}
-		// Anthropic has no JSON mode: the system prompt asks for the bare
-		// object and parseOutput tolerates prose around it.
+		// Anthropic has no JSON mode: one tool whose input is the answer,
+		// forced by tool_choice (a body field); without it, the system
+		// prompt asks for the bare object and parseOutput tolerates prose
 		l.model, err = anthropic.New(anthropic.WithModel(cfg.Model), anthropic.WithToken(cfg.APIKey),
 			anthropic.WithBaseURL(base), anthropic.WithHTTPClient(hc))
+		l.plainModel = l.model
+		l.opts = []llms.CallOption{llms.WithTools([]llms.Tool{anthropicTool()})}
 	case ProviderOllama:
 		if base == "" {
 			base = defaultOllamaURL
 		}
+		// format "json" without the schema; the schema replaces it in
+		// the body of a structured call
 		l.model, err = ollama.New(ollama.WithModel(cfg.Model), ollama.WithServerURL(base),
 			ollama.WithHTTPClient(hc), ollama.WithFormat("json"))
+		l.plainModel = l.model
 	default:
 		return nil, fmt.Errorf("new llm %q: %w", cfg.Provider, ErrUnknownProvider)
+	}
+	if err == nil {
+		l.fields, err = structuredFields(cfg.Provider)
 	}
 	if err != nil {
 		// langchaingo's constructor errors name missing settings, never
@@ -202,11 +220,12 @@ func NewLLM(cfg LLMConfig) (*LLM, error) {
 // "openai/gpt-4o-mini".
 func (l *LLM) Name() string { return l.name }
 
-// Classify asks the model about one email. The deterministic flags are
-// always merged into the model's (a model may add flags, never remove
-// them), computed once. An invalid answer is retried once with a correction; a 429 or 5xx
-// once after a short backoff; a 400 to a JSON-mode request once without
-// JSON mode; a timeout is not retried. When no usable answer comes, the
+// Classify asks the model about one email, with the provider's structured
+// output (llm_schema.go). The deterministic flags are always merged into
+// the model's (a model may add flags, never remove them). An invalid
+// answer is retried once with a correction; a 429 or 5xx once after a
+// short backoff; a 400 to a structured request once without structured
+// output; a timeout is not retried. When no usable answer comes, the
 // offline classifier's result is returned with the note "llm fallback:
 // <reason>" and the tokens already spent in its Usage. A cached answer
 // for the same message, model and PromptVersion is reused without any
@@ -250,7 +269,7 @@ func (l *LLM) classify(ctx context.Context, m *mail.Message, c Context, off *Res
 
 	var usage Usage
 	retriedTransport, retriedOutput := false, false
-	plain, triedPlain := l.plain.Load() || len(l.opts) == 0, false
+	plain, triedPlain := l.plain.Load(), false
 	for {
 		answer, u, err := l.call(ctx, msgs, plain)
 		usage.InputTokens += u.InputTokens
@@ -263,7 +282,7 @@ func (l *LLM) classify(ctx context.Context, m *mail.Message, c Context, off *Res
 		if triedPlain {
 			triedPlain = false
 			if status != http.StatusBadRequest {
-				// JSON mode was the problem: stop asking for it.
+				// structured output was the problem: stop asking for it.
 				l.plain.Store(true)
 			}
 		}
@@ -272,8 +291,8 @@ func (l *LLM) classify(ctx context.Context, m *mail.Message, c Context, off *Res
 				return Result{}, fmt.Errorf("llm classify: %w", ctx.Err())
 			}
 			if status == http.StatusBadRequest && !plain {
-				// Maybe the server does not know JSON mode (LM Studio
-				// wants json_schema): ask once without it.
+				// Maybe the server does not know structured output
+				// (an older OpenAI-compatible server): ask once without it.
 				plain, triedPlain = true, true
 				continue
 			}
@@ -361,20 +380,25 @@ func withFallback(off Result, reason string, u Usage) Result {
 // carry a status or a class, never the provider's message (which could
 // echo request details).
 func (l *LLM) call(ctx context.Context, msgs []llms.MessageContent, plain bool) (string, Usage, error) {
-	info := &callInfo{}
+	info := &callInfo{fields: l.fields}
+	model, opts := l.model, l.opts
+	if plain {
+		info.fields, model, opts = nil, l.plainModel, nil
+	}
 	cctx, cancel := context.WithTimeout(context.WithValue(ctx, callInfoKey{}, info), l.timeout)
 	defer cancel()
-	opts := l.opts
-	if plain {
-		opts = nil
-	}
-	resp, err := l.model.GenerateContent(cctx, msgs, opts...)
-	var text []string
+	resp, err := model.GenerateContent(cctx, msgs, opts...)
+	var text, tool []string
 	var u Usage
 	if err == nil && resp != nil {
 		for _, ch := range resp.Choices {
 			if ch == nil {
 				continue
+			}
+			for _, tc := range ch.ToolCalls {
+				if tc.FunctionCall != nil && tc.FunctionCall.Name == schemaName {
+					tool = append(tool, tc.FunctionCall.Arguments)
+				}
 			}
 			if ch.Content != "" {
 				text = append(text, ch.Content)
@@ -389,12 +413,17 @@ func (l *LLM) call(ctx context.Context, msgs []llms.MessageContent, plain bool) 
 		// Checked first: ollama's client returns no error for an error
 		// status with an empty body.
 		return "", u, &callError{status: info.status, retryAfter: info.retryAfter}
-	case (err != nil || len(text) == 0) && ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded):
+	case (err != nil || len(text)+len(tool) == 0) && ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded):
 		// ollama's client also ends a body cut by the deadline without
 		// an error: an empty answer at the deadline is a timeout.
 		return "", u, &callError{class: "timeout after " + l.timeout.String()}
 	case err != nil:
 		return "", u, &callError{class: "request failed"}
+	}
+	if len(tool) > 0 {
+		// the forced tool's input is the answer (anthropic), whatever
+		// text came with it
+		text = tool
 	}
 	return strings.Join(text, "\n"), u, nil
 }
