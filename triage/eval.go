@@ -25,6 +25,8 @@ type Example struct {
 	Intent Intent
 	// Ticket is whether a careful human wants a ticket.suggested event.
 	Ticket bool
+	// Flags are the gold flags (nil when the labels carry none).
+	Flags []Flag
 	// Human is the action a human decided for the email ("" when none is
 	// known: a labels file has none, the store's human decisions do).
 	Human Action
