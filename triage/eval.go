@@ -73,10 +73,12 @@ type Report struct {
 	Intents        []IntentScore `json:"intents"`
 	// Confusion counts emails by gold intent (rows) and classified intent
 	// (columns), both in the order of Intents.
-	Confusion   [][]int   `json:"confusion"`
-	Calibration []Band    `json:"calibration"`
-	WhatIf      []WhatIf  `json:"what_if"`
-	Errors      []Misread `json:"errors"`
+	Confusion [][]int `json:"confusion"`
+	// Flags compares the flags set with the gold ones, per flag.
+	Flags       []FlagScore `json:"flags"`
+	Calibration []Band      `json:"calibration"`
+	WhatIf      []WhatIf    `json:"what_if"`
+	Errors      []Misread   `json:"errors"`
 }
 
 // Tickets scores the ticket decisions against the gold ones.
@@ -98,6 +100,17 @@ type IntentScore struct {
 	Gold      int     `json:"gold"`
 	Predicted int     `json:"predicted"`
 	Right     int     `json:"right"`
+	Precision float64 `json:"precision"`
+	Recall    float64 `json:"recall"`
+}
+
+// FlagScore is the precision and recall of one flag against the gold
+// flags.
+type FlagScore struct {
+	Flag      Flag    `json:"flag"`
+	TP        int     `json:"tp"`
+	FP        int     `json:"fp"`
+	FN        int     `json:"fn"`
 	Precision float64 `json:"precision"`
 	Recall    float64 `json:"recall"`
 }
@@ -221,7 +234,30 @@ func Score(outs []Outcome, eo EvalOptions) Report {
 	for _, t := range whatIf {
 		rep.WhatIf = append(rep.WhatIf, whatIfAt(outs, eo.Policy, t))
 	}
+	rep.Flags = flagScores(outs)
 	return rep
+}
+
+// flagScores compares each flag set with the gold flags.
+func flagScores(outs []Outcome) []FlagScore {
+	out := make([]FlagScore, 0, 4)
+	for _, f := range [...]Flag{FlagPayments, FlagLegal, FlagVIP, FlagInjection} {
+		s := FlagScore{Flag: f}
+		for _, o := range outs {
+			gold, got := slices.Contains(o.Flags, f), slices.Contains(o.Result.Flags, f)
+			switch {
+			case gold && got:
+				s.TP++
+			case got:
+				s.FP++
+			case gold:
+				s.FN++
+			}
+		}
+		s.Precision, s.Recall = ratioOf(s.TP, s.TP+s.FP), ratioOf(s.TP, s.TP+s.FN)
+		out = append(out, s)
+	}
+	return out
 }
 
 func (t *Tickets) add(ticket, gold bool, human Action) {

@@ -31,7 +31,7 @@ func loadLabelled(tb testing.TB, labelsFile, emlDir string) []triage.Example {
 	}
 	out := make([]triage.Example, 0, len(labels))
 	for _, l := range labels {
-		out = append(out, triage.Example{Name: l.File, Message: parseEML(tb, filepath.Join(emlDir, l.File)), Intent: l.Intent, Ticket: l.Ticket})
+		out = append(out, triage.Example{Name: l.File, Message: parseEML(tb, filepath.Join(emlDir, l.File)), Intent: l.Intent, Ticket: l.Ticket, Flags: l.Flags})
 	}
 	return out
 }

@@ -26,6 +26,11 @@ func (r Report) Text() string {
 		fmt.Fprintf(&b, "%-8s %9.3f %6.3f %5d %5d\n", s.Intent, s.Precision, s.Recall, s.Gold, s.Predicted)
 	}
 
+	b.WriteString("\nflags (against the gold flags)\n")
+	for _, f := range r.Flags {
+		fmt.Fprintf(&b, "%-9s precision %.3f recall %.3f (tp %d, fp %d, fn %d)\n", f.Flag, f.Precision, f.Recall, f.TP, f.FP, f.FN)
+	}
+
 	b.WriteString("\nconfusion (rows: gold intent, columns: classified)\n")
 	fmt.Fprintf(&b, "%-8s", "")
 	for _, in := range Intents {

@@ -173,6 +173,54 @@ charged me twice
 overcharged
 paypal
 billing error
+charged
+charges
+a charge
+the charge
+this charge
+duplicate charge
+billed
+billed twice
+payout
+payouts
+pay the bill
+pay my bill
+pay the invoice
+pay online
+pay by card
+pay by bank transfer
+pay with my card
+pay with card
+pay with paypal
+can t pay
+cannot pay
+unable to pay
+couldn t pay
+paid twice
+already paid
+paid the bill
+paid the invoice
+direct debit
+bank account
+bank details
+card details
+card declined
+card was declined
+card rejected
+my card
+by card
+card on file
+top up
+topped up
+my bill
+the bill
+your bill
+this bill
+the bills
+phone bill
+electricity bill
+credit note
+late fee
 bonifico
 bonifici
 rimborso
@@ -198,6 +246,37 @@ pagamenti
 pagato
 pagata
 storno
+pagare
+pago
+paghiamo
+pagano
+bolletta
+bollette
+bollettino
+bollettini
+domiciliazione
+addebito diretto
+sepa
+pagopa
+caparra
+acconto
+con la carta
+sulla carta
+della carta
+la mia carta
+la tua carta
+della tua carta
+carta con cui
+pagavo
+pagavamo
+carta aziendale
+carta scaduta
+nuova carta
+estratto conto
+conto corrente
+incasso
+incassi
+canone
 nota di credito
 riaccredito`},
 	{bitLegal, `gdpr
@@ -305,7 +384,23 @@ vostro legale
 proprietà intellettuale
 violazione del marchio
 violazione del copyright
-data breach notification`},
+data breach notification
+data processing agreement
+data processing addendum
+sub processors
+standard contractual clauses
+court order
+criminal proceedings
+comunico la disdetta
+comunichiamo la disdetta
+formale disdetta
+disdetta del contratto
+recesso dal contratto
+procedimento penale
+registro dei trattamenti
+responsabile del trattamento
+conservazione dei log
+conservazione dei dati`},
 	{bitInjection, `ignore previous instructions
 ignore all previous instructions
 ignore the previous instructions

@@ -67,21 +67,13 @@ func (o *Offline) Classify(_ context.Context, m *mail.Message, c Context) (Resul
 		Model:      OfflineModel,
 		Language:   language(s),
 	}
-	if note, intent, conf, ok := offlineRule(m, s, p); ok {
+	if note, intent, conf, ok := offlineRule(m, s, p, o.lx.closing); ok {
 		r.Intent, r.Confidence = intent, conf
 		r.Notes = append(r.Notes, note)
 	}
-	if r.Intent != IntentSpam && r.Intent != IntentOther && r.Confidence > htmlOnlyCap {
-		switch {
-		case htmlOnly(m):
-			// no plain-text part: the shape of bulk mail and spam (40% of
-			// the training spam, none of the training ham), rare for a person
-			r.Confidence = htmlOnlyCap
-			r.Notes = append(r.Notes, "html-only message: check it by hand")
-		case replyToElsewhere(m):
-			r.Confidence = htmlOnlyCap
-			r.Notes = append(r.Notes, "reply-to in another domain than the sender: check it by hand")
-		}
+	if r.Intent != IntentSpam && r.Intent != IntentOther && r.Confidence > suspiciousCap && replyToElsewhere(m) {
+		r.Confidence = suspiciousCap
+		r.Notes = append(r.Notes, "reply-to in another domain than the sender: check it by hand")
 	}
 	r.Confidence = clamp01(r.Confidence)
 	r.Flags = flagsOf(s.flagBits|rawInjectionBits(m), m, c)
@@ -92,10 +84,12 @@ func (o *Offline) Classify(_ context.Context, m *mail.Message, c Context) (Resul
 	return r, nil
 }
 
-// htmlOnlyCap is the highest confidence a request of a suspicious shape
-// (HTML only, Reply-To elsewhere) gets: below the default threshold, so a
-// human looks at it first.
-const htmlOnlyCap = 0.75
+// suspiciousCap is the highest confidence a request of a phishing shape
+// (Reply-To in another domain) gets: below the default threshold, so a
+// human looks at it first. An HTML-only body is no such shape: real
+// people's mail clients send them too, and the model weighs it as one
+// feature among others (htmlOnlyWord).
+const suspiciousCap = 0.75
 
 // htmlOnly reports a message with an HTML body and no text/plain part.
 func htmlOnly(m *mail.Message) bool {
@@ -125,7 +119,7 @@ func language(s *scan) string {
 
 // offlineRule applies the strong-signal rules. It returns the note that
 // becomes a reason, and the intent and confidence to use.
-func offlineRule(m *mail.Message, s *scan, p [nIntents]float64) (string, Intent, float64, bool) {
+func offlineRule(m *mail.Message, s *scan, p [nIntents]float64, cl *closingLexicon) (string, Intent, float64, bool) {
 	spam := p[indexOf(IntentSpam)]
 	if v := strings.ToLower(strings.TrimSpace(m.Get("Auto-Submitted"))); v != "" && v != "no" {
 		return "rule: auto-submitted (" + v + ")", IntentOther, 0.97, true
@@ -159,8 +153,8 @@ func offlineRule(m *mail.Message, s *scan, p [nIntents]float64) (string, Intent,
 		}
 		return "rule: newsletter wording", IntentOther, 0.9, true
 	}
-	if thanksReply(m) {
-		return "rule: thank-you reply, no new request", IntentOther, 0.9, true
+	if closingReply(m, cl) {
+		return "rule: closing reply, no new request", IntentOther, 0.9, true
 	}
 	return "", "", 0, false
 }
@@ -214,49 +208,6 @@ func indexOf(in Intent) int {
 		}
 	}
 	return -1
-}
-
-// Words of a "thanks, it works now" reply: a fix word, or a works word
-// with a now word; a blocker word (a negation, "still", "but", "error")
-// means something is still wrong: "it doesn't work now either".
-var (
-	thanksFixed = map[string]bool{"solved": true, "fixed": true, "resolved": true, "sorted": true, "trick": true,
-		"risolto": true, "risolta": true, "risolti": true, "sistemato": true, "sistemata": true, "posto": true}
-	thanksWorks = map[string]bool{"works": true, "worked": true, "working": true, "funziona": true,
-		"funzionano": true, "funzionato": true, "va": true, "andato": true}
-	thanksNow = map[string]bool{"now": true, "again": true, "finally": true, "perfectly": true, "perfect": true,
-		"fine": true, "adesso": true, "ora": true, "nuovo": true, "finalmente": true, "perfettamente": true,
-		"perfetto": true, "bene": true}
-	thanksBlock = map[string]bool{"still": true, "but": true, "however": true, "except": true, "another": true,
-		"not": true, "no": true, "t": true, "cannot": true, "never": true, "error": true, "problem": true, "issue": true,
-		"ancora": true, "però": true, "ma": true, "tuttavia": true, "tranne": true, "altro": true, "altra": true,
-		"non": true, "nemmeno": true, "neanche": true, "mai": true, "errore": true, "problema": true}
-)
-
-// thanksReply reports a short reply whose own text (quotes removed) only
-// says the problem is solved: not a new request.
-func thanksReply(m *mail.Message) bool {
-	subj := strings.ToLower(strings.TrimSpace(m.Subject))
-	if m.InReplyTo == "" && len(m.References) == 0 && !strings.HasPrefix(subj, "re:") && !strings.HasPrefix(subj, "r:") {
-		return false
-	}
-	own := ownText(m.Text, 600)
-	if len(own) > 400 || strings.Contains(own, "?") {
-		return false
-	}
-	var t tokenizer
-	t.reset(own)
-	var fixed, works, now bool
-	for t.next() {
-		w := string(t.buf)
-		if thanksBlock[w] {
-			return false
-		}
-		fixed = fixed || thanksFixed[w]
-		works = works || thanksWorks[w]
-		now = now || thanksNow[w]
-	}
-	return fixed || (works && now)
 }
 
 // ownText returns the sender's own words: the body up to the first quoted

@@ -78,6 +78,7 @@ type lexicon struct {
 	pairStart []bool
 	// question is the id of questionWord, -1 when the model lacks it.
 	question int32
+	closing  *closingLexicon
 }
 
 // questionWord is the model's feature for "the sender's own text asks a
@@ -86,7 +87,8 @@ const questionWord = "?"
 
 func newLexicon(modelWords []string) *lexicon {
 	fl := flagLex()
-	lx := &lexicon{words: make(map[string]int32, len(modelWords)+len(fl.words)+256), nModel: len(modelWords)}
+	lx := &lexicon{words: make(map[string]int32, len(modelWords)+len(fl.words)+256), nModel: len(modelWords),
+		closing: newClosingLexicon()}
 	add := func(w string) int32 {
 		if id, ok := lx.words[w]; ok {
 			return id
