@@ -12,7 +12,9 @@ import (
 // removed): a resolution or a close phrase, no question, nothing that says
 // something is still wrong, and little else.
 
-// closingPhrases say the matter is settled. Their words are not read as
+// closingPhrases say the matter is settled: a resolution ("it works
+// now"), which closes with a thanks, or an explicit close ("nothing else
+// needed"), which closes alone (closePhrases). Their words are not read as
 // blockers: "no further action needed" is a close, "not working" is not.
 const closingPhrases = `fixed
 fixes it
@@ -37,6 +39,9 @@ all good
 all good now
 all set
 all fine
+fine
+all clear
+got it
 all working
 all sorted
 everything is fine
@@ -81,6 +86,7 @@ tutto ok
 tutto a posto
 tutto risolto
 tutto funziona
+tutto chiaro
 è tornato
 sono tornati
 riuscito
@@ -98,6 +104,40 @@ potete chiudere la segnalazione
 chiudere la richiesta
 chiudere il ticket
 si può chiudere`
+
+// closePhrases close a thread even without a thanks; the other closing
+// phrases need one ("da altri operatori funziona" reports a problem).
+const closePhrases = `no further action
+no further action needed
+nothing else
+nothing else needed
+nothing more needed
+no need
+no longer needed
+you can close
+can close this
+can close the ticket
+close the ticket
+close this ticket
+problem solved
+issue solved
+issue resolved
+non serve altro
+non serve più
+non c è bisogno
+non c è più bisogno
+potete chiudere
+puoi chiudere
+potete chiudere la richiesta
+potete chiudere la segnalazione
+chiudere la richiesta
+chiudere il ticket
+si può chiudere
+problema risolto`
+
+// thanksWords thank: with a resolution they make a closing reply.
+var thanksWords = map[string]bool{"thanks": true, "thank": true, "thx": true, "cheers": true, "grazie": true,
+	"ringrazio": true, "ringraziamo": true, "merci": true, "danke": true}
 
 // closingBlockers say something is still wrong or a new request follows.
 var closingBlockers = map[string]bool{
@@ -134,18 +174,20 @@ func closingReply(m *mail.Message, cl *closingLexicon) bool {
 		words = append(words, string(t.buf))
 	}
 	covered := make([]bool, len(words))
-	closed := false
-	for i := range words {
-		for _, p := range cl.starts[words[i]] {
-			if i+len(p) <= len(words) && equalWords(words[i:i+len(p)], p) {
-				closed = true
-				for k := range p {
+	resolved, closed, thanked := false, false, false
+	for i, w := range words {
+		thanked = thanked || thanksWords[w]
+		for _, p := range cl.starts[w] {
+			if i+len(p.words) <= len(words) && equalWords(words[i:i+len(p.words)], p.words) {
+				resolved = true
+				closed = closed || p.close
+				for k := range p.words {
 					covered[i+k] = true
 				}
 			}
 		}
 	}
-	if !closed {
+	if !closed && !(resolved && thanked) {
 		return false
 	}
 	for i, w := range words {
@@ -165,17 +207,23 @@ func equalWords(a, b []string) bool {
 	return true
 }
 
-// closingLexicon indexes closingPhrases by first word.
+// closingLexicon indexes closingPhrases and closePhrases by first word.
 type closingLexicon struct {
-	starts map[string][][]string
+	starts map[string][]closingPhrase
+}
+
+type closingPhrase struct {
+	words []string
+	close bool // closes without a thanks
 }
 
 func newClosingLexicon() *closingLexicon {
-	cl := &closingLexicon{starts: map[string][][]string{}}
-	for _, line := range strings.Split(closingPhrases, "\n") {
-		ws := strings.Fields(line)
-		if len(ws) > 0 {
-			cl.starts[ws[0]] = append(cl.starts[ws[0]], ws)
+	cl := &closingLexicon{starts: map[string][]closingPhrase{}}
+	for i, list := range [...]string{closingPhrases, closePhrases} {
+		for _, line := range strings.Split(list, "\n") {
+			if ws := strings.Fields(line); len(ws) > 0 {
+				cl.starts[ws[0]] = append(cl.starts[ws[0]], closingPhrase{words: ws, close: i == 1})
+			}
 		}
 	}
 	return cl

@@ -173,12 +173,27 @@ charged me twice
 overcharged
 paypal
 billing error
-charged
-charges
-a charge
-the charge
+charged me
+charged us
+charged my
+charged our
+charged for
+charged again
+i was charged
+we were charged
+i have been charged
+we have been charged
+i ve been charged
+we ve been charged
+extra charges
+unexpected charges
+hidden charges
+bank charges
+these charges
 this charge
 duplicate charge
+charge on my card
+charge on my account
 billed
 billed twice
 payout
@@ -203,6 +218,8 @@ paid the invoice
 direct debit
 bank account
 bank details
+bank statement
+bank statements
 card details
 card declined
 card was declined
@@ -294,7 +311,11 @@ litigation
 sue you
 we will sue
 i will sue
-court
+in court
+to court
+court case
+court action
+court proceedings
 subpoena
 cease and desist
 solicitor
@@ -385,6 +406,31 @@ proprietà intellettuale
 violazione del marchio
 violazione del copyright
 data breach notification
+legal steps
+take legal action
+taking legal action
+legal proceedings against
+class action
+small claims
+small claims court
+ombudsman
+trading standards
+report you to
+reporting you to
+formal complaint
+consumer rights
+consumer association
+azione collettiva
+ricorso
+tutela legale
+reclamo formale
+associazione dei consumatori
+associazioni dei consumatori
+agcom
+codacons
+altroconsumo
+tentativo di conciliazione
+procedura di conciliazione
 data processing agreement
 data processing addendum
 sub processors

@@ -41,9 +41,33 @@ func NewOfflineWeights(data []byte) (*Offline, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &Offline{md: md, lx: newLexicon(md.words)}
+	return newOfflineModel(md), nil
+}
+
+func newOfflineModel(md *model) *Offline {
+	o := &Offline{md: md, lx: newLexicon(md.words, md.shape)}
 	o.pool.lx = o.lx
-	return o, nil
+	return o
+}
+
+// sample is the calibrator's view of the model's prediction for m, whose
+// gold intent is gold; ok is false when a rule decides m instead.
+func (o *Offline) sample(m *mail.Message, gold int) (calSample, bool) {
+	sc := o.pool.get()
+	defer o.pool.put(sc)
+	o.lx.scanMessage(sc, m)
+	var p [nIntents]float64
+	o.md.probs(&sc.scan, &p)
+	if _, _, _, ruled := offlineRule(m, &sc.scan, p, o.lx.closing); ruled {
+		return calSample{}, false
+	}
+	best := 0
+	for i := range p {
+		if p[i] > p[best] {
+			best = i
+		}
+	}
+	return calSample{in: calInputs(&p, best, &sc.scan), intent: best, right: best == gold, weight: 1}, true
 }
 
 // Classify classifies m. It never fails and never blocks; ctx is accepted
@@ -63,7 +87,7 @@ func (o *Offline) Classify(_ context.Context, m *mail.Message, c Context) (Resul
 	}
 	r := Result{
 		Intent:     Intents[best],
-		Confidence: p[best],
+		Confidence: o.md.confidence(&p, best, s),
 		Model:      OfflineModel,
 		Language:   language(s),
 	}
@@ -71,9 +95,17 @@ func (o *Offline) Classify(_ context.Context, m *mail.Message, c Context) (Resul
 		r.Intent, r.Confidence = intent, conf
 		r.Notes = append(r.Notes, note)
 	}
-	if r.Intent != IntentSpam && r.Intent != IntentOther && r.Confidence > suspiciousCap && replyToElsewhere(m) {
-		r.Confidence = suspiciousCap
-		r.Notes = append(r.Notes, "reply-to in another domain than the sender: check it by hand")
+	if r.Intent != IntentSpam && r.Intent != IntentOther && r.Confidence > suspiciousCap {
+		switch {
+		case replyToElsewhere(m):
+			r.Confidence = suspiciousCap
+			r.Notes = append(r.Notes, "reply-to in another domain than the sender: check it by hand")
+		case s.bodyWords < minBodyWords:
+			// a subject and (almost) nothing else: the model guessed from
+			// a line, whatever its score
+			r.Confidence = suspiciousCap
+			r.Notes = append(r.Notes, "no text of its own to read: check it by hand")
+		}
 	}
 	r.Confidence = clamp01(r.Confidence)
 	r.Flags = flagsOf(s.flagBits|rawInjectionBits(m), m, c)
@@ -90,6 +122,11 @@ func (o *Offline) Classify(_ context.Context, m *mail.Message, c Context) (Resul
 // people's mail clients send them too, and the model weighs it as one
 // feature among others (htmlOnlyWord).
 const suspiciousCap = 0.75
+
+// minBodyWords is the fewest words of its own a body needs for the
+// model's reading of it to be trusted ("Help", "see attached" are not
+// enough).
+const minBodyWords = 3
 
 // htmlOnly reports a message with an HTML body and no text/plain part.
 func htmlOnly(m *mail.Message) bool {

@@ -14,7 +14,7 @@ import (
 // the held-out part with the decision engine: one fold per product domain
 // (lodo), or k folds of the product domains' emails (kfold). It prints one
 // line per fold and the pooled report.
-func evaluate(w io.Writer, dataDir, corpus, mode string, k int, verbose bool) error {
+func evaluate(w io.Writer, dataDir, corpus, mode string, k int, verbose bool, opts triage.TrainOptions) error {
 	docs, sets, err := LoadTrainingSet(dataDir, corpus)
 	if err != nil {
 		return err
@@ -28,7 +28,7 @@ func evaluate(w io.Writer, dataDir, corpus, mode string, k int, verbose bool) er
 	}
 	var pooled []triage.Outcome
 	for _, f := range folds {
-		outs, err := runFold(docs, f)
+		outs, err := runFold(docs, f, opts)
 		if err != nil {
 			return err
 		}
@@ -106,11 +106,11 @@ func kFolds(sets []triage.DomainSet, k int) []fold {
 }
 
 // runFold trains without the fold's emails and triages them.
-func runFold(docs []triage.KeyedDoc, f fold) ([]triage.Outcome, error) {
+func runFold(docs []triage.KeyedDoc, f fold, opts triage.TrainOptions) ([]triage.Outcome, error) {
 	train := slices.DeleteFunc(slices.Clone(docs), func(d triage.KeyedDoc) bool {
 		return d.Domain == f.dropDom && f.dropDom != "" || f.dropKey[d.Key]
 	})
-	weights, _, err := triage.Train(train, triage.DefaultTrainOptions())
+	weights, _, err := triage.Train(train, opts)
 	if err != nil {
 		return nil, fmt.Errorf("fold %s: %w", f.name, err)
 	}

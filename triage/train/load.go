@@ -11,9 +11,6 @@ import (
 	"smista/triage"
 )
 
-// saasDomain is the domain of the *.tsv emails: a generic SaaS product.
-const saasDomain = "saas"
-
 // LoadTrainingSet reads every *.tsv of dataDir, every domains/*.txt under
 // it and, when corpus is not "", the SpamAssassin training groups under
 // it. It returns the training emails and the product domains (which are
@@ -33,9 +30,6 @@ func LoadTrainingSet(dataDir, corpus string) ([]triage.KeyedDoc, []triage.Domain
 		ds, err := triage.ParseTrainTSV(filepath.Base(n), b)
 		if err != nil {
 			return nil, nil, err
-		}
-		for i := range ds {
-			ds[i].Domain = saasDomain
 		}
 		docs = append(docs, ds...)
 	}

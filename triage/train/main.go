@@ -28,15 +28,27 @@ func main() {
 	out := flag.String("out", "triage/model/offline.bin", "weights file to write")
 	eval := flag.String("eval", "", "evaluate instead of writing weights: lodo (leave one domain out) or kfold")
 	k := flag.Int("k", 5, "folds for -eval kfold")
-	verbose := flag.Bool("v", false, "with -eval: print each fold's full report")
+	verbose := flag.Bool("v", false, "with -eval: list every misread email")
+	opts := triage.DefaultTrainOptions()
+	flag.IntVar(&opts.MinDomains, "mindomains", opts.MinDomains, "keep words used in at least this many domains")
+	flag.Float64Var(&opts.OOV, "oov", opts.OOV, "norm weight of an unknown word")
+	flag.Float64Var(&opts.Subject, "subject", opts.Subject, "feature value of a subject word")
+	flag.Float64Var(&opts.ReplySubject, "replysubject", opts.ReplySubject, "feature value of a reply's subject word")
+	flag.BoolVar(&opts.Calibrate, "calibrate", opts.Calibrate, "fit the confidence calibrator on held-out domains")
+	flag.BoolVar(&opts.OwnWordsOnly, "ownwords", opts.OwnWordsOnly, "vocabulary from written emails and corpus spam only")
+	flag.Float64Var(&opts.CorpusShare, "corpusshare", opts.CorpusShare, "share of a class's weight its corpus emails get")
+	flag.Float64Var(&opts.L2, "l2", opts.L2, "weight decay per step")
+	flag.IntVar(&opts.Epochs, "epochs", opts.Epochs, "passes of SGD")
+	flag.Float64Var(&opts.CorpusCalShare, "corpuscal", opts.CorpusCalShare, "weight of the corpus among the calibrator's samples")
+	flag.Float64Var(&opts.CalLift, "callift", opts.CalLift, "most the calibrator may raise the model's log-odds")
 	flag.Parse()
 	corpus := os.Getenv("SMISTA_CORPUS")
 	var err error
 	switch *eval {
 	case "":
-		err = run(*data, *out, corpus)
+		err = run(*data, *out, corpus, opts)
 	case "lodo", "kfold":
-		err = evaluate(os.Stdout, *data, corpus, *eval, *k, *verbose)
+		err = evaluate(os.Stdout, *data, corpus, *eval, *k, *verbose, opts)
 	default:
 		err = fmt.Errorf("-eval %q: want lodo or kfold", *eval)
 	}
@@ -46,7 +58,7 @@ func main() {
 	}
 }
 
-func run(dataDir, out, corpus string) error {
+func run(dataDir, out, corpus string, opts triage.TrainOptions) error {
 	docs, _, err := LoadTrainingSet(dataDir, corpus)
 	if err != nil {
 		return err
@@ -55,7 +67,7 @@ func run(dataDir, out, corpus string) error {
 		fmt.Fprintln(os.Stderr, "train: SMISTA_CORPUS is not set: training without the SpamAssassin corpus (the committed model uses it)")
 	}
 	start := time.Now()
-	weights, rep, err := triage.Train(docs, triage.DefaultTrainOptions())
+	weights, rep, err := triage.Train(docs, opts)
 	if err != nil {
 		return err
 	}

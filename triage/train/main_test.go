@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"smista/triage"
 )
 
 // TestReproducesEmbeddedWeights: the committed weights are exactly what the
@@ -21,7 +23,7 @@ func TestReproducesEmbeddedWeights(t *testing.T) {
 		t.Skipf("SKIP: corpus not found: %v", err)
 	}
 	out := filepath.Join(t.TempDir(), "offline.bin")
-	if err := run("../traindata", out, corpus); err != nil {
+	if err := run("../traindata", out, corpus, triage.DefaultTrainOptions()); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(out)
