@@ -225,6 +225,12 @@ card declined
 card was declined
 card rejected
 my card
+my credit card
+my debit card
+my bank card
+company card
+pre authorization
+pre authorisation
 by card
 card on file
 top up
@@ -234,8 +240,6 @@ the bill
 your bill
 this bill
 the bills
-phone bill
-electricity bill
 credit note
 late fee
 bonifico
@@ -278,8 +282,12 @@ pagopa
 caparra
 acconto
 con la carta
-sulla carta
+preautorizzazione
+carta del cliente
+bloccati sulla carta
 della carta
+dati della carta
+numero della carta
 la mia carta
 la tua carta
 della tua carta
@@ -430,6 +438,17 @@ agcom
 codacons
 altroconsumo
 tentativo di conciliazione
+garanzia legale
+legal guarantee
+statutory warranty
+diritto di recesso
+right of withdrawal
+police report
+polizia
+carabinieri
+defamation
+diffamazione
+truffa
 procedura di conciliazione
 data processing agreement
 data processing addendum
