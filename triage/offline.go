@@ -5,6 +5,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"math"
 	"strings"
 
 	"smista/mail"
@@ -25,7 +26,8 @@ var embeddedWeights []byte
 type Offline struct {
 	md   *model
 	lx   *lexicon
-	pool scratchPool
+	pool *scratchPool
+	ad   *Adaptive // nil: the base model alone
 }
 
 var _ Classifier = (*Offline)(nil)
@@ -45,9 +47,17 @@ func NewOfflineWeights(data []byte) (*Offline, error) {
 }
 
 func newOfflineModel(md *model) *Offline {
-	o := &Offline{md: md, lx: newLexicon(md.words, md.shape)}
-	o.pool.lx = o.lx
-	return o
+	lx := newLexicon(md.words, md.shape)
+	return &Offline{md: md, lx: lx, pool: &scratchPool{lx: lx}}
+}
+
+// WithAdaptive returns a classifier that shares o's model and adds a's
+// learned corrections to every classification (see Adaptive); a nil a
+// gives the base model alone. o itself is unchanged.
+func (o *Offline) WithAdaptive(a *Adaptive) *Offline {
+	c := *o
+	c.ad = a
+	return &c
 }
 
 // sample is the calibrator's view of the model's prediction for m, whose
@@ -61,12 +71,7 @@ func (o *Offline) sample(m *mail.Message, gold int) (calSample, bool) {
 	if _, _, _, ruled := offlineRule(m, &sc.scan, p, o.lx.closing); ruled {
 		return calSample{}, false
 	}
-	best := 0
-	for i := range p {
-		if p[i] > p[best] {
-			best = i
-		}
-	}
+	best := argmax(&p)
 	return calSample{in: calInputs(&p, best, &sc.scan), intent: best, right: best == gold, weight: 1}, true
 }
 
@@ -79,11 +84,10 @@ func (o *Offline) Classify(_ context.Context, m *mail.Message, c Context) (Resul
 	s := &sc.scan
 	var p [nIntents]float64
 	o.md.probs(s, &p)
-	best := 0
-	for i := range p {
-		if p[i] > p[best] {
-			best = i
-		}
+	best := argmax(&p)
+	var adaptNote string
+	if o.ad != nil {
+		adaptNote = o.adapt(s, &p, &best)
 	}
 	r := Result{
 		Intent:     Intents[best],
@@ -94,6 +98,8 @@ func (o *Offline) Classify(_ context.Context, m *mail.Message, c Context) (Resul
 	if note, intent, conf, ok := offlineRule(m, s, p, o.lx.closing); ok {
 		r.Intent, r.Confidence = intent, conf
 		r.Notes = append(r.Notes, note)
+	} else if adaptNote != "" {
+		r.Notes = append(r.Notes, adaptNote)
 	}
 	if r.Intent != IntentSpam && r.Intent != IntentOther && r.Confidence > suspiciousCap {
 		switch {
@@ -114,6 +120,42 @@ func (o *Offline) Classify(_ context.Context, m *mail.Message, c Context) (Resul
 	r.Summary = summarize(m, r.Language)
 	r.Draft = draftReply(r.Intent, r.Language, m.From, m.Subject)
 	return r, nil
+}
+
+func argmax(p *[nIntents]float64) int {
+	best := 0
+	for i := range p {
+		if p[i] > p[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// adapt applies the adaptive layer to the model's probabilities p and
+// moves best with them; the unknown words the layer learned no longer
+// count as unfamiliar. It returns a note when the layer changed the
+// intent.
+func (o *Offline) adapt(s *scan, p *[nIntents]float64, best *int) string {
+	snap := o.ad.snap.Load()
+	if snap.total == 0 || len(s.oovStems) == 0 {
+		return ""
+	}
+	var logp [nIntents]float64
+	for c, v := range p {
+		logp[c] = math.Log(max(v, 1e-12))
+	}
+	known := snap.evidence(s.oovStems, &logp)
+	if known == 0 {
+		return ""
+	}
+	softmax(&logp, 1, p)
+	s.oov -= known
+	was := *best
+	if *best = argmax(p); *best == was {
+		return ""
+	}
+	return fmt.Sprintf("adaptive layer (%d corrections): %s, not %s", snap.total, Intents[*best], Intents[was])
 }
 
 // suspiciousCap is the highest confidence a request of a phishing shape

@@ -63,8 +63,10 @@ func benchEmails() []*mail.Message {
 
 // BenchmarkClassifyOffline measures the offline classifier (flags, rules,
 // summary and draft included) on typical 2–4 KB emails.
-func BenchmarkClassifyOffline(b *testing.B) {
-	o := mustOffline(b)
+func BenchmarkClassifyOffline(b *testing.B) { benchClassify(b, mustOffline(b)) }
+
+// benchClassify measures c on the benchmark emails.
+func benchClassify(b *testing.B, o triage.Classifier) {
 	msgs := benchEmails()
 	var size int
 	for _, m := range msgs {

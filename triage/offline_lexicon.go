@@ -138,6 +138,7 @@ type scan struct {
 	feats     []feature // unique model words, unquoted text only
 	norm      float64   // L2 norm of the feature vector, unknown words included
 	oov       int       // distinct words of the sender's own text the model does not know
+	oovStems  []uint64  // their stems' hashes (fnv64), in order of first use
 	bodyWords int       // words of the body's own (unquoted) text
 	flagIDs   []int32   // every word as a flag-lexicon id (-1: none), quotes included
 	quoted    []int32   // model words of quoted text, while the own text is short
@@ -200,7 +201,7 @@ func fnv64(b []byte) uint64 {
 // collects the model features, flag rule inputs and rule cues.
 func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 	s := &sc.scan
-	s.feats, s.flagIDs, s.quoted = s.feats[:0], s.flagIDs[:0], s.quoted[:0]
+	s.feats, s.flagIDs, s.quoted, s.oovStems = s.feats[:0], s.flagIDs[:0], s.quoted[:0], s.oovStems[:0]
 	s.norm, s.oov, s.bodyWords, s.flagBits = 0, 0, 0, 0
 	s.en, s.it, s.cues, s.prevCue, s.downAfter, s.nothingWorks = 0, 0, 0, 0, false, false
 	sc.epoch++
@@ -294,10 +295,13 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 				sc.prev = append(sc.prev[:0], st...)
 			}
 			if mid < 0 || int(mid) >= lx.nModel {
-				h := fnv64(t.buf)
+				// an unknown word, by its stem as the model would know
+				// it: counted once, and kept for the adaptive layer
+				h := fnv64(st)
 				if sc.oov[h>>6&63]&(1<<(h&63)) == 0 {
 					sc.oov[h>>6&63] |= 1 << (h & 63)
 					oovN++
+					s.oovStems = append(s.oovStems, h)
 				}
 				continue
 			}

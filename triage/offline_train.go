@@ -135,7 +135,7 @@ func fitModel(train, cal []TrainDoc, o TrainOptions) (*model, TrainReport, error
 	var rep TrainReport
 	vocab := buildVocab(train, o)
 	lx := newLexicon(vocab, o.shape())
-	pool := scratchPool{lx: lx}
+	pool := &scratchPool{lx: lx}
 	vecs := func(docs []TrainDoc) []trainVec {
 		out := make([]trainVec, 0, len(docs))
 		sc := pool.get()
