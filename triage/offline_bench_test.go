@@ -92,3 +92,20 @@ func TestBenchEmailsAreTypical(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkTriageOffline measures triage.Triage with the offline
+// classifier: classification, the deterministic flags (read once, in the
+// classifier's pass), the decision and a ticket's payload.
+func BenchmarkTriageOffline(b *testing.B) {
+	o := mustOffline(b)
+	msgs := benchEmails()
+	opts := triage.Options{Context: triage.Context{VIP: []string{"bigclient.example"}}, Policy: triage.DefaultPolicy()}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, _, _, err := triage.Triage(ctx, o, msgs[i%len(msgs)], opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "emails/s")
+}
