@@ -438,6 +438,31 @@ agcom
 codacons
 altroconsumo
 tentativo di conciliazione
+negligence
+negligent
+malpractice
+professional misconduct
+legal advice
+the regulator
+regulatory complaint
+report this to
+not fit for purpose
+breach of warranty
+negligenza
+malasanità
+colpa professionale
+responsabilità civile
+antitrust
+federconsumatori
+adiconsum
+giudice di pace
+segnalazione all autorità
+formally request
+formal request
+richiesta formale
+inspectorate
+ispettorato
+accertamento ispettivo
 garanzia legale
 legal guarantee
 statutory warranty
