@@ -124,6 +124,7 @@ var _ Classifier = (*LLM)(nil)
 
 // NewLLM builds an LLM classifier. It fails with ErrUnknownProvider,
 // ErrNoModel, ErrNoAPIKey or ErrBadBaseURL; it makes no network call.
+// Long: one case per provider, each a few lines.
 func NewLLM(cfg LLMConfig) (*LLM, error) {
 	if strings.TrimSpace(cfg.Model) == "" {
 		return nil, fmt.Errorf("new llm: %w", ErrNoModel)
@@ -240,6 +241,7 @@ func (l *LLM) Classify(ctx context.Context, m *mail.Message, c Context) (Result,
 // already has it (Combined): the one fallback path then uses it instead of
 // running the offline classifier again, and the model's flags are left for
 // the caller to merge with the offline result's deterministic ones.
+// Long: the retry state machine (transport, JSON mode, output) in one loop.
 func (l *LLM) classify(ctx context.Context, m *mail.Message, c Context, off *Result) (Result, error) {
 	key := CacheKey{MessageID: m.ID, Model: l.name, PromptVersion: PromptVersion}
 	if l.cache != nil && m.ID != "" {

@@ -198,7 +198,8 @@ func fnv64(b []byte) uint64 {
 }
 
 // scanMessage tokenises the subject and the start of the body once, and
-// collects the model features, flag rule inputs and rule cues.
+// collects the model features, flag rule inputs and rule cues. Long: the
+// classifier's hot path, one pass over the email.
 func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 	s := &sc.scan
 	s.feats, s.flagIDs, s.quoted, s.oovStems = s.feats[:0], s.flagIDs[:0], s.quoted[:0], s.oovStems[:0]

@@ -277,7 +277,8 @@ func fitModel(train, cal []TrainDoc, o TrainOptions) (*model, TrainReport, error
 }
 
 // buildVocab keeps the words that appear in at least MinDF training emails
-// (the most frequent MaxWords), in a stable order.
+// (the most frequent MaxWords), in a stable order. Long: one pass over
+// the documents, then the two sorted cuts (words, pairs).
 func buildVocab(docs []TrainDoc, o TrainOptions) []string {
 	df, pairDF := map[string]int{}, map[string]int{}
 	ownDF, spamDF := map[string]int{}, map[string]int{}
