@@ -78,7 +78,8 @@ type Report struct {
 	Flags       []FlagScore `json:"flags"`
 	Calibration []Band      `json:"calibration"`
 	WhatIf      []WhatIf    `json:"what_if"`
-	Errors      []Misread   `json:"errors"`
+	// Misread lists the emails whose intent or ticket was wrong, in order.
+	Misread []Misread `json:"misread"`
 }
 
 // Tickets scores the ticket decisions against the gold ones.
@@ -212,7 +213,7 @@ func Score(outs []Outcome, eo EvalOptions) Report {
 		ticket := o.Decision.Action == ActionTicket
 		rep.Tickets.add(ticket, o.Ticket, o.Human)
 		if !right || ticket != o.Ticket {
-			rep.Errors = append(rep.Errors, Misread{Name: o.Name, Gold: o.Intent, Got: o.Result.Intent,
+			rep.Misread = append(rep.Misread, Misread{Name: o.Name, Gold: o.Intent, Got: o.Result.Intent,
 				Confidence: o.Result.Confidence, GoldTicket: o.Ticket, Action: o.Decision.Action})
 		}
 	}

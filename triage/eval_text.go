@@ -5,8 +5,8 @@ import (
 	"strings"
 )
 
-// maxListedErrors bounds the misread emails Text lists.
-const maxListedErrors = 40
+// maxListedMisread bounds the misread emails Text lists.
+const maxListedMisread = 40
 
 // Text renders the report for a terminal: the same report always gives
 // the same bytes (fixed order, fixed widths, three decimals), so a golden
@@ -74,11 +74,11 @@ func (r Report) Text() string {
 		b.WriteByte('\n')
 	}
 
-	if len(r.Errors) > 0 {
-		fmt.Fprintf(&b, "\nmisread (%d)\n", len(r.Errors))
-		for i, e := range r.Errors {
-			if i == maxListedErrors {
-				fmt.Fprintf(&b, "... %d more\n", len(r.Errors)-maxListedErrors)
+	if len(r.Misread) > 0 {
+		fmt.Fprintf(&b, "\nmisread (%d)\n", len(r.Misread))
+		for i, e := range r.Misread {
+			if i == maxListedMisread {
+				fmt.Fprintf(&b, "... %d more\n", len(r.Misread)-maxListedMisread)
 				break
 			}
 			gold := "no"
