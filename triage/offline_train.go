@@ -47,6 +47,10 @@ type TrainOptions struct {
 	// CorpusShare is the part of a class's weight that its corpus emails
 	// (TrainDoc.Corpus) share, when the class also has written examples.
 	CorpusShare float64
+	// CorpusShareOther, when not 0, replaces CorpusShare for the "other"
+	// class: the corpus's ham is mailing-list prose, and a long narrative
+	// support request should not read as it.
+	CorpusShareOther float64
 	// MinDomains keeps in the vocabulary only the words and pairs used in
 	// at least this many domains (TrainDoc.Domain; the corpus is one):
 	// words of one product's trade would teach the model that product,
@@ -73,6 +77,13 @@ func DefaultTrainOptions() TrainOptions {
 	return TrainOptions{Epochs: 20, LearningRate: 0.5, L2: 1e-5, MinDF: 2, MaxWords: 20000, MinPairDF: 3, MaxPairs: 8000,
 		Seed: 1, CorpusShare: 0.4, MinDomains: 1, Subject: 2, ReplySubject: 1, OOV: 0.1,
 		Calibrate: true, CorpusCalShare: 0.5, CalLift: math.Log(4)}
+}
+
+func (o TrainOptions) corpusShare(class int) float64 {
+	if Intents[class] == IntentOther && o.CorpusShareOther != 0 {
+		return o.CorpusShareOther
+	}
+	return o.CorpusShare
 }
 
 func (o TrainOptions) shape() shape {
@@ -172,9 +183,9 @@ func fitModel(train, cal []TrainDoc, o TrainOptions) (*model, TrainReport, error
 		case own == 0 || corpus[y] == 0:
 			tv[i].w = classW / float64(count[y])
 		case tv[i].corpus:
-			tv[i].w = classW * o.CorpusShare / float64(corpus[y])
+			tv[i].w = classW * o.corpusShare(y) / float64(corpus[y])
 		default:
-			tv[i].w = classW * (1 - o.CorpusShare) / float64(own)
+			tv[i].w = classW * (1 - o.corpusShare(y)) / float64(own)
 		}
 	}
 	md := &model{words: vocab, weights: make([]float32, len(vocab)*nIntents), temperature: 1, shape: o.shape()}

@@ -37,6 +37,7 @@ func main() {
 	flag.BoolVar(&opts.Calibrate, "calibrate", opts.Calibrate, "fit the confidence calibrator on held-out domains")
 	flag.BoolVar(&opts.OwnWordsOnly, "ownwords", opts.OwnWordsOnly, "vocabulary from written emails and corpus spam only")
 	flag.Float64Var(&opts.CorpusShare, "corpusshare", opts.CorpusShare, "share of a class's weight its corpus emails get")
+	flag.Float64Var(&opts.CorpusShareOther, "corpusshareother", opts.CorpusShareOther, "share of the other class's weight its corpus emails get (0: -corpusshare)")
 	flag.Float64Var(&opts.L2, "l2", opts.L2, "weight decay per step")
 	flag.IntVar(&opts.Epochs, "epochs", opts.Epochs, "passes of SGD")
 	flag.Float64Var(&opts.CorpusCalShare, "corpuscal", opts.CorpusCalShare, "weight of the corpus among the calibrator's samples")
