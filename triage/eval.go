@@ -47,19 +47,19 @@ type EvalOptions struct {
 	// Policy is the decision policy scored (its threshold is the base of
 	// the what-if table).
 	Policy Policy
-	// WhatIf are the other thresholds to try; nil means DefaultWhatIf.
+	// WhatIf are the other thresholds to try; nil means DefaultWhatIf().
 	WhatIf []float64
 	// Bands are the lower edges of the calibration bands, ascending, the
-	// first 0; nil means DefaultBands.
+	// first 0; nil means DefaultBands().
 	Bands []float64
 }
 
-// DefaultWhatIf are the thresholds the what-if table tries by default.
-var DefaultWhatIf = []float64{0.6, 0.7, 0.75, 0.85, 0.9}
+// DefaultWhatIf returns the thresholds the what-if table tries by default.
+func DefaultWhatIf() []float64 { return []float64{0.6, 0.7, 0.75, 0.85, 0.9} }
 
-// DefaultBands are the lower edges of the default calibration bands:
+// DefaultBands returns the lower edges of the default calibration bands:
 // below 0.5, then tenths.
-var DefaultBands = []float64{0, 0.5, 0.6, 0.7, 0.8, 0.9}
+func DefaultBands() []float64 { return []float64{0, 0.5, 0.6, 0.7, 0.8, 0.9} }
 
 // Report is the classifier's score on a labelled set. Its JSON form is
 // what `smista eval --json` prints; Text renders it for a terminal.
@@ -178,11 +178,11 @@ func Evaluate(ctx context.Context, c Classifier, examples []Example, eo EvalOpti
 func Score(outs []Outcome, eo EvalOptions) Report {
 	bands := eo.Bands
 	if bands == nil {
-		bands = DefaultBands
+		bands = DefaultBands()
 	}
 	whatIf := eo.WhatIf
 	if whatIf == nil {
-		whatIf = DefaultWhatIf
+		whatIf = DefaultWhatIf()
 	}
 	rep := Report{Emails: len(outs), Threshold: eo.Policy.Threshold, Confusion: make([][]int, nIntents)}
 	for i := range rep.Confusion {
