@@ -75,6 +75,7 @@ func commands() []command {
 		{"log", "show deliveries (or attempts) from the delivery log", runLog},
 		{"replay", "deliver a delivery's event again (same webhook-id)", runReplay},
 		{"listen", "receive, verify and print webhook events locally", runListen},
+		{"eval", "score the classifier on a folder of labelled emails", runEval},
 	}
 }
 
