@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -55,5 +56,24 @@ func TestEvalErrors(t *testing.T) {
 				t.Errorf("exit %d, want %d (stderr %q)", code, tc.code, stderr)
 			}
 		})
+	}
+}
+
+// "smista learning" shows, exports and resets what the corrections taught.
+func TestLearningCommand(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "s.db")
+	code, stdout, stderr := runApp(t, dbPath, "learning")
+	if code != 0 || !strings.Contains(stdout, "0 correction(s) learned") {
+		t.Fatalf("learning on a fresh store: exit %d, %q %q", code, stdout, stderr)
+	}
+	code, stdout, _ = runApp(t, dbPath, "learning", "export")
+	if code != 0 || !strings.HasPrefix(stdout, "SMISTA-ADAPTIVE-1\n") {
+		t.Errorf("export: exit %d, %q", code, stdout)
+	}
+	if code, stdout, _ = runApp(t, dbPath, "learning", "reset"); code != 0 || !strings.Contains(stdout, "reset") {
+		t.Errorf("reset: exit %d, %q", code, stdout)
+	}
+	if code, _, _ = runApp(t, dbPath, "learning", "forget"); code != 2 {
+		t.Errorf("an unknown subcommand: exit %d, want 2", code)
 	}
 }

@@ -54,6 +54,10 @@ type Main struct {
 
 	DBPath     string
 	ConfigPath string
+
+	// threshold is the configured decision threshold, for the TUI's
+	// review queue.
+	threshold float64
 }
 
 // command is one subcommand of the CLI.
@@ -76,6 +80,7 @@ func commands() []command {
 		{"replay", "deliver a delivery's event again (same webhook-id)", runReplay},
 		{"listen", "receive, verify and print webhook events locally", runListen},
 		{"eval", "score the classifier on a folder of labelled emails", runEval},
+		{"learning", "show, export or reset what triage learned from corrections", runLearning},
 	}
 }
 

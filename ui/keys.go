@@ -13,6 +13,7 @@ type KeyMap struct {
 	Search, Intent, Flag, Decision, Sort, Clear key.Binding
 	// Message and inbox: human override.
 	SuggestTicket, NotTicket, ToDraft key.Binding
+	CorrectIntent, ConfirmIntent      key.Binding
 	// Drafts.
 	Edit, ExtEdit, Approve, Regenerate, Discard, Save key.Binding
 	// Delivery log.
@@ -64,6 +65,8 @@ func DefaultKeyMap() KeyMap {
 		SuggestTicket: b([]string{"T"}, "T", "suggest as ticket"),
 		NotTicket:     b([]string{"N"}, "N", "not a ticket"),
 		ToDraft:       b([]string{"D"}, "D", "review draft"),
+		CorrectIntent: b([]string{"I"}, "I", "correct the intent (triage learns)"),
+		ConfirmIntent: b([]string{"C"}, "C", "confirm the intent (triage learns)"),
 
 		Edit:       b([]string{"e"}, "e", "edit"),
 		ExtEdit:    b([]string{"E"}, "E", "edit in $EDITOR"),
