@@ -59,14 +59,14 @@ func DefaultKeyMap() KeyMap {
 		Intent:   b([]string{"i"}, "i", "filter intent"),
 		Flag:     b([]string{"f"}, "f", "filter flag"),
 		Decision: b([]string{"d"}, "d", "filter decision"),
-		Sort:     b([]string{"s"}, "s", "sort date/confidence"),
+		Sort:     b([]string{"s"}, "s", "sort date/conf/review"),
 		Clear:    b([]string{"c"}, "c", "clear filters"),
 
 		SuggestTicket: b([]string{"T"}, "T", "suggest as ticket"),
 		NotTicket:     b([]string{"N"}, "N", "not a ticket"),
 		ToDraft:       b([]string{"D"}, "D", "review draft"),
-		CorrectIntent: b([]string{"I"}, "I", "correct the intent (triage learns)"),
-		ConfirmIntent: b([]string{"C"}, "C", "confirm the intent (triage learns)"),
+		CorrectIntent: b([]string{"I"}, "I", "correct intent"),
+		ConfirmIntent: b([]string{"C"}, "C", "confirm intent"),
 
 		Edit:       b([]string{"e"}, "e", "edit"),
 		ExtEdit:    b([]string{"E"}, "E", "edit in $EDITOR"),

@@ -58,7 +58,7 @@ func (s *messageScreen) Refresh() tea.Cmd { return s.load(false) }
 // Help implements screen.
 func (s *messageScreen) Help() (short, own []key.Binding) {
 	k := s.c.keys
-	return []key.Binding{k.Back, k.Down, k.SuggestTicket, k.NotTicket, k.CorrectIntent, k.ToDraft, k.Help},
+	return []key.Binding{k.Back, k.Down, k.SuggestTicket, k.NotTicket, k.ToDraft, k.Help},
 		[]key.Binding{k.SuggestTicket, k.NotTicket, k.CorrectIntent, k.ToDraft}
 }
 
