@@ -78,6 +78,7 @@ type App struct {
 	// classifier); learnMu orders learning and storing it.
 	adaptive *triage.Adaptive
 	learnMu  sync.Mutex
+	examples examples // the corrected emails an LLM sees as examples
 
 	mu     sync.Mutex
 	sender *webhook.Sender // the running sender, nil when none runs here

@@ -85,6 +85,7 @@ func (a *App) CorrectIntent(ctx context.Context, emailID string, intent triage.I
 	if err := a.db.CorrectIntent(ctx, emailID, string(intent), who, layer); err != nil {
 		return err
 	}
+	a.examples.invalidate()
 	a.changed(TopicTriage)
 	return nil
 }

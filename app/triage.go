@@ -138,7 +138,11 @@ func (a *App) triageOne(ctx context.Context, id string) TriageOutput {
 	if err != nil {
 		return TriageOutput{Message: m, Err: fmt.Errorf("triage %s: %w", id, err)}
 	}
-	r, d, payload, err := triage.Triage(ctx, c, m, a.triage)
+	opts := a.triage
+	if ex := a.examplesFor(ctx, m); len(ex) > 0 {
+		opts.Context.Examples = ex
+	}
+	r, d, payload, err := triage.Triage(ctx, c, m, opts)
 	if err != nil {
 		return TriageOutput{Message: m, Err: fmt.Errorf("triage %s: %w", id, err)}
 	}
