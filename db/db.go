@@ -185,8 +185,10 @@ func loadMigrations() ([]migration, error) {
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %q: expected version %d", m.name, i+1)
+		// Versions may leave gaps (branches number their migrations
+		// apart; migrate applies every one not yet recorded), never repeat.
+		if m.version < 1 || (i > 0 && m.version == ms[i-1].version) {
+			return nil, fmt.Errorf("migration %q: version %d used twice or not positive", m.name, m.version)
 		}
 	}
 	return ms, nil
@@ -195,7 +197,10 @@ func loadMigrations() ([]migration, error) {
 // SchemaVersion returns the highest migration version this build knows.
 func SchemaVersion() int {
 	ms, _ := loadMigrations()
-	return len(ms)
+	if len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
 }
 
 // migrate applies every pending migration, each in its own transaction.
@@ -208,20 +213,47 @@ func (d *DB) migrate(ctx context.Context) error {
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	var cur int
-	if err := d.w.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&cur); err != nil {
+	applied, err := d.appliedMigrations(ctx)
+	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	if cur > len(ms) {
-		return fmt.Errorf("open %s: schema version %d, this smista knows %d: %w (upgrade smista, or use another --db)",
-			d.path, cur, len(ms), ErrNewerSchema)
+	known := map[int]bool{}
+	for _, m := range ms {
+		known[m.version] = true
 	}
-	for _, m := range ms[cur:] {
+	for v := range applied {
+		if !known[v] {
+			return fmt.Errorf("open %s: schema version %d, this smista does not know it: %w (upgrade smista, or use another --db)",
+				d.path, v, ErrNewerSchema)
+		}
+	}
+	for _, m := range ms {
+		if applied[m.version] {
+			continue
+		}
 		if err := d.apply(ctx, m); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// appliedMigrations returns the versions recorded in schema_migrations.
+func (d *DB) appliedMigrations(ctx context.Context) (map[int]bool, error) {
+	rows, err := d.w.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out[v] = true
+	}
+	return out, rows.Err()
 }
 
 func (d *DB) apply(ctx context.Context, m migration) error {
