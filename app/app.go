@@ -55,6 +55,8 @@ type Options struct {
 	// QuoteReplies appends the original, "> "-quoted, under a reply
 	// (default true; set NoQuote to turn it off).
 	NoQuote bool
+	// Lease tunes the sender lease (one sender per store).
+	Lease LeaseOptions
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -72,6 +74,8 @@ type App struct {
 	grace    time.Duration
 	quote    bool
 	now      func() time.Time
+	lease    LeaseOptions
+	owner    string // this App's sender lease token
 
 	triageMu sync.Mutex // one triage run at a time: runs share the queue
 
@@ -123,6 +127,8 @@ func New(o Options) (*App, error) {
 		grace:    o.RotationGrace,
 		quote:    !o.NoQuote,
 		now:      o.Now,
+		lease:    o.Lease.withDefaults(),
+		owner:    newOwner(),
 	}, nil
 }
 

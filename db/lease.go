@@ -15,31 +15,45 @@ const LeaseSender = "sender"
 type Lease struct {
 	Name string
 	// Owner is the holder's random token; Holder says who it is ("smista
-	// send, pid 4242 on host").
-	Owner, Holder                    string
+	// send (pid 4242 on host)"); Host and PID name its process.
+	Owner, Holder, Host              string
+	PID                              int
 	AcquiredAt, RenewedAt, ExpiresAt time.Time
 }
 
-// AcquireLease takes the lease name for owner for ttl when it is free,
-// expired, or owner's already (then it is renewed). It returns the lease
-// as it now stands and whether owner holds it; it fails only when the
-// store cannot be written.
-func (d *DB) AcquireLease(ctx context.Context, name, owner, holder string, ttl time.Duration) (Lease, bool, error) {
+// LeaseRequest is a request for a lease.
+type LeaseRequest struct {
+	Owner, Holder, Host string
+	PID                 int
+	TTL                 time.Duration
+	// TakeFrom, when set, takes the lease from that owner even before it
+	// expires: the caller knows its process is gone (same host, no such
+	// pid). Only that owner's lease is taken: one that changed hands
+	// meanwhile is left alone.
+	TakeFrom string
+}
+
+// AcquireLease takes the lease name for r.Owner for r.TTL when it is free,
+// expired, r.Owner's already (then it is renewed) or r.TakeFrom's. It
+// returns the lease as it now stands and whether r.Owner holds it; it
+// fails only when the store cannot be written.
+func (d *DB) AcquireLease(ctx context.Context, name string, r LeaseRequest) (Lease, bool, error) {
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return Lease{}, false, fmt.Errorf("acquire lease: %w", err)
 	}
 	defer tx.Rollback()
 	now := d.nowMS()
-	// One statement: insert, or take over an expired lease, or renew our
-	// own; a live lease of another owner is left as it is.
-	if _, err := tx.ExecContext(ctx, `INSERT INTO leases (name, owner, holder, acquired_at, renewed_at, expires_at)
-		VALUES (?1, ?2, ?3, ?4, ?4, ?5)
+	// One statement: insert, or take over an expired (or abandoned) lease,
+	// or renew our own; a live lease of another owner is left as it is.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO leases (name, owner, holder, host, pid, acquired_at, renewed_at, expires_at)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)
 		ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, holder = excluded.holder,
+			host = excluded.host, pid = excluded.pid,
 			acquired_at = CASE WHEN leases.owner = excluded.owner THEN leases.acquired_at ELSE excluded.acquired_at END,
 			renewed_at = excluded.renewed_at, expires_at = excluded.expires_at
-		WHERE leases.owner = excluded.owner OR leases.expires_at <= excluded.renewed_at`,
-		name, owner, holder, now, now+ttl.Milliseconds()); err != nil {
+		WHERE leases.owner = excluded.owner OR leases.expires_at <= excluded.renewed_at OR leases.owner = ?8`,
+		name, r.Owner, r.Holder, r.Host, r.PID, now, now+r.TTL.Milliseconds(), r.TakeFrom); err != nil {
 		return Lease{}, false, fmt.Errorf("acquire lease: %w", err)
 	}
 	l, err := scanLease(tx.QueryRowContext(ctx, leaseSQL, name))
@@ -49,7 +63,7 @@ func (d *DB) AcquireLease(ctx context.Context, name, owner, holder string, ttl t
 	if err := tx.Commit(); err != nil {
 		return Lease{}, false, fmt.Errorf("acquire lease: %w", err)
 	}
-	return l, l.Owner == owner, nil
+	return l, l.Owner == r.Owner, nil
 }
 
 // RenewLease extends owner's lease by ttl from now. It returns false when
@@ -89,12 +103,12 @@ func (d *DB) CurrentLease(ctx context.Context, name string) (Lease, bool, error)
 	return l, l.ExpiresAt.UnixMilli() > d.nowMS(), nil
 }
 
-const leaseSQL = `SELECT name, owner, holder, acquired_at, renewed_at, expires_at FROM leases WHERE name = ?`
+const leaseSQL = `SELECT name, owner, holder, host, pid, acquired_at, renewed_at, expires_at FROM leases WHERE name = ?`
 
 func scanLease(row *sql.Row) (Lease, error) {
 	var l Lease
 	var acq, ren, exp int64
-	if err := row.Scan(&l.Name, &l.Owner, &l.Holder, &acq, &ren, &exp); err != nil {
+	if err := row.Scan(&l.Name, &l.Owner, &l.Holder, &l.Host, &l.PID, &acq, &ren, &exp); err != nil {
 		return Lease{}, err
 	}
 	l.AcquiredAt, l.RenewedAt, l.ExpiresAt = time.UnixMilli(acq), time.UnixMilli(ren), time.UnixMilli(exp)

@@ -19,14 +19,14 @@ func TestLeaseOneHolder(t *testing.T) {
 	d.Now = func() time.Time { return now }
 	ttl := 8 * time.Second
 
-	l, ok, err := d.AcquireLease(ctx, db.LeaseSender, "a", "smista send (a)", ttl)
+	l, ok, err := d.AcquireLease(ctx, db.LeaseSender, db.LeaseRequest{Owner: "a", Holder: "smista send (a)", TTL: ttl})
 	if err != nil || !ok {
 		t.Fatalf("first acquire: ok=%v err=%v", ok, err)
 	}
 	if !l.ExpiresAt.Equal(now.Add(ttl)) {
 		t.Errorf("expires at %v, want %v", l.ExpiresAt, now.Add(ttl))
 	}
-	l, ok, err = d.AcquireLease(ctx, db.LeaseSender, "b", "smista tui (b)", ttl)
+	l, ok, err = d.AcquireLease(ctx, db.LeaseSender, db.LeaseRequest{Owner: "b", Holder: "smista tui (b)", TTL: ttl})
 	if err != nil || ok {
 		t.Fatalf("acquire of a live lease by b: ok=%v err=%v, want refused", ok, err)
 	}
@@ -39,7 +39,7 @@ func TestLeaseOneHolder(t *testing.T) {
 		t.Fatalf("renew by a before expiry: ok=%v err=%v", ok, err)
 	}
 	now = now.Add(ttl - time.Millisecond)
-	if _, ok, _ := d.AcquireLease(ctx, db.LeaseSender, "b", "b", ttl); ok {
+	if _, ok, _ := d.AcquireLease(ctx, db.LeaseSender, db.LeaseRequest{Owner: "b", Holder: "b", TTL: ttl}); ok {
 		t.Fatal("b took a lease a had renewed")
 	}
 
@@ -48,7 +48,7 @@ func TestLeaseOneHolder(t *testing.T) {
 	if _, held, _ := d.CurrentLease(ctx, db.LeaseSender); held {
 		t.Error("CurrentLease says held at its expiry time")
 	}
-	l, ok, err = d.AcquireLease(ctx, db.LeaseSender, "b", "b", ttl)
+	l, ok, err = d.AcquireLease(ctx, db.LeaseSender, db.LeaseRequest{Owner: "b", Holder: "b", TTL: ttl})
 	if err != nil || !ok || l.Owner != "b" {
 		t.Fatalf("b after expiry: ok=%v owner=%q err=%v, want b holds it", ok, l.Owner, err)
 	}
@@ -57,7 +57,7 @@ func TestLeaseOneHolder(t *testing.T) {
 	}
 	// b renews by acquiring again: acquired_at stays.
 	now = now.Add(time.Second)
-	l2, ok, _ := d.AcquireLease(ctx, db.LeaseSender, "b", "b", ttl)
+	l2, ok, _ := d.AcquireLease(ctx, db.LeaseSender, db.LeaseRequest{Owner: "b", Holder: "b", TTL: ttl})
 	if !ok || !l2.AcquiredAt.Equal(l.AcquiredAt) || !l2.ExpiresAt.Equal(now.Add(ttl)) {
 		t.Errorf("re-acquire by the owner: %+v, want acquired_at kept and expiry moved", l2)
 	}
@@ -71,8 +71,18 @@ func TestLeaseOneHolder(t *testing.T) {
 	if err := d.ReleaseLease(ctx, db.LeaseSender, "b"); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, _ := d.AcquireLease(ctx, db.LeaseSender, "c", "c", ttl); !ok {
+	if _, ok, _ := d.AcquireLease(ctx, db.LeaseSender, db.LeaseRequest{Owner: "c", Holder: "c", TTL: ttl}); !ok {
 		t.Fatal("the lease is not free after its owner released it")
+	}
+
+	// A live lease whose process is known gone is taken from that owner
+	// only: a TakeFrom naming an older owner takes nothing.
+	if _, ok, _ := d.AcquireLease(ctx, db.LeaseSender, db.LeaseRequest{Owner: "d", TTL: ttl, TakeFrom: "b"}); ok {
+		t.Fatal("d took c's lease by naming b")
+	}
+	l, ok, err = d.AcquireLease(ctx, db.LeaseSender, db.LeaseRequest{Owner: "d", Holder: "d", Host: "h", PID: 7, TTL: ttl, TakeFrom: "c"})
+	if err != nil || !ok || l.Host != "h" || l.PID != 7 {
+		t.Fatalf("d taking over from c (gone): ok=%v lease=%+v err=%v", ok, l, err)
 	}
 }
 

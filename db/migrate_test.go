@@ -201,7 +201,7 @@ func TestMigrateTeam(t *testing.T) {
 	if err != nil || len(id) != 16 {
 		t.Errorf("installation id %q (err %v), want 16 hex digits", id, err)
 	}
-	if _, ok, err := d.AcquireLease(ctx, LeaseSender, "me", "test", time.Second); err != nil || !ok {
+	if _, ok, err := d.AcquireLease(ctx, LeaseSender, LeaseRequest{Owner: "me", TTL: time.Second}); err != nil || !ok {
 		t.Errorf("lease after the migration: ok=%v err=%v", ok, err)
 	}
 }

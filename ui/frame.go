@@ -17,6 +17,7 @@ type statusBar struct {
 	sync     app.SyncProgress
 	syncing  bool
 	sender   app.SenderStats
+	lease    app.SenderLease // who sends for the store
 	triage   app.TriageProgress
 	busy     int // actions in flight that show the spinner
 	spinning bool
@@ -46,6 +47,8 @@ func (s *statusBar) live(e app.Event) {
 		}
 	case app.SenderStats:
 		s.sender = v
+	case app.SenderLease:
+		s.lease = v
 	case app.Notice:
 		s.notice(v.Text, v.Error)
 	case app.DeliveryNotice:
@@ -192,7 +195,13 @@ func (m *Model) statusLine() string {
 	case s.syncing:
 		parts = append(parts, "sync "+clean(s.sync.Mailbox)+" …")
 	}
-	parts = append(parts, fmt.Sprintf("queue %d · in-flight %d", s.sender.Queue, s.sender.InFlight))
+	if !s.lease.Held && s.lease.Holder != "" {
+		// Another process holds the store's sender lease: this one views
+		// (its actions still queue; that process delivers them).
+		parts = append(parts, "viewer · sending: "+clean(s.lease.Holder))
+	} else {
+		parts = append(parts, fmt.Sprintf("queue %d · in-flight %d", s.sender.Queue, s.sender.InFlight))
+	}
 	if s.sender.Paused {
 		parts = append(parts, "sending paused: the store cannot record")
 	}

@@ -3,11 +3,14 @@
 
 -- The sender lease: only its owner sends. The owner renews it well before
 -- expires_at; another process takes it over once it expired (the owner
--- died or hangs). holder says who holds it, for the viewers' status bar.
+-- died or hangs), or at once when host and pid name a process of this
+-- machine that is gone. holder says who holds it, for the status bar.
 CREATE TABLE leases (
 	name        TEXT PRIMARY KEY,
 	owner       TEXT NOT NULL,
 	holder      TEXT NOT NULL DEFAULT '',
+	host        TEXT NOT NULL DEFAULT '',
+	pid         INTEGER NOT NULL DEFAULT 0,
 	acquired_at INTEGER NOT NULL,
 	renewed_at  INTEGER NOT NULL,
 	expires_at  INTEGER NOT NULL
