@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/term"
 
+	"smista/app"
 	"smista/db"
 )
 
@@ -89,6 +90,10 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	}
 	if m.Stdin == nil {
 		m.Stdin = strings.NewReader("")
+	}
+	if user := m.Getenv("USER"); user != "" {
+		// Every action of this command is recorded as human:$USER.
+		ctx = app.WithActor(ctx, user)
 	}
 	name, pre, rest := splitCommand(args)
 	switch name {

@@ -57,6 +57,9 @@ type Options struct {
 	NoQuote bool
 	// Lease tunes the sender lease (one sender per store).
 	Lease LeaseOptions
+	// NoClaims turns off claims on shared mailboxes: installations then
+	// rely on the webhook-id alone (receivers deduplicate).
+	NoClaims bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -76,6 +79,9 @@ type App struct {
 	now      func() time.Time
 	lease    LeaseOptions
 	owner    string // this App's sender lease token
+	noClaims bool
+	claims   claims
+	presence presence
 
 	triageMu sync.Mutex // one triage run at a time: runs share the queue
 
@@ -129,6 +135,7 @@ func New(o Options) (*App, error) {
 		now:      o.Now,
 		lease:    o.Lease.withDefaults(),
 		owner:    newOwner(),
+		noClaims: o.NoClaims,
 	}, nil
 }
 
@@ -146,7 +153,10 @@ func (a *App) Accounts() []mail.Account { return a.accounts }
 // Close closes the store; a second call does nothing. Stop the App's
 // background work (cancel the contexts of Run, RunSender, Watch) first.
 func (a *App) Close() error {
-	a.closeOnce.Do(func() { a.closeErr = a.db.Close() })
+	a.closeOnce.Do(func() {
+		a.closeClaims()
+		a.closeErr = a.db.Close()
+	})
 	return a.closeErr
 }
 

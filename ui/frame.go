@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -154,8 +155,24 @@ func (m *Model) tabBar() string {
 	return fit(b.String(), m.w)
 }
 
-// bannerLines warn about auto-disabled endpoints on every screen.
-func (m *Model) bannerLines() []string { return m.eps.bannerLines() }
+// bannerLines warn about auto-disabled endpoints on every screen, and on
+// the message screen say who else has the email open.
+func (m *Model) bannerLines() []string {
+	lines := m.eps.bannerLines()
+	if m.cur != scrMessage || m.msg.id == "" {
+		return lines
+	}
+	var names []string
+	for _, v := range m.presence.Viewers[m.msg.id] {
+		if v.Session != m.c.deps.Session && !slices.Contains(names, v.Agent) {
+			names = append(names, clean(v.Agent))
+		}
+	}
+	if len(names) > 0 {
+		lines = append(lines, " "+strings.Join(names, ", ")+" "+map[bool]string{true: "is", false: "are"}[len(names) == 1]+" on it ")
+	}
+	return lines
+}
 
 func (m *Model) helpView() []string {
 	body := strings.Split(m.help.FullHelpView(m.c.keys.help(m.screens[m.cur]).FullHelp()), "\n")
