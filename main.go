@@ -76,6 +76,7 @@ func commands() []command {
 		{"log", "show deliveries (or attempts) from the delivery log", runLog},
 		{"replay", "deliver a delivery's event again (same webhook-id)", runReplay},
 		{"listen", "receive, verify and print webhook events locally", runListen},
+		{"serve", "the team server: sync, triage, send, and the TUI over SSH", runServe},
 	}
 }
 

@@ -116,6 +116,9 @@ type Deps struct {
 	// Presence receives what it shows (both only on the team server).
 	Session  string
 	Presence Presence
+	// NoSecrets refuses what would show a new secret (adding an endpoint,
+	// rotating its secret): the team server's sessions never see one.
+	NoSecrets bool
 	// Editor is the external editor command ($EDITOR); "" disables it.
 	Editor string
 	// NoColor drops every colour (NO_COLOR).

@@ -65,6 +65,13 @@ func (p *Printer) print(e app.Event) {
 	case app.DeliveryNotice:
 		p.endLine()
 		p.deliveryNotice(v.Notice)
+	case app.Activity:
+		if p.cmd != "serve" {
+			break // a command's own actions: it reports them itself
+		}
+		// The team server's log of who did what.
+		p.endLine()
+		fmt.Fprintf(p.stderr, "smista %s: %s: %s\n", p.cmd, safe.String(strings.TrimPrefix(v.Actor, "human:")), safe.String(v.Action))
 	}
 }
 
