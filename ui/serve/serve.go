@@ -67,6 +67,10 @@ type Server struct {
 	closing  bool
 }
 
+// fps is the sessions' frame rate: Bubble Tea's most (its default is 60).
+// A keypress waits for the next frame tick, so this halves the wait.
+const fps = 120
+
 type ctxKey string
 
 const (
@@ -199,7 +203,7 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		Editor: "", NoSecrets: true, Now: s.o.Now, Tick: s.o.Tick,
 	}).WithContext(ctx)
 	sess.Context().SetValue(keyModel, m)
-	p := tea.NewProgram(m, append(bubbletea.MakeOptions(sess), tea.WithContext(ctx))...)
+	p := tea.NewProgram(m, append(bubbletea.MakeOptions(sess), tea.WithContext(ctx), tea.WithFPS(fps))...)
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
