@@ -130,6 +130,7 @@ type Subscription struct {
 	triage   *TriageProgress
 	sender   *SenderStats
 	presence *Presence
+	lease    *SenderLease
 	notices  []Event        // Notice, DeliveryNotice, Activity..., in order
 	finished []SyncProgress // finished syncs are never merged away
 }
@@ -189,6 +190,8 @@ func (s *Subscription) push(e Event) {
 		s.sender = &v
 	case Presence:
 		s.presence = &v // a snapshot: the latest is all that matters
+	case SenderLease:
+		s.lease = &v
 	case DeliveryNotice:
 		if len(s.notices) >= noticeBacklog && !important(v) {
 			break
@@ -239,6 +242,10 @@ func (s *Subscription) pop() (Event, bool) {
 	case s.presence != nil:
 		e := *s.presence
 		s.presence = nil
+		return e, true
+	case s.lease != nil:
+		e := *s.lease
+		s.lease = nil
 		return e, true
 	case s.changed != 0:
 		e := Changed{s.changed}

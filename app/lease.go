@@ -93,9 +93,11 @@ func (a *App) awaitLease(ctx context.Context, once bool, kinds []string) (bool, 
 			a.bus.Publish(SenderLease{Held: true, Holder: l.Holder})
 			return true, nil
 		default:
+			// Published on every try, not once: a front end that
+			// subscribed since learns who sends (the bus keeps the latest).
+			a.bus.Publish(SenderLease{Holder: l.Holder})
 			if l.Holder != shown {
 				shown = l.Holder
-				a.bus.Publish(SenderLease{Holder: l.Holder})
 				a.notice("send", "another process sends for this store: "+l.Holder+"; waiting to take over", false)
 			}
 			if once {
