@@ -85,8 +85,9 @@ type App struct {
 
 	triageMu sync.Mutex // one triage run at a time: runs share the queue
 
-	mu     sync.Mutex
-	sender *webhook.Sender // the running sender, nil when none runs here
+	mu        sync.Mutex
+	sender    *webhook.Sender // the running sender, nil when none runs here
+	senderRun bool            // RunSender runs (sending, or waiting for the lease)
 
 	closeOnce sync.Once
 	closeErr  error

@@ -74,7 +74,7 @@ func newOwner() string {
 func (a *App) awaitLease(ctx context.Context, once bool, kinds []string) (bool, error) {
 	lo := a.lease
 	req := db.LeaseRequest{Owner: a.owner, Holder: lo.Holder, Host: lo.host, PID: lo.pid, TTL: lo.TTL}
-	shown := ""
+	shown, failed := "", ""
 	for {
 		l, ok, err := a.db.AcquireLease(ctx, db.LeaseSender, req)
 		if err == nil && !ok && abandoned(l, lo) {
@@ -88,7 +88,10 @@ func (a *App) awaitLease(ctx context.Context, once bool, kinds []string) (bool, 
 		case err != nil && ctx.Err() != nil:
 			return false, ctx.Err()
 		case err != nil:
-			a.notice("send", fmt.Sprintf("sender lease: %v (trying again)", err), true)
+			if err.Error() != failed { // once per kind of failure, not every Poll
+				failed = err.Error()
+				a.notice("send", fmt.Sprintf("sender lease: %v (trying again)", err), true)
+			}
 		case ok:
 			a.bus.Publish(SenderLease{Held: true, Holder: l.Holder})
 			return true, nil

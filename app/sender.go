@@ -38,6 +38,20 @@ func (a *App) RunSender(ctx context.Context, once bool) error {
 	for k := range transports {
 		kinds = append(kinds, k)
 	}
+	// One run per App, checked before the lease: a second run would share
+	// this App's lease token, and release it under the first on its way out.
+	a.mu.Lock()
+	if a.senderRun {
+		a.mu.Unlock()
+		return fmt.Errorf("send: %w", webhook.ErrRunning)
+	}
+	a.senderRun = true
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		a.senderRun = false
+		a.mu.Unlock()
+	}()
 	for {
 		held, err := a.awaitLease(ctx, once, kinds)
 		if err != nil {

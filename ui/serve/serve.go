@@ -73,10 +73,8 @@ const fps = 120
 
 type ctxKey string
 
-const (
-	keyAgent ctxKey = "smista-agent"
-	keyModel ctxKey = "smista-model"
-)
+// keyAgent holds, in a connection's context, the agent its key names.
+const keyAgent ctxKey = "smista-agent"
 
 // New returns a server for o. It fails with ErrNoAgents, or on a host key
 // that does not parse.
@@ -104,10 +102,7 @@ func New(o Options) (*Server, error) {
 	srv, err := wish.NewServer(
 		wish.WithHostKeyPEM(o.HostKey),
 		wish.WithPublicKeyAuth(s.auth),
-		wish.WithMiddleware(
-			bubbletea.MiddlewareWithProgramHandler(s.program),
-			s.gate,
-		),
+		wish.WithMiddleware(s.tui, s.gate),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
@@ -173,9 +168,6 @@ func (s *Server) gate(next ssh.Handler) ssh.Handler {
 		defer s.count.Add(-1)
 		s.o.Logf("serve: %s connected from %s", agent, hostOf(sess.RemoteAddr()))
 		next(sess)
-		if m, ok := sess.Context().Value(keyModel).(*ui.Model); ok {
-			m.Close()
-		}
 		s.mu.Lock()
 		closing := s.closing
 		s.mu.Unlock()
@@ -186,39 +178,68 @@ func (s *Server) gate(next ssh.Handler) ssh.Handler {
 	}
 }
 
-// program builds the session's TUI: its own model, size and colour
-// profile, acting as its agent on the shared App.
-func (s *Server) program(sess ssh.Session) *tea.Program {
-	agent, _ := sess.Context().Value(keyAgent).(string)
-	if agent == "" {
-		return nil
+// tui runs the session's TUI — its own model, size and colour profile,
+// acting as its agent on the shared App — until the agent quits, the
+// connection ends or the server shuts down. (wish's Bubble Tea middleware,
+// written out so that the session's model and presence are released
+// here, where they were made.)
+func (s *Server) tui(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		agent, _ := sess.Context().Value(keyAgent).(string)
+		_, winch, ok := sess.Pty()
+		if agent == "" || !ok {
+			return // allowSession let neither through
+		}
+		a := s.o.App
+		id := fmt.Sprintf("%s#%d", agent, s.seq.Add(1))
+		ctx, cancel := context.WithCancel(app.WithActor(sess.Context(), agent))
+		defer cancel()
+		m := ui.New(ui.Deps{
+			Store: a.Store(), Actions: a, Events: ui.BusEvents(a.Bus()),
+			User: agent, Session: id, Presence: a,
+			// No external editor: it would run on the server, for the client.
+			Editor: "", NoSecrets: true, Now: s.o.Now, Tick: s.o.Tick,
+		}).WithContext(ctx)
+		defer m.Close()
+		defer a.SetViewing(id, agent, "")
+		p := tea.NewProgram(m, append(bubbletea.MakeOptions(sess), tea.WithContext(ctx), tea.WithFPS(fps))...)
+		if !s.track(p) {
+			return
+		}
+		defer s.untrack(p)
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case w := <-winch:
+					p.Send(tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
+				}
+			}
+		}()
+		if _, err := p.Run(); err != nil && ctx.Err() == nil {
+			s.o.Logf("serve: %s: %v", id, err)
+		}
+		p.Kill()
+		next(sess)
 	}
-	a := s.o.App
-	id := fmt.Sprintf("%s#%d", agent, s.seq.Add(1))
-	ctx := app.WithActor(sess.Context(), agent)
-	m := ui.New(ui.Deps{
-		Store: a.Store(), Actions: a, Events: ui.BusEvents(a.Bus()),
-		User: agent, Session: id, Presence: a,
-		// No external editor: it would run on the server, for the client.
-		Editor: "", NoSecrets: true, Now: s.o.Now, Tick: s.o.Tick,
-	}).WithContext(ctx)
-	sess.Context().SetValue(keyModel, m)
-	p := tea.NewProgram(m, append(bubbletea.MakeOptions(sess), tea.WithContext(ctx), tea.WithFPS(fps))...)
+}
+
+// track registers a running program, unless the server is closing.
+func (s *Server) track(p *tea.Program) bool {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closing {
-		s.mu.Unlock()
-		return nil
+		return false
 	}
 	s.programs[p] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(p *tea.Program) {
+	s.mu.Lock()
+	delete(s.programs, p)
 	s.mu.Unlock()
-	go func() {
-		<-ctx.Done()
-		s.mu.Lock()
-		delete(s.programs, p)
-		s.mu.Unlock()
-		a.SetViewing(id, agent, "")
-	}()
-	return p
 }
 
 // Serve serves on ln until ctx ends, then tells every session, ends them
