@@ -16,7 +16,7 @@ import (
 	"smista/ui/safe"
 )
 
-const endpointsSynopsis = "add URL [--secret-file F|-] | list [--json] | enable ID | disable ID | test ID | rotate ID | rm ID [--force]"
+const endpointsSynopsis = "add URL [--secret-file F|-] | list [--json] | enable ID | disable ID | test ID | rotate ID | rm ID [--force] | backfill"
 
 func fmtTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000Z")
@@ -49,7 +49,7 @@ func runEndpoints(ctx context.Context, m *Main, args []string) error {
 		fs.BoolVar(&asJSON, "json", false, "one JSON object per line")
 	case "rm":
 		fs.BoolVar(&force, "force", false, "remove even with undelivered deliveries (they become canceled, kept in the log)")
-	case "enable", "disable", "test", "rotate":
+	case "enable", "disable", "test", "rotate", "backfill":
 	default:
 		return fmt.Errorf("%w: unknown subcommand %q: %s", errUsage, sub, endpointsSynopsis)
 	}
@@ -58,7 +58,7 @@ func runEndpoints(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	want := 1
-	if sub == "list" {
+	if sub == "list" || sub == "backfill" {
 		want = 0
 	}
 	if len(pos) != want {
@@ -69,8 +69,16 @@ func runEndpoints(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer a.Close()
-	if sub == "list" {
+	switch sub {
+	case "list":
 		return endpointList(ctx, m, a.Store(), asJSON)
+	case "backfill":
+		n, err := a.QueueUndeliveredTickets(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "%d ticket(s) queued to the endpoints; 'smista send' or the TUI delivers them\n", n)
+		return nil
 	}
 	if sub == "add" {
 		if secret, err = m.secretFlag(secret, secretFile); err != nil {
@@ -134,6 +142,9 @@ func endpointAdd(ctx context.Context, m *Main, a *app.App, rawURL, secret string
 	if ep.Generated {
 		fmt.Fprintln(m.Stdout, ep.Secret)
 		fmt.Fprintln(m.Stderr, "the second line is the signing secret: give it to the receiver; it is not shown again (rotate with 'smista endpoints rotate')")
+	}
+	if n, err := a.Store().UndeliveredTickets(ctx); err == nil && n > 0 {
+		fmt.Fprintf(m.Stderr, "%d ticket(s) have no delivery (decided while no endpoint existed): 'smista endpoints backfill' queues them\n", n)
 	}
 	return nil
 }

@@ -27,7 +27,7 @@ func runSend(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer a.Close()
-	p := ui.StartPrinter(a.Bus(), m.Stdout, m.Stderr, "send", m.IsTerminal)
+	p := ui.StartPrinter(a.Bus(), m.Stdout, m.Stderr, ui.PrinterOptions{Cmd: "send", Bar: m.IsTerminal})
 	err = a.RunSender(ctx, *once)
 	p.Stop()
 	if errors.Is(err, webhook.ErrStoreUnavailable) {

@@ -53,7 +53,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	p := ui.StartPrinter(a.Bus(), m.Stdout, m.Stderr, "serve", false)
+	p := ui.StartPrinter(a.Bus(), m.Stdout, m.Stderr, ui.PrinterOptions{Cmd: "serve", Activity: true})
 	defer p.Stop()
 	logf := func(format string, args ...any) { fmt.Fprintf(m.Stderr, format+"\n", args...) }
 	srv, err := serve.New(serve.Options{App: a, HostKey: hostKey, Agents: agents, MaxSessions: sc.MaxSessions, Logf: logf, Now: m.Now})

@@ -28,7 +28,8 @@ func runSync(ctx context.Context, m *Main, args []string) error {
 	}
 	defer a.Close()
 	o := app.SyncOptions{Account: *account, NoTriage: *noTriage, IdleRefresh: *idleRefresh}
-	p := ui.StartPrinter(a.Bus(), m.Stdout, m.Stderr, "sync", m.IsTerminal)
+	// A one-shot sync returns its errors, for the one line on stderr.
+	p := ui.StartPrinter(a.Bus(), m.Stdout, m.Stderr, ui.PrinterOptions{Cmd: "sync", Bar: m.IsTerminal, QuietSyncErrors: !*watch})
 	if *watch {
 		err := a.Watch(ctx, o)
 		p.Stop()

@@ -46,7 +46,7 @@ func runTriage(ctx context.Context, m *Main, args []string) error {
 
 	out := newTriageWriter(m.Stdout, *asJSON)
 	var writeErr error
-	p := ui.StartPrinter(a.Bus(), m.Stdout, m.Stderr, "triage", m.IsTerminal)
+	p := ui.StartPrinter(a.Bus(), m.Stdout, m.Stderr, ui.PrinterOptions{Cmd: "triage", Bar: m.IsTerminal})
 	sum, runErr := a.Triage(ctx, app.TriageRequest{All: *all, Each: func(o app.TriageOutput) {
 		if o.Err != nil {
 			fmt.Fprintf(m.Stderr, "smista triage: %s\n", safe.String(oneLine(o.Err.Error())))

@@ -28,11 +28,12 @@ func runTUI(ctx context.Context, m *Main, args []string) error {
 	if !m.IsTerminal {
 		return errNoTerminal
 	}
-	a, _, err := m.openApp(ctx, wiring{classifier: true, accounts: true, role: "smista tui"})
+	a, cfg, err := m.openApp(ctx, wiring{classifier: true, accounts: true, role: "smista tui"})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	m.threshold = cfg.Triage.Threshold
 	return m.runTUIWith(ctx, a, app.RunOptions{Send: !*noSend, Sync: !*noSync, Watch: true},
 		tea.WithInput(m.Stdin), tea.WithOutput(m.Stdout))
 }
@@ -56,12 +57,13 @@ func (m *Main) runTUIWith(ctx context.Context, a *app.App, o app.RunOptions, pro
 // live events from its bus.
 func (m *Main) uiDeps(a *app.App) ui.Deps {
 	return ui.Deps{
-		Store:   a.Store(),
-		Actions: a,
-		Events:  ui.BusEvents(a.Bus()),
-		User:    m.Getenv("USER"),
-		Editor:  m.Getenv("EDITOR"),
-		NoColor: m.Getenv("NO_COLOR") != "",
-		Now:     m.Now,
+		Store:     a.Store(),
+		Actions:   a,
+		Events:    ui.BusEvents(a.Bus()),
+		User:      m.Getenv("USER"),
+		Editor:    m.Getenv("EDITOR"),
+		NoColor:   m.Getenv("NO_COLOR") != "",
+		Now:       m.Now,
+		Threshold: m.threshold,
 	}
 }

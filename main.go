@@ -55,6 +55,10 @@ type Main struct {
 
 	DBPath     string
 	ConfigPath string
+
+	// threshold is the configured decision threshold, for the TUI's
+	// review queue.
+	threshold float64
 }
 
 // command is one subcommand of the CLI.
@@ -76,6 +80,8 @@ func commands() []command {
 		{"log", "show deliveries (or attempts) from the delivery log", runLog},
 		{"replay", "deliver a delivery's event again (same webhook-id)", runReplay},
 		{"listen", "receive, verify and print webhook events locally", runListen},
+		{"eval", "score the classifier on a folder of labelled emails", runEval},
+		{"learning", "show, export or reset what triage learned from corrections", runLearning},
 		{"serve", "the team server: sync, triage, send, and the TUI over SSH", runServe},
 	}
 }

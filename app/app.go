@@ -11,7 +11,6 @@ package app
 
 import (
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -85,6 +84,11 @@ type App struct {
 
 	triageMu sync.Mutex // one triage run at a time: runs share the queue
 
+	// adaptive is the offline classifier's learned layer (nil with an LLM
+	// classifier); learnMu orders learning and storing it.
+	adaptive *triage.Adaptive
+	learnMu  sync.Mutex
+
 	mu        sync.Mutex
 	sender    *webhook.Sender // the running sender, nil when none runs here
 	senderRun bool            // RunSender runs (sending, or waiting for the lease)
@@ -101,16 +105,6 @@ func New(o Options) (*App, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	classify := func() (triage.Classifier, error) { return o.Classifier, nil }
-	if o.Classifier == nil {
-		classify = sync.OnceValues(func() (triage.Classifier, error) {
-			c, err := triage.NewOffline()
-			if err != nil {
-				return nil, fmt.Errorf("offline classifier: %w", err)
-			}
-			return c, nil
-		})
-	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
 	}
@@ -123,10 +117,9 @@ func New(o Options) (*App, error) {
 	if o.Sender.Now == nil {
 		o.Sender.Now = o.Now
 	}
-	return &App{
+	a := &App{
 		db:       o.Store,
 		bus:      NewBus(),
-		classify: classify,
 		triage:   o.Triage,
 		conc:     o.Concurrency,
 		accounts: o.Accounts,
@@ -137,7 +130,10 @@ func New(o Options) (*App, error) {
 		lease:    o.Lease.withDefaults(),
 		owner:    newOwner(),
 		noClaims: o.NoClaims,
-	}, nil
+	}
+	base := o.Classifier
+	a.classify = sync.OnceValues(func() (triage.Classifier, error) { return a.loadClassifier(base) })
+	return a, nil
 }
 
 // Bus returns the bus on which the App announces progress, notices and

@@ -106,6 +106,21 @@ func (a *App) RemoveEndpoint(ctx context.Context, id string, force bool) (int, e
 	return n, nil
 }
 
+// QueueUndeliveredTickets queues the tickets decided while no endpoint
+// existed to every endpoint there is now (same webhook-id rules as any
+// delivery) and returns how many tickets it queued.
+func (a *App) QueueUndeliveredTickets(ctx context.Context) (int, error) {
+	n, err := a.db.QueueUndeliveredTickets(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		a.wake()
+		a.changed(TopicDeliveries | TopicEndpoints | TopicTriage)
+	}
+	return n, nil
+}
+
 // TestEndpoint queues a test ticket.suggested event (sample values) for one
 // endpoint and wakes the running sender; it returns the delivery id.
 func (a *App) TestEndpoint(ctx context.Context, id string) (string, error) {

@@ -109,13 +109,44 @@ func (a *App) runSender(ctx context.Context, once bool, opts webhook.Options) er
 	if once {
 		err = s.Drain(ctx)
 	} else {
+		expCtx, stopExpiry := context.WithCancel(ctx)
+		expired := make(chan struct{})
+		go func() {
+			defer close(expired)
+			a.expireSecrets(expCtx)
+		}()
 		err = s.Run(ctx)
+		stopExpiry()
+		<-expired
 	}
 	<-done // Events is closed when the run returns
 	if err != nil {
 		return fmt.Errorf("send: %w", err)
 	}
 	return nil
+}
+
+// expiryEvery is how often a long-running sender erases the previous
+// secrets whose rotation grace period ended (opening the store does it too).
+const expiryEvery = 10 * time.Minute
+
+// expireSecrets erases expired previous secrets every expiryEvery until
+// ctx ends.
+func (a *App) expireSecrets(ctx context.Context) {
+	t := time.NewTicker(expiryEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := a.db.ExpireSecrets(ctx); err != nil && ctx.Err() == nil {
+				a.notice("error", err.Error(), true)
+			} else if n > 0 {
+				a.changed(TopicEndpoints)
+			}
+		}
+	}
 }
 
 // Sending reports whether a sender runs in this App.

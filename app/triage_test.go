@@ -3,6 +3,8 @@ package app_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -11,6 +13,7 @@ import (
 
 	"smista/app"
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/mail"
 	"smista/triage"
 	"smista/webhook"
@@ -198,5 +201,26 @@ func TestTriageIDs(t *testing.T) {
 	_, err = a.Triage(context.Background(), app.TriageRequest{IDs: ids[1:2], Each: func(o app.TriageOutput) { outs = append(outs, o) }})
 	if err != nil || len(outs) != 1 || outs[0].Message.ID != ids[1] || outs[0].Result.Model != triage.OfflineModel {
 		t.Fatalf("%v %+v", err, outs)
+	}
+}
+
+// "Not a ticket" on a ticket whose event already went out says so once,
+// without stacked prefixes.
+func TestNotTicketAfterDeliveryMessage(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	a := newApp(t)
+	ctx := context.Background()
+	if _, err := a.AddEndpoint(ctx, srv.URL+"/hook", ""); err != nil {
+		t.Fatal(err)
+	}
+	email := dbtest.SeedTicket(t, a.Store(), "Cannot log in")
+	if err := a.RunSender(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	_, err := a.NotTicket(ctx, email, "giulia")
+	want := "not a ticket: the ticket.suggested event was already sent to the receiver: delivery already started"
+	if !errors.Is(err, db.ErrDeliveryStarted) || err.Error() != want {
+		t.Fatalf("NotTicket = %v, want %q", err, want)
 	}
 }

@@ -232,7 +232,43 @@ func (d *DB) RemoveEndpoint(ctx context.Context, id string, force bool) (int, er
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("remove endpoint: %w", err)
 	}
+	if err := d.wipeWAL(ctx); err != nil {
+		return waiting, fmt.Errorf("remove endpoint: %w", err)
+	}
 	return waiting, nil
+}
+
+// ExpireSecrets erases the previous secrets whose rotation grace period
+// has ended (they no longer sign anything) and returns how many it erased.
+// Open calls it; a long-running sender calls it from time to time.
+func (d *DB) ExpireSecrets(ctx context.Context) (int, error) {
+	res, err := d.w.ExecContext(ctx, `UPDATE endpoints SET prev_secret = '', prev_secret_until = NULL
+		WHERE prev_secret != '' AND COALESCE(prev_secret_until, 0) <= ?`, d.nowMS())
+	if err != nil {
+		return 0, fmt.Errorf("expire secrets: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	if n > 0 {
+		if err := d.wipeWAL(ctx); err != nil {
+			return int(n), fmt.Errorf("expire secrets: %w", err)
+		}
+	}
+	return int(n), nil
+}
+
+// wipeWAL copies the write-ahead log into the database and truncates it,
+// so the page images that still held an erased secret leave the WAL file
+// (secure_delete has zeroed them in the database itself). A reader that
+// holds an old snapshot keeps the log alive: then the next checkpoint
+// finishes the job.
+func (d *DB) wipeWAL(ctx context.Context) error {
+	if d.path == ":memory:" {
+		return nil
+	}
+	if _, err := d.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
 }
 
 // disableTx disables an enabled endpoint and pauses its waiting

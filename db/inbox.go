@@ -17,6 +17,10 @@ type InboxFilter struct {
 	Search   string // free text in subject, sender name and address
 	// ByConfidence orders by confidence (highest first) instead of date.
 	ByConfidence bool
+	// Review, when above 0, is the review queue at this threshold: the
+	// triaged emails no person decided or corrected, closest to the
+	// threshold first.
+	Review float64
 }
 
 // InboxRow is one inbox line: what the table shows, without the body.
@@ -27,7 +31,8 @@ type InboxRow struct {
 	Subject    string
 	Date       time.Time
 	Seen       bool
-	Intent     string  // "" when not triaged
+	Intent     string  // "" when not triaged; a person's correction when there is one
+	Corrected  bool    // Intent is a person's correction
 	Confidence float64 // -1 when not triaged
 	Flags      []string
 	Action     string // ticket | draft | suggest | ""
@@ -48,8 +53,10 @@ func inboxWhere(f InboxFilter) (string, []any) {
 	case "untriaged":
 		conds = append(conds, "t.message_id IS NULL")
 	default:
-		conds = append(conds, "t.intent = ?")
-		args = append(args, f.Intent)
+		// The model's intent unless a person corrected it, spelled so that
+		// the index on triage_results.intent still serves the first term.
+		conds = append(conds, "((t.intent = ? AND c.message_id IS NULL) OR c.intent = ?)")
+		args = append(args, f.Intent, f.Intent)
 	}
 	if f.Flag != "" {
 		conds = append(conds, "t.flags LIKE ?")
@@ -68,6 +75,10 @@ func inboxWhere(f InboxFilter) (string, []any) {
 		conds = append(conds, `(m.subject LIKE ? ESCAPE '\' OR m.from_addr LIKE ? ESCAPE '\' OR m.from_name LIKE ? ESCAPE '\')`)
 		args = append(args, p, p, p)
 	}
+	if f.Review > 0 {
+		conds = append(conds, "t.message_id IS NOT NULL", "c.message_id IS NULL",
+			"(d.message_id IS NULL OR d.decided_by = 'engine')")
+	}
 	if len(conds) == 0 {
 		return "", nil
 	}
@@ -81,7 +92,8 @@ func likeEscape(s string) string {
 
 const inboxFrom = ` FROM messages m
 	LEFT JOIN triage_results t ON t.message_id = m.id
-	LEFT JOIN decisions d ON d.message_id = m.id`
+	LEFT JOIN decisions d ON d.message_id = m.id
+	LEFT JOIN corrections c ON c.message_id = m.id`
 
 // Inbox returns up to limit inbox rows matching f, skipping offset, newest
 // first (or by confidence). Only the requested window is read, so a
@@ -89,14 +101,18 @@ const inboxFrom = ` FROM messages m
 func (d *DB) Inbox(ctx context.Context, f InboxFilter, offset, limit int) ([]InboxRow, error) {
 	where, args := inboxWhere(f)
 	order := " ORDER BY m.date DESC, m.id"
-	if f.ByConfidence {
+	switch {
+	case f.Review > 0:
+		// A literal, not a parameter: the order appears twice below.
+		order = fmt.Sprintf(" ORDER BY ABS(t.confidence - %g), m.date DESC, m.id", f.Review)
+	case f.ByConfidence:
 		order = " ORDER BY COALESCE(t.confidence, -1) DESC, m.date DESC, m.id"
 	}
 	// Page on ids first: the row's subqueries (drafts, ticket state) then
 	// run for the page only, not for every row an OFFSET skips.
 	q := `WITH page(id) AS (SELECT m.id` + inboxFrom + where + order + ` LIMIT ? OFFSET ?)
 		SELECT m.id, m.from_name, m.from_addr, m.subject, m.date, m.seen,
-		COALESCE(t.intent, ''), COALESCE(t.confidence, -1), COALESCE(t.flags, '[]'),
+		COALESCE(c.intent, t.intent, ''), c.message_id IS NOT NULL, COALESCE(t.confidence, -1), COALESCE(t.flags, '[]'),
 		COALESCE(d.action, ''), COALESCE(d.decided_by, ''), COALESCE(d.suggestion, ''),
 		EXISTS (SELECT 1 FROM drafts dr WHERE dr.message_id = m.id AND dr.status = 'pending'),
 		COALESCE((SELECT CASE
@@ -110,7 +126,8 @@ func (d *DB) Inbox(ctx context.Context, f InboxFilter, offset, limit int) ([]Inb
 			GROUP BY e.id), '')
 		FROM page JOIN messages m ON m.id = page.id
 		LEFT JOIN triage_results t ON t.message_id = m.id
-		LEFT JOIN decisions d ON d.message_id = m.id` + order
+		LEFT JOIN decisions d ON d.message_id = m.id
+		LEFT JOIN corrections c ON c.message_id = m.id` + order
 	rows, err := d.r.QueryContext(ctx, q, append(args, limit, offset)...)
 	if err != nil {
 		return nil, fmt.Errorf("inbox: %w", err)
@@ -122,7 +139,7 @@ func (d *DB) Inbox(ctx context.Context, f InboxFilter, offset, limit int) ([]Inb
 		var date int64
 		var flags string
 		if err := rows.Scan(&r.ID, &r.FromName, &r.FromAddr, &r.Subject, &date, &r.Seen,
-			&r.Intent, &r.Confidence, &flags, &r.Action, &r.DecidedBy, &r.Suggestion,
+			&r.Intent, &r.Corrected, &r.Confidence, &flags, &r.Action, &r.DecidedBy, &r.Suggestion,
 			&r.DraftWaiting, &r.TicketState); err != nil {
 			return nil, fmt.Errorf("inbox: %w", err)
 		}

@@ -254,9 +254,24 @@ func (e *enqueuer) enqueue(ctx context.Context, nowMS int64, ev NewEvent) (strin
 	if n, _ := res.RowsAffected(); n == 0 {
 		return "", ErrDuplicateEvent
 	}
+	emailID := ev.MessageID
+	if ev.Test {
+		emailID = ""
+	}
+	if err := e.deliver(ctx, id, emailID, nowMS, ev.EndpointID); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// deliver queues event id for every endpoint (or only endpointID): one
+// delivery each, pending for an enabled endpoint, paused for a disabled
+// one, with the webhook-id of the email (emailID, a real ticket) and the
+// endpoint's URL, or else of the event and the endpoint.
+func (e *enqueuer) deliver(ctx context.Context, id, emailID string, nowMS int64, endpointID string) error {
 	args := append(e.args[:0], id, nowMS)
 	for _, ep := range e.eps {
-		if ev.EndpointID != "" && ep.id != ev.EndpointID {
+		if endpointID != "" && ep.id != endpointID {
 			continue
 		}
 		status := "pending"
@@ -264,29 +279,29 @@ func (e *enqueuer) enqueue(ctx context.Context, nowMS int64, ev NewEvent) (strin
 			status = "paused"
 		}
 		wid := testWebhookID(id, ep.id)
-		if ev.MessageID != "" && !ev.Test {
-			wid = WebhookID(ev.MessageID, ep.url)
+		if emailID != "" {
+			wid = WebhookID(emailID, ep.url)
 		}
 		args = append(args, e.newID("dlv_"), ep.id, wid, status)
 	}
 	e.args = args[:0]
-	if ev.EndpointID == "" && e.insAll != nil {
+	if endpointID == "" && e.insAll != nil {
 		if _, err := e.insAll.ExecContext(ctx, args...); err != nil {
-			return "", fmt.Errorf("enqueue event: %w", err)
+			return fmt.Errorf("enqueue event: %w", err)
 		}
-		return id, nil
+		return nil
 	}
 	if e.insDelivery == nil && len(args) > 2 {
 		st, err := e.tx.PrepareContext(ctx, insDeliveriesSQL(1))
 		if err != nil {
-			return "", fmt.Errorf("enqueue event: %w", err)
+			return fmt.Errorf("enqueue event: %w", err)
 		}
 		e.insDelivery = st
 	}
 	for i := 2; i < len(args); i += 4 {
 		if _, err := e.insDelivery.ExecContext(ctx, id, nowMS, args[i], args[i+1], args[i+2], args[i+3]); err != nil {
-			return "", fmt.Errorf("enqueue event: %w", err)
+			return fmt.Errorf("enqueue event: %w", err)
 		}
 	}
-	return id, nil
+	return nil
 }

@@ -40,14 +40,19 @@ type Options struct {
 }
 
 // Triage classifies one message and decides, without storing anything: the
-// deterministic flags are merged into the classifier's, and a ticket gets
-// its payload. It fails when the classifier fails.
+// deterministic flags are merged into the classifier's (computed here only
+// when the classifier did not already read them), and a ticket gets its
+// payload. It fails when the classifier fails.
 func Triage(ctx context.Context, c Classifier, m *mail.Message, o Options) (Result, Decision, []byte, error) {
 	r, err := c.Classify(ctx, m, o.Context)
 	if err != nil {
 		return r, Decision{}, nil, fmt.Errorf("classify %s: %w", m.ID, err)
 	}
-	r.Flags = MergeFlags(Flags(m, o.Context), r.Flags)
+	if r.ruleFlags {
+		r.Flags = MergeFlags(nil, r.Flags)
+	} else {
+		r.Flags = MergeFlags(Flags(m, o.Context), r.Flags)
+	}
 	r.Confidence = clamp01(r.Confidence)
 	d := Decide(r, o.Policy)
 	var payload []byte

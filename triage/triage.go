@@ -88,6 +88,11 @@ type Result struct {
 	// Disagree is set when two classifiers disagreed on the intent: no
 	// ticket may follow.
 	Disagree bool
+	// ruleFlags is set when Flags already holds the deterministic flags of
+	// the email (the offline classifier reads them in its one pass): Triage
+	// then does not compute them again. Unexported, so no classifier from
+	// outside can claim it and drop a flag.
+	ruleFlags bool
 }
 
 // Classifier classifies one email. Implementations are safe for concurrent

@@ -15,6 +15,7 @@ import (
 
 	"smista/app"
 	"smista/db"
+	"smista/triage"
 )
 
 // ErrNotAvailable is reported when an action's machinery is not wired.
@@ -38,6 +39,7 @@ type OutboxStore interface {
 // ConfigStore reads endpoints and drafts.
 type ConfigStore interface {
 	Endpoints(ctx context.Context) ([]db.Endpoint, error)
+	UndeliveredTickets(ctx context.Context) (int, error)
 	Drafts(ctx context.Context, limit int) ([]db.DraftItem, error)
 }
 
@@ -55,6 +57,7 @@ type MessageActions interface {
 	MarkSeen(ctx context.Context, id string) error
 	SuggestTicket(ctx context.Context, emailID, who string) error
 	NotTicket(ctx context.Context, emailID, who string) (int, error)
+	CorrectIntent(ctx context.Context, emailID string, intent triage.Intent, who string) error
 }
 
 // DraftActions edit, regenerate, discard and approve reply drafts. Nothing
@@ -84,6 +87,7 @@ type EndpointActions interface {
 	RotateSecret(ctx context.Context, id string) (string, time.Time, error)
 	RemoveEndpoint(ctx context.Context, id string, force bool) (int, error)
 	TestEndpoint(ctx context.Context, id string) (string, error)
+	QueueUndeliveredTickets(ctx context.Context) (int, error)
 }
 
 // Actions is every operation the screens offer; *app.App implements it.
@@ -123,6 +127,9 @@ type Deps struct {
 	Editor string
 	// NoColor drops every colour (NO_COLOR).
 	NoColor bool
+	// Threshold is the decision threshold, around which the review queue
+	// sorts; 0 means triage.DefaultThreshold.
+	Threshold float64
 	// Now is the clock (countdowns, relative times); nil means time.Now.
 	Now func() time.Time
 	// Timeout bounds each query and action; 0 means 10 s.

@@ -13,6 +13,7 @@ type KeyMap struct {
 	Search, Intent, Flag, Decision, Sort, Clear key.Binding
 	// Message and inbox: human override.
 	SuggestTicket, NotTicket, ToDraft key.Binding
+	CorrectIntent, ConfirmIntent      key.Binding
 	// Drafts.
 	Edit, ExtEdit, Approve, Regenerate, Discard, Save key.Binding
 	// Delivery log.
@@ -20,7 +21,7 @@ type KeyMap struct {
 	// Delivery log: scroll the attempt log in the detail pane.
 	DetailDown, DetailUp key.Binding
 	// Endpoints.
-	Add, Test, Toggle, Rotate, Remove, Copy key.Binding
+	Add, Test, Toggle, Rotate, Remove, Copy, Backfill key.Binding
 	// Confirmation prompts.
 	Yes, No key.Binding
 	// Text prompts and the draft editor.
@@ -58,12 +59,14 @@ func DefaultKeyMap() KeyMap {
 		Intent:   b([]string{"i"}, "i", "filter intent"),
 		Flag:     b([]string{"f"}, "f", "filter flag"),
 		Decision: b([]string{"d"}, "d", "filter decision"),
-		Sort:     b([]string{"s"}, "s", "sort date/confidence"),
+		Sort:     b([]string{"s"}, "s", "sort date/conf/review"),
 		Clear:    b([]string{"c"}, "c", "clear filters"),
 
 		SuggestTicket: b([]string{"T"}, "T", "suggest as ticket"),
 		NotTicket:     b([]string{"N"}, "N", "not a ticket"),
 		ToDraft:       b([]string{"D"}, "D", "review draft"),
+		CorrectIntent: b([]string{"I"}, "I", "correct intent"),
+		ConfirmIntent: b([]string{"C"}, "C", "confirm intent"),
 
 		Edit:       b([]string{"e"}, "e", "edit"),
 		ExtEdit:    b([]string{"E"}, "E", "edit in $EDITOR"),
@@ -79,12 +82,13 @@ func DefaultKeyMap() KeyMap {
 		DetailDown:     b([]string{"J"}, "J", "scroll attempts down"),
 		DetailUp:       b([]string{"K"}, "K", "scroll attempts up"),
 
-		Add:    b([]string{"a"}, "a", "add"),
-		Test:   b([]string{"t"}, "t", "send test"),
-		Toggle: b([]string{"e"}, "e", "enable/disable"),
-		Rotate: b([]string{"r"}, "r", "rotate secret"),
-		Remove: b([]string{"x"}, "x", "remove"),
-		Copy:   b([]string{"c"}, "c", "copy secret"),
+		Add:      b([]string{"a"}, "a", "add"),
+		Test:     b([]string{"t"}, "t", "send test"),
+		Toggle:   b([]string{"e"}, "e", "enable/disable"),
+		Rotate:   b([]string{"r"}, "r", "rotate secret"),
+		Backfill: b([]string{"b"}, "b", "queue tickets that have no delivery"),
+		Remove:   b([]string{"x"}, "x", "remove"),
+		Copy:     b([]string{"c"}, "c", "copy secret"),
 
 		Yes: b([]string{"y"}, "y", "yes"),
 		No:  b([]string{"n", "esc"}, "n", "no"),

@@ -60,7 +60,7 @@ func (s *messageScreen) Refresh() tea.Cmd { return s.load(false) }
 func (s *messageScreen) Help() (short, own []key.Binding) {
 	k := s.c.keys
 	return []key.Binding{k.Back, k.Down, k.SuggestTicket, k.NotTicket, k.ToDraft, k.Help},
-		[]key.Binding{k.SuggestTicket, k.NotTicket, k.ToDraft}
+		[]key.Binding{k.SuggestTicket, k.NotTicket, k.CorrectIntent, k.ToDraft}
 }
 
 // open shows the email id from the top and marks it read.
@@ -175,6 +175,8 @@ func (s *messageScreen) handleKey(msg tea.KeyPressMsg) {
 		askSuggestTicket(s.c, s.id, s.title)
 	case key.Matches(msg, k.NotTicket):
 		askNotTicket(s.c, s.id, s.title)
+	case key.Matches(msg, k.CorrectIntent):
+		askIntent(s.c, s.id, s.title)
 	case key.Matches(msg, k.ToDraft):
 		if s.draftID == 0 {
 			s.c.info("this email has no draft waiting")
@@ -268,6 +270,9 @@ func (s *messageScreen) writeTriage(b *strings.Builder, field func(name, v strin
 		field("Triage:", is.Render(clean(t.Intent))+"  "+band.On(conf)+"  priority "+clean(t.Priority)+
 			"  lang "+clean(t.Language))
 		field("Model:", clean(t.Model)+st.Dim.Render("  at "+s.c.longTime(t.At)))
+		if t.CorrectedIntent != "" {
+			field("Intent:", st.Bold.Render(clean(t.CorrectedIntent))+st.Dim.Render("  corrected by "+clean(t.CorrectedBy)+" (I changes it)"))
+		}
 		if len(t.Flags) > 0 {
 			field("Flags:", st.Warn.Render(clean(strings.Join(t.Flags, ", "))))
 		}

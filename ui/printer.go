@@ -21,6 +21,7 @@ type Printer struct {
 	cmd            string
 	sub            *app.Subscription
 	done           sync.WaitGroup
+	opts           PrinterOptions
 
 	// bar draws progress bars (a terminal); lineOpen is set while a bar's
 	// line is unterminated.
@@ -31,10 +32,23 @@ type Printer struct {
 	Tally struct{ Delivered, Failed, Dead, Disabled int }
 }
 
-// StartPrinter subscribes to bus and prints its events for the command
-// cmd until Stop; bar draws progress bars.
-func StartPrinter(bus *app.Bus, stdout, stderr io.Writer, cmd string, bar bool) *Printer {
-	p := &Printer{stdout: stdout, stderr: stderr, cmd: cmd, sub: bus.Subscribe(), bar: bar}
+// PrinterOptions configure a Printer.
+type PrinterOptions struct {
+	// Cmd prefixes notices ("smista sync: ...").
+	Cmd string
+	// Bar draws progress bars (stderr is a terminal).
+	Bar bool
+	// QuietSyncErrors leaves a failed sync to the command's own error (a
+	// one-shot sync returns it; a watch has only the printer to say it).
+	QuietSyncErrors bool
+	// Activity prints who did what (the team server's log); a command
+	// reports its own actions itself.
+	Activity bool
+}
+
+// StartPrinter subscribes to bus and prints its events until Stop.
+func StartPrinter(bus *app.Bus, stdout, stderr io.Writer, o PrinterOptions) *Printer {
+	p := &Printer{stdout: stdout, stderr: stderr, cmd: o.Cmd, sub: bus.Subscribe(), bar: o.Bar, opts: o}
 	p.done.Go(func() {
 		for e := range p.sub.C() {
 			p.print(e)
@@ -66,10 +80,9 @@ func (p *Printer) print(e app.Event) {
 		p.endLine()
 		p.deliveryNotice(v.Notice)
 	case app.Activity:
-		if p.cmd != "serve" {
-			break // a command's own actions: it reports them itself
+		if !p.opts.Activity {
+			break
 		}
-		// The team server's log of who did what.
 		p.endLine()
 		fmt.Fprintf(p.stderr, "smista %s: %s: %s\n", p.cmd, safe.String(strings.TrimPrefix(v.Actor, "human:")), safe.String(v.Action))
 	}
@@ -77,6 +90,9 @@ func (p *Printer) print(e app.Event) {
 
 func (p *Printer) syncProgress(v app.SyncProgress) {
 	if v.Err != "" {
+		if p.opts.QuietSyncErrors {
+			return
+		}
 		p.endLine()
 		fmt.Fprintf(p.stderr, "smista %s: %s: %s\n", p.cmd, safe.String(v.Account), safe.String(oneLineText(v.Err)))
 		return

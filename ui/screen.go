@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"smista/app"
+	"smista/triage"
 )
 
 // scrID names a screen. The first five are the tabs, in order.
@@ -183,4 +184,12 @@ type actionDone struct {
 	// secret, when set, is shown once (endpoint added or rotated).
 	secret, secretFor string
 	spin              bool
+}
+
+// threshold is the decision threshold the review queue sorts around.
+func (c *common) threshold() float64 {
+	if c.deps.Threshold > 0 {
+		return c.deps.Threshold
+	}
+	return triage.DefaultThreshold
 }

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"smista/triage"
+)
+
+const learningSynopsis = "show [--json] | export | reset"
+
+// runLearning shows, exports or resets what the offline classifier learned
+// from the corrections made in the TUI.
+func runLearning(ctx context.Context, m *Main, args []string) error {
+	sub := "show"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		sub, args = args[0], args[1:]
+	}
+	fs := m.flagSet("learning "+sub, learningSynopsis)
+	asJSON := fs.Bool("json", false, "one JSON object")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	switch sub {
+	case "show", "export", "reset":
+	default:
+		return fmt.Errorf("%w: unknown subcommand %q: %s", errUsage, sub, learningSynopsis)
+	}
+	a, _, err := m.openApp(ctx, wiring{classifier: true})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	switch sub {
+	case "export":
+		b, err := a.ExportLearning()
+		if err != nil {
+			return err
+		}
+		_, err = m.Stdout.Write(b)
+		return err
+	case "reset":
+		if err := a.ResetLearning(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(m.Stdout, "the learned layer is reset: the classifier is the base model again (the corrections are kept)")
+		return nil
+	}
+	l, err := a.Learning()
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(m.Stdout).Encode(struct {
+			Corrections map[triage.Intent]int `json:"corrections"`
+			Words       int                   `json:"words"`
+		}{l.Corrections, l.Words})
+	}
+	total := 0
+	for _, in := range triage.Intents {
+		if n := l.Corrections[in]; n > 0 {
+			fmt.Fprintf(m.Stdout, "%-8s %d correction(s)\n", in, n)
+			total += n
+		}
+	}
+	fmt.Fprintf(m.Stdout, "%d correction(s) learned, %d word(s) the base model lacks\n", total, l.Words)
+	return nil
+}
