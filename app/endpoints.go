@@ -115,6 +115,7 @@ func (a *App) QueueUndeliveredTickets(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	if n > 0 {
+		a.record(ctx, "", fmt.Sprintf("queued %d undelivered tickets", n), "", "")
 		a.wake()
 		a.changed(TopicDeliveries | TopicEndpoints | TopicTriage)
 	}

@@ -85,6 +85,7 @@ func (a *App) CorrectIntent(ctx context.Context, emailID string, intent triage.I
 	if err := a.db.CorrectIntent(ctx, emailID, string(intent), who, layer); err != nil {
 		return err
 	}
+	a.record(ctx, who, "corrected the intent to "+string(intent), "", emailID)
 	a.changed(TopicTriage)
 	return nil
 }
@@ -140,6 +141,7 @@ func (a *App) ResetLearning(ctx context.Context) error {
 		return err
 	}
 	ad.Reset()
+	a.record(ctx, "", "reset what triage learned", "", "")
 	a.changed(TopicTriage)
 	return nil
 }
