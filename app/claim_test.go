@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -134,5 +135,39 @@ func TestTwoInstallationsOneMailbox(t *testing.T) {
 				t.Errorf("without claims: %d tickets queued, want %d (each installation its own)", tickets, 2*n)
 			}
 		})
+	}
+}
+
+// TestOverrideKeywordsShowEverywhere: a person's "not a ticket" in one
+// installation is set as a keyword on the shared mailbox, and the other
+// installation's next sync reads it.
+func TestOverrideKeywordsShowEverywhere(t *testing.T) {
+	dv := mailtest.DovecotForTest(t, "support")
+	if err := dv.Deliver("INBOX", supportRequest(1)); err != nil {
+		t.Fatal(err)
+	}
+	rcv := newReceiver(t)
+	acct := mail.Account{Name: "support", IMAP: dv.Config()}
+	a := installation(t, acct, rcv.srv.URL+"/hook", false)
+	b := installation(t, acct, rcv.srv.URL+"/hook", false)
+	ctx := context.Background()
+	for _, x := range []*app.App{a, b} {
+		if _, err := x.Sync(ctx, app.SyncOptions{NoTriage: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := mail.EmailID("<req1@client.example>")
+	if _, err := a.NotTicket(ctx, id, "giulia"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Sync(ctx, app.SyncOptions{NoTriage: true}); err != nil {
+		t.Fatal(err)
+	}
+	md, err := b.Store().MessageDetail(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(md.Locations) != 1 || !slices.Contains(md.Locations[0].Flags, mail.KeywordNotTicket) {
+		t.Errorf("the other installation's locations %+v, want the %s keyword", md.Locations, mail.KeywordNotTicket)
 	}
 }
