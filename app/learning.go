@@ -86,6 +86,7 @@ func (a *App) CorrectIntent(ctx context.Context, emailID string, intent triage.I
 		return err
 	}
 	a.examples.invalidate()
+	a.record(ctx, who, "corrected the intent to "+string(intent), "", emailID)
 	a.changed(TopicTriage)
 	return nil
 }
@@ -141,6 +142,7 @@ func (a *App) ResetLearning(ctx context.Context) error {
 		return err
 	}
 	ad.Reset()
+	a.record(ctx, "", "reset what triage learned", "", "")
 	a.changed(TopicTriage)
 	return nil
 }
