@@ -55,10 +55,11 @@ type Receiver struct {
 	valid    int
 }
 
-// NewReceiver returns a receiver for secret. It fails with ErrBadSecret on
-// a malformed secret.
+// NewReceiver returns a receiver for a verification key: a whsec_ secret
+// (v1) or a whpk_ public key (v1a). It fails with ErrBadSecret on a
+// malformed one.
 func NewReceiver(secret string, opts ReceiverOptions) (*Receiver, error) {
-	if err := ValidateSecret(secret); err != nil {
+	if err := ValidateKey(secret); err != nil {
 		return nil, fmt.Errorf("receiver: %w", err)
 	}
 	if opts.Now == nil {
