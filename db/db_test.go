@@ -45,9 +45,9 @@ func TestMigrationsFromEmptyAndIdempotent(t *testing.T) {
 		}
 	}
 	var n int
-	d.Reader().QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n)
+	d.Reader().QueryRow(`SELECT MAX(version) FROM schema_migrations`).Scan(&n)
 	if n != db.SchemaVersion() {
-		t.Fatalf("schema_migrations has %d rows, want %d", n, db.SchemaVersion())
+		t.Fatalf("schema_migrations reaches version %d, want %d", n, db.SchemaVersion())
 	}
 	d.Close()
 
@@ -58,7 +58,7 @@ func TestMigrationsFromEmptyAndIdempotent(t *testing.T) {
 	}
 	defer d.Close()
 	var n2 int
-	d.Reader().QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n2)
+	d.Reader().QueryRow(`SELECT MAX(version) FROM schema_migrations`).Scan(&n2)
 	if n2 != n {
 		t.Fatalf("reopen changed schema_migrations: %d → %d", n, n2)
 	}
