@@ -2,6 +2,8 @@ package db
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -108,4 +110,28 @@ func (d *DB) LogTry(ctx context.Context, from, url string, o webhook.Outcome) (s
 		return "", fmt.Errorf("log try: %w", err)
 	}
 	return dlID, nil
+}
+
+// KnownWebhook returns what the store knows of a webhook-id (the doctor's
+// "known"): the body of its event and its endpoint's secrets, current
+// then previous ("" when none). It fails with an error wrapping
+// ErrNotFound when no delivery has that webhook-id. It scans the
+// deliveries (no index on webhook_id): a one-off for a diagnosis.
+func (d *DB) KnownWebhook(ctx context.Context, webhookID string) (body []byte, secrets []string, err error) {
+	var cur, prev string
+	err = d.r.QueryRowContext(ctx, `SELECT COALESCE(v.payload, x''), COALESCE(e.secret, ''), COALESCE(e.prev_secret, '')
+		FROM deliveries dl LEFT JOIN events v ON v.id = dl.event_id LEFT JOIN endpoints e ON e.id = dl.endpoint_id
+		WHERE dl.webhook_id = ? ORDER BY dl.seq DESC LIMIT 1`, webhookID).Scan(&body, &cur, &prev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, fmt.Errorf("webhook-id %s: %w", webhookID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("webhook-id %s: %w", webhookID, err)
+	}
+	for _, s := range []string{cur, prev} {
+		if s != "" {
+			secrets = append(secrets, s)
+		}
+	}
+	return body, secrets, nil
 }

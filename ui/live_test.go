@@ -279,3 +279,14 @@ func TestDeliveryLogTotalFromSameLoad(t *testing.T) {
 		t.Fatalf("header total %d, %d rows; the store holds %d:\n%s", total, len(rows), want, s)
 	}
 }
+
+// TestStatusBarOffline: the sender's offline state reaches the status
+// bar from the bus — "offline: N deliveries waiting" — and leaves it when
+// the network is back.
+func TestStatusBarOffline(t *testing.T) {
+	e := liveEnv(t, nil)
+	e.app.Bus().Publish(app.SenderStats{Running: true, Offline: true, Queue: 3})
+	e.waitScreen(t, "the offline line", func(s string) bool { return strings.Contains(s, "offline: 3 deliveries waiting") })
+	e.app.Bus().Publish(app.SenderStats{Running: true, Queue: 0})
+	e.waitScreen(t, "the offline line gone", func(s string) bool { return !strings.Contains(s, "offline:") })
+}
