@@ -33,9 +33,9 @@ type Endpoint struct {
 	// ("" for v1: its secret is never shown again).
 	Scheme    string
 	PublicKey string
-	Pending       int // pending, retrying or paused deliveries
-	Dead          int
-	Delivered     int
+	Pending   int // pending, retrying or paused deliveries
+	Dead      int
+	Delivered int
 }
 
 // AutoDisabled reports whether the endpoint was disabled by the sender's

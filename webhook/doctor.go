@@ -112,7 +112,9 @@ type doctor struct {
 	renamed []string // "name → webhook-x" for headers under a wrong name
 }
 
-func (dr *doctor) note(format string, args ...any) { dr.details = append(dr.details, fmt.Sprintf(format, args...)) }
+func (dr *doctor) note(format string, args ...any) {
+	dr.details = append(dr.details, fmt.Sprintf(format, args...))
+}
 
 // Diagnose says exactly why a captured request does or does not verify
 // with keys (the receiver's: whsec_ secrets, whpk_ public keys or whsk_
