@@ -31,6 +31,9 @@ func TestEd25519KeyFromRFC8032(t *testing.T) {
 		if err != nil || pub != want {
 			t.Errorf("%s: PublicKey = %q, %v; want %q", name, pub, err, want)
 		}
+		if err := webhook.ValidateSecret(secret); err != nil {
+			t.Errorf("%s: a whsk_ secret key refused: %v", name, err)
+		}
 		if got := webhook.Scheme(secret); got != webhook.SchemeEd25519 {
 			t.Errorf("%s: Scheme = %q", name, got)
 		}

@@ -99,7 +99,7 @@ func GenerateSigningKey(scheme string) (secret, receiverKey string, err error) {
 // "whsk_" followed by the base64 of an Ed25519 private key or seed (v1a).
 func ValidateSecret(secret string) error {
 	k, err := parseKey(secret)
-	if err == nil && k.public != nil {
+	if err == nil && k.hmac == nil && k.private == nil {
 		return fmt.Errorf("a public key cannot sign: %w", ErrBadSecret)
 	}
 	return err
