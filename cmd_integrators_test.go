@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -307,4 +309,44 @@ func logLines(t *testing.T, dbPath string, args ...string) []map[string]any {
 		out = append(out, m)
 	}
 	return out
+}
+
+// TestListenRegisterSIGINT runs the real binary: "smista listen
+// --register" registers its endpoint, and a SIGINT (Ctrl-C) removes it
+// before the process exits 0.
+func TestListenRegisterSIGINT(t *testing.T) {
+	goBin := needTool(t, "go")
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "smista")
+	if out, err := exec.Command(goBin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	dbPath := filepath.Join(dir, "s.db")
+	cmd := exec.Command(bin, "--db", dbPath, "listen", "--addr", freeAddr(t), "--register")
+	var errb syncBuffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	for i := 0; !strings.Contains(errb.String(), "registered endpoint"); i++ {
+		if i > 1500 {
+			t.Fatalf("listen did not register: %s", errb.String())
+		}
+		time.Sleep(20 * time.Millisecond) // the process is starting
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("listen after SIGINT: %v: %s", err, errb.String())
+	}
+	d, err := db.Open(context.Background(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if eps, _ := d.Endpoints(context.Background()); len(eps) != 0 {
+		t.Fatalf("endpoints left after SIGINT: %+v", eps)
+	}
 }

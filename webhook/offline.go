@@ -87,14 +87,16 @@ func (s *Sender) remember(d Delivery, r Result, at time.Time) {
 	n := &s.net
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.targets == nil || len(n.targets) >= maxTargets {
-		n.targets = map[string]Delivery{}
-	}
-	d.Payload = nil
-	n.targets[d.Queue] = d
 	if r.StatusCode != 0 {
 		n.contact = at
 	}
+	if t, ok := n.targets[d.Queue]; ok && t.URL == d.URL {
+		return // the common case: one map read per attempt
+	}
+	if n.targets == nil || len(n.targets) >= maxTargets {
+		n.targets = map[string]Delivery{}
+	}
+	n.targets[d.Queue] = Delivery{Kind: d.Kind, Queue: d.Queue, EndpointID: d.EndpointID, URL: d.URL}
 }
 
 // offlineFailure reports whether a failed attempt, started at start and

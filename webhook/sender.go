@@ -554,12 +554,13 @@ func (s *Sender) work(ctx, bg context.Context, jobs <-chan job, outcomes chan<- 
 // offline: it uses up no retry and does not count toward auto-disable.
 func (s *Sender) attempt(ctx context.Context, d Delivery) Outcome {
 	tr := s.opts.Transports[d.Kind]
-	start := s.look()
 	actx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	res := tr.Deliver(actx, d)
 	cancel()
 	s.remember(d, res, res.Started)
-	if s.offlineFailure(ctx, d, res, start) {
+	// A sleep during the attempt is seen by the look after it (or by
+	// another goroutine's meanwhile): either way at or after its start.
+	if s.offlineFailure(ctx, d, res, res.Started) {
 		res.Class, res.Err = ClassOffline, oneLine("offline (not counted): "+res.Err, 300)
 	}
 	return s.decide(d, res)
