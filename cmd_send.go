@@ -30,6 +30,9 @@ func runSend(ctx context.Context, m *Main, args []string) error {
 	p := ui.StartPrinter(a.Bus(), m.Stdout, m.Stderr, "send", m.IsTerminal)
 	err = a.RunSender(ctx, *once)
 	p.Stop()
+	if errors.Is(err, webhook.ErrOffline) {
+		return fmt.Errorf("%w (nothing was lost and no retry was used: run 'smista send --once' again when the network is back)", err)
+	}
 	if errors.Is(err, webhook.ErrStoreUnavailable) {
 		return fmt.Errorf("%w (free disk space or fix the database, then run 'smista send --once' again: nothing was lost)", err)
 	}

@@ -79,7 +79,9 @@ func (s *Sender) look() time.Time {
 }
 
 // remember keeps an endpoint to probe later; an answer (any status)
-// proves the network up.
+// proves the network up. The scheduler remembers the endpoints of the
+// queues it reads (no answer yet), so that the first failure already
+// knows the other endpoints it can probe.
 func (s *Sender) remember(d Delivery, r Result, at time.Time) {
 	if _, ok := s.opts.Transports[d.Kind].(Prober); !ok || d.URL == "" {
 		return

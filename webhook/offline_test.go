@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -100,9 +101,7 @@ func TestOfflineOutageThenRecovery(t *testing.T) {
 		}, nil)
 	}
 	nw.set(false)
-	clk.Advance(time.Minute)
-	r.s.Notify()
-	r.next(t, webhook.NoticeOnline)
+	stepUntil(t, r, webhook.NoticeOnline, func() { clk.Advance(time.Minute); r.s.Notify() })
 	delivered := 0
 	for delivered < endpoints*events {
 		n := r.next(t, webhook.NoticeDelivered, webhook.NoticeDead, webhook.NoticeFailed, webhook.NoticeDisabled)
@@ -240,9 +239,7 @@ func TestSleepDuringAttemptIsNotCounted(t *testing.T) {
 			t.Fatalf("attempt across the sleep: %s class %q, want failed class offline", n.Kind, n.ErrorClass)
 		}
 	}
-	waitFor(t, "the probe timer", func() bool { return clk.pending() > 0 }, nil)
-	clk.Advance(time.Minute)
-	r.next(t, webhook.NoticeOnline)
+	stepUntil(t, r, webhook.NoticeOnline, func() { clk.Advance(time.Minute); r.s.Notify() })
 	n := r.next(t, webhook.NoticeDelivered, webhook.NoticeFailed, webhook.NoticeDead)
 	if n.Kind != webhook.NoticeDelivered {
 		t.Fatalf("after the wake-up: %+v", n)
@@ -257,4 +254,73 @@ func TestSleepDuringAttemptIsNotCounted(t *testing.T) {
 	if e, _ := d.Endpoint(context.Background(), ep); !e.Enabled {
 		t.Error("endpoint disabled")
 	}
+}
+
+// TestDrainGivesUpOffline: "send --once" while offline waits
+// OfflineTimeout, then returns an error wrapping ErrOffline; nothing is
+// dead, the deliveries wait for the next run.
+func TestDrainGivesUpOffline(t *testing.T) {
+	clk, d, nw, _, _, opts := offlineSetup(t, 2, 3)
+	nw.set(true)
+	s := webhook.NewSender(d, opts)
+	offline := make(chan struct{})
+	go func() {
+		for n := range s.Events() {
+			if n.Kind == webhook.NoticeOffline {
+				close(offline)
+			}
+		}
+	}()
+	done := make(chan error, 1)
+	go func() { done <- s.Drain(context.Background()) }()
+	select {
+	case <-offline:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no offline notice")
+	}
+	for i := 0; ; i++ {
+		clk.Advance(time.Minute)
+		s.Notify()
+		select {
+		case err := <-done:
+			if !errors.Is(err, webhook.ErrOffline) {
+				t.Fatalf("Drain offline: %v, want ErrOffline", err)
+			}
+			if n := dbtest.Count(t, d, "webhook deliveries:dead"); n != 0 {
+				t.Errorf("%d dead deliveries", n)
+			}
+			if n := dbtest.Count(t, d, "webhook deliveries:delivered"); n != 0 {
+				t.Errorf("%d delivered while offline", n)
+			}
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+		if i > 400 {
+			t.Fatal("Drain did not give up offline")
+		}
+	}
+}
+
+// stepUntil waits for a notice of kind, skipping others; while none comes
+// it runs step (the clock moves, the sender is woken), so a timer armed
+// from a reading of the clock just before a move cannot strand the test.
+// Bounded: 400 steps.
+func stepUntil(t *testing.T, r *running, kind webhook.NoticeKind, step func()) webhook.Notice {
+	t.Helper()
+	for range 400 {
+		select {
+		case n, ok := <-r.s.Events():
+			if !ok {
+				t.Fatal("events channel closed")
+			}
+			if n.Kind == kind {
+				return n
+			}
+			continue
+		case <-time.After(50 * time.Millisecond):
+		}
+		step()
+	}
+	t.Fatalf("no %s notice after 400 steps", kind)
+	return webhook.Notice{}
 }

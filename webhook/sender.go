@@ -500,6 +500,9 @@ func (s *Sender) reload(ctx context.Context, st *schedState, q string) error {
 	}
 	qs.complete = len(rows) < s.opts.Prefetch
 	qs.list = rows
+	if len(rows) > 0 {
+		s.remember(rows[0], Result{}, time.Time{})
+	}
 	qs.dropSent(st.sent)
 	return nil
 }
