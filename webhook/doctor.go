@@ -124,7 +124,6 @@ func (dr *doctor) note(format string, args ...any) {
 // the wrong scheme for the key, a wrong key, or clock skew of N seconds
 // against now. known, when the store has the webhook-id, gives the body
 // sent and the endpoint's secrets. tolerance 0 means DefaultTolerance.
-// (Over 80 lines: one ordered list of checks, each a few lines.)
 func Diagnose(c Capture, keys []string, known *Known, now time.Time, tolerance time.Duration) Diagnosis {
 	if tolerance <= 0 {
 		tolerance = DefaultTolerance
