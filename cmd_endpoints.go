@@ -14,9 +14,10 @@ import (
 	"smista/db"
 	"smista/ui"
 	"smista/ui/safe"
+	"smista/webhook"
 )
 
-const endpointsSynopsis = "add URL [--secret-file F|-] | list [--json] | enable ID | disable ID | test ID | rotate ID | rm ID [--force] | backfill"
+const endpointsSynopsis = "add URL [--secret-file F|-] [--scheme v1|v1a] | list [--json] | enable ID | disable ID | test ID | rotate ID [--scheme v1|v1a] | rm ID [--force] | backfill"
 
 func fmtTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000Z")
@@ -39,8 +40,11 @@ func runEndpoints(ctx context.Context, m *Main, args []string) error {
 	}
 	sub, args := args[0], args[1:]
 	fs := m.flagSet("endpoints "+sub, endpointsSynopsis)
-	secret, secretFile := "", ""
+	secret, secretFile, scheme := "", "", ""
 	asJSON, force := false, false
+	if sub == "add" || sub == "rotate" {
+		fs.StringVar(&scheme, "scheme", "", "signing `scheme` of a generated secret: v1 (HMAC-SHA256, the receiver gets the whsec_ secret; default) or v1a (Ed25519, the receiver gets only the whpk_ public key)")
+	}
 	switch sub {
 	case "add":
 		fs.StringVar(&secretFile, "secret-file", "", "read the signing secret whsec_… from `file` (- for stdin); generated when absent")
@@ -50,6 +54,7 @@ func runEndpoints(ctx context.Context, m *Main, args []string) error {
 	case "rm":
 		fs.BoolVar(&force, "force", false, "remove even with undelivered deliveries (they become canceled, kept in the log)")
 	case "enable", "disable", "test", "rotate", "backfill":
+		// rotate's --scheme is above.
 	default:
 		return fmt.Errorf("%w: unknown subcommand %q: %s", errUsage, sub, endpointsSynopsis)
 	}
@@ -84,7 +89,10 @@ func runEndpoints(ctx context.Context, m *Main, args []string) error {
 		if secret, err = m.secretFlag(secret, secretFile); err != nil {
 			return err
 		}
-		return endpointAdd(ctx, m, a, pos[0], secret)
+		return endpointAdd(ctx, m, a, pos[0], secret, scheme)
+	}
+	if sub == "rotate" {
+		return endpointErr(endpointRotate(ctx, m, a, pos[0], scheme))
 	}
 	return endpointErr(endpointAction(ctx, m, a, sub, pos[0], force))
 }
@@ -104,13 +112,6 @@ func endpointAction(ctx context.Context, m *Main, a *app.App, sub, id string, fo
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "disabled %s; %d deliveries paused until 'smista endpoints enable %s'\n", id, n, id)
-	case "rotate":
-		s, until, err := a.RotateSecret(ctx, id)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(m.Stdout, "%s\n", s)
-		fmt.Fprintf(m.Stderr, "new secret above; the old one keeps signing too until %s\n", fmtTime(until))
 	case "rm":
 		n, err := a.RemoveEndpoint(ctx, id, force)
 		if errors.Is(err, db.ErrEndpointBusy) {
@@ -133,13 +134,45 @@ func endpointErr(err error) error {
 	return err
 }
 
-func endpointAdd(ctx context.Context, m *Main, a *app.App, rawURL, secret string) error {
-	ep, err := a.AddEndpoint(ctx, rawURL, secret)
+// endpointRotate rotates an endpoint's secret, to scheme when given.
+func endpointRotate(ctx context.Context, m *Main, a *app.App, id, scheme string) error {
+	if err := checkScheme(scheme); err != nil {
+		return err
+	}
+	key, until, err := a.RotateKey(ctx, id, scheme)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "%s\n", key)
+	what := "new secret above"
+	if strings.HasPrefix(key, webhook.PublicKeyPrefix) {
+		what = "new public key above (give it to the receiver; the secret key stays here)"
+	}
+	fmt.Fprintf(m.Stderr, "%s; the old key keeps signing too until %s\n", what, fmtTime(until))
+	return nil
+}
+
+func checkScheme(scheme string) error {
+	if scheme != "" && scheme != webhook.SchemeHMAC && scheme != webhook.SchemeEd25519 {
+		return fmt.Errorf("%w: --scheme %q: want v1 (HMAC) or v1a (Ed25519)", errUsage, scheme)
+	}
+	return nil
+}
+
+func endpointAdd(ctx context.Context, m *Main, a *app.App, rawURL, secret, scheme string) error {
+	if err := checkScheme(scheme); err != nil {
+		return err
+	}
+	ep, err := a.AddSignedEndpoint(ctx, rawURL, secret, scheme)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(m.Stdout, ep.ID)
-	if ep.Generated {
+	switch {
+	case ep.Scheme == webhook.SchemeEd25519:
+		fmt.Fprintln(m.Stdout, ep.ReceiverKey)
+		fmt.Fprintln(m.Stderr, "the second line is the Ed25519 public key (v1a): give it to the receiver; it cannot sign, so a leaked receiver config cannot forge events ('smista endpoints list' shows it again)")
+	case ep.Generated:
 		fmt.Fprintln(m.Stdout, ep.Secret)
 		fmt.Fprintln(m.Stderr, "the second line is the signing secret: give it to the receiver; it is not shown again (rotate with 'smista endpoints rotate')")
 	}
@@ -163,7 +196,9 @@ func endpointList(ctx context.Context, m *Main, d *db.DB, asJSON bool) error {
 				Enabled        bool   `json:"enabled"`
 				DisabledReason string `json:"disabled_reason"`
 				CreatedAt      string `json:"created_at"`
-			}{e.ID, e.URL, e.Enabled, e.DisabledReason, fmtTime(e.CreatedAt)}); err != nil {
+				Scheme         string `json:"scheme"`
+				PublicKey      string `json:"public_key"`
+			}{e.ID, e.URL, e.Enabled, e.DisabledReason, fmtTime(e.CreatedAt), e.Scheme, e.PublicKey}); err != nil {
 				return err
 			}
 			continue
@@ -175,6 +210,9 @@ func endpointList(ctx context.Context, m *Main, d *db.DB, asJSON bool) error {
 		extra := ""
 		if !e.RotatingUntil.IsZero() {
 			extra = "  (old secret also signs until " + fmtTime(e.RotatingUntil) + ")"
+		}
+		if e.PublicKey != "" {
+			extra += "  v1a " + e.PublicKey
 		}
 		fmt.Fprintf(m.Stdout, "%s  %s  %s%s\n", e.ID, safe.String(e.URL), safe.String(state), extra)
 	}

@@ -30,6 +30,9 @@ func runSend(ctx context.Context, m *Main, args []string) error {
 	p := ui.StartPrinter(a.Bus(), m.Stdout, m.Stderr, ui.PrinterOptions{Cmd: "send", Bar: m.IsTerminal})
 	err = a.RunSender(ctx, *once)
 	p.Stop()
+	if errors.Is(err, webhook.ErrOffline) {
+		return fmt.Errorf("%w (nothing was lost and no retry was used: run 'smista send --once' again when the network is back)", err)
+	}
 	if errors.Is(err, webhook.ErrStoreUnavailable) {
 		return fmt.Errorf("%w (free disk space or fix the database, then run 'smista send --once' again: nothing was lost)", err)
 	}
@@ -47,16 +50,22 @@ var logStatuses = []string{
 }
 
 func runLog(ctx context.Context, m *Main, args []string) error {
-	fs := m.flagSet("log", "[--json] [--attempts] [--status S] [--endpoint ID] [--limit N]")
+	fs := m.flagSet("log", "[--json] [--attempts] [--status S] [--endpoint ID] [--since D] [--until D] [--limit N]")
 	asJSON := fs.Bool("json", false, "one JSON object per line")
 	attempts := fs.Bool("attempts", false, "one line per attempt instead of per delivery")
 	status := fs.String("status", "", "only deliveries with this status: pending, retrying, delivered, dead, paused, canceled")
 	endpoint := fs.String("endpoint", "", "only this endpoint's deliveries")
 	limit := fs.Int("limit", 100, "the most recent N lines")
+	var w window
+	w.flags(fs, "queued (attempts: started)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := noArgs(fs); err != nil {
+		return err
+	}
+	since, until, err := w.times(m.Now())
+	if err != nil {
 		return err
 	}
 	if *status != "" && !slices.Contains(logStatuses, *status) {
@@ -71,10 +80,10 @@ func runLog(ctx context.Context, m *Main, args []string) error {
 	}
 	defer a.Close()
 	if *attempts {
-		f := db.AttemptFilter{Status: *status, EndpointID: *endpoint, Kind: webhook.KindWebhook, Limit: *limit}
+		f := db.AttemptFilter{Status: *status, EndpointID: *endpoint, Kind: webhook.KindWebhook, Limit: *limit, Since: since, Until: until}
 		return printAttempts(ctx, m, a.Store(), f, *asJSON)
 	}
-	f := db.DeliveryFilter{Status: *status, EndpointID: *endpoint, Kind: webhook.KindWebhook, Limit: *limit}
+	f := db.DeliveryFilter{Status: *status, EndpointID: *endpoint, Kind: webhook.KindWebhook, Limit: *limit, Since: since, Until: until}
 	return printDeliveries(ctx, m, a.Store(), f, *asJSON)
 }
 
@@ -177,28 +186,4 @@ func deliveryLine(l db.DeliveryItem) string {
 		line += "  next " + l.NextAttemptAt.Local().Format("15:04:05")
 	}
 	return line
-}
-
-func runReplay(ctx context.Context, m *Main, args []string) error {
-	fs := m.flagSet("replay", "DELIVERY_ID")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return fmt.Errorf("%w: replay takes one DELIVERY_ID (see 'smista log')", errUsage)
-	}
-	a, _, err := m.openApp(ctx, wiring{})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if err := a.Replay(ctx, pos[0]); err != nil {
-		if errors.Is(err, db.ErrNotFound) {
-			return fmt.Errorf("%w (see 'smista log')", err)
-		}
-		return err
-	}
-	fmt.Fprintf(m.Stdout, "%s queued again (same webhook-id, fresh signature); 'smista send' or the TUI delivers it\n", pos[0])
-	return nil
 }

@@ -55,6 +55,10 @@ type SenderStats struct {
 	// Paused is true while the store cannot record attempts (a full
 	// disk): nothing is sent until it can.
 	Paused bool
+	// Offline is true while no endpoint is reachable (the network is
+	// down, or the machine just woke up): Queue deliveries wait, no retry
+	// is used up, and sending resumes by itself.
+	Offline bool
 }
 
 // Notice is something worth telling the user, as one line of text: a sync
@@ -206,7 +210,8 @@ func (s *Subscription) push(e Event) {
 // important reports whether a sender notice must reach every subscriber.
 func important(n DeliveryNotice) bool {
 	switch n.Kind {
-	case webhook.NoticeDisabled, webhook.NoticeDead, webhook.NoticeError, webhook.NoticeResumed:
+	case webhook.NoticeDisabled, webhook.NoticeDead, webhook.NoticeError, webhook.NoticeResumed,
+		webhook.NoticeWarning, webhook.NoticeOffline, webhook.NoticeOnline:
 		return true
 	}
 	return false

@@ -162,12 +162,12 @@ func (a *App) forwardNotices(s *webhook.Sender) {
 	for n := range s.Events() {
 		a.bus.Publish(DeliveryNotice{n})
 		topics := TopicDeliveries
-		if n.Kind == webhook.NoticeDisabled || n.Kind == webhook.NoticeDead {
+		if n.Kind == webhook.NoticeDisabled || n.Kind == webhook.NoticeDead || n.Kind == webhook.NoticeWarning {
 			topics |= TopicEndpoints
 		}
 		a.changed(topics)
 		queued, inFlight := s.Stats()
-		a.bus.Publish(SenderStats{Queue: queued, InFlight: inFlight, Running: true, Paused: s.Paused()})
+		a.bus.Publish(SenderStats{Queue: queued, InFlight: inFlight, Running: true, Paused: s.Paused(), Offline: s.Offline()})
 	}
 }
 
@@ -178,7 +178,7 @@ func (a *App) transports(opts webhook.Options) (map[string]webhook.Transport, fu
 	if opts.Transports != nil {
 		return opts.Transports, func() {}
 	}
-	h := webhook.NewHTTPTransport(webhook.HTTPOptions{Guard: opts.Guard, Now: a.now, UserAgent: opts.UserAgent})
+	h := webhook.NewHTTPTransport(webhook.HTTPOptions{Guard: opts.Guard, Now: a.now, UserAgent: opts.UserAgent, Dial: opts.Dial})
 	ts := map[string]webhook.Transport{webhook.KindWebhook: h}
 	if len(a.accounts) > 0 {
 		retries := len(opts.Retries)

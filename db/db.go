@@ -241,9 +241,11 @@ func loadMigrations() ([]migration, error) {
 		ms = append(ms, migration{version: v, name: name, sql: string(b)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	// Versions may leave gaps: each issue is given its number, and the
+	// branches land in any order.
 	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %q: expected version %d", m.name, i+1)
+		if m.version < 1 || (i > 0 && m.version == ms[i-1].version) {
+			return nil, fmt.Errorf("migration %q: version %d used twice or not positive", m.name, m.version)
 		}
 	}
 	return ms, nil
@@ -252,7 +254,10 @@ func loadMigrations() ([]migration, error) {
 // SchemaVersion returns the highest migration version this build knows.
 func SchemaVersion() int {
 	ms, _ := loadMigrations()
-	return len(ms)
+	if len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
 }
 
 // migrate applies every pending migration, each in its own transaction.
@@ -269,11 +274,14 @@ func (d *DB) migrate(ctx context.Context) error {
 	if err := d.w.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&cur); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	if cur > len(ms) {
+	if last := ms[len(ms)-1].version; cur > last {
 		return fmt.Errorf("open %s: schema version %d, this smista knows %d: %w (upgrade smista, or use another --db)",
-			d.path, cur, len(ms), ErrNewerSchema)
+			d.path, cur, last, ErrNewerSchema)
 	}
-	for _, m := range ms[cur:] {
+	for _, m := range ms {
+		if m.version <= cur {
+			continue
+		}
 		if err := d.apply(ctx, m); err != nil {
 			return err
 		}

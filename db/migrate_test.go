@@ -205,3 +205,57 @@ func TestMigrateTeam(t *testing.T) {
 		t.Errorf("lease after the migration: ok=%v err=%v", ok, err)
 	}
 }
+
+// TestMigrateIntegrators upgrades a store from the version before 0006:
+// endpoints keep their secret and sign v1, deliveries keep their rows and
+// are to their endpoint (no URL of their own).
+func TestMigrateIntegrators(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "smista.db")
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := old.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
+	for _, m := range ms {
+		if m.version >= 6 {
+			break
+		}
+		exec(m.sql)
+		exec(`INSERT INTO schema_migrations VALUES (?, ?, 0)`, m.version, m.name)
+	}
+	exec(`INSERT INTO endpoints (id, url, secret, created_at, updated_at) VALUES ('ep_1', 'http://127.0.0.1:1/', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 1, 1)`)
+	exec(`INSERT INTO events (id, type, payload, created_at) VALUES ('evt_1', 'ticket.suggested', '{}', 1)`)
+	exec(`INSERT INTO deliveries (id, queue, endpoint_id, event_id, webhook_id, status, attempts, created_at, updated_at)
+		VALUES ('dl_a', 'ep_1', 'ep_1', 'evt_1', 'msg_a', 'dead', 4, 1, 3)`)
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ep, err := d.Endpoint(ctx, "ep_1")
+	if err != nil || ep.Scheme != "v1" || ep.PublicKey != "" {
+		t.Errorf("endpoint after migration: %+v, %v; want scheme v1, no public key", ep, err)
+	}
+	dls, err := d.Deliveries(ctx, DeliveryFilter{})
+	if err != nil || len(dls) != 1 || dls[0].URL != "http://127.0.0.1:1/" || dls[0].Status != "dead" || dls[0].Attempts != 4 {
+		t.Errorf("deliveries after migration: %+v, %v", dls, err)
+	}
+	dl, err := d.Delivery(ctx, "dl_a", 0)
+	if err != nil || dl.Secret != "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" {
+		t.Errorf("delivery secret after migration: %q, %v", dl.Secret, err)
+	}
+}

@@ -72,10 +72,11 @@ type DraftActions interface {
 	OthersAnswered(ctx context.Context, id int64, who string) ([]app.Answered, error)
 }
 
-// DeliveryActions send deliveries again (same webhook-id).
+// DeliveryActions send deliveries again (same webhook-id): one, or every
+// one the log's filters match.
 type DeliveryActions interface {
 	Replay(ctx context.Context, deliveryID string) error
-	ReplayDead(ctx context.Context, endpointID string) (int, error)
+	ReplayMatching(ctx context.Context, f db.DeliveryFilter) (db.ReplayResult, error)
 }
 
 // EndpointActions manage webhook endpoints. AddEndpoint and RotateSecret

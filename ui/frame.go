@@ -83,6 +83,12 @@ func deliveryText(n webhook.Notice) (string, bool) {
 		return fmt.Sprintf("endpoint %s %s", n.EndpointID, n.Error), true
 	case webhook.NoticeResumed:
 		return "sending resumed: the store records again", false
+	case webhook.NoticeWarning:
+		return fmt.Sprintf("endpoint %s: %s", n.EndpointID, n.Error), true
+	case webhook.NoticeOffline:
+		return fmt.Sprintf("offline (%s): deliveries wait, no retry is used; sending resumes by itself", n.Error), false
+	case webhook.NoticeOnline:
+		return "online again: sending resumed (" + n.Error + ")", false
 	}
 	return "sender: " + n.Error, n.Error != ""
 }
@@ -221,6 +227,9 @@ func (m *Model) statusLine() string {
 	}
 	if s.sender.Paused {
 		parts = append(parts, "sending paused: the store cannot record")
+	}
+	if s.sender.Offline {
+		parts = append(parts, st.Warn.Render(fmt.Sprintf("offline: %d deliveries waiting", s.sender.Queue)))
 	}
 	if s.triage.Working {
 		t := m.spin.View() + " classifying"

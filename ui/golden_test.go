@@ -40,7 +40,7 @@ func TestGolden(t *testing.T) {
 		"endpoints_80x24":        {w: 80, h: 24, keys: []string{"5"}, want: "AUTO-OFF"},
 		"endpoints_empty_80x24":  {w: 80, h: 24, empty: true, keys: []string{"5"}, want: "No endpoints."},
 		"help_80x24":             {w: 80, h: 24, keys: []string{"?"}, want: "Keys — Inbox"},
-		"help_deliveries_80x24":  {w: 80, h: 24, keys: []string{"4", "?"}, want: "replay all dead"},
+		"help_deliveries_80x24":  {w: 80, h: 24, keys: []string{"4", "?"}, want: "replay all matching"},
 		"not_available_80x24":    {w: 80, h: 24, keys: []string{"T"}, want: "not available", viewer: true},
 	}
 	for name, tc := range tests {

@@ -17,7 +17,7 @@ type KeyMap struct {
 	// Drafts.
 	Edit, ExtEdit, Approve, Regenerate, Discard, Save key.Binding
 	// Delivery log.
-	StatusFilter, EndpointFilter, Replay, ReplayDead key.Binding
+	StatusFilter, EndpointFilter, TimeFilter, Replay, ReplayAll key.Binding
 	// Delivery log: scroll the attempt log in the detail pane.
 	DetailDown, DetailUp key.Binding
 	// Endpoints.
@@ -78,7 +78,8 @@ func DefaultKeyMap() KeyMap {
 		StatusFilter:   b([]string{"s"}, "s", "filter status"),
 		EndpointFilter: b([]string{"f"}, "f", "filter endpoint"),
 		Replay:         b([]string{"r"}, "r", "replay"),
-		ReplayDead:     b([]string{"R"}, "R", "replay all dead of endpoint"),
+		TimeFilter:     b([]string{"t"}, "t", "filter time"),
+		ReplayAll:      b([]string{"R"}, "R", "replay all matching (dead when status is all)"),
 		DetailDown:     b([]string{"J"}, "J", "scroll attempts down"),
 		DetailUp:       b([]string{"K"}, "K", "scroll attempts up"),
 

@@ -294,3 +294,14 @@ func TestViewerStatusBar(t *testing.T) {
 		return !strings.Contains(s, "viewer") && strings.Contains(s, "queue 0")
 	})
 }
+
+// TestStatusBarOffline: the sender's offline state reaches the status
+// bar from the bus — "offline: N deliveries waiting" — and leaves it when
+// the network is back.
+func TestStatusBarOffline(t *testing.T) {
+	e := liveEnv(t, nil)
+	e.app.Bus().Publish(app.SenderStats{Running: true, Offline: true, Queue: 3})
+	e.waitScreen(t, "the offline line", func(s string) bool { return strings.Contains(s, "offline: 3 deliveries waiting") })
+	e.app.Bus().Publish(app.SenderStats{Running: true, Queue: 0})
+	e.waitScreen(t, "the offline line gone", func(s string) bool { return !strings.Contains(s, "offline:") })
+}

@@ -29,7 +29,7 @@ type Printer struct {
 	lineOpen bool
 
 	// Tally counts the sender's notices; read it after Stop.
-	Tally struct{ Delivered, Failed, Dead, Disabled int }
+	Tally struct{ Delivered, Failed, Dead, Disabled, Warnings int }
 }
 
 // PrinterOptions configure a Printer.
@@ -146,6 +146,10 @@ func (p *Printer) deliveryNotice(n webhook.Notice) {
 		fmt.Fprintf(w, "%s delivered %s%s → %s attempt %d: %s in %s\n", ts, n.DeliveryID, test,
 			url, n.Attempt, statusText(n), FmtLatency(n.Duration))
 	case webhook.NoticeFailed:
+		if n.ErrorClass == webhook.ClassOffline {
+			fmt.Fprintf(w, "%s waiting   %s%s → %s attempt %d: %s\n", ts, n.DeliveryID, test, url, n.Attempt, safe.String(n.Error))
+			return
+		}
 		p.Tally.Failed++
 		fmt.Fprintf(w, "%s failed    %s%s → %s attempt %d: %s: %s; retry at %s\n", ts, n.DeliveryID, test,
 			url, n.Attempt, n.ErrorClass, safe.String(n.Error), n.NextAttemptAt.Local().Format("15:04:05"))
@@ -165,6 +169,15 @@ func (p *Printer) deliveryNotice(n webhook.Notice) {
 		fmt.Fprintf(p.stderr, "%s error: %s\n", ts, safe.String(n.Error))
 	case webhook.NoticeResumed:
 		fmt.Fprintf(p.stderr, "%s sending resumed: the store records again\n", ts)
+	case webhook.NoticeWarning:
+		p.Tally.Warnings++
+		fmt.Fprintf(w, "%s WARNING endpoint %s: %s; fix the receiver or 'smista endpoints disable %s'\n", ts,
+			n.EndpointID, safe.String(n.Error), n.EndpointID)
+	case webhook.NoticeOffline:
+		fmt.Fprintf(p.stderr, "%s offline: %d deliveries waiting (%s); no retry is used up, sending resumes by itself\n", ts,
+			n.Waiting, safe.String(n.Error))
+	case webhook.NoticeOnline:
+		fmt.Fprintf(p.stderr, "%s online again: sending resumed (%s)\n", ts, safe.String(n.Error))
 	}
 }
 
