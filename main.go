@@ -71,6 +71,8 @@ func commands() []command {
 	return []command{
 		{"tui", "the terminal UI (default command)", runTUI},
 		{"demo", "embedded demo: local IMAP server, triage, local receiver", runDemo},
+		{"init", "set up your own mailbox: provider, sign-in, triage, endpoint", runInit},
+		{"doctor", "check the config, the store, each server, the LLM and the endpoints", runDoctor},
 		{"import", "import .eml files, mbox files and Maildir folders", runImport},
 		{"sync", "IMAP sync (IDLE with --watch)", runSync},
 		{"triage", "classify and decide untriaged messages", runTriage},

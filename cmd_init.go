@@ -1,0 +1,3 @@
+package main
+import ("context")
+func runInit(ctx context.Context, m *Main, args []string) error { return nil }
