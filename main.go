@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/term"
 
+	"smista/app/config"
 	"smista/db"
 )
 
@@ -35,6 +36,8 @@ func main() {
 		Getenv:     os.Getenv,
 		Now:        time.Now,
 		IsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
+
+		StdinIsTerminal: term.IsTerminal(int(os.Stdin.Fd())),
 	}
 	code := m.Run(ctx, os.Args[1:])
 	stop()
@@ -51,6 +54,14 @@ type Main struct {
 	Now            func() time.Time
 	// IsTerminal is true when Stdout is a terminal (progress bars, colour).
 	IsTerminal bool
+	// StdinIsTerminal is true when Stdin is a terminal: "smista init"
+	// shows its form only then, and asks plain questions otherwise.
+	StdinIsTerminal bool
+	// Resolver looks up MX records for "smista init" (nil: the system's).
+	Resolver config.MXResolver
+	// OpenURL shows an OAuth2 authorization URL to the user (nil: print
+	// it and start a browser where one runs).
+	OpenURL func(url string) error
 
 	DBPath     string
 	ConfigPath string
