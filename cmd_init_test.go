@@ -17,11 +17,14 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"smista/app/config"
 	"smista/db"
 	"smista/mail/mailtest"
+	"smista/ui"
 )
 
 // noMX answers every MX lookup with "no such host": no DNS is asked.
@@ -287,5 +290,125 @@ func TestInitPlainPrompts(t *testing.T) {
 	code, _, stderr = e2.run(t, "x@y.example\n", "init")
 	if _, err := os.Stat(e2.cfg); code == 0 || !errors.Is(err, os.ErrNotExist) || !strings.Contains(stderr, "input ended") {
 		t.Fatalf("short input: exit %d, %q, file %v", code, stderr, err)
+	}
+}
+
+// The form, driven key by key under teatest, then the same finish as
+// every other way in: the config loads and syncs, the receiver verifies
+// the test event.
+func TestInitFormEndToEnd(t *testing.T) {
+	const pw = "form-pw"
+	srv := seedIMAP(t, "desk@form.example", pw)
+	sink, err := mailtest.StartSMTP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sink.Close() })
+	rcv := &capture{}
+	hs := httptest.NewServer(rcv)
+	t.Cleanup(hs.Close)
+	e := newInitEnv(t)
+	e.env["FORM_PW"] = pw
+	m, out, _ := e.main("")
+	m.Now = time.Now
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	w := &ui.Wizard{Recognise: m.recognise, ConfigPath: e.cfg}
+	f := ui.NewInitForm(ctx, w)
+	tm := teatest.NewTestModel(t, f, teatest.WithInitialTermSize(100, 30))
+	wait := func(s string) {
+		t.Helper()
+		teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(s)) },
+			teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+	}
+	// answer replaces the filled-in default with text ("" keeps it). Keys
+	// are handled in order; only the address's provider lookup runs in
+	// the background, so the test waits for its result alone.
+	answer := func(text string) {
+		if text != "" {
+			tm.Send(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl})
+			tm.Type(text)
+		}
+		tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	}
+	wait("Your email address")
+	answer("desk@form.example")
+	wait("guessed")
+	answer("")          // account: form
+	answer("Form Desk") // name
+	answer("no-port-here")
+	answer(srv.Addr + " insecure")
+	answer(sink.Addr + " insecure")
+	answer("")         // login: the address
+	answer("")         // password
+	answer("$FORM_PW") // password source
+	answer("")         // offline
+	answer(hs.URL + "/hook")
+	answer("") // write: yes
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+
+	ans, err := f.Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans.Setup.IMAP.Host != "127.0.0.1" || ans.Setup.Account != "form" || ans.Setup.Name != "Form Desk" || ans.Setup.PasswordEnv != "FORM_PW" || !ans.Write {
+		t.Fatalf("answers %+v", ans)
+	}
+	if err := m.finishInit(ctx, e.cfg, false, ans); err != nil {
+		t.Fatalf("finish: %v\n%s", err, out)
+	}
+	secret := secretRE.FindString(out.String())
+	rcv.mu.Lock()
+	reqs := rcv.reqs
+	rcv.mu.Unlock()
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil || len(reqs) != 1 {
+		t.Fatalf("secret %v, %d requests\n%s", err, len(reqs), out)
+	}
+	if err := wh.Verify(reqs[0].body, reqs[0].h); err != nil {
+		t.Fatalf("the receiver cannot verify the test event: %v", err)
+	}
+	if code, sout, serr := e.run(t, "", "sync"); code != 0 || !strings.Contains(sout, "3 new") {
+		t.Fatalf("sync: exit %d\n%s\n%s", code, sout, serr)
+	}
+}
+
+// Esc leaves the form without writing anything; on an existing file the
+// last question's default is "no".
+func TestInitFormCancelAndExisting(t *testing.T) {
+	e := newInitEnv(t)
+	w := &ui.Wizard{Recognise: func(context.Context, string) (config.Provider, string, error) {
+		p, _ := config.ProviderByID("fastmail")
+		return p, "domain", nil
+	}, ConfigPath: e.cfg, ConfigExists: true}
+	f := ui.NewInitForm(context.Background(), w)
+	tm := teatest.NewTestModel(t, f, teatest.WithInitialTermSize(100, 30))
+	tm.Type("me@fastmail.com")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("Fastmail (domain)")) },
+		teatest.WithDuration(10*time.Second))
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	if _, err := f.Result(); !errors.Is(err, ui.ErrCancelled) {
+		t.Fatalf("esc: %v, want ErrCancelled", err)
+	}
+
+	f = ui.NewInitForm(context.Background(), w)
+	tm = teatest.NewTestModel(t, f, teatest.WithInitialTermSize(100, 30))
+	tm.Type("me@fastmail.com")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("short name")) },
+		teatest.WithDuration(10*time.Second))
+	for _, v := range []string{"", "", "", "", "", "", "$PW", "", "", ""} {
+		if v != "" {
+			tm.Type(v)
+		}
+		tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	}
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	ans, err := f.Result()
+	if err != nil || ans.Write || ans.Setup.IMAP.Host != "imap.fastmail.com" {
+		t.Fatalf("existing file: %+v %v: want the fastmail defaults and no write without a yes", ans, err)
 	}
 }
