@@ -2,8 +2,7 @@
 // process, for end-to-end scripts (.ci/e2e-tui.sh drives "smista init"
 // against it): an IMAP server on 127.0.0.1 holding three messages for
 // agent@e2e.example with the password given by -password, an SMTP sink
-// taking the same login,
-// and a webhook receiver that answers 200. It prints IMAP=, SMTP= and
+// taking the same login, and a webhook receiver that answers 200. It prints IMAP=, SMTP= and
 // HOOK= lines, then serves until interrupted or -for has passed.
 package main
 
