@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -30,46 +31,11 @@ func (c *OAuth2Client) LoopbackLogin(ctx context.Context, loginHint string, open
 	verifier, challenge := pkce()
 	state := rand.Text()
 
-	type result struct {
-		code string
-		err  error
-	}
-	done := make(chan result, 1)
-	srv := &http.Server{
-		ReadHeaderTimeout: 10 * time.Second,
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			q := r.URL.Query()
-			if q.Get("state") == "" && q.Get("code") == "" && q.Get("error") == "" {
-				http.NotFound(w, r) // a favicon or a stray request
-				return
-			}
-			var res result
-			switch {
-			case subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1:
-				res.err = errors.New("oauth2 loopback: the answer's state does not match (a stale or forged redirect)")
-			case q.Get("error") == "access_denied":
-				res.err = fmt.Errorf("oauth2 loopback: %w", ErrAccessDenied)
-			case q.Get("error") != "":
-				res.err = fmt.Errorf("oauth2 loopback: %w", &oauthError{Code: q.Get("error"), Description: q.Get("error_description")})
-			case q.Get("code") == "":
-				res.err = errors.New("oauth2 loopback: the answer carries no code")
-			default:
-				res.code = q.Get("code")
-			}
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			if res.err != nil {
-				w.WriteHeader(http.StatusBadRequest)
-				fmt.Fprintln(w, "smista: the sign-in did not complete; see the terminal.")
-			} else {
-				fmt.Fprintln(w, "smista: signed in. You can close this tab and return to the terminal.")
-			}
-			select {
-			case done <- res:
-			default: // a second answer after the first: ignored
-			}
-		}),
-	}
-	go srv.Serve(ln)
+	done := make(chan loopbackResult, 1)
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: loopbackHandler(state, done)}
+	var wg sync.WaitGroup
+	defer wg.Wait() // after Close (deferred below, so run first) ends Serve
+	wg.Go(func() { srv.Serve(ln) })
 	defer srv.Close()
 
 	q := url.Values{
@@ -91,7 +57,7 @@ func (c *OAuth2Client) LoopbackLogin(ctx context.Context, loginHint string, open
 	if err := open(authURL); err != nil {
 		return Token{}, fmt.Errorf("oauth2 loopback: %w", err)
 	}
-	var res result
+	var res loopbackResult
 	select {
 	case <-ctx.Done():
 		return Token{}, fmt.Errorf("oauth2 loopback: waiting for the browser: %w", ctx.Err())
@@ -113,6 +79,49 @@ func (c *OAuth2Client) LoopbackLogin(ctx context.Context, loginHint string, open
 		return Token{}, errors.New("oauth2 code exchange: no refresh token in the answer (the provider needs offline access granted)")
 	}
 	return tok, nil
+}
+
+// loopbackResult is what the browser brought back: a code, or why not.
+type loopbackResult struct {
+	code string
+	err  error
+}
+
+// loopbackHandler answers the browser's return to the loopback redirect:
+// it checks the state, sends the code (or the refusal) on done, and tells
+// the user to go back to the terminal.
+func loopbackHandler(state string, done chan<- loopbackResult) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("state") == "" && q.Get("code") == "" && q.Get("error") == "" {
+			http.NotFound(w, r) // a favicon or a stray request
+			return
+		}
+		var res loopbackResult
+		switch {
+		case subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1:
+			res.err = errors.New("oauth2 loopback: the answer's state does not match (a stale or forged redirect)")
+		case q.Get("error") == "access_denied":
+			res.err = fmt.Errorf("oauth2 loopback: %w", ErrAccessDenied)
+		case q.Get("error") != "":
+			res.err = fmt.Errorf("oauth2 loopback: %w", &oauthError{Code: q.Get("error"), Description: q.Get("error_description")})
+		case q.Get("code") == "":
+			res.err = errors.New("oauth2 loopback: the answer carries no code")
+		default:
+			res.code = q.Get("code")
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if res.err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintln(w, "smista: the sign-in did not complete; see the terminal.")
+		} else {
+			fmt.Fprintln(w, "smista: signed in. You can close this tab and return to the terminal.")
+		}
+		select {
+		case done <- res:
+		default: // a second answer after the first: ignored
+		}
+	})
 }
 
 func sep(u string) string {
