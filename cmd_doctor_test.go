@@ -27,6 +27,7 @@ type doctorSetup struct {
 	smtp        *mailtest.SMTPSink
 	endpoint    string // URL stored as an endpoint ("" none)
 	extraConfig string
+	leaseHolder string // a sender holding the lease ("" none)
 }
 
 // runDoctorOn writes a config for s, stores its endpoint, runs "smista
@@ -46,6 +47,17 @@ imap = { host = %q, port = %d, tls = "insecure", username = %q, password_env = "
 smtp = { host = %q, port = %d, tls = "insecure", username = "agent@example.com", password_env = "SMISTA_TEST_SMTP_PW" }
 `, s.extraConfig, s.imap.Host, s.imap.Port, s.imap.Username, sm.Host, sm.Port))
 	dbPath := filepath.Join(dir, "smista.db")
+	if s.leaseHolder != "" {
+		d, err := db.Open(ctx, dbPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, err := d.AcquireLease(ctx, db.LeaseSender, db.LeaseRequest{Owner: "o1", Holder: s.leaseHolder,
+			Host: "elsewhere", PID: 1, TTL: time.Hour}); err != nil || !ok {
+			t.Fatalf("lease: %v %v", ok, err)
+		}
+		d.Close()
+	}
 	if s.endpoint != "" {
 		d, err := db.Open(ctx, dbPath)
 		if err != nil {
@@ -208,7 +220,7 @@ func TestDoctorJSON(t *testing.T) {
 		}
 		names = append(names, c.Check+"="+c.Status)
 	}
-	want := "config=ok database=ok imap work=fail smtp work=ok llm=ok endpoints=warn"
+	want := "config=ok database=ok imap work=fail smtp work=ok llm=ok endpoints=warn sender lease=ok"
 	if got := strings.Join(names, " "); got != want {
 		t.Fatalf("checks %q, want %q", got, want)
 	}
@@ -237,5 +249,19 @@ func TestDoctorSendTest(t *testing.T) {
 	}
 	if <-got == "" {
 		t.Fatal("the test event had no webhook-id")
+	}
+}
+
+// The doctor names the process that holds the sender lease.
+func TestDoctorNamesTheLeaseHolder(t *testing.T) {
+	imapSrv, err := mailtest.StartIMAP("agent@example.com", "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { imapSrv.Close() })
+	_, out, _ := runDoctorOn(t, doctorSetup{imap: imapSrv.Config(), imapPW: "pw", smtp: startSMTPWithAuth(t),
+		leaseHolder: "smista serve (pid 1 on elsewhere)"})
+	if !regexp.MustCompile(`ok +sender lease +held by smista serve \(pid 1 on elsewhere\) since `).MatchString(out) {
+		t.Fatalf("no lease holder named:\n%s", out)
 	}
 }

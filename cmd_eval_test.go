@@ -2,11 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"smista/app"
+	"smista/db"
+	"smista/triage"
 )
 
 // TestEvalGoldenOnLabelledSet runs "smista eval" on the project's labelled
@@ -75,5 +80,41 @@ func TestLearningCommand(t *testing.T) {
 	}
 	if code, _, _ = runApp(t, dbPath, "learning", "forget"); code != 2 {
 		t.Errorf("an unknown subcommand: exit %d, want 2", code)
+	}
+}
+
+// "smista eval --store" scores the classifier on the emails a person
+// corrected in this store.
+func TestEvalOnTheStoresLabels(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "s.db")
+	if code, _, stderr := runApp(t, dbPath, "eval", "--store"); code != 1 || !strings.Contains(stderr, "no labelled email") {
+		t.Fatalf("eval --store on an empty store: exit %d, %q", code, stderr)
+	}
+	if code, _, stderr := runApp(t, dbPath, "import", filepath.Join("testdata", "triage", "labelled", "003.eml"),
+		filepath.Join("testdata", "triage", "labelled", "004.eml")); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	ctx := context.Background()
+	d, err := db.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(app.Options{Store: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := d.TriageQueue(ctx, true)
+	if err != nil || len(ids) != 2 {
+		t.Fatalf("%d messages (%v)", len(ids), err)
+	}
+	for _, id := range ids {
+		if err := a.CorrectIntent(ctx, id, triage.IntentSupport, "giulia"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.Close()
+	code, stdout, stderr := runApp(t, dbPath, "eval", "--store")
+	if code != 0 || !strings.HasPrefix(stdout, "emails 2, threshold 0.80") {
+		t.Fatalf("eval --store: exit %d, %q %q", code, stdout, stderr)
 	}
 }

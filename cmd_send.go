@@ -22,7 +22,7 @@ func runSend(ctx context.Context, m *Main, args []string) error {
 	if err := noArgs(fs); err != nil {
 		return err
 	}
-	a, _, err := m.openApp(ctx, wiring{accounts: true})
+	a, _, err := m.openApp(ctx, wiring{accounts: true, role: "smista send"})
 	if err != nil {
 		return err
 	}

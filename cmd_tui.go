@@ -28,7 +28,7 @@ func runTUI(ctx context.Context, m *Main, args []string) error {
 	if !m.IsTerminal {
 		return errNoTerminal
 	}
-	a, cfg, err := m.openApp(ctx, wiring{classifier: true, accounts: true})
+	a, cfg, err := m.openApp(ctx, wiring{classifier: true, accounts: true, role: "smista tui"})
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/term"
 
+	"smista/app"
 	"smista/app/config"
 	"smista/db"
 )
@@ -94,6 +95,7 @@ func commands() []command {
 		{"listen", "receive, verify and print webhook events locally", runListen},
 		{"eval", "score the classifier on a folder of labelled emails", runEval},
 		{"learning", "show, export or reset what triage learned from corrections", runLearning},
+		{"serve", "the team server: sync, triage, send, and the TUI over SSH", runServe},
 	}
 }
 
@@ -108,6 +110,10 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	}
 	if m.Stdin == nil {
 		m.Stdin = strings.NewReader("")
+	}
+	if user := m.Getenv("USER"); user != "" {
+		// Every action of this command is recorded as human:$USER.
+		ctx = app.WithActor(ctx, user)
 	}
 	name, pre, rest := splitCommand(args)
 	switch name {

@@ -54,6 +54,11 @@ type Options struct {
 	// QuoteReplies appends the original, "> "-quoted, under a reply
 	// (default true; set NoQuote to turn it off).
 	NoQuote bool
+	// Lease tunes the sender lease (one sender per store).
+	Lease LeaseOptions
+	// NoClaims turns off claims on shared mailboxes: installations then
+	// rely on the webhook-id alone (receivers deduplicate).
+	NoClaims bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -71,6 +76,11 @@ type App struct {
 	grace    time.Duration
 	quote    bool
 	now      func() time.Time
+	lease    LeaseOptions
+	owner    string // this App's sender lease token
+	noClaims bool
+	claims   claims
+	presence presence
 
 	triageMu sync.Mutex // one triage run at a time: runs share the queue
 
@@ -78,9 +88,11 @@ type App struct {
 	// classifier); learnMu orders learning and storing it.
 	adaptive *triage.Adaptive
 	learnMu  sync.Mutex
+	examples examples // the corrected emails an LLM sees as examples
 
-	mu     sync.Mutex
-	sender *webhook.Sender // the running sender, nil when none runs here
+	mu        sync.Mutex
+	sender    *webhook.Sender // the running sender, nil when none runs here
+	senderRun bool            // RunSender runs (sending, or waiting for the lease)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -116,6 +128,9 @@ func New(o Options) (*App, error) {
 		grace:    o.RotationGrace,
 		quote:    !o.NoQuote,
 		now:      o.Now,
+		lease:    o.Lease.withDefaults(),
+		owner:    newOwner(),
+		noClaims: o.NoClaims,
 	}
 	base := o.Classifier
 	a.classify = sync.OnceValues(func() (triage.Classifier, error) { return a.loadClassifier(base) })
@@ -136,7 +151,10 @@ func (a *App) Accounts() []mail.Account { return a.accounts }
 // Close closes the store; a second call does nothing. Stop the App's
 // background work (cancel the contexts of Run, RunSender, Watch) first.
 func (a *App) Close() error {
-	a.closeOnce.Do(func() { a.closeErr = a.db.Close() })
+	a.closeOnce.Do(func() {
+		a.closeClaims()
+		a.closeErr = a.db.Close()
+	})
 	return a.closeErr
 }
 

@@ -129,7 +129,9 @@ type Subscription struct {
 	sync     map[string]SyncProgress // by account: the latest
 	triage   *TriageProgress
 	sender   *SenderStats
-	notices  []Event        // Notice and DeliveryNotice, in order
+	presence *Presence
+	lease    *SenderLease
+	notices  []Event        // Notice, DeliveryNotice, Activity..., in order
 	finished []SyncProgress // finished syncs are never merged away
 }
 
@@ -186,6 +188,10 @@ func (s *Subscription) push(e Event) {
 		s.triage = &v
 	case SenderStats:
 		s.sender = &v
+	case Presence:
+		s.presence = &v // a snapshot: the latest is all that matters
+	case SenderLease:
+		s.lease = &v
 	case DeliveryNotice:
 		if len(s.notices) >= noticeBacklog && !important(v) {
 			break
@@ -232,6 +238,14 @@ func (s *Subscription) pop() (Event, bool) {
 	case s.sender != nil:
 		e := *s.sender
 		s.sender = nil
+		return e, true
+	case s.presence != nil:
+		e := *s.presence
+		s.presence = nil
+		return e, true
+	case s.lease != nil:
+		e := *s.lease
+		s.lease = nil
 		return e, true
 	case s.changed != 0:
 		e := Changed{s.changed}

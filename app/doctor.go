@@ -65,9 +65,6 @@ type DoctorOptions struct {
 	Resolver *net.Resolver
 	// Timeout bounds each network check (default 20 s).
 	Timeout time.Duration
-	// Lease reports the sender lease; nil means no lease line (a build
-	// without the lease).
-	Lease func(ctx context.Context) Check
 }
 
 // LLMCheck describes the configured LLM provider.
@@ -98,10 +95,26 @@ func (a *App) Doctor(ctx context.Context, o DoctorOptions) Report {
 	}
 	r.Checks = append(r.Checks, checkLLM(ctx, o.LLM, o.Timeout))
 	r.Checks = append(r.Checks, a.checkEndpoints(ctx, o)...)
-	if o.Lease != nil {
-		r.Checks = append(r.Checks, o.Lease(ctx))
-	}
+	r.Checks = append(r.Checks, a.checkLease(ctx))
 	return r
+}
+
+// checkLease says which process sends for the store, if any.
+func (a *App) checkLease(ctx context.Context) Check {
+	c := Check{Name: "sender lease", Status: StatusOK}
+	l, held, err := a.db.CurrentLease(ctx, db.LeaseSender)
+	switch {
+	case err != nil:
+		c.Status, c.Detail, c.Fix = StatusFail, err.Error(), "check the database"
+	case held:
+		c.Detail = fmt.Sprintf("held by %s since %s: it sends for this store, others wait to take over",
+			l.Holder, l.AcquiredAt.UTC().Format(time.RFC3339))
+	case l.Owner != "":
+		c.Detail = "free (last held by " + l.Holder + ", expired): the next sender takes it"
+	default:
+		c.Detail = "free: no process sends now; deliveries wait for the TUI, 'smista send' or 'smista serve'"
+	}
+	return c
 }
 
 func (a *App) checkDB(ctx context.Context) Check {

@@ -32,6 +32,7 @@ func (a *App) ApproveDraft(ctx context.Context, id int64, who string) error {
 	if _, err := a.db.ApproveReply(ctx, id, "human:"+who, acct.Name, mail.NewMessageID(acct.From.Addr)); err != nil {
 		return err
 	}
+	a.record(ctx, who, fmt.Sprintf("approved draft #%d", id), "", dr.MessageID)
 	a.wake()
 	a.changed(TopicDrafts | TopicDeliveries)
 	return nil
@@ -43,6 +44,7 @@ func (a *App) EditDraft(ctx context.Context, id int64, body string) error {
 	if err := a.db.EditDraft(ctx, id, body); err != nil {
 		return err
 	}
+	a.record(ctx, "", fmt.Sprintf("edited draft #%d", id), "", a.draftEmail(ctx, id))
 	a.changed(TopicDrafts)
 	return nil
 }
@@ -52,6 +54,7 @@ func (a *App) DiscardDraft(ctx context.Context, id int64) error {
 	if err := a.db.DiscardDraft(ctx, id); err != nil {
 		return err
 	}
+	a.record(ctx, "", fmt.Sprintf("discarded draft #%d", id), "", a.draftEmail(ctx, id))
 	a.changed(TopicDrafts)
 	return nil
 }

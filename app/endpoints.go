@@ -42,6 +42,7 @@ func (a *App) AddEndpoint(ctx context.Context, rawURL, secret string) (NewEndpoi
 	if ep.ID, err = a.db.CreateEndpoint(ctx, u, ep.Secret); err != nil {
 		return NewEndpoint{}, err
 	}
+	a.record(ctx, "", "added endpoint", ep.ID, "")
 	a.changed(TopicEndpoints)
 	return ep, nil
 }
@@ -53,6 +54,7 @@ func (a *App) EnableEndpoint(ctx context.Context, id string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	a.record(ctx, "", "enabled endpoint", id, "")
 	a.wake()
 	a.changed(TopicEndpoints | TopicDeliveries)
 	return n, nil
@@ -65,6 +67,7 @@ func (a *App) DisableEndpoint(ctx context.Context, id string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	a.record(ctx, "", "disabled endpoint", id, "")
 	// Waking the sender makes the disable take effect before its next
 	// attempt, not at its next poll.
 	a.wake()
@@ -83,6 +86,7 @@ func (a *App) RotateSecret(ctx context.Context, id string) (string, time.Time, e
 	if err := a.db.RotateEndpointSecret(ctx, id, secret, until); err != nil {
 		return "", time.Time{}, err
 	}
+	a.record(ctx, "", "rotated the secret of endpoint", id, "")
 	a.changed(TopicEndpoints)
 	return secret, until, nil
 }
@@ -96,6 +100,7 @@ func (a *App) RemoveEndpoint(ctx context.Context, id string, force bool) (int, e
 	if err != nil {
 		return 0, err
 	}
+	a.record(ctx, "", "removed endpoint", id, "")
 	a.wake()
 	a.changed(TopicEndpoints | TopicDeliveries)
 	return n, nil
@@ -110,6 +115,7 @@ func (a *App) QueueUndeliveredTickets(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	if n > 0 {
+		a.record(ctx, "", fmt.Sprintf("queued %d undelivered tickets", n), "", "")
 		a.wake()
 		a.changed(TopicDeliveries | TopicEndpoints | TopicTriage)
 	}
@@ -123,6 +129,7 @@ func (a *App) TestEndpoint(ctx context.Context, id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	a.record(ctx, "", "tested endpoint", id, "")
 	a.wake()
 	a.changed(TopicDeliveries | TopicEndpoints)
 	return dlv, nil
@@ -134,6 +141,7 @@ func (a *App) Replay(ctx context.Context, deliveryID string) error {
 	if err := a.db.Replay(ctx, deliveryID); err != nil {
 		return err
 	}
+	a.record(ctx, "", "replayed delivery", deliveryID, "")
 	a.wake()
 	a.changed(TopicDeliveries | TopicEndpoints)
 	return nil
@@ -146,6 +154,7 @@ func (a *App) ReplayDead(ctx context.Context, endpointID string) (int, error) {
 	n := 0
 	defer func() {
 		if n > 0 {
+			a.record(ctx, "", fmt.Sprintf("replayed %d dead deliveries of endpoint", n), endpointID, "")
 			a.wake()
 			a.changed(TopicDeliveries | TopicEndpoints)
 		}

@@ -85,6 +85,8 @@ func (a *App) CorrectIntent(ctx context.Context, emailID string, intent triage.I
 	if err := a.db.CorrectIntent(ctx, emailID, string(intent), who, layer); err != nil {
 		return err
 	}
+	a.examples.invalidate()
+	a.record(ctx, who, "corrected the intent to "+string(intent), "", emailID)
 	a.changed(TopicTriage)
 	return nil
 }
@@ -140,6 +142,34 @@ func (a *App) ResetLearning(ctx context.Context) error {
 		return err
 	}
 	ad.Reset()
+	a.record(ctx, "", "reset what triage learned", "", "")
 	a.changed(TopicTriage)
 	return nil
+}
+
+// Labelled returns the store's own labelled emails, for "smista eval
+// --store": every email a person corrected, with that intent as the gold
+// one; the gold ticket is the person's decision when one decided (T or N),
+// else whether the corrected intent is support. Example.Human carries the
+// person's decision.
+func (a *App) Labelled(ctx context.Context) ([]triage.Example, error) {
+	cs, err := a.db.Corrections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]triage.Example, 0, len(cs))
+	for _, c := range cs {
+		md, err := a.db.MessageDetail(ctx, c.EmailID)
+		if err != nil {
+			return nil, fmt.Errorf("labelled %s: %w", c.EmailID, err)
+		}
+		ex := triage.Example{Name: c.EmailID, Message: md.Message, Intent: triage.Intent(c.Intent),
+			Ticket: triage.Intent(c.Intent) == triage.IntentSupport}
+		if t := md.Triage; t != nil && t.DecidedBy != "" && t.DecidedBy != "engine" {
+			ex.Human = triage.Action(t.Action)
+			ex.Ticket = ex.Human == triage.ActionTicket
+		}
+		out = append(out, ex)
+	}
+	return out, nil
 }

@@ -18,10 +18,14 @@ const pollEvery = time.Second
 
 // RunSender runs the outbox sender — signed webhooks and approved SMTP
 // replies — until ctx ends or, with once, until no delivery is pending or
-// retrying (waiting out scheduled retries). Every attempt, dead delivery
-// and disabled endpoint is published on the bus as a DeliveryNotice, with
-// SenderStats and Changed. It fails with webhook.ErrRunning when a sender
-// already runs in this App.
+// retrying (waiting out scheduled retries). Only the holder of the store's
+// sender lease sends: while another process holds it, RunSender waits
+// (publishing SenderLease) and takes over when it is released or expires;
+// a lost lease stops sending at once and RunSender waits again. With once,
+// a wait ends as soon as the holder has delivered everything. Every
+// attempt, dead delivery and disabled endpoint is published on the bus as
+// a DeliveryNotice, with SenderStats and Changed. It fails with
+// webhook.ErrRunning when a sender already runs in this App.
 func (a *App) RunSender(ctx context.Context, once bool) error {
 	opts := a.sendOpts
 	if !once {
@@ -30,6 +34,55 @@ func (a *App) RunSender(ctx context.Context, once bool) error {
 	transports, closeTransports := a.transports(opts)
 	defer closeTransports()
 	opts.Transports = transports
+	kinds := make([]string, 0, len(transports))
+	for k := range transports {
+		kinds = append(kinds, k)
+	}
+	// One run per App, checked before the lease: a second run would share
+	// this App's lease token, and release it under the first on its way out.
+	a.mu.Lock()
+	if a.senderRun {
+		a.mu.Unlock()
+		return fmt.Errorf("send: %w", webhook.ErrRunning)
+	}
+	a.senderRun = true
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		a.senderRun = false
+		a.mu.Unlock()
+	}()
+	for {
+		held, err := a.awaitLease(ctx, once, kinds)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("send: %w", err)
+		}
+		if !held {
+			return nil // once: another process delivered everything
+		}
+		lctx, lose := context.WithCancel(ctx)
+		keeper := make(chan struct{})
+		go func() {
+			defer close(keeper)
+			a.keepLease(lctx, lose)
+		}()
+		err = a.runSender(lctx, once, opts)
+		lost := lctx.Err() != nil && ctx.Err() == nil
+		lose()
+		<-keeper
+		if !lost {
+			a.releaseLease(ctx)
+			return err
+		}
+		a.bus.Publish(SenderLease{})
+	}
+}
+
+// runSender runs one sender while this App holds the lease.
+func (a *App) runSender(ctx context.Context, once bool, opts webhook.Options) error {
 	s := webhook.NewSender(a.db, opts)
 
 	a.mu.Lock()

@@ -138,9 +138,23 @@ func (a *App) triageOne(ctx context.Context, id string) TriageOutput {
 	if err != nil {
 		return TriageOutput{Message: m, Err: fmt.Errorf("triage %s: %w", id, err)}
 	}
-	r, d, payload, err := triage.Triage(ctx, c, m, a.triage)
+	opts := a.triage
+	if ex := a.examplesFor(ctx, m); len(ex) > 0 {
+		opts.Context.Examples = ex
+	}
+	r, d, payload, err := triage.Triage(ctx, c, m, opts)
 	if err != nil {
 		return TriageOutput{Message: m, Err: fmt.Errorf("triage %s: %w", id, err)}
+	}
+	if d.Action == triage.ActionTicket {
+		// A shared mailbox: exactly one installation queues the ticket.
+		lost, reason := a.claimTicket(ctx, id)
+		if reason != "" {
+			d.Reasons = append(d.Reasons, reason)
+		}
+		if lost {
+			d.Action, d.Suggestion, payload = triage.ActionSuggest, SuggestClaimedElsewhere, nil
+		}
 	}
 	saved, err := a.db.SaveTriage(ctx, triage.Record{EmailID: id, Result: r, Decision: d, Payload: payload,
 		PromptVersion: a.triage.PromptVersion})
@@ -176,6 +190,8 @@ func (a *App) SuggestTicket(ctx context.Context, emailID, who string) error {
 	if _, err := a.db.OverrideTicket(ctx, emailID, who, payload); err != nil {
 		return fmt.Errorf("suggest ticket: %w", err)
 	}
+	a.markKeyword(ctx, emailID, mail.KeywordTicket)
+	a.record(ctx, who, "suggested a ticket", "", emailID)
 	a.wake()
 	a.changed(TopicTriage | TopicDeliveries | TopicEndpoints)
 	return nil
@@ -193,6 +209,8 @@ func (a *App) NotTicket(ctx context.Context, emailID, who string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	a.markKeyword(ctx, emailID, mail.KeywordNotTicket)
+	a.record(ctx, who, "marked not a ticket", "", emailID)
 	// The sender re-reads its queues: a canceled head must not go out.
 	a.wake()
 	a.changed(TopicTriage | TopicDeliveries | TopicEndpoints)

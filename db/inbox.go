@@ -175,6 +175,9 @@ type MessageDetail struct {
 	Triage     *TriageInfo // nil when not triaged
 	Deliveries []DeliveryItem
 	Drafts     []DraftItem
+	// Locations are where the message lives on IMAP servers, with the
+	// flags and keywords last synced (team mode's claims among them).
+	Locations []MessageLocation
 }
 
 // MessageDetail returns the message with its triage result, decision,
@@ -200,6 +203,9 @@ func (d *DB) MessageDetail(ctx context.Context, id string) (*MessageDetail, erro
 	}
 	md.Drafts, err = d.queryDrafts(ctx, ` WHERE dr.message_id = ?`, []any{id}, 100)
 	if err != nil {
+		return nil, fmt.Errorf("message %s: %w", id, err)
+	}
+	if md.Locations, err = d.MessageLocations(ctx, id); err != nil {
 		return nil, fmt.Errorf("message %s: %w", id, err)
 	}
 	return md, nil

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMigrateOutboxLean upgrades a version-2 store holding an outbox with
@@ -133,5 +134,74 @@ func TestMigrateOutboxLean(t *testing.T) {
 	}
 	if fk != 0 {
 		t.Errorf("%d foreign key violations after the migration", fk)
+	}
+}
+
+// TestMigrateTeam upgrades a store of the previous version holding an
+// outbox: every delivery keeps its webhook-id (receivers already saw
+// them), the store gets an installation id, and the lease works.
+func TestMigrateTeam(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "smista.db")
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := old.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
+	for _, m := range ms {
+		if m.version > 3 {
+			break
+		}
+		exec(m.sql)
+		exec(`INSERT INTO schema_migrations VALUES (?, ?, 0)`, m.version, m.name)
+	}
+	exec(`INSERT INTO messages (id, message_id, thread_id, date, received_at, size, raw) VALUES ('m1', '<a@b>', 't', 0, 0, 1, x'00')`)
+	exec(`INSERT INTO endpoints (id, url, secret, created_at, updated_at) VALUES ('ep_1', 'http://127.0.0.1:1/', 'whsec_x', 1, 1)`)
+	exec(`INSERT INTO events (id, type, message_id, payload, created_at) VALUES ('evt_1', 'ticket.suggested', 'm1', '{}', 1)`)
+	exec(`INSERT INTO deliveries (id, queue, endpoint_id, event_id, webhook_id, status, created_at, updated_at) VALUES
+		('dl_a', 'ep_1', 'ep_1', 'evt_1', 'msg_old_a', 'delivered', 1, 1),
+		('dl_b', 'ep_1', 'ep_1', 'evt_1', 'msg_old_b', 'pending', 1, 1)`)
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	rows, err := d.Deliveries(ctx, DeliveryFilter{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range rows {
+		got[r.ID] = r.WebhookID
+	}
+	if len(got) != 2 || got["dl_a"] != "msg_old_a" || got["dl_b"] != "msg_old_b" {
+		t.Errorf("after the migration the deliveries' webhook-ids are %v, want the old ones kept", got)
+	}
+	if err := d.Replay(ctx, "dl_a"); err != nil {
+		t.Fatal(err)
+	}
+	if dl, err := d.Delivery(ctx, "dl_a", 0); err != nil || dl.WebhookID != "msg_old_a" {
+		t.Errorf("a replayed old delivery has webhook-id %q (err %v), want msg_old_a", dl.WebhookID, err)
+	}
+	id, err := d.InstallationID(ctx)
+	if err != nil || len(id) != 16 {
+		t.Errorf("installation id %q (err %v), want 16 hex digits", id, err)
+	}
+	if _, ok, err := d.AcquireLease(ctx, LeaseSender, LeaseRequest{Owner: "me", TTL: time.Second}); err != nil || !ok {
+		t.Errorf("lease after the migration: ok=%v err=%v", ok, err)
 	}
 }

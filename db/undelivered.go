@@ -38,26 +38,26 @@ func (d *DB) QueueUndeliveredTickets(ctx context.Context) (int, error) {
 	if len(e.eps) == 0 {
 		return 0, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT e.id `+undeliveredSQL+` ORDER BY e.created_at, e.id`)
+	rows, err := tx.QueryContext(ctx, `SELECT e.id, COALESCE(e.message_id, '') `+undeliveredSQL+` ORDER BY e.created_at, e.id`)
 	if err != nil {
 		return 0, fmt.Errorf("queue undelivered tickets: %w", err)
 	}
-	var ids []string
+	var ids, emails []string
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var id, email string
+		if err := rows.Scan(&id, &email); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("queue undelivered tickets: %w", err)
 		}
-		ids = append(ids, id)
+		ids, emails = append(ids, id), append(emails, email)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("queue undelivered tickets: %w", err)
 	}
 	now := d.nowMS()
-	for _, id := range ids {
-		if err := e.deliver(ctx, id, now, ""); err != nil {
+	for i, id := range ids {
+		if err := e.deliver(ctx, id, emails[i], now, ""); err != nil {
 			return 0, fmt.Errorf("queue undelivered tickets: %w", err)
 		}
 	}

@@ -46,7 +46,8 @@ func TestQueueUndeliveredTickets(t *testing.T) {
 		t.Fatalf("deliveries %+v, want one pending to %s and one paused to %s", dls, ep1, ep2)
 	}
 	for ep, dl := range got {
-		if dl.EmailID != email || dl.EventID != got[ep1].EventID || dl.WebhookID != db.WebhookID(dl.EventID, ep) {
+		// An email's ticket: the webhook-id of the email and the receiver's URL.
+		if dl.EmailID != email || dl.EventID != got[ep1].EventID || dl.WebhookID != db.WebhookID(email, dl.URL) {
 			t.Errorf("delivery to %s: email %s event %s webhook-id %s; want the ticket's one event and its derived webhook-id",
 				ep, dl.EmailID, dl.EventID, dl.WebhookID)
 		}

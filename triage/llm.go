@@ -243,7 +243,9 @@ func (l *LLM) Classify(ctx context.Context, m *mail.Message, c Context) (Result,
 // the caller to merge with the offline result's deterministic ones.
 // Long: the retry state machine (transport, JSON mode, output) in one loop.
 func (l *LLM) classify(ctx context.Context, m *mail.Message, c Context, off *Result) (Result, error) {
-	key := CacheKey{MessageID: m.ID, Model: l.name, PromptVersion: PromptVersion}
+	// Examples are part of the question: an answer given with other
+	// examples (before a correction) is not reused.
+	key := CacheKey{MessageID: m.ID, Model: l.name, PromptVersion: PromptVersion + examplesDigest(c.Examples)}
 	if l.cache != nil && m.ID != "" {
 		// A cache read error only costs a model call.
 		if e, ok, err := l.cache.LLMCacheGet(ctx, key); err == nil && ok {
@@ -266,7 +268,7 @@ func (l *LLM) classify(ctx context.Context, m *mail.Message, c Context, off *Res
 	}
 	msgs := []llms.MessageContent{
 		llms.TextParts(llms.ChatMessageTypeSystem, systemPrompt),
-		llms.TextParts(llms.ChatMessageTypeHuman, userPrompt(m, boundary)),
+		llms.TextParts(llms.ChatMessageTypeHuman, examplesPrompt(c.Examples, boundary)+userPrompt(m, boundary)),
 	}
 
 	var usage Usage

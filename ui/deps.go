@@ -67,6 +67,9 @@ type DraftActions interface {
 	DiscardDraft(ctx context.Context, id int64) error
 	RegenerateDraft(ctx context.Context, id int64) error
 	ApproveDraft(ctx context.Context, id int64, who string) error
+	// OthersAnswered returns the replies other agents than who approved
+	// lately for the same customer: approving asks before a second one.
+	OthersAnswered(ctx context.Context, id int64, who string) ([]app.Answered, error)
 }
 
 // DeliveryActions send deliveries again (same webhook-id).
@@ -95,6 +98,12 @@ type Actions interface {
 	EndpointActions
 }
 
+// Presence tells the App which email a session shows, so that the other
+// sessions show "giulia is on it" (the team server; nil elsewhere).
+type Presence interface {
+	SetViewing(session, agent, emailID string)
+}
+
 // Deps is what the UI needs from the rest of the program. Store is
 // required; Actions and Events may be nil (a viewer: actions answer "not
 // available"; screens refresh on the clock only).
@@ -107,6 +116,13 @@ type Deps struct {
 	Events func() (<-chan app.Event, func())
 	// User names the human in decisions ("human:<User>").
 	User string
+	// Session names this session among the others of the process, and
+	// Presence receives what it shows (both only on the team server).
+	Session  string
+	Presence Presence
+	// NoSecrets refuses what would show a new secret (adding an endpoint,
+	// rotating its secret): the team server's sessions never see one.
+	NoSecrets bool
 	// Editor is the external editor command ($EDITOR); "" disables it.
 	Editor string
 	// NoColor drops every colour (NO_COLOR).
@@ -132,6 +148,7 @@ func BusEvents(b *app.Bus) func() (<-chan app.Event, func()) {
 }
 
 var (
-	_ Store   = (*db.DB)(nil)
-	_ Actions = (*app.App)(nil)
+	_ Store    = (*db.DB)(nil)
+	_ Actions  = (*app.App)(nil)
+	_ Presence = (*app.App)(nil)
 )

@@ -148,6 +148,8 @@ func (s *draftsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		s.list.want = want
 		return s, s.Refresh()
+	case answeredMsg:
+		s.askApprove(msg)
 	case editorReady:
 		return s, s.runEditor(msg)
 	case editorDone:
@@ -197,7 +199,7 @@ func (s *draftsScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.ExtEdit):
 		return s.startEditor(sel)
 	case key.Matches(msg, k.Approve):
-		s.approve(sel)
+		return s.approve(sel)
 	case key.Matches(msg, k.Regenerate):
 		a := s.c.acts("regenerate draft")
 		if a == nil {
@@ -223,13 +225,51 @@ func (s *draftsScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-func (s *draftsScreen) approve(sel draftLine) {
+// approve first looks for a reply another agent gave the same customer
+// lately (answeredMsg), then asks.
+func (s *draftsScreen) approve(sel draftLine) tea.Cmd {
+	a := s.c.acts("approve draft")
+	if a == nil {
+		return nil
+	}
+	who, id, from := s.c.deps.User, sel.id, sel.from
+	return s.c.query(func(ctx context.Context) tea.Msg {
+		others, err := a.OthersAnswered(ctx, id, who)
+		return answeredMsg{id: id, from: from, others: others, err: err}
+	})
+}
+
+// answeredMsg carries the replies other agents gave the customer of a
+// draft about to be approved.
+type answeredMsg struct {
+	id     int64
+	from   string
+	others []app.Answered
+	err    error
+}
+
+func (answeredMsg) route() scrID { return scrDrafts }
+
+// askApprove asks to approve a draft, first saying who else answered the
+// customer lately.
+func (s *draftsScreen) askApprove(msg answeredMsg) {
 	a := s.c.acts("approve draft")
 	if a == nil {
 		return
 	}
-	who, id := s.c.deps.User, sel.id
-	s.c.emit(askMsg{prompt: fmt.Sprintf("Approve draft #%d and send the reply to %s?", id, trunc(sel.from, 30)),
+	if msg.err != nil {
+		s.c.fail(msg.err)
+		return
+	}
+	who, id := s.c.deps.User, msg.id
+	prompt := fmt.Sprintf("Approve draft #%d and send the reply to %s?", id, trunc(msg.from, 30))
+	if len(msg.others) > 0 {
+		o := msg.others[0]
+		ago := int(max(0, s.c.deps.Now().Sub(o.At)).Minutes())
+		prompt = fmt.Sprintf("%s answered %s %d min ago — send draft #%d as well?",
+			clean(strings.TrimPrefix(o.By, "human:")), trunc(msg.from, 24), ago, id)
+	}
+	s.c.emit(askMsg{prompt: prompt,
 		run: simple(fmt.Sprintf("draft #%d approved: queued for sending", id), func(ctx context.Context) error {
 			return a.ApproveDraft(ctx, id, who)
 		})})

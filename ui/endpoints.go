@@ -132,6 +132,9 @@ func (s *endpointsScreen) handleKey(msg tea.KeyPressMsg) {
 		return
 	}
 	if key.Matches(msg, k.Add) {
+		if !s.c.secretsAllowed("add endpoint") {
+			return
+		}
 		a := s.c.acts("add endpoint")
 		if a == nil {
 			return
@@ -165,6 +168,9 @@ func (s *endpointsScreen) handleKey(msg tea.KeyPressMsg) {
 			s.c.emit(toggleEndpoint(a, id, !sel.Enabled))
 		}
 	case key.Matches(msg, k.Rotate):
+		if !s.c.secretsAllowed("rotate secret") {
+			return
+		}
 		if a := s.c.acts("rotate secret"); a != nil {
 			s.c.emit(askMsg{prompt: fmt.Sprintf("Rotate the secret of %s (the old one keeps signing for a grace period)?", id),
 				run: rotateSecret(a, id)})

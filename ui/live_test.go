@@ -279,3 +279,18 @@ func TestDeliveryLogTotalFromSameLoad(t *testing.T) {
 		t.Fatalf("header total %d, %d rows; the store holds %d:\n%s", total, len(rows), want, s)
 	}
 }
+
+// TestViewerStatusBar: while another process holds the store's sender
+// lease, the status bar says who sends; once this process takes over it
+// shows its own queue again.
+func TestViewerStatusBar(t *testing.T) {
+	e := liveEnv(t, nil)
+	e.app.Bus().Publish(app.SenderLease{Holder: "smista send (pid 42 on box)"})
+	e.waitScreen(t, "the viewer line", func(s string) bool {
+		return strings.Contains(s, "viewer · sending: smista send (pid 42 on box)")
+	})
+	e.app.Bus().Publish(app.SenderLease{Held: true, Holder: "smista tui (pid 7 on box)"})
+	e.waitScreen(t, "the sender's own line", func(s string) bool {
+		return !strings.Contains(s, "viewer") && strings.Contains(s, "queue 0")
+	})
+}

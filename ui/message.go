@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -233,6 +234,9 @@ func (s *messageScreen) content() string {
 	rule := st.Dim.Render(strings.Repeat("─", max(10, s.w-1))) + "\n"
 	b.WriteString(rule)
 	s.writeTriage(&b, field)
+	if marks := serverMarks(md.Locations); marks != "" {
+		field("Server:", st.Warn.Render(marks))
+	}
 	s.writeDeliveries(&b)
 	for _, d := range md.Drafts {
 		line := fmt.Sprintf("Draft #%d %s", d.ID, clean(d.Status))
@@ -314,4 +318,25 @@ func (s *messageScreen) writeDeliveries(b *strings.Builder) {
 		}
 		b.WriteString(line + "\n")
 	}
+}
+
+// serverMarks says what the installations sharing the mailbox decided,
+// from the team keywords last synced: a claimed ticket, a person's "not a
+// ticket".
+func serverMarks(locs []db.MessageLocation) string {
+	var marks []string
+	for _, l := range locs {
+		for _, f := range l.Flags {
+			switch {
+			case f == mail.KeywordTicket && !slices.Contains(marks, "ticket claimed"):
+				marks = append(marks, "ticket claimed")
+			case f == mail.KeywordNotTicket && !slices.Contains(marks, "marked not a ticket"):
+				marks = append(marks, "marked not a ticket")
+			}
+		}
+	}
+	if len(marks) == 0 {
+		return ""
+	}
+	return strings.Join(marks, ", ") + " on the shared mailbox"
 }

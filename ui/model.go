@@ -48,9 +48,10 @@ type Model struct {
 	prog     progress.Model
 	ticks    int
 
-	events <-chan app.Event
-	unsub  func()
-	status statusBar
+	events   <-chan app.Event
+	unsub    func()
+	status   statusBar
+	presence app.Presence // who shows which email, in the other sessions
 
 	confirm           *askMsg
 	prompt            *inputMsg
@@ -221,9 +222,14 @@ func (m *Model) handleIntent(msg tea.Msg) tea.Cmd {
 		return m.run(msg)
 	case openMsg:
 		m.drafts.stopEditing()
+		banner := len(m.bannerLines())
 		m.back, m.cur = msg.from, scrMessage
 		m.stale[scrMessage] = false
-		return m.msg.open(msg.id)
+		cmd := tea.Batch(m.msg.open(msg.id), m.viewing(msg.id))
+		if len(m.bannerLines()) != banner {
+			cmd = tea.Batch(cmd, m.layout())
+		}
+		return cmd
 	case backMsg:
 		return m.show(m.back)
 	case showMsg:
@@ -260,12 +266,32 @@ func (m *Model) show(id scrID) tea.Cmd {
 		return nil
 	}
 	m.drafts.stopEditing()
+	var left tea.Cmd
+	banner := len(m.bannerLines())
+	if m.cur == scrMessage {
+		left = m.viewing("")
+	}
 	m.cur = id
+	if len(m.bannerLines()) != banner {
+		left = tea.Batch(left, m.layout())
+	}
 	if m.stale[id] {
 		m.stale[id] = false
-		return m.screens[id].Refresh()
+		return tea.Batch(left, m.screens[id].Refresh())
 	}
-	return nil
+	return left
+}
+
+// viewing tells the App which email this session shows ("" none).
+func (m *Model) viewing(emailID string) tea.Cmd {
+	p, session, user := m.c.deps.Presence, m.c.deps.Session, m.c.deps.User
+	if p == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		p.SetViewing(session, user, emailID)
+		return nil
+	}
 }
 
 // changed reloads the screens that show topics: the visible one and those
@@ -330,6 +356,16 @@ func (m *Model) handleLive(msg liveMsg) tea.Cmd {
 		cmds = append(cmds, m.startSpin())
 	case app.Changed:
 		cmds = append(cmds, m.changed(v.Topics))
+	case app.Presence:
+		before := len(m.bannerLines())
+		m.presence = v
+		if len(m.bannerLines()) != before {
+			cmds = append(cmds, m.layout())
+		}
+	case app.Activity:
+		if v.Actor != "human:"+m.c.deps.User {
+			m.status.set(strings.TrimPrefix(v.Actor, "human:")+": "+v.Action, false)
+		}
 	default:
 		m.status.live(v)
 	}

@@ -41,6 +41,9 @@ type PrinterOptions struct {
 	// QuietSyncErrors leaves a failed sync to the command's own error (a
 	// one-shot sync returns it; a watch has only the printer to say it).
 	QuietSyncErrors bool
+	// Activity prints who did what (the team server's log); a command
+	// reports its own actions itself.
+	Activity bool
 }
 
 // StartPrinter subscribes to bus and prints its events until Stop.
@@ -76,6 +79,12 @@ func (p *Printer) print(e app.Event) {
 	case app.DeliveryNotice:
 		p.endLine()
 		p.deliveryNotice(v.Notice)
+	case app.Activity:
+		if !p.opts.Activity {
+			break
+		}
+		p.endLine()
+		fmt.Fprintf(p.stderr, "smista %s: %s: %s\n", p.cmd, safe.String(strings.TrimPrefix(v.Actor, "human:")), safe.String(v.Action))
 	}
 }
 

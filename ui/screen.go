@@ -111,6 +111,17 @@ func (c *common) acts(what string) Actions {
 	return c.deps.Actions
 }
 
+// secretsAllowed reports whether this front end may show a new secret,
+// or else reports that what is refused (a session of the team server: a
+// secret never crosses the network to a session).
+func (c *common) secretsAllowed(what string) bool {
+	if c.deps.NoSecrets {
+		c.emit(statusMsg{text: what + ": run 'smista endpoints' on the server (secrets never reach a session)", err: true})
+		return false
+	}
+	return true
+}
+
 // info shows text in the status bar.
 func (c *common) info(text string) { c.emit(statusMsg{text: text}) }
 

@@ -21,6 +21,30 @@ type Config struct {
 	Triage   TriageConfig    `toml:"triage"`
 	Webhook  WebhookConfig   `toml:"webhook"`
 	Accounts []AccountConfig `toml:"account"`
+	Serve    ServeConfig     `toml:"serve"`
+}
+
+// ServeConfig is the team server's ("smista serve"): where it listens,
+// its host key, and the agents who may connect.
+type ServeConfig struct {
+	// Listen is host:port (default 127.0.0.1:2222).
+	Listen string `toml:"listen"`
+	// HostKey is the server's ed25519 key file, generated at first start
+	// with mode 0600 (default: ssh_host_ed25519_key next to the database).
+	HostKey string `toml:"host_key"`
+	// MaxSessions caps the concurrent sessions (default 32).
+	MaxSessions int           `toml:"max_sessions"`
+	Agents      []AgentConfig `toml:"agent"`
+}
+
+// AgentConfig is one agent of the team: a name (actions are recorded as
+// human:<name>) and the public keys that log in as it.
+type AgentConfig struct {
+	Name string `toml:"name"`
+	// Keys are public keys in authorized_keys format ("ssh-ed25519 AAAA…").
+	Keys []string `toml:"keys"`
+	// AuthorizedKeys is a file of more keys, one per line.
+	AuthorizedKeys string `toml:"authorized_keys"`
 }
 
 // TriageConfig selects the classifier and the decision policy.
@@ -163,6 +187,7 @@ func Default() Config {
 			Timeout:     Duration{60 * time.Second},
 			Concurrency: 4,
 		},
+		Serve: ServeConfig{Listen: "127.0.0.1:2222", MaxSessions: 32},
 		Webhook: WebhookConfig{
 			Timeout:       Duration{5 * time.Second},
 			Retries:       []Duration{{30 * time.Second}, {60 * time.Second}, {90 * time.Second}},
@@ -271,6 +296,9 @@ func (c *Config) Validate() error {
 	if c.Webhook.DisableAfter < 1 {
 		return errors.New("webhook.disable_after: must be at least 1")
 	}
+	if err := c.Serve.validate(); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for i, a := range c.Accounts {
 		if a.Name == "" {
@@ -297,6 +325,27 @@ func (c *Config) Validate() error {
 		}
 		if err := a.OAuth2.validate(a.UsesOAuth2()); err != nil {
 			return fmt.Errorf("account %q: %w", a.Name, err)
+		}
+	}
+	return nil
+}
+
+// validate checks the agents: a plain name each, once, with a key.
+func (s ServeConfig) validate() error {
+	if s.MaxSessions < 1 {
+		return errors.New("serve.max_sessions: must be at least 1")
+	}
+	seen := map[string]bool{}
+	for i, a := range s.Agents {
+		if a.Name == "" || strings.Trim(a.Name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" {
+			return fmt.Errorf("serve.agent #%d: name %q: want letters, digits, '.', '_' or '-'", i+1, a.Name)
+		}
+		if seen[a.Name] {
+			return fmt.Errorf("serve.agent %q: defined twice", a.Name)
+		}
+		seen[a.Name] = true
+		if len(a.Keys) == 0 && a.AuthorizedKeys == "" {
+			return fmt.Errorf("serve.agent %q: give keys or authorized_keys", a.Name)
 		}
 	}
 	return nil
