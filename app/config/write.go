@@ -92,10 +92,23 @@ func (s Setup) check() error {
 		return errors.New("setup: the SMTP server needs a host and a port")
 	case s.Auth == "oauth2" && s.OAuth2.ClientID == "":
 		return errors.New("setup: OAuth2 needs your client id (--client-id)")
+	case s.Auth == "oauth2" && s.OAuth2.ClientSecretCmd == "" && s.OAuth2.ClientSecretFile == "" && needsSecret(s):
+		return errors.New("setup: this provider wants your OAuth2 client secret too (--client-secret-cmd or --client-secret-file)")
 	case s.Auth != "oauth2" && s.PasswordCmd == "" && s.PasswordEnv == "":
 		return errors.New("setup: say where the password comes from (--password-cmd or --password-env)")
 	}
 	return nil
+}
+
+// needsSecret reports whether s's OAuth2 provider (Google) refuses a
+// client without its secret.
+func needsSecret(s Setup) bool {
+	id := s.OAuth2.Provider
+	if id == "" {
+		id = s.Provider
+	}
+	p, ok := ProviderByID(id)
+	return ok && p.OAuth2.NeedsSecret
 }
 
 // quote writes s as a TOML basic string.

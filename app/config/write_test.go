@@ -94,6 +94,11 @@ func TestRenderLoadsAndHoldsNoSecret(t *testing.T) {
 			}
 		})
 	}
+	noSecret := Setup{Account: "g", Address: "a@gmail.com", Provider: "gmail", IMAP: gmail.IMAP, SMTP: gmail.SMTP,
+		Auth: "oauth2", OAuth2: OAuth2Config{ClientID: "id"}}
+	if _, err := Render(noSecret, now); err == nil || !strings.Contains(err.Error(), "client secret") {
+		t.Fatalf("gmail without a client secret: %v", err)
+	}
 	if _, err := Render(Setup{Account: "x", Address: "a@b.c", IMAP: ServerDefaults{"h", 1, ""}, SMTP: ServerDefaults{"h", 1, ""}, Auth: "password"}, now); err == nil {
 		t.Fatal("a setup without a password source rendered")
 	}
