@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -12,8 +11,6 @@ import (
 	"testing"
 	"time"
 )
-
-var updateGolden = flag.Bool("update", false, "rewrite testdata/errors.golden")
 
 // TestErrorMessagesGolden runs the commands whose errors a user could not
 // act on (issue 12, item 9) and keeps what each prints on stderr in
@@ -75,7 +72,7 @@ imap = { host = "127.0.0.1", port = %d, tls = "insecure", username = "u", passwo
 	text := strings.ReplaceAll(got.String(), tmp, "$TMP")
 	text = strings.ReplaceAll(text, fmt.Sprint(closed), "$PORT")
 	golden := filepath.Join("testdata", "errors.golden")
-	if *updateGolden {
+	if updating() {
 		if err := os.WriteFile(golden, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/term"
 
 	"smista/app"
+	"smista/app/config"
 	"smista/db"
 )
 
@@ -36,6 +37,8 @@ func main() {
 		Getenv:     os.Getenv,
 		Now:        time.Now,
 		IsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
+
+		StdinIsTerminal: term.IsTerminal(int(os.Stdin.Fd())),
 	}
 	code := m.Run(ctx, os.Args[1:])
 	stop()
@@ -52,6 +55,14 @@ type Main struct {
 	Now            func() time.Time
 	// IsTerminal is true when Stdout is a terminal (progress bars, colour).
 	IsTerminal bool
+	// StdinIsTerminal is true when Stdin is a terminal: "smista init"
+	// shows its form only then, and asks plain questions otherwise.
+	StdinIsTerminal bool
+	// Resolver looks up MX records for "smista init" (nil: the system's).
+	Resolver config.MXResolver
+	// OpenURL shows an OAuth2 authorization URL to the user (nil: print
+	// it and start a browser where one runs).
+	OpenURL func(url string) error
 
 	DBPath     string
 	ConfigPath string
@@ -72,6 +83,8 @@ func commands() []command {
 	return []command{
 		{"tui", "the terminal UI (default command)", runTUI},
 		{"demo", "embedded demo: local IMAP server, triage, local receiver", runDemo},
+		{"init", "set up your own mailbox: provider, sign-in, triage, endpoint", runInit},
+		{"doctor", "check the config, the store, each server, the LLM and the endpoints", runDoctor},
 		{"import", "import .eml files, mbox files and Maildir folders", runImport},
 		{"sync", "IMAP sync (IDLE with --watch)", runSync},
 		{"triage", "classify and decide untriaged messages", runTriage},

@@ -105,6 +105,12 @@ func (cl *Claimer) claim(ctx context.Context, mailbox string, uid uint32, keywor
 	defer stop()
 	set := imap.UIDSetNum(imap.UID(uid))
 	for range claimTries {
+		// NOOP brings the selected mailbox's view up to date first: a
+		// server such as Dovecot may answer FETCH, and judge UNCHANGEDSINCE,
+		// from a view that has not yet seen another installation's claim.
+		if err := cl.c.Noop().Wait(); err != nil {
+			return false, fmt.Errorf("noop: %w", err)
+		}
 		bufs, err := cl.c.Fetch(set, &imap.FetchOptions{UID: true, Flags: true, ModSeq: true}).Collect()
 		if err != nil {
 			return false, fmt.Errorf("fetch: %w", err)

@@ -94,6 +94,32 @@ type AccountConfig struct {
 	SentBox   string       `toml:"sent_mailbox"`
 	IMAP      ServerConfig `toml:"imap"`
 	SMTP      ServerConfig `toml:"smtp"`
+	// OAuth2 is the built-in sign-in used by servers with auth = "oauth2".
+	OAuth2 OAuth2Config `toml:"oauth2"`
+}
+
+// OAuth2Config is an account's OAuth2 client: the user's own client id
+// (and secret, through a command or a file, for providers that want one)
+// at a provider of the table or at explicit endpoints. The tokens never
+// live here: they are kept in the OS keyring or a 0600 file in the data
+// directory.
+type OAuth2Config struct {
+	Provider         string   `toml:"provider"` // gmail | microsoft (endpoints from the table)
+	ClientID         string   `toml:"client_id"`
+	ClientSecretCmd  string   `toml:"client_secret_cmd"`
+	ClientSecretFile string   `toml:"client_secret_file"`
+	Tenant           string   `toml:"tenant"` // microsoft: common (default), organizations, or a tenant id
+	Flow             string   `toml:"flow"`   // browser (default) | device
+	AuthURL          string   `toml:"auth_url"`
+	TokenURL         string   `toml:"token_url"`
+	DeviceURL        string   `toml:"device_url"`
+	Scopes           []string `toml:"scopes"`
+}
+
+// UsesOAuth2 reports whether one of the account's servers signs in with
+// the built-in OAuth2.
+func (a AccountConfig) UsesOAuth2() bool {
+	return a.IMAP.Auth == "oauth2" || a.SMTP.Auth == "oauth2"
 }
 
 // ServerConfig is an IMAP or SMTP server. Secrets never live here: only the
@@ -105,7 +131,7 @@ type ServerConfig struct {
 	Username    string `toml:"username"`
 	PasswordCmd string `toml:"password_cmd"`
 	PasswordEnv string `toml:"password_env"`
-	Auth        string `toml:"auth"` // plain (default) | xoauth2 | oauthbearer
+	Auth        string `toml:"auth"` // plain (default) | oauth2 | xoauth2 | oauthbearer
 	TokenCmd    string `toml:"token_cmd"`
 }
 
@@ -127,6 +153,29 @@ func (d *Duration) UnmarshalText(b []byte) error {
 
 // MarshalText writes the duration back as a string.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+func (o OAuth2Config) validate(used bool) error {
+	switch o.Flow {
+	case "", "browser", "device":
+	default:
+		return fmt.Errorf("oauth2.flow %q: want browser or device", o.Flow)
+	}
+	if o.Provider != "" {
+		if p, ok := ProviderByID(o.Provider); !ok || p.OAuth2.TokenURL == "" {
+			return fmt.Errorf("oauth2.provider %q: want gmail or microsoft (or set auth_url and token_url)", o.Provider)
+		}
+	}
+	if !used {
+		return nil
+	}
+	if o.ClientID == "" {
+		return errors.New(`auth = "oauth2" needs oauth2.client_id (your own OAuth2 client; see README.md, Your own mailbox)`)
+	}
+	if o.Provider == "" && (o.AuthURL == "" || o.TokenURL == "") {
+		return errors.New(`auth = "oauth2" needs oauth2.provider (gmail or microsoft) or oauth2.auth_url and token_url`)
+	}
+	return nil
+}
 
 // Default returns the configuration used when no file exists.
 func Default() Config {
@@ -162,6 +211,21 @@ func DefaultPath(getenv func(string) string) string {
 		base = filepath.Join(home, ".config")
 	}
 	return filepath.Join(base, "smista", "config.toml")
+}
+
+// DataDir returns $XDG_DATA_HOME/smista (falling back to
+// ~/.local/share/smista), where the database and the OAuth2 token files
+// live by default, or "" when neither is known.
+func DataDir(getenv func(string) string) string {
+	base := getenv("XDG_DATA_HOME")
+	if base == "" {
+		home := getenv("HOME")
+		if home == "" {
+			return ""
+		}
+		base = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(base, "smista")
 }
 
 // Load reads path over the defaults. A missing file is not an error
@@ -254,10 +318,13 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("account %q: %s.tls %q: want tls, starttls or insecure", a.Name, s.kind, s.cfg.TLS)
 			}
 			switch s.cfg.Auth {
-			case "", "plain", "xoauth2", "oauthbearer":
+			case "", "plain", "xoauth2", "oauthbearer", "oauth2":
 			default:
-				return fmt.Errorf("account %q: %s.auth %q: want plain, xoauth2 or oauthbearer", a.Name, s.kind, s.cfg.Auth)
+				return fmt.Errorf("account %q: %s.auth %q: want plain, oauth2, xoauth2 or oauthbearer", a.Name, s.kind, s.cfg.Auth)
 			}
+		}
+		if err := a.OAuth2.validate(a.UsesOAuth2()); err != nil {
+			return fmt.Errorf("account %q: %w", a.Name, err)
 		}
 	}
 	return nil

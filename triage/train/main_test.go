@@ -6,21 +6,16 @@ import (
 	"path/filepath"
 	"testing"
 
+	"smista/internal/skipnote"
 	"smista/triage"
 )
 
 // TestReproducesEmbeddedWeights: the committed weights are exactly what the
 // committed tool makes from the committed data (and the corpus).
 func TestReproducesEmbeddedWeights(t *testing.T) {
-	corpus := os.Getenv("SMISTA_CORPUS")
-	if corpus == "" {
-		t.Skip("SKIP: SMISTA_CORPUS is not set: the embedded weights were trained with the SpamAssassin corpus")
-	}
+	corpus := skipnote.Corpus(t, "the check that the embedded weights reproduce (TestReproducesEmbeddedWeights)", "easy-ham-1")
 	if testing.Short() {
 		t.Skip("SKIP: -short")
-	}
-	if _, err := os.Stat(filepath.Join(corpus, "easy-ham-1")); err != nil {
-		t.Skipf("SKIP: corpus not found: %v", err)
 	}
 	out := filepath.Join(t.TempDir(), "offline.bin")
 	if err := run("../traindata", out, corpus, triage.DefaultTrainOptions()); err != nil {

@@ -1,0 +1,287 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"smista/app/config"
+	"smista/mail"
+	"smista/ui"
+	"smista/ui/safe"
+)
+
+// initFlags are the answers of "smista init" given as flags, for scripts.
+type initFlags struct {
+	address, name, account, provider           string
+	imap, smtp, username, auth                 string
+	passwordCmd, passwordEnv                   string
+	clientID, secretCmd, secretFile            string
+	tenant, flow, authURL, tokenURL, deviceURL string
+	triage, model, apiKeyEnv, baseURL          string
+	endpoint                                   string
+	force                                      bool
+	reauth                                     string
+}
+
+func (f *initFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.address, "address", "", "your email `address` (answers every other question from flags and defaults: no prompt)")
+	fs.StringVar(&f.name, "name", "", "your display `name` in replies")
+	fs.StringVar(&f.account, "account", "", "the account's `name` in the config (default: the domain's first label)")
+	fs.StringVar(&f.provider, "provider", "", "provider `id` (gmail, microsoft, fastmail, icloud, yahoo, generic); default: recognised from the domain or its MX")
+	fs.StringVar(&f.imap, "imap", "", "IMAP server as `\"host:port tls\"` (tls, starttls, insecure for loopback); default: the provider's")
+	fs.StringVar(&f.smtp, "smtp", "", "SMTP server as `\"host:port tls\"`; default: the provider's")
+	fs.StringVar(&f.username, "username", "", "login `name` (default: the address)")
+	fs.StringVar(&f.auth, "auth", "", "sign-in: `password` or oauth2 (default: the provider's)")
+	fs.StringVar(&f.passwordCmd, "password-cmd", "", "`command` printing the password (e.g. \"pass show mail/work\")")
+	fs.StringVar(&f.passwordEnv, "password-env", "", "environment `variable` holding the password")
+	fs.StringVar(&f.clientID, "client-id", "", "your OAuth2 client `id`")
+	fs.StringVar(&f.secretCmd, "client-secret-cmd", "", "`command` printing the OAuth2 client secret (Google wants one)")
+	fs.StringVar(&f.secretFile, "client-secret-file", "", "0600 `file` holding the OAuth2 client secret")
+	fs.StringVar(&f.tenant, "tenant", "", "Microsoft tenant (`common`, organizations, or a tenant id)")
+	fs.StringVar(&f.flow, "flow", "", "OAuth2 sign-in: `browser` (loopback redirect) or device (a code to type on another device)")
+	fs.StringVar(&f.authURL, "oauth2-auth-url", "", "authorization `URL` of a provider not in the table")
+	fs.StringVar(&f.tokenURL, "oauth2-token-url", "", "token `URL` of a provider not in the table")
+	fs.StringVar(&f.deviceURL, "oauth2-device-url", "", "device authorization `URL` of a provider not in the table")
+	fs.StringVar(&f.triage, "triage", "offline", "classifier: `offline`, openai, anthropic or ollama")
+	fs.StringVar(&f.model, "model", "", "the LLM's `model` name")
+	fs.StringVar(&f.apiKeyEnv, "api-key-env", "", "environment `variable` holding the LLM's API key (default by provider)")
+	fs.StringVar(&f.baseURL, "base-url", "", "`URL` of an OpenAI-compatible server")
+	fs.StringVar(&f.endpoint, "endpoint", "", "webhook endpoint `URL` for tickets; a test event is sent at once")
+	fs.BoolVar(&f.force, "force", false, "replace an existing config file")
+	fs.StringVar(&f.reauth, "reauth", "", "sign the `account` in again with OAuth2 (after a revoked or expired sign-in); nothing else changes")
+}
+
+func runInit(ctx context.Context, m *Main, args []string) error {
+	fs := m.flagSet("init", "[--address ADDR [flags]] [--force] | --reauth ACCOUNT")
+	var f initFlags
+	f.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if f.reauth != "" {
+		return m.reauth(ctx, f.reauth, f.flow)
+	}
+	path := m.ConfigPath
+	if path == "" {
+		path = config.DefaultPath(m.Getenv)
+	}
+	if path == "" {
+		return errors.New("no config path: set --config, XDG_CONFIG_HOME or HOME")
+	}
+	_, statErr := os.Stat(path)
+	exists := statErr == nil
+	w := &ui.Wizard{Recognise: m.recognise, ConfigPath: path, ConfigExists: exists}
+	var ans ui.InitAnswers
+	var err error
+	switch {
+	case f.address != "":
+		if exists && !f.force {
+			return fmt.Errorf("%s: %w: not replaced (add --force to replace it, or edit it)", path, config.ErrExists)
+		}
+		ans, err = m.initFromFlags(ctx, f)
+	case m.StdinIsTerminal && m.IsTerminal:
+		ans, err = ui.RunInitForm(ctx, w, tea.WithInput(m.Stdin), tea.WithOutput(m.Stdout))
+	default:
+		fmt.Fprintln(m.Stdout, "smista init — connect your own mailbox (an empty answer takes the [default])")
+		ans, err = ui.RunPrompts(ctx, w, m.Stdin, m.Stdout, !m.StdinIsTerminal)
+	}
+	if err != nil {
+		return err
+	}
+	if !ans.Write {
+		fmt.Fprintf(m.Stdout, "nothing written: %s is as it was\n", path)
+		return nil
+	}
+	return m.finishInit(ctx, path, exists, ans)
+}
+
+// finishInit writes the config, signs in when the account uses OAuth2,
+// checks the mailbox, and adds the endpoint with a test event.
+func (m *Main) finishInit(ctx context.Context, path string, replace bool, ans ui.InitAnswers) error {
+	b, err := config.Render(ans.Setup, m.Now())
+	if err != nil {
+		return err
+	}
+	if err := config.WriteFile(path, b, replace); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "wrote %s (mode 0600; no secret in it)\n", path)
+	m.ConfigPath = path
+	cfg, err := config.Load(path, true)
+	if err != nil {
+		return err
+	}
+	ac := cfg.Accounts[0]
+	if ac.UsesOAuth2() {
+		if err := m.signIn(ctx, ac, ""); err != nil {
+			return fmt.Errorf("%w (the config is written: run 'smista init --reauth %s' to try again)", err, ac.Name)
+		}
+	}
+	accounts, err := cfg.MailAccounts(m.Getenv, ac.Name)
+	if err != nil {
+		return err
+	}
+	p, err := mail.ProbeIMAP(ctx, accounts[0].IMAP, accounts[0].SyncMailboxes()[0])
+	if err != nil {
+		return fmt.Errorf("%w (the config is written: fix it, then run 'smista doctor')", err)
+	}
+	fmt.Fprintf(m.Stdout, "imap: logged in to %s as %s (%s)\n", accounts[0].IMAP.Addr(), safe.String(accounts[0].IMAP.Username), safe.String(strings.Join(p.Has, " ")))
+	if ans.Endpoint != "" {
+		if err := m.initEndpoint(ctx, cfg, ans.Endpoint); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(m.Stdout, "next: 'smista doctor' checks everything, 'smista sync' fetches and triages, 'smista' opens the TUI")
+	return nil
+}
+
+// initEndpoint adds the endpoint and sends it a test event at once.
+func (m *Main) initEndpoint(ctx context.Context, cfg config.Config, url string) error {
+	a, err := m.appFor(ctx, cfg, wiring{accounts: true})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ep, err := a.AddEndpoint(ctx, url, "")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "endpoint %s added; its signing secret (shown once, give it to the receiver): %s\n", ep.ID, ep.Secret)
+	return endpointTest(ctx, m, a, ep.ID)
+}
+
+// initFromFlags builds the answers from flags, the provider's defaults
+// filling what they leave out.
+func (m *Main) initFromFlags(ctx context.Context, f initFlags) (ui.InitAnswers, error) {
+	p, how, err := m.recognise(ctx, f.address)
+	if err != nil {
+		return ui.InitAnswers{}, err
+	}
+	if f.provider != "" {
+		if p, _ = config.ProviderByID(f.provider); p.ID == "" && f.provider != "generic" {
+			return ui.InitAnswers{}, fmt.Errorf("%w: --provider %q: want gmail, microsoft, fastmail, icloud, yahoo or generic", errUsage, f.provider)
+		}
+		how = "--provider"
+	}
+	fmt.Fprintf(m.Stdout, "provider: %s (%s)\n", orText(p.Name, "generic IMAP/SMTP"), how)
+	s := config.Setup{Address: f.address, Name: f.name, Account: f.account, Provider: p.ID, IMAP: p.IMAP, SMTP: p.SMTP,
+		Username: f.username, Auth: orText(f.auth, orText(p.Auth, "password")), PasswordCmd: f.passwordCmd, PasswordEnv: f.passwordEnv,
+		TriageProvider: f.triage, Model: f.model, APIKeyEnv: f.apiKeyEnv, BaseURL: f.baseURL}
+	if s.Account == "" {
+		s.Account = ui.DefaultAccountName(f.address)
+	}
+	if s.Username == "" {
+		s.Username = f.address
+	}
+	for _, sv := range []struct {
+		flag, v string
+		dst     *config.ServerDefaults
+	}{{"--imap", f.imap, &s.IMAP}, {"--smtp", f.smtp, &s.SMTP}} {
+		if sv.v == "" {
+			continue
+		}
+		if *sv.dst, err = ui.ParseServer(sv.v); err != nil {
+			return ui.InitAnswers{}, fmt.Errorf("%w: %s %q: %v", errUsage, sv.flag, sv.v, err)
+		}
+	}
+	if s.Auth == "oauth2" {
+		s.OAuth2 = config.OAuth2Config{ClientID: f.clientID, ClientSecretCmd: f.secretCmd, ClientSecretFile: f.secretFile,
+			Tenant: f.tenant, Flow: f.flow, AuthURL: f.authURL, TokenURL: f.tokenURL, DeviceURL: f.deviceURL}
+	}
+	return ui.InitAnswers{Setup: s, Endpoint: f.endpoint, Write: true}, nil
+}
+
+func orText(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// recognise finds the provider of address, looking MX records up with
+// m.Resolver (the system's resolver by default).
+func (m *Main) recognise(ctx context.Context, address string) (config.Provider, string, error) {
+	var r config.MXResolver = net.DefaultResolver
+	if m.Resolver != nil {
+		r = m.Resolver
+	}
+	return config.Recognise(ctx, r, address)
+}
+
+// reauth signs account in again and stores the new token.
+func (m *Main) reauth(ctx context.Context, account, flow string) error {
+	cfg, err := m.Config()
+	if err != nil {
+		return err
+	}
+	for _, ac := range cfg.Accounts {
+		if ac.Name != account {
+			continue
+		}
+		if !ac.UsesOAuth2() {
+			return fmt.Errorf("account %q does not sign in with OAuth2 (auth = \"oauth2\"): nothing to renew", account)
+		}
+		return m.signIn(ctx, ac, flow)
+	}
+	return fmt.Errorf("no account named %q in the configuration", account)
+}
+
+// signIn runs the account's OAuth2 flow and stores the token outside the
+// config. The token is never printed.
+func (m *Main) signIn(ctx context.Context, ac config.AccountConfig, flow string) error {
+	client := ac.OAuth2.Client(m.Getenv)
+	store := config.Tokens(ctx, m.Getenv)
+	if flow == "" {
+		flow = ac.OAuth2.Flow
+	}
+	var tok mail.Token
+	var err error
+	if flow == "device" {
+		tok, err = client.DeviceLogin(ctx, func(d mail.DeviceCode) {
+			fmt.Fprintf(m.Stdout, "sign in: %s\n", safe.String(d.String()))
+		})
+	} else {
+		fmt.Fprintln(m.Stdout, "sign in: waiting for your browser (the page comes back to this machine on 127.0.0.1)")
+		tok, err = client.LoopbackLogin(ctx, ac.IMAP.Username, m.openURL)
+	}
+	if err != nil {
+		return fmt.Errorf("account %q: %w", ac.Name, err)
+	}
+	if err := store.SaveToken(ctx, ac.Name, tok); err != nil {
+		return fmt.Errorf("account %q: %w", ac.Name, err)
+	}
+	fmt.Fprintf(m.Stdout, "signed in as %s; the token is kept in the %s\n", safe.String(ac.IMAP.Username), store.Where())
+	return nil
+}
+
+// openURL shows the authorization URL and opens it in a browser where
+// one can be started; m.OpenURL replaces it in tests.
+func (m *Main) openURL(u string) error {
+	if m.OpenURL != nil {
+		return m.OpenURL(u)
+	}
+	fmt.Fprintf(m.Stdout, "open this address in a browser on this machine:\n  %s\n", u)
+	opener := map[string]string{"linux": "xdg-open", "darwin": "open"}[runtime.GOOS]
+	if opener == "" || (runtime.GOOS == "linux" && m.Getenv("DISPLAY") == "" && m.Getenv("WAYLAND_DISPLAY") == "") {
+		return nil
+	}
+	if p, err := exec.LookPath(opener); err == nil {
+		cmd := exec.Command(p, u)
+		if cmd.Start() == nil {
+			go cmd.Wait() // reap it; the browser outlives smista
+		}
+	}
+	return nil
+}
