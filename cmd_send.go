@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 
 	"smista/db"
 	"smista/ui"
-	"smista/ui/safe"
 	"smista/webhook"
 )
 
@@ -81,109 +79,24 @@ func runLog(ctx context.Context, m *Main, args []string) error {
 	defer a.Close()
 	if *attempts {
 		f := db.AttemptFilter{Status: *status, EndpointID: *endpoint, Kind: webhook.KindWebhook, Limit: *limit, Since: since, Until: until}
-		return printAttempts(ctx, m, a.Store(), f, *asJSON)
+		rows, err := a.Store().Attempts(ctx, f)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 && !*asJSON {
+			fmt.Fprintln(m.Stderr, "no attempts logged yet")
+		}
+		return ui.WriteAttempts(m.Stdout, rows, *asJSON)
 	}
 	f := db.DeliveryFilter{Status: *status, EndpointID: *endpoint, Kind: webhook.KindWebhook, Limit: *limit, Since: since, Until: until}
-	return printDeliveries(ctx, m, a.Store(), f, *asJSON)
-}
-
-func printAttempts(ctx context.Context, m *Main, d *db.DB, f db.AttemptFilter, asJSON bool) error {
-	rows, err := d.Attempts(ctx, f)
+	rows, err := a.Store().Deliveries(ctx, f)
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(m.Stdout)
-	for _, l := range rows {
-		if asJSON {
-			if err := enc.Encode(struct {
-				DeliveryID      string `json:"delivery_id"`
-				Attempt         int    `json:"attempt"`
-				StartedAt       string `json:"started_at"`
-				DurationMS      int64  `json:"duration_ms"`
-				StatusCode      int    `json:"status_code"`
-				ErrorClass      string `json:"error_class"`
-				ResponseSnippet string `json:"response_snippet"`
-			}{l.DeliveryID, l.Attempt, fmtTime(l.StartedAt), l.Duration.Milliseconds(), l.StatusCode, l.ErrorClass, string(l.ResponseBody)}); err != nil {
-				return err
-			}
-			continue
-		}
-		outcome := fmt.Sprintf("HTTP %d", l.StatusCode)
-		if l.ErrorClass != "" {
-			outcome = l.ErrorClass + ": " + l.Error
-		}
-		fmt.Fprintf(m.Stdout, "%s  %s #%d  %s  %s  %s\n", l.StartedAt.Local().Format("2006-01-02 15:04:05"),
-			l.DeliveryID, l.Attempt, l.WebhookID, ui.FmtLatency(l.Duration), safe.String(outcome))
-		fmt.Fprintf(m.Stdout, "    signature: %s\n", safe.String(l.RequestHeaders.Get(webhook.HeaderSignature)))
-		if len(l.ResponseBody) > 0 {
-			fmt.Fprintf(m.Stdout, "    response:  %s\n", safe.String(string(l.ResponseBody[:min(len(l.ResponseBody), 200)])))
-		}
-	}
-	if len(rows) == 0 && !asJSON {
-		fmt.Fprintln(m.Stderr, "no attempts logged yet")
-	}
-	return nil
-}
-
-// printDeliveries prints the most recent deliveries matching f, oldest
-// first, as JSON lines or one line each.
-func printDeliveries(ctx context.Context, m *Main, d *db.DB, f db.DeliveryFilter, asJSON bool) error {
-	rows, err := d.Deliveries(ctx, f)
-	if err != nil {
-		return err
-	}
-	slices.Reverse(rows)
-	enc := json.NewEncoder(m.Stdout)
-	for _, l := range rows {
-		if asJSON {
-			if err := enc.Encode(struct {
-				DeliveryID     string `json:"delivery_id"`
-				WebhookID      string `json:"webhook_id"`
-				EndpointID     string `json:"endpoint_id"`
-				URL            string `json:"url"`
-				Event          string `json:"event"`
-				EmailID        string `json:"email_id"`
-				Test           bool   `json:"test"`
-				Status         string `json:"status"`
-				Attempts       int    `json:"attempts"`
-				LastStatusCode int    `json:"last_status_code"`
-				LastError      string `json:"last_error"`
-				NextAttemptAt  any    `json:"next_attempt_at"`
-				CreatedAt      string `json:"created_at"`
-				UpdatedAt      string `json:"updated_at"`
-			}{l.ID, l.WebhookID, l.EndpointID, l.URL, l.EventType, l.EmailID, l.Test, l.Status, l.Attempts,
-				l.LastStatusCode, l.LastError, jsonTime(l.NextAttemptAt), fmtTime(l.CreatedAt), fmtTime(l.UpdatedAt)}); err != nil {
-				return err
-			}
-			continue
-		}
-		fmt.Fprintln(m.Stdout, deliveryLine(l))
-	}
-	if len(rows) == 0 && !asJSON {
+	if len(rows) == 0 && !*asJSON {
 		fmt.Fprintln(m.Stderr, "no deliveries yet: a ticket.suggested event is queued when triage decides ticket ('smista triage'), or by 'smista endpoints test ID'")
 	}
-	return nil
-}
-
-func deliveryLine(l db.DeliveryItem) string {
-	what := l.EventType
-	if l.Test {
-		what += " (test)"
-	}
-	url := l.URL
-	if url == "" {
-		url = "(removed endpoint " + l.EndpointID + ")"
-	}
-	line := fmt.Sprintf("%s  %s  %-9s  %s → %s  attempts %d", l.CreatedAt.Local().Format("2006-01-02 15:04:05"),
-		l.ID, l.Status, what, safe.String(url), l.Attempts)
-	if l.LastStatusCode != 0 {
-		line += fmt.Sprintf("  HTTP %d", l.LastStatusCode)
-	}
-	if l.LastError != "" && l.Status != webhook.StatusDelivered && l.LastError != fmt.Sprintf("HTTP %d", l.LastStatusCode) {
-		line += "  " + safe.String(l.LastError)
-	}
-	if !l.NextAttemptAt.IsZero() {
-		line += "  next " + l.NextAttemptAt.Local().Format("15:04:05")
-	}
-	return line
+	// The most recent deliveries, oldest first.
+	slices.Reverse(rows)
+	return ui.WriteDeliveries(m.Stdout, rows, *asJSON)
 }

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sort"
 	"strings"
 
+	"smista/app"
 	"smista/ui/safe"
 	"smista/webhook"
 )
@@ -87,7 +89,7 @@ type receivedJSON struct {
 // carry no control characters.
 func WriteReceivedJSON(w io.Writer, r webhook.Received) {
 	line := receivedJSON{
-		ReceivedAt: r.At.UTC().Format("2006-01-02T15:04:05.000Z"), WebhookID: safe.String(r.WebhookID),
+		ReceivedAt: fmtTime(r.At), WebhookID: safe.String(r.WebhookID),
 		WebhookTimestamp: safe.String(r.Header.Get(webhook.HeaderTimestamp)),
 		Valid:            r.Problem == "", Problem: safe.String(r.Problem), Duplicate: r.Duplicate, Status: r.Status,
 		Forwarded: r.Forwarded, ForwardStatus: r.ForwardStatus, ForwardMS: r.ForwardDuration.Milliseconds(),
@@ -118,4 +120,37 @@ func WriteDiagnosis(w io.Writer, d webhook.Diagnosis) {
 	for _, l := range d.Details {
 		fmt.Fprintf(w, "  %s\n", safe.String(l))
 	}
+}
+
+// WriteListening writes the line "smista listen" starts with: where it
+// listens, and where it forwards to.
+func WriteListening(w io.Writer, addr net.Addr, forwardTo string) {
+	what := "verifying signatures"
+	if forwardTo != "" {
+		what += ", forwarding to " + forwardTo
+	}
+	fmt.Fprintf(w, "listening on http://%s/ — %s; Ctrl-C to stop\n", addr, what)
+}
+
+// WriteGeneratedSecret writes the secret "smista listen" generated when
+// given none, with the command that registers the receiver at addr.
+func WriteGeneratedSecret(w io.Writer, secret string, addr net.Addr) {
+	fmt.Fprintf(w, "no secret given: generated one; register this receiver with\n  echo %s | smista endpoints add http://%s/ --secret-file -\n(or run 'smista listen --register')\n", secret, addr)
+}
+
+// WriteRegistered writes the temporary endpoint "smista listen
+// --register" added.
+func WriteRegistered(w io.Writer, ep app.NewEndpoint) {
+	fmt.Fprintf(w, "registered endpoint %s → %s (%s); it is removed when listen stops\n", ep.ID, ep.URL, ep.Scheme)
+}
+
+// WriteUnregistered writes the removal of the temporary endpoint id (n
+// waiting deliveries canceled), or, when err says it failed, how to
+// remove it by hand.
+func WriteUnregistered(w io.Writer, id string, n int, err error) {
+	if err != nil {
+		fmt.Fprintf(w, "smista listen: could not remove endpoint %s: %v (run 'smista endpoints rm %s --force')\n", id, err, id)
+		return
+	}
+	fmt.Fprintf(w, "removed endpoint %s (%d waiting deliveries canceled)\n", id, n)
 }
