@@ -2,33 +2,19 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"smista/app"
 	"smista/db"
 	"smista/ui"
-	"smista/ui/safe"
 	"smista/webhook"
 )
 
 const endpointsSynopsis = "add URL [--secret-file F|-] [--scheme v1|v1a] | list [--json] | enable ID | disable ID | test ID | rotate ID [--scheme v1|v1a] | rm ID [--force] | backfill"
-
-func fmtTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000Z")
-}
-
-func jsonTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return fmtTime(t)
-}
 
 func runEndpoints(ctx context.Context, m *Main, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
@@ -76,13 +62,20 @@ func runEndpoints(ctx context.Context, m *Main, args []string) error {
 	defer a.Close()
 	switch sub {
 	case "list":
-		return endpointList(ctx, m, a.Store(), asJSON)
+		eps, err := a.Store().Endpoints(ctx)
+		if err != nil {
+			return err
+		}
+		if len(eps) == 0 && !asJSON {
+			fmt.Fprintln(m.Stderr, "no endpoints; add one with 'smista endpoints add URL'")
+		}
+		return ui.WriteEndpoints(m.Stdout, eps, asJSON)
 	case "backfill":
 		n, err := a.QueueUndeliveredTickets(ctx)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(m.Stdout, "%d ticket(s) queued to the endpoints; 'smista send' or the TUI delivers them\n", n)
+		ui.WriteEndpointChange(m.Stdout, sub, "", n)
 		return nil
 	}
 	if sub == "add" {
@@ -99,31 +92,25 @@ func runEndpoints(ctx context.Context, m *Main, args []string) error {
 
 // endpointAction runs the subcommands that act on one endpoint id.
 func endpointAction(ctx context.Context, m *Main, a *app.App, sub, id string, force bool) error {
+	var n int
+	var err error
 	switch sub {
 	case "enable":
-		n, err := a.EnableEndpoint(ctx, id)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(m.Stdout, "enabled %s; %d paused deliveries resume (run 'smista send' or the TUI)\n", id, n)
+		n, err = a.EnableEndpoint(ctx, id)
 	case "disable":
-		n, err := a.DisableEndpoint(ctx, id)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(m.Stdout, "disabled %s; %d deliveries paused until 'smista endpoints enable %s'\n", id, n, id)
+		n, err = a.DisableEndpoint(ctx, id)
 	case "rm":
-		n, err := a.RemoveEndpoint(ctx, id, force)
+		n, err = a.RemoveEndpoint(ctx, id, force)
 		if errors.Is(err, db.ErrEndpointBusy) {
 			return fmt.Errorf("%w (wait for 'smista send' to deliver them, or rm --force to cancel them; the log keeps them)", err)
 		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(m.Stdout, "removed %s (%d undelivered canceled; its delivery log is kept)\n", id, n)
 	case "test":
 		return endpointTest(ctx, m, a, id)
 	}
+	if err != nil {
+		return err
+	}
+	ui.WriteEndpointChange(m.Stdout, sub, id, n)
 	return nil
 }
 
@@ -143,12 +130,7 @@ func endpointRotate(ctx context.Context, m *Main, a *app.App, id, scheme string)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "%s\n", key)
-	what := "new secret above"
-	if strings.HasPrefix(key, webhook.PublicKeyPrefix) {
-		what = "new public key above (give it to the receiver; the secret key stays here)"
-	}
-	fmt.Fprintf(m.Stderr, "%s; the old key keeps signing too until %s\n", what, fmtTime(until))
+	ui.WriteRotated(m.Stdout, m.Stderr, key, until)
 	return nil
 }
 
@@ -167,81 +149,32 @@ func endpointAdd(ctx context.Context, m *Main, a *app.App, rawURL, secret, schem
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(m.Stdout, ep.ID)
-	switch {
-	case ep.Scheme == webhook.SchemeEd25519:
-		fmt.Fprintln(m.Stdout, ep.ReceiverKey)
-		fmt.Fprintln(m.Stderr, "the second line is the Ed25519 public key (v1a): give it to the receiver; it cannot sign, so a leaked receiver config cannot forge events ('smista endpoints list' shows it again)")
-	case ep.Generated:
-		fmt.Fprintln(m.Stdout, ep.Secret)
-		fmt.Fprintln(m.Stderr, "the second line is the signing secret: give it to the receiver; it is not shown again (rotate with 'smista endpoints rotate')")
-	}
-	if n, err := a.Store().UndeliveredTickets(ctx); err == nil && n > 0 {
-		fmt.Fprintf(m.Stderr, "%d ticket(s) have no delivery (decided while no endpoint existed): 'smista endpoints backfill' queues them\n", n)
-	}
-	return nil
-}
-
-func endpointList(ctx context.Context, m *Main, d *db.DB, asJSON bool) error {
-	eps, err := d.Endpoints(ctx)
+	n, err := a.Store().UndeliveredTickets(ctx)
 	if err != nil {
-		return err
+		n = 0 // a failed count costs only the hint
 	}
-	enc := json.NewEncoder(m.Stdout)
-	for _, e := range eps {
-		if asJSON {
-			if err := enc.Encode(struct {
-				ID             string `json:"id"`
-				URL            string `json:"url"`
-				Enabled        bool   `json:"enabled"`
-				DisabledReason string `json:"disabled_reason"`
-				CreatedAt      string `json:"created_at"`
-				Scheme         string `json:"scheme"`
-				PublicKey      string `json:"public_key"`
-			}{e.ID, e.URL, e.Enabled, e.DisabledReason, fmtTime(e.CreatedAt), e.Scheme, e.PublicKey}); err != nil {
-				return err
-			}
-			continue
-		}
-		state := "enabled"
-		if !e.Enabled {
-			state = "DISABLED: " + e.DisabledReason
-		}
-		extra := ""
-		if !e.RotatingUntil.IsZero() {
-			extra = "  (old secret also signs until " + fmtTime(e.RotatingUntil) + ")"
-		}
-		if e.PublicKey != "" {
-			extra += "  v1a " + e.PublicKey
-		}
-		fmt.Fprintf(m.Stdout, "%s  %s  %s%s\n", e.ID, safe.String(e.URL), safe.String(state), extra)
-	}
-	if len(eps) == 0 && !asJSON {
-		fmt.Fprintln(m.Stderr, "no endpoints; add one with 'smista endpoints add URL'")
-	}
+	ui.WriteEndpointAdded(m.Stdout, m.Stderr, ep, n)
 	return nil
 }
 
+// endpointTest sends endpoint id a test event at once and prints the
+// outcome; a failed attempt is an error that says where to look.
 func endpointTest(ctx context.Context, m *Main, a *app.App, id string) error {
-	dlv, err := a.TestEndpoint(ctx, id)
+	try, err := a.SendTestEvent(ctx, id)
 	if err != nil {
 		return err
 	}
-	o, err := a.DeliverNow(ctx, dlv)
-	if err != nil {
-		return err
+	return testOutcome(m, id, try)
+}
+
+// testOutcome prints a test event's outcome; a failed attempt is an error
+// that says where to look.
+func testOutcome(m *Main, id string, try app.Try) error {
+	ui.WriteTestEvent(m.Stdout, try)
+	if r := try.Outcome.Result; !r.OK() {
+		return fmt.Errorf("test delivery failed (%s); 'smista send' retries it, 'smista log --attempts --endpoint %s' shows the attempts", r.Class, id)
 	}
-	r := o.Result
-	fmt.Fprintf(m.Stdout, "test event %s (webhook-id %s) → %s\n", dlv, o.Delivery.WebhookID, safe.String(o.Delivery.URL))
-	if r.OK() {
-		fmt.Fprintf(m.Stdout, "delivered: HTTP %d in %s\n", r.StatusCode, ui.FmtLatency(r.Duration))
-		return nil
-	}
-	fmt.Fprintf(m.Stdout, "failed (%s): %s\n", r.Class, safe.String(r.Err))
-	if len(r.ResponseBody) > 0 {
-		fmt.Fprintf(m.Stdout, "response: %s\n", safe.String(string(r.ResponseBody[:min(len(r.ResponseBody), 300)])))
-	}
-	return fmt.Errorf("test delivery failed (%s); 'smista send' retries it, 'smista log --attempts --endpoint %s' shows the attempts", r.Class, id)
+	return nil
 }
 
 // secretFlag returns the secret given by --secret or --secret-file (a

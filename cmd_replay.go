@@ -6,14 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"smista/app"
+	"smista/app/config"
 	"smista/db"
 	"smista/ui"
-	"smista/ui/safe"
 	"smista/webhook"
 )
 
@@ -29,36 +27,13 @@ func (w *window) flags(fs *flag.FlagSet, what string) {
 
 // times returns the window's bounds at now (zero: unbounded).
 func (w window) times(now time.Time) (since, until time.Time, err error) {
-	if since, err = parseWhen(w.since, now); err != nil {
+	if since, err = config.ParseWhen(w.since, now); err != nil {
 		return since, until, fmt.Errorf("%w: --since: %v", errUsage, err)
 	}
-	if until, err = parseWhen(w.until, now); err != nil {
+	if until, err = config.ParseWhen(w.until, now); err != nil {
 		return since, until, fmt.Errorf("%w: --until: %v", errUsage, err)
 	}
 	return since, until, nil
-}
-
-// parseWhen reads a point in time: "" (none), a duration back from now
-// ("90m", "2h", "7d"), a date or an RFC 3339 time.
-func parseWhen(s string, now time.Time) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
-			return now.AddDate(0, 0, -n), nil
-		}
-	}
-	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
-		return now.Add(-d), nil
-	}
-	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is neither a duration (90m, 2h, 7d) nor a time (2026-03-01T14:00:00Z)", s)
 }
 
 func runReplay(ctx context.Context, m *Main, args []string) error {
@@ -114,10 +89,7 @@ func runReplay(ctx context.Context, m *Main, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(m.Stdout, "%d %s deliveries queued again (same webhook-ids, fresh signatures); 'smista send' or the TUI delivers them\n", res.Queued, *status)
-		if res.Skipped > 0 {
-			fmt.Fprintf(m.Stderr, "%d matching deliveries skipped: their endpoint is disabled (enable it first) or removed\n", res.Skipped)
-		}
+		ui.WriteReplayed(m.Stdout, m.Stderr, "", *status, res)
 		return nil
 	case *to != "":
 		return replayTo(ctx, m, a, pos[0], *to, secret)
@@ -128,7 +100,7 @@ func runReplay(ctx context.Context, m *Main, args []string) error {
 		}
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "%s queued again (same webhook-id, fresh signature); 'smista send' or the TUI delivers it\n", pos[0])
+	ui.WriteReplayed(m.Stdout, m.Stderr, pos[0], "", db.ReplayResult{})
 	return nil
 }
 
@@ -144,16 +116,9 @@ func replayTo(ctx context.Context, m *Main, a *app.App, id, url, secret string) 
 	if err != nil {
 		return err
 	}
-	o := try.Outcome
-	fmt.Fprintf(m.Stdout, "%s (webhook-id %s) → %s: ", id, o.Delivery.WebhookID, safe.String(o.Delivery.URL))
-	if o.Result.OK() {
-		fmt.Fprintf(m.Stdout, "HTTP %d in %s\n", o.Result.StatusCode, ui.FmtLatency(o.Result.Duration))
-	} else {
-		fmt.Fprintf(m.Stdout, "failed (%s): %s\n", o.Result.Class, safe.String(o.Result.Err))
-	}
-	fmt.Fprintf(m.Stderr, "logged as test delivery %s; %s itself is untouched\n", try.DeliveryID, id)
-	if !o.Result.OK() {
-		return fmt.Errorf("replay --to failed (%s); 'smista log --attempts' shows the answer", o.Result.Class)
+	ui.WriteReplayTo(m.Stdout, m.Stderr, id, try)
+	if r := try.Outcome.Result; !r.OK() {
+		return fmt.Errorf("replay --to failed (%s); 'smista log --attempts' shows the answer", r.Class)
 	}
 	return nil
 }

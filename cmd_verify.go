@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"smista/app/config"
 	"smista/db"
 	"smista/ui"
 	"smista/webhook"
@@ -36,7 +37,7 @@ func runVerify(ctx context.Context, m *Main, args []string) error {
 	if keys == "" {
 		return fmt.Errorf("%w: give the receiver's key with --secret-file F", errUsage)
 	}
-	when, err := parseWhen(*at, m.Now())
+	when, err := config.ParseWhen(*at, m.Now())
 	if err != nil {
 		return fmt.Errorf("%w: --at: %v", errUsage, err)
 	}

@@ -310,12 +310,9 @@ func (a *App) checkEndpoint(ctx context.Context, ep db.Endpoint, o DoctorOptions
 
 // sendTest queues a test event for ep and makes one attempt at once.
 func (a *App) sendTest(ctx context.Context, ep db.Endpoint, c *Check) {
-	dlv, err := a.TestEndpoint(ctx, ep.ID)
-	if err == nil {
-		var out webhook.Outcome
-		if out, err = a.DeliverNow(ctx, dlv); err == nil && !out.Result.OK() {
-			err = fmt.Errorf("%s: %s", out.Result.Class, out.Result.Err)
-		}
+	try, err := a.SendTestEvent(ctx, ep.ID)
+	if r := try.Outcome.Result; err == nil && !r.OK() {
+		err = fmt.Errorf("%s: %s", r.Class, r.Err)
 	}
 	if err != nil {
 		c.Status, c.Detail = StatusFail, ep.URL+": test event failed: "+err.Error()

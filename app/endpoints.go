@@ -139,6 +139,31 @@ func (a *App) RemoveEndpoint(ctx context.Context, id string, force bool) (int, e
 	return n, nil
 }
 
+// AddTemporaryEndpoint adds the endpoint of a receiver that lives only as
+// long as its caller ("smista listen --register"): signed with secret, or
+// with a key generated for scheme when secret is "" (a given secret
+// carries its own scheme). It returns the endpoint and the function that
+// removes it, its waiting deliveries canceled, even after ctx ended
+// (within 10 s); that function returns how many it canceled. It fails as
+// AddSignedEndpoint does.
+func (a *App) AddTemporaryEndpoint(ctx context.Context, url, secret, scheme string) (NewEndpoint, func() (int, error), error) {
+	if secret != "" {
+		scheme = ""
+	}
+	ep, err := a.AddSignedEndpoint(ctx, url, secret, scheme)
+	if err != nil {
+		return NewEndpoint{}, nil, err
+	}
+	remove := func() (int, error) {
+		// Removed even after Ctrl-C: the endpoint lives only as long as
+		// its receiver.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		return a.RemoveEndpoint(rctx, ep.ID, true)
+	}
+	return ep, remove, nil
+}
+
 // QueueUndeliveredTickets queues the tickets decided while no endpoint
 // existed to every endpoint there is now (same webhook-id rules as any
 // delivery) and returns how many tickets it queued.
@@ -166,6 +191,22 @@ func (a *App) TestEndpoint(ctx context.Context, id string) (string, error) {
 	a.wake()
 	a.changed(TopicDeliveries | TopicEndpoints)
 	return dlv, nil
+}
+
+// SendTestEvent queues a test event for endpoint id (TestEndpoint) and
+// makes one attempt of it at once (DeliverNow): "smista endpoints test",
+// the endpoint step of "smista init" and the doctor's --send-test. It
+// fails as those two do; a failed attempt is no error, its outcome says it.
+func (a *App) SendTestEvent(ctx context.Context, id string) (Try, error) {
+	dlv, err := a.TestEndpoint(ctx, id)
+	if err != nil {
+		return Try{}, err
+	}
+	o, err := a.DeliverNow(ctx, dlv)
+	if err != nil {
+		return Try{}, err
+	}
+	return Try{DeliveryID: dlv, Outcome: o}, nil
 }
 
 // Replay queues a delivery again: same event, same webhook-id, a fresh

@@ -14,7 +14,8 @@ import (
 // removed and no secret was given to sign with.
 var ErrNoSecret = errors.New("its endpoint was removed: give a secret to sign with")
 
-// Try is a ReplayTo: the logged test delivery and the attempt's outcome.
+// Try is one attempt made at once (ReplayTo, SendTestEvent): the logged
+// test delivery and the attempt's outcome.
 type Try struct {
 	DeliveryID string
 	Outcome    webhook.Outcome
