@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
-	"time"
 
-	"smista/app"
 	"smista/ui"
 	"smista/webhook"
 )
@@ -61,79 +58,32 @@ func runListen(ctx context.Context, m *Main, args []string) error {
 		opts.OnRequest = func(r webhook.Received) { ui.WriteReceivedJSON(m.Stdout, r) }
 	}
 	if f.register {
-		a, key, done, err := m.registerListener(ctx, "http://"+ln.Addr().String()+"/", secret, f.scheme)
+		a, _, err := m.openApp(ctx, wiring{})
 		if err != nil {
 			return err
 		}
-		defer done()
+		defer a.Close()
+		ep, remove, err := a.AddTemporaryEndpoint(ctx, "http://"+ln.Addr().String()+"/", secret, f.scheme)
+		if err != nil {
+			return err
+		}
+		ui.WriteRegistered(m.Stderr, ep)
+		defer func() {
+			n, err := remove()
+			ui.WriteUnregistered(m.Stderr, ep.ID, n, err)
+		}()
 		opts.Lookup = func(id string) *webhook.Known { return a.Known(context.WithoutCancel(ctx), id) }
-		secret = key
+		secret = ep.ReceiverKey
 	} else if secret == "" {
 		if secret, err = webhook.GenerateSecret(); err != nil {
 			return err
 		}
-		fmt.Fprintf(m.Stderr, "no secret given: generated one; register this receiver with\n  echo %s | smista endpoints add http://%s/ --secret-file -\n(or run 'smista listen --register')\n", secret, ln.Addr())
+		ui.WriteGeneratedSecret(m.Stderr, secret, ln.Addr())
 	}
 	rv, err := webhook.NewReceiver(secret, opts)
 	if err != nil {
 		return fmt.Errorf("--secret: %w", err)
 	}
-	return serveUntilDone(ctx, m, ln, rv, f.forwardTo)
-}
-
-// registerListener adds the temporary endpoint of "listen --register"
-// with secret (generated for scheme when "") and returns the App, the key
-// the receiver verifies with, and the function that removes the endpoint
-// (its waiting deliveries canceled) and closes the App.
-func (m *Main) registerListener(ctx context.Context, url, secret, scheme string) (*app.App, string, func(), error) {
-	a, _, err := m.openApp(ctx, wiring{})
-	if err != nil {
-		return nil, "", nil, err
-	}
-	if secret != "" {
-		scheme = ""
-	}
-	ep, err := a.AddSignedEndpoint(ctx, url, secret, scheme)
-	if err != nil {
-		a.Close()
-		return nil, "", nil, err
-	}
-	fmt.Fprintf(m.Stderr, "registered endpoint %s → %s (%s); it is removed when listen stops\n", ep.ID, ep.URL, ep.Scheme)
-	done := func() {
-		// Removed even after Ctrl-C: the endpoint lives only as long as
-		// this receiver.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if n, err := a.RemoveEndpoint(rctx, ep.ID, true); err != nil {
-			fmt.Fprintf(m.Stderr, "smista listen: could not remove endpoint %s: %v (run 'smista endpoints rm %s --force')\n", ep.ID, err, ep.ID)
-		} else {
-			fmt.Fprintf(m.Stderr, "removed endpoint %s (%d waiting deliveries canceled)\n", ep.ID, n)
-		}
-		a.Close()
-	}
-	return a, ep.ReceiverKey, done, nil
-}
-
-// serveUntilDone serves rv on ln until ctx ends, then shuts down.
-func serveUntilDone(ctx context.Context, m *Main, ln net.Listener, rv http.Handler, forwardTo string) error {
-	srv := &http.Server{Handler: rv, ReadHeaderTimeout: 10 * time.Second}
-	what := "verifying signatures"
-	if forwardTo != "" {
-		what += ", forwarding to " + forwardTo
-	}
-	fmt.Fprintf(m.Stderr, "listening on http://%s/ — %s; Ctrl-C to stop\n", ln.Addr(), what)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	select {
-	case err := <-done:
-		return fmt.Errorf("listen: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	<-done
-	return nil
+	ui.WriteListening(m.Stderr, ln.Addr(), f.forwardTo)
+	return rv.Serve(ctx, ln)
 }

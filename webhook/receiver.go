@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -93,6 +94,27 @@ func NewReceiver(secret string, opts ReceiverOptions) (*Receiver, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return &Receiver{secret: secret, opts: opts, seen: map[string]int{}, client: client}, nil
+}
+
+// Serve serves rv on ln ("smista listen") until ctx ends, then shuts the
+// server down, waiting up to 2 s for the requests in flight. It fails when
+// the server stops on its own or does not shut down in time.
+func (rv *Receiver) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: rv, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return fmt.Errorf("listen: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	<-done
+	return nil
 }
 
 // Stats returns the number of requests received, the number with a valid
