@@ -2,15 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
+	"smista/app"
 	"smista/app/config"
-	"smista/mail"
 	"smista/triage"
+	"smista/ui"
 )
 
 func runEval(ctx context.Context, m *Main, args []string) error {
@@ -41,12 +39,7 @@ func runEval(ctx context.Context, m *Main, args []string) error {
 		if len(pos) == 1 {
 			dir = pos[0]
 		}
-		if *labelsPath == "" {
-			*labelsPath = filepath.Join(dir, "labels.csv")
-		} else if dir == "" {
-			dir = filepath.Dir(*labelsPath)
-		}
-		if examples, err = loadExamples(*labelsPath, dir); err != nil {
+		if examples, err = app.LoadLabelled(dir, *labelsPath); err != nil {
 			return err
 		}
 	}
@@ -65,11 +58,7 @@ func runEval(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return json.NewEncoder(m.Stdout).Encode(rep)
-	}
-	_, err = fmt.Fprint(m.Stdout, rep.Text())
-	return err
+	return ui.WriteEvalReport(m.Stdout, rep, *asJSON)
 }
 
 // storeExamples returns the store's own labelled emails.
@@ -87,30 +76,4 @@ func (m *Main) storeExamples(ctx context.Context, cfg config.Config) ([]triage.E
 		return nil, fmt.Errorf("the store holds no labelled email yet: correct intents with I in the TUI (or give a labelled folder)")
 	}
 	return ex, nil
-}
-
-// loadExamples reads a labels file and parses each email it names in dir.
-func loadExamples(labelsPath, dir string) ([]triage.Example, error) {
-	data, err := os.ReadFile(labelsPath)
-	if err != nil {
-		return nil, fmt.Errorf("labels: %w", err)
-	}
-	labels, err := triage.ParseLabels(data)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]triage.Example, 0, len(labels))
-	for _, l := range labels {
-		raw, err := os.ReadFile(filepath.Join(dir, l.File))
-		if err != nil {
-			return nil, fmt.Errorf("labelled email: %w", err)
-		}
-		msg, err := mail.Parse(raw)
-		if err != nil {
-			return nil, fmt.Errorf("labelled email %s: %w", l.File, err)
-		}
-		msg.ID = msg.StableID()
-		out = append(out, triage.Example{Name: l.File, Message: msg, Intent: l.Intent, Ticket: l.Ticket, Flags: l.Flags})
-	}
-	return out, nil
 }

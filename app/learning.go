@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 
+	"smista/mail"
 	"smista/triage"
 )
 
@@ -170,6 +173,41 @@ func (a *App) Labelled(ctx context.Context) ([]triage.Example, error) {
 			ex.Ticket = ex.Human == triage.ActionTicket
 		}
 		out = append(out, ex)
+	}
+	return out, nil
+}
+
+// LoadLabelled reads a folder of labelled emails for "smista eval": the
+// labels file (file,intent,ticket,flags; "" means dir/labels.csv) and
+// each email it names, parsed from dir ("" means the labels file's
+// folder). It fails on a file it cannot read or a malformed labels file
+// or email.
+func LoadLabelled(dir, labelsPath string) ([]triage.Example, error) {
+	if labelsPath == "" {
+		labelsPath = filepath.Join(dir, "labels.csv")
+	} else if dir == "" {
+		dir = filepath.Dir(labelsPath)
+	}
+	data, err := os.ReadFile(labelsPath)
+	if err != nil {
+		return nil, fmt.Errorf("labels: %w", err)
+	}
+	labels, err := triage.ParseLabels(data)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]triage.Example, 0, len(labels))
+	for _, l := range labels {
+		raw, err := os.ReadFile(filepath.Join(dir, l.File))
+		if err != nil {
+			return nil, fmt.Errorf("labelled email: %w", err)
+		}
+		msg, err := mail.Parse(raw)
+		if err != nil {
+			return nil, fmt.Errorf("labelled email %s: %w", l.File, err)
+		}
+		msg.ID = msg.StableID()
+		out = append(out, triage.Example{Name: l.File, Message: msg, Intent: l.Intent, Ticket: l.Ticket, Flags: l.Flags})
 	}
 	return out, nil
 }
