@@ -5,18 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"runtime"
-	"strings"
 
 	tea "charm.land/bubbletea/v2"
 
+	"smista/app"
 	"smista/app/config"
-	"smista/mail"
+	"smista/app/setup"
 	"smista/ui"
-	"smista/ui/safe"
 )
 
 // initFlags are the answers of "smista init" given as flags, for scripts.
@@ -70,8 +66,13 @@ func runInit(ctx context.Context, m *Main, args []string) error {
 	if err := noArgs(fs); err != nil {
 		return err
 	}
+	env := m.setup()
 	if f.reauth != "" {
-		return m.reauth(ctx, f.reauth, f.flow)
+		cfg, err := m.Config()
+		if err != nil {
+			return err
+		}
+		return env.Reauth(ctx, cfg, f.reauth, f.flow)
 	}
 	path := m.ConfigPath
 	if path == "" {
@@ -82,7 +83,7 @@ func runInit(ctx context.Context, m *Main, args []string) error {
 	}
 	_, statErr := os.Stat(path)
 	exists := statErr == nil
-	w := &ui.Wizard{Recognise: m.recognise, ConfigPath: path, ConfigExists: exists}
+	w := &ui.Wizard{Recognise: env.Recognise, ConfigPath: path, ConfigExists: exists}
 	var ans ui.InitAnswers
 	var err error
 	switch {
@@ -90,7 +91,7 @@ func runInit(ctx context.Context, m *Main, args []string) error {
 		if exists && !f.force {
 			return fmt.Errorf("%s: %w: not replaced (add --force to replace it, or edit it)", path, config.ErrExists)
 		}
-		ans, err = m.initFromFlags(ctx, f)
+		ans, err = m.initFromFlags(ctx, env, f)
 	case m.StdinIsTerminal && m.IsTerminal:
 		ans, err = ui.RunInitForm(ctx, w, tea.WithInput(m.Stdin), tea.WithOutput(m.Stdout))
 	default:
@@ -107,39 +108,27 @@ func runInit(ctx context.Context, m *Main, args []string) error {
 	return m.finishInit(ctx, path, exists, ans)
 }
 
+// setup is what the steps of "smista init" need from m.
+func (m *Main) setup() setup.Env {
+	return setup.Env{
+		Getenv: m.Getenv, Now: m.Now, Resolver: m.Resolver, OpenURL: m.OpenURL,
+		Progress: func(s setup.Step) { ui.WriteSetupStep(m.Stdout, s) },
+		OpenApp: func(ctx context.Context, cfg config.Config) (*app.App, error) {
+			return m.appFor(ctx, cfg, wiring{accounts: true})
+		},
+	}
+}
+
 // finishInit writes the config, signs in when the account uses OAuth2,
 // checks the mailbox, and adds the endpoint with a test event.
 func (m *Main) finishInit(ctx context.Context, path string, replace bool, ans ui.InitAnswers) error {
-	b, err := config.Render(ans.Setup, m.Now())
+	try, err := m.setup().Finish(ctx, path, replace, ans.Setup, ans.Endpoint)
 	if err != nil {
 		return err
 	}
-	if err := config.WriteFile(path, b, replace); err != nil {
-		return err
-	}
-	fmt.Fprintf(m.Stdout, "wrote %s (mode 0600; no secret in it)\n", path)
 	m.ConfigPath = path
-	cfg, err := config.Load(path, true)
-	if err != nil {
-		return err
-	}
-	ac := cfg.Accounts[0]
-	if ac.UsesOAuth2() {
-		if err := m.signIn(ctx, ac, ""); err != nil {
-			return fmt.Errorf("%w (the config is written: run 'smista init --reauth %s' to try again)", err, ac.Name)
-		}
-	}
-	accounts, err := cfg.MailAccounts(m.Getenv, ac.Name)
-	if err != nil {
-		return err
-	}
-	p, err := mail.ProbeIMAP(ctx, accounts[0].IMAP, accounts[0].SyncMailboxes()[0])
-	if err != nil {
-		return fmt.Errorf("%w (the config is written: fix it, then run 'smista doctor')", err)
-	}
-	fmt.Fprintf(m.Stdout, "imap: logged in to %s as %s (%s)\n", accounts[0].IMAP.Addr(), safe.String(accounts[0].IMAP.Username), safe.String(strings.Join(p.Has, " ")))
-	if ans.Endpoint != "" {
-		if err := m.initEndpoint(ctx, cfg, ans.Endpoint); err != nil {
+	if try != nil {
+		if err := testOutcome(m, try.Outcome.Delivery.EndpointID, *try); err != nil {
 			return err
 		}
 	}
@@ -147,25 +136,10 @@ func (m *Main) finishInit(ctx context.Context, path string, replace bool, ans ui
 	return nil
 }
 
-// initEndpoint adds the endpoint and sends it a test event at once.
-func (m *Main) initEndpoint(ctx context.Context, cfg config.Config, url string) error {
-	a, err := m.appFor(ctx, cfg, wiring{accounts: true})
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	ep, err := a.AddEndpoint(ctx, url, "")
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(m.Stdout, "endpoint %s added; its signing secret (shown once, give it to the receiver): %s\n", ep.ID, ep.Secret)
-	return endpointTest(ctx, m, a, ep.ID)
-}
-
 // initFromFlags builds the answers from flags, the provider's defaults
 // filling what they leave out.
-func (m *Main) initFromFlags(ctx context.Context, f initFlags) (ui.InitAnswers, error) {
-	p, how, err := m.recognise(ctx, f.address)
+func (m *Main) initFromFlags(ctx context.Context, env setup.Env, f initFlags) (ui.InitAnswers, error) {
+	p, how, err := env.Recognise(ctx, f.address)
 	if err != nil {
 		return ui.InitAnswers{}, err
 	}
@@ -208,80 +182,4 @@ func orText(v, def string) string {
 		return def
 	}
 	return v
-}
-
-// recognise finds the provider of address, looking MX records up with
-// m.Resolver (the system's resolver by default).
-func (m *Main) recognise(ctx context.Context, address string) (config.Provider, string, error) {
-	var r config.MXResolver = net.DefaultResolver
-	if m.Resolver != nil {
-		r = m.Resolver
-	}
-	return config.Recognise(ctx, r, address)
-}
-
-// reauth signs account in again and stores the new token.
-func (m *Main) reauth(ctx context.Context, account, flow string) error {
-	cfg, err := m.Config()
-	if err != nil {
-		return err
-	}
-	for _, ac := range cfg.Accounts {
-		if ac.Name != account {
-			continue
-		}
-		if !ac.UsesOAuth2() {
-			return fmt.Errorf("account %q does not sign in with OAuth2 (auth = \"oauth2\"): nothing to renew", account)
-		}
-		return m.signIn(ctx, ac, flow)
-	}
-	return fmt.Errorf("no account named %q in the configuration", account)
-}
-
-// signIn runs the account's OAuth2 flow and stores the token outside the
-// config. The token is never printed.
-func (m *Main) signIn(ctx context.Context, ac config.AccountConfig, flow string) error {
-	client := ac.OAuth2.Client(m.Getenv)
-	store := config.Tokens(ctx, m.Getenv)
-	if flow == "" {
-		flow = ac.OAuth2.Flow
-	}
-	var tok mail.Token
-	var err error
-	if flow == "device" {
-		tok, err = client.DeviceLogin(ctx, func(d mail.DeviceCode) {
-			fmt.Fprintf(m.Stdout, "sign in: %s\n", safe.String(d.String()))
-		})
-	} else {
-		fmt.Fprintln(m.Stdout, "sign in: waiting for your browser (the page comes back to this machine on 127.0.0.1)")
-		tok, err = client.LoopbackLogin(ctx, ac.IMAP.Username, m.openURL)
-	}
-	if err != nil {
-		return fmt.Errorf("account %q: %w", ac.Name, err)
-	}
-	if err := store.SaveToken(ctx, ac.Name, tok); err != nil {
-		return fmt.Errorf("account %q: %w", ac.Name, err)
-	}
-	fmt.Fprintf(m.Stdout, "signed in as %s; the token is kept in the %s\n", safe.String(ac.IMAP.Username), store.Where())
-	return nil
-}
-
-// openURL shows the authorization URL and opens it in a browser where
-// one can be started; m.OpenURL replaces it in tests.
-func (m *Main) openURL(u string) error {
-	if m.OpenURL != nil {
-		return m.OpenURL(u)
-	}
-	fmt.Fprintf(m.Stdout, "open this address in a browser on this machine:\n  %s\n", u)
-	opener := map[string]string{"linux": "xdg-open", "darwin": "open"}[runtime.GOOS]
-	if opener == "" || (runtime.GOOS == "linux" && m.Getenv("DISPLAY") == "" && m.Getenv("WAYLAND_DISPLAY") == "") {
-		return nil
-	}
-	if p, err := exec.LookPath(opener); err == nil {
-		cmd := exec.Command(p, u)
-		if cmd.Start() == nil {
-			go cmd.Wait() // reap it; the browser outlives smista
-		}
-	}
-	return nil
 }

@@ -314,7 +314,7 @@ func TestInitFormEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	w := &ui.Wizard{Recognise: m.recognise, ConfigPath: e.cfg}
+	w := &ui.Wizard{Recognise: m.setup().Recognise, ConfigPath: e.cfg}
 	f := ui.NewInitForm(ctx, w)
 	tm := teatest.NewTestModel(t, f, teatest.WithInitialTermSize(100, 30))
 	wait := func(s string) {
