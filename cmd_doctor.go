@@ -3,12 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
 
 	"smista/app"
 	"smista/app/config"
-	"smista/db"
 	"smista/ui"
 )
 
@@ -25,7 +22,7 @@ func runDoctor(ctx context.Context, m *Main, args []string) error {
 	if err := noArgs(fs); err != nil {
 		return err
 	}
-	cfg, cfgCheck := m.configCheck()
+	cfg, cfgCheck := config.LoadChecked(m.configFile())
 	accounts, err := cfg.MailAccounts(m.Getenv, "")
 	switch {
 	case errors.Is(err, app.ErrNoAccounts):
@@ -50,7 +47,7 @@ func runDoctor(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer a.Close()
-	r := a.Doctor(ctx, app.DoctorOptions{Config: cfgCheck, LLM: m.llmCheck(cfg, d), SendTest: *sendTest})
+	r := a.Doctor(ctx, app.DoctorOptions{Config: cfgCheck, LLM: cfg.Triage.LLMCheck(m.Getenv, d), SendTest: *sendTest})
 	return m.printDoctor(r, *asJSON)
 }
 
@@ -66,51 +63,4 @@ func (m *Main) printDoctor(r app.Report, asJSON bool) error {
 		return errChecksFailed
 	}
 	return nil
-}
-
-// configCheck loads the configuration and words the result as the
-// doctor's first line; on failure the defaults stand in, so the other
-// checks still run.
-func (m *Main) configCheck() (config.Config, app.Check) {
-	c := app.Check{Name: "config"}
-	path := m.ConfigPath
-	if path == "" {
-		path = config.DefaultPath(m.Getenv)
-	}
-	cfg, err := m.Config()
-	if err != nil {
-		c.Status, c.Detail = app.StatusFail, err.Error()
-		c.Fix = "fix the line named, or move the file away and run 'smista init'"
-		return config.Default(), c
-	}
-	if _, err := os.Stat(path); err != nil {
-		c.Status, c.Detail, c.Fix = app.StatusWarn, "no file at "+path+": defaults (offline triage, no account)", "run 'smista init'"
-		return cfg, c
-	}
-	c.Status = app.StatusOK
-	c.Detail = fmt.Sprintf("%s: %d account(s), triage %s", path, len(cfg.Accounts), cfg.Triage.Provider)
-	return cfg, c
-}
-
-// llmCheck describes the configured LLM for the doctor; nil for offline.
-func (m *Main) llmCheck(cfg config.Config, cache *db.DB) *app.LLMCheck {
-	t := cfg.Triage
-	if t.Provider == "" || t.Provider == "offline" {
-		return nil
-	}
-	l := &app.LLMCheck{Name: t.Provider + "/" + t.Model, KeyEnv: t.KeyEnv()}
-	// A local OpenAI-compatible server (base_url) may want no key.
-	if l.KeyEnv != "" && m.Getenv(l.KeyEnv) == "" && (t.BaseURL == "" || t.APIKeyEnv != "") {
-		l.KeyMissing = true
-		return l
-	}
-	c, err := config.Classifier(t, m.Getenv, cache)
-	if err != nil {
-		l.BuildErr = err
-		return l
-	}
-	if p, ok := c.(interface{ Ping(context.Context) error }); ok {
-		l.Ping = p.Ping
-	}
-	return l
 }

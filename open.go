@@ -67,8 +67,14 @@ func (m *Main) appFor(ctx context.Context, cfg config.Config, w wiring) (*app.Ap
 // Config loads the configuration: --config (must exist) or the default path
 // (may be absent).
 func (m *Main) Config() (config.Config, error) {
+	return config.Load(m.configFile())
+}
+
+// configFile is the configuration's path, and whether it must exist:
+// --config (it must), else the default path (it may be absent).
+func (m *Main) configFile() (path string, required bool) {
 	if m.ConfigPath != "" {
-		return config.Load(m.ConfigPath, true)
+		return m.ConfigPath, true
 	}
-	return config.Load(config.DefaultPath(m.Getenv), false)
+	return config.DefaultPath(m.Getenv), false
 }
