@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
-	"smista/triage"
+	"smista/ui"
 )
 
 const learningSynopsis = "show [--json] | export | reset"
@@ -55,19 +54,5 @@ func runLearning(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return json.NewEncoder(m.Stdout).Encode(struct {
-			Corrections map[triage.Intent]int `json:"corrections"`
-			Words       int                   `json:"words"`
-		}{l.Corrections, l.Words})
-	}
-	total := 0
-	for _, in := range triage.Intents {
-		if n := l.Corrections[in]; n > 0 {
-			fmt.Fprintf(m.Stdout, "%-8s %d correction(s)\n", in, n)
-			total += n
-		}
-	}
-	fmt.Fprintf(m.Stdout, "%d correction(s) learned, %d word(s) the base model lacks\n", total, l.Words)
-	return nil
+	return ui.WriteLearning(m.Stdout, l, *asJSON)
 }

@@ -37,8 +37,7 @@ func runSend(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stderr, "send: %d delivered, %d failed attempts, %d dead, %d endpoints disabled\n",
-		p.Tally.Delivered, p.Tally.Failed, p.Tally.Dead, p.Tally.Disabled)
+	p.WriteTally(m.Stderr)
 	return nil
 }
 

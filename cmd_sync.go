@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"smista/app"
 	"smista/ui"
-	"smista/ui/safe"
 )
 
 func runSync(ctx context.Context, m *Main, args []string) error {
@@ -37,22 +35,6 @@ func runSync(ctx context.Context, m *Main, args []string) error {
 	}
 	rep, err := a.Sync(ctx, o)
 	p.Stop()
-	for _, r := range rep.Mailboxes {
-		reset := ""
-		if r.Reset {
-			reset = " (UIDVALIDITY changed: resynced)"
-		}
-		fmt.Fprintf(m.Stdout, "%s/%s: %d new, %d fetched, %d removed, %d flag changes%s\n",
-			safe.String(r.Account), safe.String(r.Mailbox), len(r.New), r.Fetched, r.Removed, r.FlagChanges, reset)
-	}
-	if n := len(rep.New()); n > 0 {
-		if *noTriage {
-			fmt.Fprintf(m.Stderr, "smista sync: %d new message(s) (not triaged: --no-triage)\n", n)
-		} else {
-			t := rep.Triage
-			fmt.Fprintf(m.Stderr, "smista sync: %d new message(s) triaged: %d ticket, %d draft, %d suggest\n",
-				n, t.Ticket, t.Draft, t.Suggest)
-		}
-	}
+	ui.WriteSyncReport(m.Stdout, m.Stderr, rep, *noTriage)
 	return err
 }

@@ -61,8 +61,7 @@ func runTriage(ctx context.Context, m *Main, args []string) error {
 		fmt.Fprintln(m.Stderr, "smista triage: nothing to triage (use --all to triage every message again)")
 		return nil
 	}
-	fmt.Fprintf(m.Stderr, "triaged %d: %d ticket, %d draft, %d suggest\n", sum.Total-sum.Failed,
-		sum.Ticket, sum.Draft, sum.Suggest)
+	ui.WriteTriageSummary(m.Stderr, sum)
 	if runErr != nil {
 		if sum.Failed > 0 && ctx.Err() == nil {
 			return fmt.Errorf("%d of %d messages could not be triaged (see above); run again to retry them", sum.Failed, sum.Total)

@@ -65,6 +65,13 @@ func (p *Printer) Stop() {
 	p.done.Wait()
 }
 
+// WriteTally writes the closing line of "smista send" to w: the Tally
+// of the notices printed. Call it after Stop.
+func (p *Printer) WriteTally(w io.Writer) {
+	fmt.Fprintf(w, "%s: %d delivered, %d failed attempts, %d dead, %d endpoints disabled\n",
+		p.cmd, p.Tally.Delivered, p.Tally.Failed, p.Tally.Dead, p.Tally.Disabled)
+}
+
 func (p *Printer) print(e app.Event) {
 	switch v := e.(type) {
 	case app.Notice:
