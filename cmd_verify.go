@@ -70,12 +70,7 @@ func runVerify(ctx context.Context, m *Main, args []string) error {
 // known looks the capture's webhook-id up in the store, when there is
 // one (a doctor run on another machine has none: nothing is created).
 func (m *Main) known(ctx context.Context, c webhook.Capture) *webhook.Known {
-	id := ""
-	for k, vs := range c.Header {
-		if strings.EqualFold(k, webhook.HeaderID) && len(vs) > 0 {
-			id = vs[0]
-		}
-	}
+	id := c.WebhookID()
 	path := m.DBPath
 	if path == "" {
 		path, _ = db.DefaultPath(m.Getenv)

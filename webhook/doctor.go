@@ -65,6 +65,10 @@ func ParseCapture(r io.Reader) (Capture, error) {
 	return Capture{Header: h, Body: body}, nil
 }
 
+// WebhookID returns the captured request's webhook-id header, in any
+// case; "" when it has none.
+func (c Capture) WebhookID() string { return headerValue(c.Header, HeaderID) }
+
 // headerValue returns the first value of the header named name in any
 // case.
 func headerValue(h http.Header, name string) string {
