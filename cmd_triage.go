@@ -6,7 +6,6 @@ import (
 
 	"smista/app"
 	"smista/ui"
-	"smista/ui/safe"
 )
 
 // runTriage classifies and decides the untriaged messages (or all), storing
@@ -38,24 +37,12 @@ func runTriage(ctx context.Context, m *Main, args []string) error {
 	}
 	defer a.Close()
 
-	out := ui.NewTriageWriter(m.Stdout, *asJSON)
-	var writeErr error
+	out := ui.NewTriageWriter(m.Stdout, m.Stderr, *asJSON)
 	p := ui.StartPrinter(a.Bus(), m.Stdout, m.Stderr, ui.PrinterOptions{Cmd: "triage", Bar: m.IsTerminal})
-	sum, runErr := a.Triage(ctx, app.TriageRequest{All: *all, Each: func(o app.TriageOutput) {
-		if o.Err != nil {
-			fmt.Fprintf(m.Stderr, "smista triage: %s\n", safe.String(oneLine(o.Err.Error())))
-			return
-		}
-		if writeErr == nil {
-			writeErr = out.Write(o)
-		}
-	}})
+	sum, runErr := a.Triage(ctx, app.TriageRequest{All: *all, Each: out.Each})
 	p.Stop()
-	if err := out.Flush(); writeErr == nil {
-		writeErr = err
-	}
-	if writeErr != nil {
-		return fmt.Errorf("write: %w", writeErr)
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("write: %w", err)
 	}
 	if sum.Total == 0 && runErr == nil {
 		fmt.Fprintln(m.Stderr, "smista triage: nothing to triage (use --all to triage every message again)")

@@ -53,28 +53,42 @@ func toLine(o app.TriageOutput) triageLine {
 }
 
 // TriageWriter prints triage verdicts ("smista triage") as JSON lines or
-// as an aligned table.
+// as an aligned table, and the messages that could not be triaged as one
+// line each on stderr.
 type TriageWriter struct {
-	json *json.Encoder
-	tw   *tabwriter.Writer
+	stderr io.Writer
+	json   *json.Encoder
+	tw     *tabwriter.Writer
+	err    error // the first write error
 }
 
-// NewTriageWriter returns a TriageWriter on w: JSON lines when asJSON,
-// else a table whose header it writes now.
-func NewTriageWriter(w io.Writer, asJSON bool) *TriageWriter {
+// NewTriageWriter returns a TriageWriter on stdout: JSON lines when
+// asJSON, else a table whose header it writes now.
+func NewTriageWriter(stdout, stderr io.Writer, asJSON bool) *TriageWriter {
 	if asJSON {
-		enc := json.NewEncoder(w)
+		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)
-		return &TriageWriter{json: enc}
+		return &TriageWriter{stderr: stderr, json: enc}
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "EMAIL_ID\tACTION\tINTENT\tCONF\tPRIORITY\tFLAGS\tFROM\tSUBJECT")
-	return &TriageWriter{tw: tw}
+	return &TriageWriter{stderr: stderr, tw: tw}
 }
 
-// Write prints the verdict of one message; it returns the write's error.
-func (t *TriageWriter) Write(o app.TriageOutput) error {
-	l := toLine(o)
+// Each prints the verdict of one message (app.TriageRequest.Each), or on
+// stderr why it could not be triaged. After a write error it prints no
+// more verdicts: Close returns that error.
+func (t *TriageWriter) Each(o app.TriageOutput) {
+	if o.Err != nil {
+		fmt.Fprintf(t.stderr, "smista triage: %s\n", safe.String(oneLineText(o.Err.Error())))
+		return
+	}
+	if t.err == nil {
+		t.err = t.write(toLine(o))
+	}
+}
+
+func (t *TriageWriter) write(l triageLine) error {
 	if t.json != nil {
 		return t.json.Encode(l)
 	}
@@ -87,13 +101,15 @@ func (t *TriageWriter) Write(o app.TriageOutput) error {
 	return err
 }
 
-// Flush writes what the table holds back to align its columns; it
-// returns the write's error.
-func (t *TriageWriter) Flush() error {
+// Close writes what the table holds back to align its columns, and
+// returns the first write error.
+func (t *TriageWriter) Close() error {
 	if t.tw != nil {
-		return t.tw.Flush()
+		if err := t.tw.Flush(); t.err == nil {
+			t.err = err
+		}
 	}
-	return nil
+	return t.err
 }
 
 // triageCell makes untrusted text safe for a terminal table: no escapes or
