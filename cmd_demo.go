@@ -5,18 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	tea "charm.land/bubbletea/v2"
-	"golang.org/x/term"
 
 	"smista/app"
 	"smista/app/demo"
 	"smista/ui"
 )
-
-// demoWidth is the table width when $COLUMNS does not say otherwise.
-const demoWidth = 100
 
 func runDemo(ctx context.Context, m *Main, args []string) (err error) {
 	fs := m.flagSet("demo", "[--headless] [--flaky N] [--keep]")
@@ -56,7 +51,7 @@ func runDemo(ctx context.Context, m *Main, args []string) (err error) {
 		}
 		return m.runDemoPipeline(ctx, opts, func(e *demo.Env) error {
 			fmt.Fprintln(m.Stdout)
-			return ui.WriteTriagedInbox(ctx, m.Stdout, e.App.Store(), m.tableWidth())
+			return ui.WriteTriagedInbox(ctx, m.Stdout, e.App.Store(), ui.TableWidth(m.Stdout, m.IsTerminal, m.Getenv))
 		})
 	}
 	env, err := demo.Start(ctx, opts)
@@ -87,19 +82,4 @@ func (m *Main) runDemoPipeline(ctx context.Context, opts demo.Options, after fun
 		return after(e)
 	}
 	return nil
-}
-
-// tableWidth is the terminal's width when Stdout is one, else $COLUMNS when
-// it is a sensible number, else demoWidth.
-func (m *Main) tableWidth() int {
-	sensible := func(n int) bool { return n >= 40 && n <= 500 }
-	if f, ok := m.Stdout.(*os.File); ok && m.IsTerminal {
-		if w, _, err := term.GetSize(int(f.Fd())); err == nil && sensible(w) {
-			return w
-		}
-	}
-	if n, err := strconv.Atoi(m.Getenv("COLUMNS")); err == nil && sensible(n) {
-		return n
-	}
-	return demoWidth
 }

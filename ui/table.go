@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mattn/go-runewidth"
+	"golang.org/x/term"
 
 	"smista/app/demo"
 	"smista/db"
@@ -100,4 +102,24 @@ func WriteDemoSummary(w io.Writer, s demo.Summary) {
 	fmt.Fprintf(w, "deliveries delivered:   %d (%d attempts; receiver verified %d)\n", s.Delivered, s.DeliveryAttempts, s.ReceiverValid)
 	fmt.Fprintf(w, "drafts waiting:         %d (nothing is sent without approval)\n", s.DraftsWaiting)
 	fmt.Fprintf(w, "replies sent over SMTP: %d (approved by the demo: %d)\n", s.SMTPReceived, s.RepliesApproved)
+}
+
+// DefaultTableWidth is the table width when neither the terminal nor
+// $COLUMNS says otherwise.
+const DefaultTableWidth = 100
+
+// TableWidth is the width for a table written to w: the terminal's when w
+// is one (isTerminal), else $COLUMNS (read with getenv) when it is a
+// sensible number, else DefaultTableWidth.
+func TableWidth(w io.Writer, isTerminal bool, getenv func(string) string) int {
+	sensible := func(n int) bool { return n >= 40 && n <= 500 }
+	if f, ok := w.(*os.File); ok && isTerminal {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && sensible(w) {
+			return w
+		}
+	}
+	if n, err := strconv.Atoi(getenv("COLUMNS")); err == nil && sensible(n) {
+		return n
+	}
+	return DefaultTableWidth
 }
