@@ -74,10 +74,7 @@ func runInit(ctx context.Context, m *Main, args []string) error {
 		}
 		return env.Reauth(ctx, cfg, f.reauth, f.flow)
 	}
-	path := m.ConfigPath
-	if path == "" {
-		path = config.DefaultPath(m.Getenv)
-	}
+	path, _ := m.configFile()
 	if path == "" {
 		return errors.New("no config path: set --config, XDG_CONFIG_HOME or HOME")
 	}
