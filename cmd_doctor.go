@@ -22,16 +22,8 @@ func runDoctor(ctx context.Context, m *Main, args []string) error {
 	if err := noArgs(fs); err != nil {
 		return err
 	}
-	cfg, cfgCheck := config.LoadChecked(m.configFile())
-	accounts, err := cfg.MailAccounts(m.Getenv, "")
-	switch {
-	case errors.Is(err, app.ErrNoAccounts):
-		if cfgCheck.Status == app.StatusOK {
-			cfgCheck.Status, cfgCheck.Fix = app.StatusWarn, "no [[account]] yet: run 'smista init'"
-		}
-	case err != nil:
-		cfgCheck.Status, cfgCheck.Detail, cfgCheck.Fix = app.StatusFail, err.Error(), "fix the account in the config, or run 'smista init' again"
-	}
+	path, required := m.configFile()
+	cfg, accounts, cfgCheck := config.LoadChecked(path, required, m.Getenv)
 	opts := cfg.AppOptions(m.Now)
 	opts.Accounts = accounts
 	d, err := m.OpenDB(ctx)

@@ -2,18 +2,36 @@ package config
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
 	"smista/app"
+	"smista/mail"
 	"smista/triage"
 )
 
-// LoadChecked is Load worded as the doctor's first check: ok with what the
-// file holds; warn when there is no file (the defaults stand in); fail
-// when it does not load, with the defaults standing in so that the other
-// checks still run.
-func LoadChecked(path string, required bool) (Config, app.Check) {
+// LoadChecked is Load worded as the doctor's first check, with the
+// configured accounts (their secrets read with getenv): ok with what the
+// file holds; warn when there is no file (the defaults stand in) or no
+// account; fail when the file does not load (the defaults stand in, so
+// that the other checks still run) or an account cannot be built.
+func LoadChecked(path string, required bool, getenv func(string) string) (Config, []mail.Account, app.Check) {
+	cfg, c := loadChecked(path, required)
+	accounts, err := cfg.MailAccounts(getenv, "")
+	switch {
+	case errors.Is(err, app.ErrNoAccounts):
+		if c.Status == app.StatusOK {
+			c.Status, c.Fix = app.StatusWarn, "no [[account]] yet: run 'smista init'"
+		}
+	case err != nil:
+		c.Status, c.Detail, c.Fix = app.StatusFail, err.Error(), "fix the account in the config, or run 'smista init' again"
+	}
+	return cfg, accounts, c
+}
+
+// loadChecked is LoadChecked's file part.
+func loadChecked(path string, required bool) (Config, app.Check) {
 	c := app.Check{Name: "config"}
 	cfg, err := Load(path, required)
 	if err != nil {
