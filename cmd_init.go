@@ -60,10 +60,7 @@ func runInit(ctx context.Context, m *Main, args []string) error {
 	fs := m.flagSet("init", "[--address ADDR [flags]] [--force] | --reauth ACCOUNT")
 	var f initFlags
 	f.register(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	env := m.setup()

@@ -19,10 +19,7 @@ func runLearning(ctx context.Context, m *Main, args []string) error {
 	}
 	fs := m.flagSet("learning "+sub, learningSynopsis)
 	asJSON := fs.Bool("json", false, "one JSON object")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	switch sub {

@@ -29,10 +29,7 @@ func runListen(ctx context.Context, m *Main, args []string) error {
 	fs.BoolVar(&f.register, "register", false, "add a temporary endpoint for this receiver, with a fresh secret, removed when listen stops")
 	fs.StringVar(&f.scheme, "scheme", "v1", "with --register: the signing `scheme`, v1 (HMAC) or v1a (Ed25519)")
 	fs.IntVar(&f.failFirst, "fail-first", 0, "answer the first N valid requests with 503, to watch retries")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if f.forwardTo != "" {

@@ -14,10 +14,7 @@ import (
 func runSend(ctx context.Context, m *Main, args []string) error {
 	fs := m.flagSet("send", "[--once]")
 	once := fs.Bool("once", false, "exit when no delivery is pending or retrying (waits out scheduled retries)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	a, _, err := m.openApp(ctx, wiring{accounts: true, role: "smista send"})
@@ -55,10 +52,7 @@ func runLog(ctx context.Context, m *Main, args []string) error {
 	limit := fs.Int("limit", 100, "the most recent N lines")
 	var w window
 	w.flags(fs, "queued (attempts: started)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	since, until, err := w.times(m.Now())

@@ -9,10 +9,7 @@ import (
 func runServe(ctx context.Context, m *Main, args []string) error {
 	fs := m.flagSet("serve", "[--listen HOST:PORT]")
 	listen := fs.String("listen", "", "address to listen on (default [serve] listen, 127.0.0.1:2222)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	cfg, err := m.Config()

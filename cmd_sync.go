@@ -14,10 +14,7 @@ func runSync(ctx context.Context, m *Main, args []string) error {
 	account := fs.String("account", "", "sync only the account `NAME`")
 	idleRefresh := fs.Duration("idle-refresh", 25*time.Minute, "restart IDLE after this `duration` (servers drop it after 29m)")
 	noTriage := fs.Bool("no-triage", false, "store new mail without triaging it (run 'smista triage' later)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	a, _, err := m.openApp(ctx, wiring{classifier: !*noTriage, accounts: true, requireAccounts: true, account: *account})

@@ -15,10 +15,7 @@ func runTriage(ctx context.Context, m *Main, args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON object per message")
 	all := fs.Bool("all", false, "triage every message again, not only untriaged ones")
 	provider := fs.String("provider", "", "classifier: offline, openai, anthropic or ollama (default from config)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	cfg, err := m.Config()

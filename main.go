@@ -234,6 +234,15 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseNoArgs parses args into fs for a command that takes no positional
+// argument.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	return noArgs(fs)
+}
+
 // noArgs fails with a usage error when fs was given positional arguments.
 func noArgs(fs *flag.FlagSet) error {
 	if fs.NArg() > 0 {
