@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -122,7 +124,7 @@ func (cl *Claimer) claim(ctx context.Context, mailbox string, uid uint32, keywor
 		msg := bufs[i]
 		switch {
 		case slices.Contains(msg.Flags, cl.mine()):
-			return true, nil
+			return cl.settle(ctx, set, msg.Flags)
 		case slices.Contains(msg.Flags, keyword):
 			return false, nil
 		}
@@ -137,6 +139,41 @@ func (cl *Claimer) claim(ctx context.Context, mailbox string, uid uint32, keywor
 		}
 	}
 	return false, fmt.Errorf("the message kept changing during %d claim attempts", claimTries)
+}
+
+// claimSettle is how long a claim that found its keyword waits before it
+// reads the flags once more (see settle).
+const claimSettle = 25 * time.Millisecond
+
+// settle decides a claim whose keyword is on the message. A server should
+// have refused every store but one (UNCHANGEDSINCE), but Dovecot has been
+// seen to accept two when installations add new keywords to a mailbox at
+// the same instant. So the flags are read once more after a pause, and
+// when several installations' keywords are there the smallest installation
+// id wins: every installation that reads them decides the same.
+func (cl *Claimer) settle(ctx context.Context, set imap.UIDSet, flags []imap.Flag) (bool, error) {
+	select {
+	case <-time.After(claimSettle):
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	if err := cl.c.Noop().Wait(); err != nil {
+		return false, fmt.Errorf("noop: %w", err)
+	}
+	bufs, err := cl.c.Fetch(set, &imap.FetchOptions{UID: true, Flags: true}).Collect()
+	if err != nil {
+		return false, fmt.Errorf("fetch: %w", err)
+	}
+	if len(bufs) > 0 {
+		flags = bufs[0].Flags
+	}
+	mine := cl.mine()
+	for _, f := range flags {
+		if strings.HasPrefix(string(f), KeywordByPrefix) && f != mine && strings.ToLower(string(f)) < strings.ToLower(string(mine)) {
+			return false, nil
+		}
+	}
+	return slices.Contains(flags, mine), nil
 }
 
 // Mark adds keyword to the message uid of mailbox, unconditionally (a
