@@ -41,7 +41,7 @@ func runTUI(ctx context.Context, m *Main, args []string) error {
 func (m *Main) runTUIWith(ctx context.Context, a *app.App, o app.RunOptions, progOpts ...tea.ProgramOption) error {
 	return ui.RunApp(ctx, a, o, ui.Deps{
 		User:      m.Getenv("USER"),
-		Editor:    m.Getenv("EDITOR"),
+		Editor:    ui.EditorCommand(m.Getenv),
 		NoColor:   m.Getenv("NO_COLOR") != "",
 		Now:       m.Now,
 		Threshold: m.threshold,

@@ -57,12 +57,13 @@ func (d *DB) SaveComposed(ctx context.Context, id int64, c Composed) error {
 	return nil
 }
 
-// PendingDraft returns the newest pending draft answering (or forwarding)
-// the email id, or an error wrapping ErrNotFound when it has none.
-func (d *DB) PendingDraft(ctx context.Context, emailID string) (Draft, error) {
+// PendingDraft returns the newest pending draft of kind answering (or
+// forwarding) the email id, or an error wrapping ErrNotFound when it has
+// none.
+func (d *DB) PendingDraft(ctx context.Context, emailID, kind string) (Draft, error) {
 	var id int64
-	err := d.w.QueryRowContext(ctx, `SELECT id FROM drafts WHERE message_id = ? AND status = 'pending'
-		ORDER BY id DESC LIMIT 1`, emailID).Scan(&id)
+	err := d.w.QueryRowContext(ctx, `SELECT id FROM drafts WHERE message_id = ? AND kind = ? AND status = 'pending'
+		ORDER BY id DESC LIMIT 1`, emailID, kind).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Draft{}, fmt.Errorf("pending draft of %s: %w", emailID, ErrNotFound)
 	}

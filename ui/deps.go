@@ -60,12 +60,17 @@ type MessageActions interface {
 	CorrectIntent(ctx context.Context, emailID string, intent triage.Intent, who string) error
 }
 
-// DraftActions edit, regenerate, discard and approve reply drafts. Nothing
-// is sent without ApproveDraft.
+// DraftActions start, edit, regenerate, discard and approve drafts (a
+// reply, a reply to all, a forward, a new message). Nothing is sent
+// without ApproveDraft.
 type DraftActions interface {
-	EditDraft(ctx context.Context, id int64, body string) error
+	// StartReply begins a mail of a kind (db.DraftReply ...) about an
+	// email and returns its editor's text.
+	StartReply(ctx context.Context, emailID, kind string) (app.Started, error)
+	DraftText(ctx context.Context, id int64) (string, error)
+	SaveDraftText(ctx context.Context, id int64, text, who string) error
 	DiscardDraft(ctx context.Context, id int64) error
-	RegenerateDraft(ctx context.Context, id int64) error
+	RegenerateDraft(ctx context.Context, id int64, replaceEdits bool) error
 	ApproveDraft(ctx context.Context, id int64, who string) error
 	// OthersAnswered returns the replies other agents than who approved
 	// lately for the same customer: approving asks before a second one.
@@ -124,7 +129,9 @@ type Deps struct {
 	// NoSecrets refuses what would show a new secret (adding an endpoint,
 	// rotating its secret): the team server's sessions never see one.
 	NoSecrets bool
-	// Editor is the external editor command ($EDITOR); "" disables it.
+	// Editor is the external editor's command line (EditorCommand: $VISUAL,
+	// $EDITOR, vi), split into words like a shell would (EditorArgs); ""
+	// turns it off (the team server's sessions write in place).
 	Editor string
 	// NoColor drops every colour (NO_COLOR).
 	NoColor bool

@@ -104,7 +104,7 @@ func (s *inboxScreen) Help() (short, own []key.Binding) {
 	k := s.c.keys
 	return []key.Binding{k.Open, k.Search, k.Intent, k.Sort, k.Next, k.Help, k.Quit},
 		[]key.Binding{k.Search, k.Intent, k.Flag, k.Decision, k.Sort, k.Clear, k.SuggestTicket, k.NotTicket,
-			k.CorrectIntent, k.ConfirmIntent}
+			k.CorrectIntent, k.ConfirmIntent, k.Reply, k.ReplyAll, k.Forward, k.NewMessage}
 }
 
 // Update implements screen.
@@ -171,9 +171,11 @@ func (s *inboxScreen) open() {
 func (s *inboxScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := s.c.keys
 	f := s.filter
+	sel, _ := s.list.selected()
 	switch {
 	case s.list.navigate(msg, k):
 		return s.list.load(s.c)
+	case composeKey(s.c, msg, sel.id):
 	case key.Matches(msg, k.Open):
 		s.open()
 	case key.Matches(msg, k.Search):

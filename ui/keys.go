@@ -14,6 +14,8 @@ type KeyMap struct {
 	// Message and inbox: human override.
 	SuggestTicket, NotTicket, ToDraft key.Binding
 	CorrectIntent, ConfirmIntent      key.Binding
+	// Writing: on an email (r, A, F) or anywhere (m).
+	Reply, ReplyAll, Forward, NewMessage key.Binding
 	// Drafts.
 	Edit, ExtEdit, Approve, Regenerate, Discard, Save key.Binding
 	// Delivery log.
@@ -68,8 +70,13 @@ func DefaultKeyMap() KeyMap {
 		CorrectIntent: b([]string{"I"}, "I", "correct intent"),
 		ConfirmIntent: b([]string{"C"}, "C", "confirm intent"),
 
+		Reply:      b([]string{"r"}, "r", "reply"),
+		ReplyAll:   b([]string{"A"}, "A", "reply to all"),
+		Forward:    b([]string{"F"}, "F", "forward"),
+		NewMessage: b([]string{"m"}, "m", "new message"),
+
 		Edit:       b([]string{"e"}, "e", "edit"),
-		ExtEdit:    b([]string{"E"}, "E", "edit in $EDITOR"),
+		ExtEdit:    b([]string{"E"}, "E", "edit in $VISUAL/$EDITOR"),
 		Approve:    b([]string{"a"}, "a", "approve and send"),
 		Regenerate: b([]string{"r"}, "r", "regenerate"),
 		Discard:    b([]string{"x"}, "x", "discard"),

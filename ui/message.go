@@ -59,8 +59,8 @@ func (s *messageScreen) Refresh() tea.Cmd { return s.load(false) }
 // Help implements screen.
 func (s *messageScreen) Help() (short, own []key.Binding) {
 	k := s.c.keys
-	return []key.Binding{k.Back, k.Down, k.SuggestTicket, k.NotTicket, k.ToDraft, k.Help},
-		[]key.Binding{k.SuggestTicket, k.NotTicket, k.CorrectIntent, k.ToDraft}
+	return []key.Binding{k.Back, k.Reply, k.SuggestTicket, k.NotTicket, k.ToDraft, k.Help},
+		[]key.Binding{k.SuggestTicket, k.NotTicket, k.CorrectIntent, k.ToDraft, k.Reply, k.ReplyAll, k.Forward, k.NewMessage}
 }
 
 // open shows the email id from the top and marks it read.
@@ -157,6 +157,7 @@ func (s *messageScreen) handleKey(msg tea.KeyPressMsg) {
 	k := s.c.keys
 	vp := &s.vp
 	switch {
+	case composeKey(s.c, msg, s.id):
 	case key.Matches(msg, k.Back):
 		s.c.emit(backMsg{})
 	case key.Matches(msg, k.Down):
@@ -179,7 +180,7 @@ func (s *messageScreen) handleKey(msg tea.KeyPressMsg) {
 		askIntent(s.c, s.id, s.title)
 	case key.Matches(msg, k.ToDraft):
 		if s.draftID == 0 {
-			s.c.info("this email has no draft waiting")
+			s.c.info("this email has no draft waiting: r writes a reply")
 			return
 		}
 		s.c.emit(showMsg{to: scrDrafts, then: focusDraftMsg{s.draftID}})
