@@ -58,6 +58,9 @@ type MessageActions interface {
 	SuggestTicket(ctx context.Context, emailID, who string) error
 	NotTicket(ctx context.Context, emailID, who string) (int, error)
 	CorrectIntent(ctx context.Context, emailID string, intent triage.Intent, who string) error
+	// SaveAttachments writes the email's attachments into dir; it fails
+	// with app.ErrFileExists rather than overwrite unless told to.
+	SaveAttachments(ctx context.Context, emailID, dir string, overwrite bool) ([]string, error)
 }
 
 // DraftActions start, edit, regenerate, discard and approve drafts (a

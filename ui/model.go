@@ -232,6 +232,10 @@ func (m *Model) handleIntent(msg tea.Msg) tea.Cmd {
 		return cmd
 	case backMsg:
 		return m.show(m.back)
+	case stepMsg:
+		if st, ok := m.screens[m.back].(stepper); ok && m.cur == scrMessage {
+			return st.step(msg.d)
+		}
 	case showMsg:
 		var cmd tea.Cmd
 		if msg.then != nil {
@@ -384,6 +388,9 @@ func (m *Model) handleAction(a actionDone) tea.Cmd {
 	}
 	if a.secret != "" {
 		m.secret, m.secretFor = a.secret, a.secretFor
+	}
+	if a.then != nil {
+		m.confirm = a.then
 	}
 	// The bus announces what the action changed; a viewer without a bus
 	// (and the tests) still needs the screens to show it.
