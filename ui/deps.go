@@ -41,6 +41,9 @@ type ConfigStore interface {
 	Endpoints(ctx context.Context) ([]db.Endpoint, error)
 	UndeliveredTickets(ctx context.Context) (int, error)
 	Drafts(ctx context.Context, limit int) ([]db.DraftItem, error)
+	// NewSupport counts the unread support requests triaged since a time
+	// (the notice of new work).
+	NewSupport(ctx context.Context, since time.Time) (int, error)
 }
 
 // Store is every query the screens need; *db.DB implements it.
@@ -136,6 +139,10 @@ type Deps struct {
 	// $EDITOR, vi), split into words like a shell would (EditorArgs); ""
 	// turns it off (the team server's sessions write in place).
 	Editor string
+	// Notify tells of new work (a new support request, an endpoint
+	// disabled) on the terminal: "bell", "osc9", "osc777"; "" or "off"
+	// says nothing (config ui.notify).
+	Notify string
 	// NoColor drops every colour (NO_COLOR).
 	NoColor bool
 	// Threshold is the decision threshold, around which the review queue

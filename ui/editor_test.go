@@ -2,8 +2,12 @@ package ui_test
 
 import (
 	"errors"
+	"os"
+	"os/user"
 	"slices"
+	"strconv"
 	"testing"
+	"time"
 
 	"smista/ui"
 )
@@ -48,6 +52,35 @@ func TestEditorCommand(t *testing.T) {
 	} {
 		if got := ui.EditorCommand(env(kv)); got != want {
 			t.Errorf("EditorCommand(%v) = %q, want %q", kv, got, want)
+		}
+	}
+}
+
+// TestUserName: without $USER the person is still named: $LOGNAME, else
+// the operating system's user, never "unknown".
+func TestUserName(t *testing.T) {
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+	if got := ui.UserName(env(map[string]string{"USER": "anna", "LOGNAME": "x"})); got != "anna" {
+		t.Errorf("with $USER: %q", got)
+	}
+	if got := ui.UserName(env(map[string]string{"LOGNAME": "bo"})); got != "bo" {
+		t.Errorf("with $LOGNAME only: %q", got)
+	}
+	want := "uid" + strconv.Itoa(os.Getuid())
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		want = u.Username
+	}
+	if got := ui.UserName(env(nil)); got != want || got == "unknown" {
+		t.Errorf("with neither: %q, want %q", got, want)
+	}
+}
+
+// TestFmtLatency: a fast attempt shows its latency, never "0s".
+func TestFmtLatency(t *testing.T) {
+	for d, want := range map[time.Duration]string{0: "<1ms", 400 * time.Microsecond: "<1ms", 3 * time.Millisecond: "3ms",
+		999 * time.Millisecond: "999ms", 1234 * time.Millisecond: "1.2s"} {
+		if got := ui.FmtLatency(d); got != want {
+			t.Errorf("FmtLatency(%v) = %q, want %q", d, got, want)
 		}
 	}
 }

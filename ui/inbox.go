@@ -392,14 +392,29 @@ func (s *inboxScreen) row(r inboxLine, c inboxCols, sel bool) string {
 		f.Warn.On(pad(flags, c.flags)) + decS
 }
 
+// flagGlyphs are the Flag column's glyphs, in order.
+var flagGlyphs = [...]struct{ name, icon string }{{"payments", "$"}, {"legal", "§"}, {"vip", "*"}, {"injection", "!"}}
+
 func flagIcons(flags []string) string {
 	var b strings.Builder
-	for _, f := range []struct{ name, icon string }{{"payments", "$"}, {"legal", "§"}, {"vip", "*"}, {"injection", "!"}} {
+	for _, f := range flagGlyphs {
 		if slices.Contains(flags, f.name) {
 			b.WriteString(f.icon)
 		}
 	}
 	return b.String()
+}
+
+// legender is a screen whose help explains its glyphs.
+type legender interface{ legend() string }
+
+// legend implements legender: the Flag column's glyphs.
+func (s *inboxScreen) legend() string {
+	parts := make([]string, len(flagGlyphs))
+	for i, f := range flagGlyphs {
+		parts[i] = f.icon + " " + f.name
+	}
+	return "Flag column: " + strings.Join(parts, " · ") + " · ● unread"
 }
 
 func decisionLabel(r inboxLine) string {

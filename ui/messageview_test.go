@@ -107,3 +107,32 @@ func TestMessageRawAttachmentsLinks(t *testing.T) {
 		t.Errorf("the raw source reaches the terminal with escape sequences")
 	}
 }
+
+// TestMessageNextPrevious: n and p open the next and previous email in
+// the order of the list the message was opened from.
+func TestMessageNextPrevious(t *testing.T) {
+	m := newModel(t, testDeps(seededDB(t)), 100, 30)
+	press(t, m, "j", "enter")
+	if out := plain(m); !strings.Contains(out, "Subject:  Cannot log in since this morning") {
+		t.Fatalf("the second row did not open:\n%s", out)
+	}
+	press(t, m, "p")
+	if out := plain(m); !strings.Contains(out, "Subject:  Order #5531") {
+		t.Fatalf("p did not open the first row:\n%s", out)
+	}
+	press(t, m, "p")
+	if out := plain(m); !strings.Contains(out, "first email of the list") || !strings.Contains(out, "Subject:  Order #5531") {
+		t.Errorf("p on the first row:\n%s", out)
+	}
+	press(t, m, "n", "n")
+	third := plain(m)
+	press(t, m, "q")
+	if out := plain(m); !strings.Contains(out, "Inbox ·") {
+		t.Fatalf("q does not go back to the list:\n%s", out)
+	}
+	// The list's cursor followed: enter opens the same third email.
+	press(t, m, "enter")
+	if out := plain(m); out != third {
+		t.Errorf("after n n, the list's cursor is not on the email shown:\n%s\nvs\n%s", out, third)
+	}
+}

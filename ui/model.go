@@ -52,6 +52,7 @@ type Model struct {
 	unsub    func()
 	status   statusBar
 	presence app.Presence // who shows which email, in the other sessions
+	notify   notifier
 
 	confirm           *askMsg
 	prompt            *inputMsg
@@ -87,6 +88,7 @@ func New(deps Deps) *Model {
 		spin:   spinner.New(spinner.WithSpinner(spinner.Line)),
 		prog:   progress.New(progress.WithWidth(20), progress.WithoutPercentage(), progress.WithFillCharacters('█', '░')),
 		input:  ti,
+		notify: notifier{mode: deps.Notify, since: deps.Now()},
 	}
 	m.inbox, m.msg, m.drafts, m.eps = newInbox(c), newMessage(c), newDrafts(c), newEndpoints(c)
 	m.screens = [numScreens]screen{
@@ -188,6 +190,8 @@ func (m *Model) handle(msg tea.Msg) tea.Cmd {
 		return m.handleSpin(msg)
 	case actionDone:
 		return m.handleAction(msg)
+	case supportCount:
+		return m.counted(msg)
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case tea.MouseMsg:
@@ -353,7 +357,7 @@ func (m *Model) handleLive(msg liveMsg) tea.Cmd {
 	if !msg.ok {
 		return nil
 	}
-	cmds := []tea.Cmd{waitLive(m.events)}
+	cmds := []tea.Cmd{waitLive(m.events), m.notifyLive(msg.v)}
 	switch v := msg.v.(type) {
 	case app.TriageProgress:
 		m.status.triage = v
