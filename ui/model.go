@@ -273,7 +273,9 @@ func (m *Model) show(id scrID) tea.Cmd {
 	if id == m.cur {
 		return nil
 	}
-	m.drafts.stopEditing()
+	if m.cur == scrDrafts {
+		m.drafts.stopEditing()
+	}
 	var left tea.Cmd
 	banner := len(m.bannerLines())
 	if m.cur == scrMessage {
