@@ -32,7 +32,7 @@ func runTUI(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer a.Close()
-	m.threshold = cfg.Triage.Threshold
+	m.threshold, m.notify = cfg.Triage.Threshold, cfg.UI.Notify
 	return m.runTUIWith(ctx, a, app.RunOptions{Send: !*noSend, Sync: !*noSync, Watch: true},
 		tea.WithInput(m.Stdin), tea.WithOutput(m.Stdout))
 }
@@ -40,10 +40,11 @@ func runTUI(ctx context.Context, m *Main, args []string) error {
 // runTUIWith runs the UI on a while a does its background work (o).
 func (m *Main) runTUIWith(ctx context.Context, a *app.App, o app.RunOptions, progOpts ...tea.ProgramOption) error {
 	return ui.RunApp(ctx, a, o, ui.Deps{
-		User:      m.Getenv("USER"),
-		Editor:    m.Getenv("EDITOR"),
+		User:      ui.UserName(m.Getenv),
+		Editor:    ui.EditorCommand(m.Getenv),
 		NoColor:   m.Getenv("NO_COLOR") != "",
 		Now:       m.Now,
 		Threshold: m.threshold,
+		Notify:    m.notify,
 	}, progOpts...)
 }

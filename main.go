@@ -70,6 +70,8 @@ type Main struct {
 	// threshold is the configured decision threshold, for the TUI's
 	// review queue.
 	threshold float64
+	// notify is the configured notice of new work (ui.notify).
+	notify string
 }
 
 // command is one subcommand of the CLI.

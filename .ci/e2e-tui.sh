@@ -78,7 +78,14 @@ echo "e2e-tui: fixture store ok"
 # real sync → triage → webhook path feeding the TUI live.
 tmux kill-session -t "$sess"
 sess="smista-e2e-demo-$$"
-tmux new-session -d -s "$sess" -x 100 -y 30 "TERM=xterm-256color $tmp/smista demo; echo E2E-EXIT=\$?; sleep 30"
+cat >"$tmp/visual.sh" <<'SH'
+#!/bin/sh
+# The person's edit: one line more at the end of the draft.
+printf '\ne2e reply line, written in VISUAL.\n' >>"$1"
+SH
+chmod +x "$tmp/visual.sh"
+tmux new-session -d -s "$sess" -x 100 -y 30 \
+	"TERM=xterm-256color VISUAL='$tmp/visual.sh' EDITOR=false $tmp/smista demo; echo E2E-EXIT=\$?; sleep 30"
 wait_for "1 Inbox"
 wait_for "of 40"                  # the whole demo mailbox synced over IMAP
 wait_for "tkt sent"               # triaged, and a ticket.suggested delivered
@@ -88,9 +95,21 @@ wait_for "Decision:"              # the decision with its reasons
 keys h 4                          # back, then the delivery log
 wait_for "Delivery log"
 wait_for "delivered"
+# A reply written in $VISUAL (a script standing in for the person: it
+# adds a line under the headers and the draft it was given), approved,
+# and sent over SMTP to the demo's sink.
+keys 1 Enter                      # the newest email again
+wait_for "Msg-ID:"
+keys r
+wait_for "saved · a approves"     # the editor changed the file: saved
+wait_for "e2e reply line"         # the drafts screen shows the new text
+keys a
+wait_for "[y/n]"
+keys y
+wait_for "— sent by human:"       # the SMTP server accepted it
 keys q
 wait_for "E2E-EXIT=0"
-echo "e2e-tui: demo ok"
+echo "e2e-tui: demo ok (and a reply written in \$VISUAL sent)"
 
 # Part three: "smista init" on a terminal (the Bubble Tea form), answered
 # key by key, against local IMAP and SMTP servers and a receiver; then

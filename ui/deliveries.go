@@ -21,15 +21,22 @@ type deliveryLine struct {
 	test                                                         bool
 	attempts, lastStatus                                         int
 	next                                                         time.Time
+	// updated is when the delivery last changed: its last attempt, or
+	// when it was queued.
+	updated time.Time
 }
 
 func toDeliveryLine(d db.DeliveryItem) deliveryLine {
 	return deliveryLine{
 		id: clean(d.ID), kind: d.Kind, endpoint: clean(d.EndpointID), url: clean(d.URL), subject: clean(d.Subject),
 		status: d.Status, lastErr: clean(d.LastError), webhookID: clean(d.WebhookID), test: d.Test,
-		attempts: d.Attempts, lastStatus: d.LastStatusCode, next: d.NextAttemptAt,
+		attempts: d.Attempts, lastStatus: d.LastStatusCode, next: d.NextAttemptAt, updated: d.UpdatedAt,
 	}
 }
+
+// timeW is the delivery log's time column: "15:04" today, "Jan 02" this
+// year, else the date.
+const timeW = 11
 
 // deliveriesScreen is the delivery log, filtered by status and endpoint,
 // with the attempt log of the selected delivery in a pane below.
@@ -371,8 +378,9 @@ func (s *deliveriesScreen) View() []string {
 	head += st.Dim.Render(" · status ") + status + st.Dim.Render(" · endpoint ") + ep + st.Dim.Render(" · ") + windowName(s.window)
 	out := []string{head}
 	urlW := max(12, s.w/4)
-	subjW := max(8, s.w-10-4-9-5-urlW-1)
-	out = append(out, st.Header.Render(pad("Status", 10)+pad("Try", 4)+pad("Next", 9)+pad("Code", 5)+pad("Endpoint", urlW+1)+pad("Email / error", subjW)))
+	subjW := max(8, s.w-timeW-10-4-9-5-urlW-1)
+	out = append(out, st.Header.Render(pad("Time", timeW)+pad("Status", 10)+pad("Try", 4)+pad("Next", 9)+pad("Code", 5)+
+		pad("Endpoint", urlW+1)+pad("Email / error", subjW)))
 	switch {
 	case !l.loaded:
 		return append(out, "", st.Dim.Render("  loading…"))
@@ -423,13 +431,14 @@ func (s *deliveriesScreen) row(r deliveryLine, urlW, subjW int, sel bool) string
 	if r.lastErr != "" && (r.status == "dead" || r.status == "retrying") {
 		what = r.lastErr + " · " + what
 	}
+	when := pad(s.c.shortTime(r.updated), timeW)
 	rest := pad(fmt.Sprint(r.attempts), 4) + pad(next, 9) + pad(code, 5) + pad(target, urlW) + " " + pad(what, subjW)
 	if sel {
-		return st.Fast.Selected.On(pad(r.status, 10) + rest)
+		return st.Fast.Selected.On(when + pad(r.status, 10) + rest)
 	}
 	ds, ok := st.Fast.Delivery[r.status]
 	if !ok {
 		ds = st.Fast.Dim
 	}
-	return ds.On(pad(r.status, 10)) + rest
+	return when + ds.On(pad(r.status, 10)) + rest
 }

@@ -41,6 +41,9 @@ type ConfigStore interface {
 	Endpoints(ctx context.Context) ([]db.Endpoint, error)
 	UndeliveredTickets(ctx context.Context) (int, error)
 	Drafts(ctx context.Context, limit int) ([]db.DraftItem, error)
+	// NewSupport counts the unread support requests triaged since a time
+	// (the notice of new work).
+	NewSupport(ctx context.Context, since time.Time) (int, error)
 }
 
 // Store is every query the screens need; *db.DB implements it.
@@ -58,14 +61,22 @@ type MessageActions interface {
 	SuggestTicket(ctx context.Context, emailID, who string) error
 	NotTicket(ctx context.Context, emailID, who string) (int, error)
 	CorrectIntent(ctx context.Context, emailID string, intent triage.Intent, who string) error
+	// SaveAttachments writes the email's attachments into dir; it fails
+	// with app.ErrFileExists rather than overwrite unless told to.
+	SaveAttachments(ctx context.Context, emailID, dir string, overwrite bool) ([]string, error)
 }
 
-// DraftActions edit, regenerate, discard and approve reply drafts. Nothing
-// is sent without ApproveDraft.
+// DraftActions start, edit, regenerate, discard and approve drafts (a
+// reply, a reply to all, a forward, a new message). Nothing is sent
+// without ApproveDraft.
 type DraftActions interface {
-	EditDraft(ctx context.Context, id int64, body string) error
+	// StartReply begins a mail of a kind (db.DraftReply ...) about an
+	// email and returns its editor's text.
+	StartReply(ctx context.Context, emailID, kind string) (app.Started, error)
+	DraftText(ctx context.Context, id int64) (string, error)
+	SaveDraftText(ctx context.Context, id int64, text, who string) error
 	DiscardDraft(ctx context.Context, id int64) error
-	RegenerateDraft(ctx context.Context, id int64) error
+	RegenerateDraft(ctx context.Context, id int64, replaceEdits bool) error
 	ApproveDraft(ctx context.Context, id int64, who string) error
 	// OthersAnswered returns the replies other agents than who approved
 	// lately for the same customer: approving asks before a second one.
@@ -124,8 +135,14 @@ type Deps struct {
 	// NoSecrets refuses what would show a new secret (adding an endpoint,
 	// rotating its secret): the team server's sessions never see one.
 	NoSecrets bool
-	// Editor is the external editor command ($EDITOR); "" disables it.
+	// Editor is the external editor's command line (EditorCommand: $VISUAL,
+	// $EDITOR, vi), split into words like a shell would (EditorArgs); ""
+	// turns it off (the team server's sessions write in place).
 	Editor string
+	// Notify tells of new work (a new support request, an endpoint
+	// disabled) on the terminal: "bell", "osc9", "osc777"; "" or "off"
+	// says nothing (config ui.notify).
+	Notify string
 	// NoColor drops every colour (NO_COLOR).
 	NoColor bool
 	// Threshold is the decision threshold, around which the review queue

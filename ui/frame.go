@@ -183,6 +183,9 @@ func (m *Model) bannerLines() []string {
 func (m *Model) helpView() []string {
 	body := strings.Split(m.help.FullHelpView(m.c.keys.help(m.screens[m.cur]).FullHelp()), "\n")
 	body = append([]string{m.c.st.Title.Render("Keys — " + screenTitle(m.cur)), ""}, body...)
+	if l, ok := m.screens[m.cur].(legender); ok {
+		body = append(body, "", l.legend())
+	}
 	return append(body, "", m.c.st.Dim.Render("press any key to close"))
 }
 

@@ -104,7 +104,7 @@ func (s *inboxScreen) Help() (short, own []key.Binding) {
 	k := s.c.keys
 	return []key.Binding{k.Open, k.Search, k.Intent, k.Sort, k.Next, k.Help, k.Quit},
 		[]key.Binding{k.Search, k.Intent, k.Flag, k.Decision, k.Sort, k.Clear, k.SuggestTicket, k.NotTicket,
-			k.CorrectIntent, k.ConfirmIntent}
+			k.CorrectIntent, k.ConfirmIntent, k.Reply, k.ReplyAll, k.Forward, k.NewMessage}
 }
 
 // Update implements screen.
@@ -171,9 +171,11 @@ func (s *inboxScreen) open() {
 func (s *inboxScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := s.c.keys
 	f := s.filter
+	sel, _ := s.list.selected()
 	switch {
 	case s.list.navigate(msg, k):
 		return s.list.load(s.c)
+	case composeKey(s.c, msg, sel.id):
 	case key.Matches(msg, k.Open):
 		s.open()
 	case key.Matches(msg, k.Search):
@@ -390,14 +392,29 @@ func (s *inboxScreen) row(r inboxLine, c inboxCols, sel bool) string {
 		f.Warn.On(pad(flags, c.flags)) + decS
 }
 
+// flagGlyphs are the Flag column's glyphs, in order.
+var flagGlyphs = [...]struct{ name, icon string }{{"payments", "$"}, {"legal", "§"}, {"vip", "*"}, {"injection", "!"}}
+
 func flagIcons(flags []string) string {
 	var b strings.Builder
-	for _, f := range []struct{ name, icon string }{{"payments", "$"}, {"legal", "§"}, {"vip", "*"}, {"injection", "!"}} {
+	for _, f := range flagGlyphs {
 		if slices.Contains(flags, f.name) {
 			b.WriteString(f.icon)
 		}
 	}
 	return b.String()
+}
+
+// legender is a screen whose help explains its glyphs.
+type legender interface{ legend() string }
+
+// legend implements legender: the Flag column's glyphs.
+func (s *inboxScreen) legend() string {
+	parts := make([]string, len(flagGlyphs))
+	for i, f := range flagGlyphs {
+		parts[i] = f.icon + " " + f.name
+	}
+	return "Flag column: " + strings.Join(parts, " · ") + " · ● unread"
 }
 
 func decisionLabel(r inboxLine) string {

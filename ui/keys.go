@@ -14,6 +14,11 @@ type KeyMap struct {
 	// Message and inbox: human override.
 	SuggestTicket, NotTicket, ToDraft key.Binding
 	CorrectIntent, ConfirmIntent      key.Binding
+	// Message view: next and previous email, raw source, parts of a long
+	// body, attachments.
+	NextMessage, PrevMessage, RawSource, NextPart, PrevPart, SaveAttachments key.Binding
+	// Writing: on an email (r, A, F) or anywhere (m).
+	Reply, ReplyAll, Forward, NewMessage key.Binding
 	// Drafts.
 	Edit, ExtEdit, Approve, Regenerate, Discard, Save key.Binding
 	// Delivery log.
@@ -68,8 +73,20 @@ func DefaultKeyMap() KeyMap {
 		CorrectIntent: b([]string{"I"}, "I", "correct intent"),
 		ConfirmIntent: b([]string{"C"}, "C", "confirm intent"),
 
+		NextMessage:     b([]string{"n"}, "n", "next email"),
+		PrevMessage:     b([]string{"p"}, "p", "previous email"),
+		RawSource:       b([]string{"v"}, "v", "raw source"),
+		NextPart:        b([]string{"]"}, "]", "next part of a long body"),
+		PrevPart:        b([]string{"["}, "[", "previous part"),
+		SaveAttachments: b([]string{"S"}, "S", "save attachments"),
+
+		Reply:      b([]string{"r"}, "r", "reply"),
+		ReplyAll:   b([]string{"A"}, "A", "reply to all"),
+		Forward:    b([]string{"F"}, "F", "forward"),
+		NewMessage: b([]string{"m"}, "m", "new message"),
+
 		Edit:       b([]string{"e"}, "e", "edit"),
-		ExtEdit:    b([]string{"E"}, "E", "edit in $EDITOR"),
+		ExtEdit:    b([]string{"E"}, "E", "edit in $VISUAL/$EDITOR"),
 		Approve:    b([]string{"a"}, "a", "approve and send"),
 		Regenerate: b([]string{"r"}, "r", "regenerate"),
 		Discard:    b([]string{"x"}, "x", "discard"),
@@ -106,10 +123,15 @@ type helpKeys struct {
 
 func (k KeyMap) help(s screen) helpKeys {
 	short, own := s.Help()
+	quit := k.Quit
+	if _, ok := s.(*messageScreen); ok {
+		// q leaves an open email for its list, as in a mail reader.
+		quit = key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "back to the list"))
+	}
 	return helpKeys{
 		short:  short,
 		own:    own,
-		global: []key.Binding{k.Next, k.Prev, k.Inbox, k.Drafts, k.Tickets, k.Deliveries, k.Endpoints, k.Refresh, k.Help, k.Quit},
+		global: []key.Binding{k.Next, k.Prev, k.Inbox, k.Drafts, k.Tickets, k.Deliveries, k.Endpoints, k.Refresh, k.Help, quit},
 		nav:    []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Open, k.Back},
 	}
 }

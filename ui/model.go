@@ -52,6 +52,7 @@ type Model struct {
 	unsub    func()
 	status   statusBar
 	presence app.Presence // who shows which email, in the other sessions
+	notify   notifier
 
 	confirm           *askMsg
 	prompt            *inputMsg
@@ -87,6 +88,7 @@ func New(deps Deps) *Model {
 		spin:   spinner.New(spinner.WithSpinner(spinner.Line)),
 		prog:   progress.New(progress.WithWidth(20), progress.WithoutPercentage(), progress.WithFillCharacters('█', '░')),
 		input:  ti,
+		notify: notifier{mode: deps.Notify, since: deps.Now()},
 	}
 	m.inbox, m.msg, m.drafts, m.eps = newInbox(c), newMessage(c), newDrafts(c), newEndpoints(c)
 	m.screens = [numScreens]screen{
@@ -188,6 +190,8 @@ func (m *Model) handle(msg tea.Msg) tea.Cmd {
 		return m.handleSpin(msg)
 	case actionDone:
 		return m.handleAction(msg)
+	case supportCount:
+		return m.counted(msg)
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case tea.MouseMsg:
@@ -232,6 +236,10 @@ func (m *Model) handleIntent(msg tea.Msg) tea.Cmd {
 		return cmd
 	case backMsg:
 		return m.show(m.back)
+	case stepMsg:
+		if st, ok := m.screens[m.back].(stepper); ok && m.cur == scrMessage {
+			return st.step(msg.d)
+		}
 	case showMsg:
 		var cmd tea.Cmd
 		if msg.then != nil {
@@ -265,7 +273,9 @@ func (m *Model) show(id scrID) tea.Cmd {
 	if id == m.cur {
 		return nil
 	}
-	m.drafts.stopEditing()
+	if m.cur == scrDrafts {
+		m.drafts.stopEditing()
+	}
 	var left tea.Cmd
 	banner := len(m.bannerLines())
 	if m.cur == scrMessage {
@@ -349,7 +359,7 @@ func (m *Model) handleLive(msg liveMsg) tea.Cmd {
 	if !msg.ok {
 		return nil
 	}
-	cmds := []tea.Cmd{waitLive(m.events)}
+	cmds := []tea.Cmd{waitLive(m.events), m.notifyLive(msg.v)}
 	switch v := msg.v.(type) {
 	case app.TriageProgress:
 		m.status.triage = v
@@ -384,6 +394,9 @@ func (m *Model) handleAction(a actionDone) tea.Cmd {
 	}
 	if a.secret != "" {
 		m.secret, m.secretFor = a.secret, a.secretFor
+	}
+	if a.then != nil {
+		m.confirm = a.then
 	}
 	// The bus announces what the action changed; a viewer without a bus
 	// (and the tests) still needs the screens to show it.

@@ -184,6 +184,9 @@ type actionDone struct {
 	// secret, when set, is shown once (endpoint added or rotated).
 	secret, secretFor string
 	spin              bool
+	// then, when set, is a question the outcome asks next (files exist:
+	// replace them?).
+	then *askMsg
 }
 
 // threshold is the decision threshold the review queue sorts around.

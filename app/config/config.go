@@ -22,6 +22,17 @@ type Config struct {
 	Webhook  WebhookConfig   `toml:"webhook"`
 	Accounts []AccountConfig `toml:"account"`
 	Serve    ServeConfig     `toml:"serve"`
+	UI       UIConfig        `toml:"ui"`
+}
+
+// UIConfig is the terminal interface's.
+type UIConfig struct {
+	// Notify tells of new work (a new support request, an endpoint
+	// disabled): "off" (the default), "bell" (the terminal bell), "osc9"
+	// (a desktop notification: iTerm2, WezTerm, Windows Terminal, kitty,
+	// foot) or "osc777" (rxvt-unicode, VTE terminals such as GNOME
+	// Terminal).
+	Notify string `toml:"notify"`
 }
 
 // ServeConfig is the team server's ("smista serve"): where it listens,
@@ -298,6 +309,11 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Serve.validate(); err != nil {
 		return err
+	}
+	switch c.UI.Notify {
+	case "", "off", "bell", "osc9", "osc777":
+	default:
+		return fmt.Errorf("ui.notify %q: want off, bell, osc9 or osc777", c.UI.Notify)
 	}
 	seen := map[string]bool{}
 	for i, a := range c.Accounts {

@@ -67,6 +67,7 @@ func TestParseConfigErrors(t *testing.T) {
 		"bad tls":              {"[[account]]\nname = \"a\"\nimap = { tls = \"ssl\" }\n", []string{"imap.tls", "ssl"}},
 		"syntax":               {"[triage\n", []string{"line 1"}},
 		"account without name": {"[[account]]\nfrom = \"x@y\"\n", []string{"name is required"}},
+		"bad notify":           {"[ui]\nnotify = \"popup\"\n", []string{"ui.notify", "popup", "osc9"}},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -81,6 +82,20 @@ func TestParseConfigErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestParseUINotify: ui.notify is off unless set, and takes its values.
+func TestParseUINotify(t *testing.T) {
+	cfg := Default()
+	if err := Parse(nil, &cfg); err != nil || cfg.UI.Notify != "" {
+		t.Fatalf("default notify %q (%v), want off", cfg.UI.Notify, err)
+	}
+	for _, v := range []string{"off", "bell", "osc9", "osc777"} {
+		cfg := Default()
+		if err := Parse([]byte("[ui]\nnotify = \""+v+"\"\n"), &cfg); err != nil || cfg.UI.Notify != v {
+			t.Errorf("notify = %q: %q, %v", v, cfg.UI.Notify, err)
+		}
 	}
 }
 
