@@ -3,23 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"golang.org/x/term"
 
 	"smista/app"
 	"smista/app/demo"
-	"smista/db"
 	"smista/ui"
 )
-
-// demoWidth is the table width when $COLUMNS does not say otherwise.
-const demoWidth = 100
 
 func runDemo(ctx context.Context, m *Main, args []string) (err error) {
 	fs := m.flagSet("demo", "[--headless] [--flaky N] [--keep]")
@@ -59,7 +51,7 @@ func runDemo(ctx context.Context, m *Main, args []string) (err error) {
 		}
 		return m.runDemoPipeline(ctx, opts, func(e *demo.Env) error {
 			fmt.Fprintln(m.Stdout)
-			return writeTriagedInbox(ctx, m.Stdout, e.App.Store(), m.tableWidth())
+			return ui.WriteTriagedInbox(ctx, m.Stdout, e.App.Store(), ui.TableWidth(m.Stdout, m.IsTerminal, m.Getenv))
 		})
 	}
 	env, err := demo.Start(ctx, opts)
@@ -85,46 +77,9 @@ func (m *Main) runDemoPipeline(ctx context.Context, opts demo.Options, after fun
 	if err != nil {
 		return err
 	}
-	printDemoSummary(m.Stdout, sum)
+	ui.WriteDemoSummary(m.Stdout, sum)
 	if after != nil {
 		return after(e)
 	}
-	return nil
-}
-
-func printDemoSummary(w io.Writer, s demo.Summary) {
-	fmt.Fprintf(w, "messages synced:        %d (from the demo IMAP server)\n", s.Synced)
-	fmt.Fprintf(w, "tickets suggested:      %d\n", s.TicketsSuggested)
-	fmt.Fprintf(w, "deliveries delivered:   %d (%d attempts; receiver verified %d)\n", s.Delivered, s.DeliveryAttempts, s.ReceiverValid)
-	fmt.Fprintf(w, "drafts waiting:         %d (nothing is sent without approval)\n", s.DraftsWaiting)
-	fmt.Fprintf(w, "replies sent over SMTP: %d (approved by the demo: %d)\n", s.SMTPReceived, s.RepliesApproved)
-}
-
-// tableWidth is the terminal's width when Stdout is one, else $COLUMNS when
-// it is a sensible number, else demoWidth.
-func (m *Main) tableWidth() int {
-	sensible := func(n int) bool { return n >= 40 && n <= 500 }
-	if f, ok := m.Stdout.(*os.File); ok && m.IsTerminal {
-		if w, _, err := term.GetSize(int(f.Fd())); err == nil && sensible(w) {
-			return w
-		}
-	}
-	if n, err := strconv.Atoi(m.Getenv("COLUMNS")); err == nil && sensible(n) {
-		return n
-	}
-	return demoWidth
-}
-
-// writeTriagedInbox prints the store's inbox, newest first, as a table no
-// wider than width.
-func writeTriagedInbox(ctx context.Context, w io.Writer, d *db.DB, width int) error {
-	rows, err := d.Inbox(ctx, db.InboxFilter{}, db.Page{Limit: 1000})
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	if err := ui.WriteInboxTable(w, rows, width, time.Local); err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	fmt.Fprintf(w, "%d messages — the embedded demo, triaged by the offline classifier; run 'smista demo' on a terminal for the TUI\n", len(rows))
 	return nil
 }

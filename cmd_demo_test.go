@@ -14,6 +14,7 @@ import (
 
 	"smista/db"
 	"smista/mail"
+	"smista/ui"
 )
 
 // runDemoEnv runs "smista demo ARGS..." in-process with buffers and env.
@@ -82,8 +83,8 @@ func TestDemoHeadlessPrintsSummaryAndInbox(t *testing.T) {
 	rows := lines[1 : len(lines)-1]
 	var vipRow string
 	for _, r := range rows {
-		if w := runewidth.StringWidth(r); w > demoWidth {
-			t.Errorf("row is %d columns wide, want at most %d: %q", w, demoWidth, r)
+		if w := runewidth.StringWidth(r); w > ui.DefaultTableWidth {
+			t.Errorf("row is %d columns wide, want at most %d: %q", w, ui.DefaultTableWidth, r)
 		}
 		if strings.Contains(r, "Catherine Hale") {
 			vipRow = r

@@ -2,32 +2,19 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"smista/app"
 	"smista/db"
 	"smista/ui"
-	"smista/ui/safe"
+	"smista/webhook"
 )
 
-const endpointsSynopsis = "add URL [--secret-file F|-] | list [--json] | enable ID | disable ID | test ID | rotate ID | rm ID [--force]"
-
-func fmtTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000Z")
-}
-
-func jsonTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return fmtTime(t)
-}
+const endpointsSynopsis = "add URL [--secret-file F|-] [--scheme v1|v1a] | list [--json] | enable ID | disable ID | test ID | rotate ID [--scheme v1|v1a] | rm ID [--force] | backfill"
 
 func runEndpoints(ctx context.Context, m *Main, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
@@ -39,8 +26,11 @@ func runEndpoints(ctx context.Context, m *Main, args []string) error {
 	}
 	sub, args := args[0], args[1:]
 	fs := m.flagSet("endpoints "+sub, endpointsSynopsis)
-	secret, secretFile := "", ""
+	secret, secretFile, scheme := "", "", ""
 	asJSON, force := false, false
+	if sub == "add" || sub == "rotate" {
+		fs.StringVar(&scheme, "scheme", "", "signing `scheme` of a generated secret: v1 (HMAC-SHA256, the receiver gets the whsec_ secret; default) or v1a (Ed25519, the receiver gets only the whpk_ public key)")
+	}
 	switch sub {
 	case "add":
 		fs.StringVar(&secretFile, "secret-file", "", "read the signing secret whsec_… from `file` (- for stdin); generated when absent")
@@ -49,7 +39,8 @@ func runEndpoints(ctx context.Context, m *Main, args []string) error {
 		fs.BoolVar(&asJSON, "json", false, "one JSON object per line")
 	case "rm":
 		fs.BoolVar(&force, "force", false, "remove even with undelivered deliveries (they become canceled, kept in the log)")
-	case "enable", "disable", "test", "rotate":
+	case "enable", "disable", "test", "rotate", "backfill":
+		// rotate's --scheme is above.
 	default:
 		return fmt.Errorf("%w: unknown subcommand %q: %s", errUsage, sub, endpointsSynopsis)
 	}
@@ -58,7 +49,7 @@ func runEndpoints(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	want := 1
-	if sub == "list" {
+	if sub == "list" || sub == "backfill" {
 		want = 0
 	}
 	if len(pos) != want {
@@ -69,52 +60,57 @@ func runEndpoints(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 	defer a.Close()
-	if sub == "list" {
-		return endpointList(ctx, m, a.Store(), asJSON)
+	switch sub {
+	case "list":
+		eps, err := a.Store().Endpoints(ctx)
+		if err != nil {
+			return err
+		}
+		if len(eps) == 0 && !asJSON {
+			fmt.Fprintln(m.Stderr, "no endpoints; add one with 'smista endpoints add URL'")
+		}
+		return ui.WriteEndpoints(m.Stdout, eps, asJSON)
+	case "backfill":
+		n, err := a.QueueUndeliveredTickets(ctx)
+		if err != nil {
+			return err
+		}
+		ui.WriteEndpointChange(m.Stdout, sub, "", n)
+		return nil
 	}
 	if sub == "add" {
 		if secret, err = m.secretFlag(secret, secretFile); err != nil {
 			return err
 		}
-		return endpointAdd(ctx, m, a, pos[0], secret)
+		return endpointAdd(ctx, m, a, pos[0], secret, scheme)
+	}
+	if sub == "rotate" {
+		return endpointErr(endpointRotate(ctx, m, a, pos[0], scheme))
 	}
 	return endpointErr(endpointAction(ctx, m, a, sub, pos[0], force))
 }
 
 // endpointAction runs the subcommands that act on one endpoint id.
 func endpointAction(ctx context.Context, m *Main, a *app.App, sub, id string, force bool) error {
+	var n int
+	var err error
 	switch sub {
 	case "enable":
-		n, err := a.EnableEndpoint(ctx, id)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(m.Stdout, "enabled %s; %d paused deliveries resume (run 'smista send' or the TUI)\n", id, n)
+		n, err = a.EnableEndpoint(ctx, id)
 	case "disable":
-		n, err := a.DisableEndpoint(ctx, id)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(m.Stdout, "disabled %s; %d deliveries paused until 'smista endpoints enable %s'\n", id, n, id)
-	case "rotate":
-		s, until, err := a.RotateSecret(ctx, id)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(m.Stdout, "%s\n", s)
-		fmt.Fprintf(m.Stderr, "new secret above; the old one keeps signing too until %s\n", fmtTime(until))
+		n, err = a.DisableEndpoint(ctx, id)
 	case "rm":
-		n, err := a.RemoveEndpoint(ctx, id, force)
+		n, err = a.RemoveEndpoint(ctx, id, force)
 		if errors.Is(err, db.ErrEndpointBusy) {
 			return fmt.Errorf("%w (wait for 'smista send' to deliver them, or rm --force to cancel them; the log keeps them)", err)
 		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(m.Stdout, "removed %s (%d undelivered canceled; its delivery log is kept)\n", id, n)
 	case "test":
 		return endpointTest(ctx, m, a, id)
 	}
+	if err != nil {
+		return err
+	}
+	ui.WriteEndpointChange(m.Stdout, sub, id, n)
 	return nil
 }
 
@@ -125,74 +121,60 @@ func endpointErr(err error) error {
 	return err
 }
 
-func endpointAdd(ctx context.Context, m *Main, a *app.App, rawURL, secret string) error {
-	ep, err := a.AddEndpoint(ctx, rawURL, secret)
+// endpointRotate rotates an endpoint's secret, to scheme when given.
+func endpointRotate(ctx context.Context, m *Main, a *app.App, id, scheme string) error {
+	if err := checkScheme(scheme); err != nil {
+		return err
+	}
+	key, until, err := a.RotateKey(ctx, id, scheme)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(m.Stdout, ep.ID)
-	if ep.Generated {
-		fmt.Fprintln(m.Stdout, ep.Secret)
-		fmt.Fprintln(m.Stderr, "the second line is the signing secret: give it to the receiver; it is not shown again (rotate with 'smista endpoints rotate')")
+	ui.WriteRotated(m.Stdout, m.Stderr, key, until)
+	return nil
+}
+
+func checkScheme(scheme string) error {
+	if scheme != "" && scheme != webhook.SchemeHMAC && scheme != webhook.SchemeEd25519 {
+		return fmt.Errorf("%w: --scheme %q: want v1 (HMAC) or v1a (Ed25519)", errUsage, scheme)
 	}
 	return nil
 }
 
-func endpointList(ctx context.Context, m *Main, d *db.DB, asJSON bool) error {
-	eps, err := d.Endpoints(ctx)
+func endpointAdd(ctx context.Context, m *Main, a *app.App, rawURL, secret, scheme string) error {
+	if err := checkScheme(scheme); err != nil {
+		return err
+	}
+	ep, err := a.AddSignedEndpoint(ctx, rawURL, secret, scheme)
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(m.Stdout)
-	for _, e := range eps {
-		if asJSON {
-			if err := enc.Encode(struct {
-				ID             string `json:"id"`
-				URL            string `json:"url"`
-				Enabled        bool   `json:"enabled"`
-				DisabledReason string `json:"disabled_reason"`
-				CreatedAt      string `json:"created_at"`
-			}{e.ID, e.URL, e.Enabled, e.DisabledReason, fmtTime(e.CreatedAt)}); err != nil {
-				return err
-			}
-			continue
-		}
-		state := "enabled"
-		if !e.Enabled {
-			state = "DISABLED: " + e.DisabledReason
-		}
-		extra := ""
-		if !e.RotatingUntil.IsZero() {
-			extra = "  (old secret also signs until " + fmtTime(e.RotatingUntil) + ")"
-		}
-		fmt.Fprintf(m.Stdout, "%s  %s  %s%s\n", e.ID, safe.String(e.URL), safe.String(state), extra)
+	n, err := a.Store().UndeliveredTickets(ctx)
+	if err != nil {
+		n = 0 // a failed count costs only the hint
 	}
-	if len(eps) == 0 && !asJSON {
-		fmt.Fprintln(m.Stderr, "no endpoints; add one with 'smista endpoints add URL'")
-	}
+	ui.WriteEndpointAdded(m.Stdout, m.Stderr, ep, n)
 	return nil
 }
 
+// endpointTest sends endpoint id a test event at once and prints the
+// outcome; a failed attempt is an error that says where to look.
 func endpointTest(ctx context.Context, m *Main, a *app.App, id string) error {
-	dlv, err := a.TestEndpoint(ctx, id)
+	try, err := a.SendTestEvent(ctx, id)
 	if err != nil {
 		return err
 	}
-	o, err := a.DeliverNow(ctx, dlv)
-	if err != nil {
-		return err
+	return testOutcome(m, id, try)
+}
+
+// testOutcome prints a test event's outcome; a failed attempt is an error
+// that says where to look.
+func testOutcome(m *Main, id string, try app.Try) error {
+	ui.WriteTestEvent(m.Stdout, try)
+	if r := try.Outcome.Result; !r.OK() {
+		return fmt.Errorf("test delivery failed (%s); 'smista send' retries it, 'smista log --attempts --endpoint %s' shows the attempts", r.Class, id)
 	}
-	r := o.Result
-	fmt.Fprintf(m.Stdout, "test event %s (webhook-id %s) → %s\n", dlv, o.Delivery.WebhookID, safe.String(o.Delivery.URL))
-	if r.OK() {
-		fmt.Fprintf(m.Stdout, "delivered: HTTP %d in %s\n", r.StatusCode, ui.FmtLatency(r.Duration))
-		return nil
-	}
-	fmt.Fprintf(m.Stdout, "failed (%s): %s\n", r.Class, safe.String(r.Err))
-	if len(r.ResponseBody) > 0 {
-		fmt.Fprintf(m.Stdout, "response: %s\n", safe.String(string(r.ResponseBody[:min(len(r.ResponseBody), 300)])))
-	}
-	return fmt.Errorf("test delivery failed (%s); 'smista send' retries it, 'smista log --attempts --endpoint %s' shows the attempts", r.Class, id)
+	return nil
 }
 
 // secretFlag returns the secret given by --secret or --secret-file (a

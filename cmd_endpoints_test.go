@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"smista/db"
+	"smista/db/dbtest"
 	"smista/webhook"
 )
 
@@ -50,5 +52,42 @@ func TestEndpointsAddSecretFromStdinOrFile(t *testing.T) {
 				t.Fatalf("receiver verified %d, rejected %d: want the given secret to sign", len(ids), bad)
 			}
 		})
+	}
+}
+
+// A ticket decided before any endpoint existed is announced when one is
+// added, queued by backfill, and delivered, verified, by the sender.
+func TestEndpointsBackfillDeliversStuckTickets(t *testing.T) {
+	ctx := context.Background()
+	dbPath := filepath.Join(t.TempDir(), "s.db")
+	d, err := db.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbtest.SeedTicket(t, d, "Login broken")
+	d.Close()
+	rv := newVerifyingReceiver(t)
+	secret, _ := webhook.GenerateSecret()
+	rv.mu.Lock()
+	rv.secret = secret
+	rv.mu.Unlock()
+	var out, errb bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, DBPath: dbPath,
+		Stdin: strings.NewReader(secret)}
+	if code := m.Run(ctx, []string{"endpoints", "add", rv.srv.URL + "/hook", "--secret-file", "-"}); code != 0 {
+		t.Fatalf("add: exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "1 ticket(s) have no delivery") {
+		t.Errorf("add does not announce the stuck ticket: %q", errb.String())
+	}
+	out.Reset()
+	if code := m.Run(ctx, []string{"endpoints", "backfill"}); code != 0 || !strings.HasPrefix(out.String(), "1 ticket(s) queued") {
+		t.Fatalf("backfill: exit %d, %q", code, out.String())
+	}
+	if code := m.Run(ctx, []string{"send", "--once"}); code != 0 {
+		t.Fatalf("send: exit %d: %s", code, errb.String())
+	}
+	if ids, bad := rv.seen(); len(ids) != 1 || bad != 0 {
+		t.Fatalf("receiver verified %d, rejected %d; want the stuck ticket once", len(ids), bad)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"smista/ui"
 )
 
 // TestCLIImport drives "smista import" over the sample mbox and Maildir
@@ -32,7 +34,7 @@ func TestCLIImport(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("re-import: code %d", code)
 	}
-	var sum importSummary
+	var sum ui.ImportSummary
 	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
 		t.Fatalf("--json output %q: %v", stdout, err)
 	}

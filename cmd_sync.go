@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"smista/app"
 	"smista/ui"
-	"smista/ui/safe"
 )
 
 func runSync(ctx context.Context, m *Main, args []string) error {
@@ -16,10 +14,7 @@ func runSync(ctx context.Context, m *Main, args []string) error {
 	account := fs.String("account", "", "sync only the account `NAME`")
 	idleRefresh := fs.Duration("idle-refresh", 25*time.Minute, "restart IDLE after this `duration` (servers drop it after 29m)")
 	noTriage := fs.Bool("no-triage", false, "store new mail without triaging it (run 'smista triage' later)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	a, _, err := m.openApp(ctx, wiring{classifier: !*noTriage, accounts: true, requireAccounts: true, account: *account})
@@ -29,7 +24,8 @@ func runSync(ctx context.Context, m *Main, args []string) error {
 	m.limitMemory()
 	defer a.Close()
 	o := app.SyncOptions{Account: *account, NoTriage: *noTriage, IdleRefresh: *idleRefresh}
-	p := ui.StartPrinter(a.Bus(), m.Stdout, m.Stderr, "sync", m.IsTerminal)
+	// A one-shot sync returns its errors, for the one line on stderr.
+	p := ui.StartPrinter(a.Bus(), m.Stdout, m.Stderr, ui.PrinterOptions{Cmd: "sync", Bar: m.IsTerminal, QuietSyncErrors: !*watch})
 	if *watch {
 		err := a.Watch(ctx, o)
 		p.Stop()
@@ -37,22 +33,6 @@ func runSync(ctx context.Context, m *Main, args []string) error {
 	}
 	rep, err := a.Sync(ctx, o)
 	p.Stop()
-	for _, r := range rep.Mailboxes {
-		reset := ""
-		if r.Reset {
-			reset = " (UIDVALIDITY changed: resynced)"
-		}
-		fmt.Fprintf(m.Stdout, "%s/%s: %d new, %d fetched, %d removed, %d flag changes%s\n",
-			safe.String(r.Account), safe.String(r.Mailbox), len(r.New), r.Fetched, r.Removed, r.FlagChanges, reset)
-	}
-	if n := len(rep.New()); n > 0 {
-		if *noTriage {
-			fmt.Fprintf(m.Stderr, "smista sync: %d new message(s) (not triaged: --no-triage)\n", n)
-		} else {
-			t := rep.Triage
-			fmt.Fprintf(m.Stderr, "smista sync: %d new message(s) triaged: %d ticket, %d draft, %d suggest\n",
-				n, t.Ticket, t.Draft, t.Suggest)
-		}
-	}
+	ui.WriteSyncReport(m.Stdout, m.Stderr, rep, *noTriage)
 	return err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -28,40 +27,24 @@ func runTUI(ctx context.Context, m *Main, args []string) error {
 	if !m.IsTerminal {
 		return errNoTerminal
 	}
-	a, _, err := m.openApp(ctx, wiring{classifier: true, accounts: true})
+	a, cfg, err := m.openApp(ctx, wiring{classifier: true, accounts: true, role: "smista tui"})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	m.threshold, m.notify = cfg.Triage.Threshold, cfg.UI.Notify
 	return m.runTUIWith(ctx, a, app.RunOptions{Send: !*noSend, Sync: !*noSync, Watch: true},
 		tea.WithInput(m.Stdin), tea.WithOutput(m.Stdout))
 }
 
-// runTUIWith runs the UI on a while a does its background work (the
-// sender, sync and triage) in the same process, streaming progress into
-// the status bar through the bus. Quitting cancels the work and waits:
-// in-flight attempts finish or stay pending in the outbox, never lost.
+// runTUIWith runs the UI on a while a does its background work (o).
 func (m *Main) runTUIWith(ctx context.Context, a *app.App, o app.RunOptions, progOpts ...tea.ProgramOption) error {
-	bg, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	defer func() {
-		cancel()
-		wg.Wait()
-	}()
-	wg.Go(func() { a.Run(bg, o) })
-	return ui.Run(bg, m.uiDeps(a), progOpts...)
-}
-
-// uiDeps wires the UI to a: reads from its store, actions through it,
-// live events from its bus.
-func (m *Main) uiDeps(a *app.App) ui.Deps {
-	return ui.Deps{
-		Store:   a.Store(),
-		Actions: a,
-		Events:  ui.BusEvents(a.Bus()),
-		User:    m.Getenv("USER"),
-		Editor:  m.Getenv("EDITOR"),
-		NoColor: m.Getenv("NO_COLOR") != "",
-		Now:     m.Now,
-	}
+	return ui.RunApp(ctx, a, o, ui.Deps{
+		User:      ui.UserName(m.Getenv),
+		Editor:    ui.EditorCommand(m.Getenv),
+		NoColor:   m.Getenv("NO_COLOR") != "",
+		Now:       m.Now,
+		Threshold: m.threshold,
+		Notify:    m.notify,
+	}, progOpts...)
 }

@@ -21,6 +21,8 @@ import (
 
 	"golang.org/x/term"
 
+	"smista/app"
+	"smista/app/config"
 	"smista/db"
 )
 
@@ -37,6 +39,8 @@ func main() {
 		Now:            time.Now,
 		IsTerminal:     term.IsTerminal(int(os.Stdout.Fd())),
 		SetMemoryLimit: debug.SetMemoryLimit,
+
+		StdinIsTerminal: term.IsTerminal(int(os.Stdin.Fd())),
 	}
 	code := m.Run(ctx, os.Args[1:])
 	stop()
@@ -56,9 +60,23 @@ type Main struct {
 	// SetMemoryLimit is debug.SetMemoryLimit in the program (nil in
 	// tests: the limit is the process's).
 	SetMemoryLimit func(limit int64) int64
+	// StdinIsTerminal is true when Stdin is a terminal: "smista init"
+	// shows its form only then, and asks plain questions otherwise.
+	StdinIsTerminal bool
+	// Resolver looks up MX records for "smista init" (nil: the system's).
+	Resolver config.MXResolver
+	// OpenURL shows an OAuth2 authorization URL to the user (nil: print
+	// it and start a browser where one runs).
+	OpenURL func(url string) error
 
 	DBPath     string
 	ConfigPath string
+
+	// threshold is the configured decision threshold, for the TUI's
+	// review queue.
+	threshold float64
+	// notify is the configured notice of new work (ui.notify).
+	notify string
 }
 
 // batchMemory is the Go memory import and sync ask the garbage collector
@@ -87,14 +105,20 @@ func commands() []command {
 	return []command{
 		{"tui", "the terminal UI (default command)", runTUI},
 		{"demo", "embedded demo: local IMAP server, triage, local receiver", runDemo},
+		{"init", "set up your own mailbox: provider, sign-in, triage, endpoint", runInit},
+		{"doctor", "check the config, the store, each server, the LLM and the endpoints", runDoctor},
 		{"import", "import .eml files, mbox files and Maildir folders", runImport},
 		{"sync", "IMAP sync (IDLE with --watch)", runSync},
 		{"triage", "classify and decide untriaged messages", runTriage},
 		{"endpoints", "manage webhook endpoints: add, list, enable, disable, test, rotate, rm", runEndpoints},
 		{"send", "run the outbox sender headless", runSend},
 		{"log", "show deliveries (or attempts) from the delivery log", runLog},
-		{"replay", "deliver a delivery's event again (same webhook-id)", runReplay},
-		{"listen", "receive, verify and print webhook events locally", runListen},
+		{"replay", "deliver a delivery's event again (same webhook-id), in bulk, or once to another URL", runReplay},
+		{"listen", "receive, verify, print and forward webhook events locally", runListen},
+		{"verify", "the signature doctor: why a captured request does or does not verify", runVerify},
+		{"eval", "score the classifier on a folder of labelled emails", runEval},
+		{"learning", "show, export or reset what triage learned from corrections", runLearning},
+		{"serve", "the team server: sync, triage, send, and the TUI over SSH", runServe},
 	}
 }
 
@@ -109,6 +133,10 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	}
 	if m.Stdin == nil {
 		m.Stdin = strings.NewReader("")
+	}
+	if user := m.Getenv("USER"); user != "" {
+		// Every action of this command is recorded as human:$USER.
+		ctx = app.WithActor(ctx, user)
 	}
 	name, pre, rest := splitCommand(args)
 	switch name {
@@ -226,6 +254,15 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// parseNoArgs parses args into fs for a command that takes no positional
+// argument.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	return noArgs(fs)
 }
 
 // noArgs fails with a usage error when fs was given positional arguments.

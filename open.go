@@ -18,6 +18,9 @@ type wiring struct {
 	accounts, requireAccounts bool
 	// account keeps only the account with this name.
 	account string
+	// role names this process to the others on the store ("smista
+	// send"), in the sender lease.
+	role string
 }
 
 // openApp loads the configuration, opens the store and returns the App on
@@ -34,6 +37,7 @@ func (m *Main) openApp(ctx context.Context, w wiring) (*app.App, config.Config, 
 // appFor is openApp with the configuration already loaded.
 func (m *Main) appFor(ctx context.Context, cfg config.Config, w wiring) (*app.App, error) {
 	opts := cfg.AppOptions(m.Now)
+	opts.Lease.Holder = w.role
 	if w.accounts {
 		accounts, err := cfg.MailAccounts(m.Getenv, w.account)
 		if err != nil && (w.requireAccounts || !errors.Is(err, app.ErrNoAccounts)) {
@@ -63,8 +67,14 @@ func (m *Main) appFor(ctx context.Context, cfg config.Config, w wiring) (*app.Ap
 // Config loads the configuration: --config (must exist) or the default path
 // (may be absent).
 func (m *Main) Config() (config.Config, error) {
+	return config.Load(m.configFile())
+}
+
+// configFile is the configuration's path, and whether it must exist:
+// --config (it must), else the default path (it may be absent).
+func (m *Main) configFile() (path string, required bool) {
 	if m.ConfigPath != "" {
-		return config.Load(m.ConfigPath, true)
+		return m.ConfigPath, true
 	}
-	return config.Load(config.DefaultPath(m.Getenv), false)
+	return config.DefaultPath(m.Getenv), false
 }

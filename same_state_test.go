@@ -14,8 +14,9 @@ import (
 )
 
 // fixedNow is the clock of the same-state tests: both sides must compute
-// the same rotation deadline.
-var fixedNow = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+// the same rotation deadline. It is today's (a store erases a previous
+// secret whose grace period ended by the real clock when it opens).
+var fixedNow = time.Now().UTC().Truncate(time.Millisecond)
 
 // cliAndApp returns a Main on one store (the CLI side) and an App wired by
 // the same configuration on another (what the TUI and the team server

@@ -14,8 +14,10 @@ command -v tmux >/dev/null || { echo "e2e-tui: tmux is not installed" >&2; exit 
 
 tmp=$(mktemp -d)
 sess="smista-e2e-$$"
+serve_pid=""
 cleanup() {
 	tmux kill-session -t "$sess" 2>/dev/null || true
+	if [ -n "$serve_pid" ]; then kill "$serve_pid" 2>/dev/null || true; fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -76,7 +78,14 @@ echo "e2e-tui: fixture store ok"
 # real sync → triage → webhook path feeding the TUI live.
 tmux kill-session -t "$sess"
 sess="smista-e2e-demo-$$"
-tmux new-session -d -s "$sess" -x 100 -y 30 "TERM=xterm-256color $tmp/smista demo; echo E2E-EXIT=\$?; sleep 30"
+cat >"$tmp/visual.sh" <<'SH'
+#!/bin/sh
+# The person's edit: one line more at the end of the draft.
+printf '\ne2e reply line, written in VISUAL.\n' >>"$1"
+SH
+chmod +x "$tmp/visual.sh"
+tmux new-session -d -s "$sess" -x 100 -y 30 \
+	"TERM=xterm-256color VISUAL='$tmp/visual.sh' EDITOR=false $tmp/smista demo; echo E2E-EXIT=\$?; sleep 30"
 wait_for "1 Inbox"
 wait_for "of 40"                  # the whole demo mailbox synced over IMAP
 wait_for "tkt sent"               # triaged, and a ticket.suggested delivered
@@ -86,6 +95,74 @@ wait_for "Decision:"              # the decision with its reasons
 keys h 4                          # back, then the delivery log
 wait_for "Delivery log"
 wait_for "delivered"
+# A reply written in $VISUAL (a script standing in for the person: it
+# adds a line under the headers and the draft it was given), approved,
+# and sent over SMTP to the demo's sink.
+keys 1 Enter                      # the newest email again
+wait_for "Msg-ID:"
+keys r
+wait_for "saved · a approves"     # the editor changed the file: saved
+wait_for "e2e reply line"         # the drafts screen shows the new text
+keys a
+wait_for "[y/n]"
+keys y
+wait_for "— sent by human:"       # the SMTP server accepted it
 keys q
 wait_for "E2E-EXIT=0"
+echo "e2e-tui: demo ok (and a reply written in \$VISUAL sent)"
+
+# Part three: "smista init" on a terminal (the Bubble Tea form), answered
+# key by key, against local IMAP and SMTP servers and a receiver; then
+# "smista doctor" on what it wrote.
+tmux kill-session -t "$sess"
+go build -o "$tmp/mailserve" ./mail/internal/mailserve
+"$tmp/mailserve" -password e2e-secret >"$tmp/serve.env" 2>"$tmp/serve.log" &
+serve_pid=$!
+for i in $(seq 1 100); do
+	grep -q '^HOOK=' "$tmp/serve.env" 2>/dev/null && break
+	sleep 0.1
+done
+imap=$(sed -n 's/^IMAP=//p' "$tmp/serve.env")
+smtp=$(sed -n 's/^SMTP=//p' "$tmp/serve.env")
+hook=$(sed -n 's/^HOOK=//p' "$tmp/serve.env")
+[ -n "$hook" ] || { echo "e2e-tui: mailserve did not start" >&2; cat "$tmp/serve.log" >&2; exit 1; }
+mkdir -p "$tmp/home"
+initcmd="$tmp/smista --db $tmp/init.db --config $tmp/home/config.toml"
+sess="smista-e2e-init-$$"
+tmux new-session -d -s "$sess" -x 100 -y 30 \
+	"TERM=xterm-256color E2E_PW=e2e-secret XDG_DATA_HOME=$tmp/home HOME=$tmp/home $initcmd init; echo E2E-EXIT=\$?; sleep 30"
+wait_for "Your email address"
+keys "agent@e2e.example" Enter
+wait_for "(guessed)"                # the provider, recognised (or guessed) from the domain
+wait_for "A short name"
+keys Enter
+wait_for "Your name, as replies"
+keys "E2E Desk" Enter
+wait_for "IMAP server (host:port"
+keys C-u "$imap insecure" Enter
+wait_for "SMTP server (host:port"
+keys C-u "$smtp insecure" Enter
+wait_for "Login name"
+keys Enter
+wait_for "Sign in with password"
+keys Enter
+wait_for "Password source"
+keys '$E2E_PW' Enter
+wait_for "Triage with"
+keys Enter
+wait_for "Webhook endpoint URL"
+keys "$hook" Enter
+wait_for "(yes/no)"
+keys Enter
+wait_for "delivered: HTTP 200"       # the test event reached the receiver
+wait_for "E2E-EXIT=0"
+grep -q "event 1 received" "$tmp/serve.log" || { echo "e2e-tui: the receiver saw no event" >&2; exit 1; }
+if grep -q "e2e-secret" "$tmp/home/config.toml"; then
+	echo "e2e-tui: the password went into the config" >&2; exit 1
+fi
+E2E_PW=e2e-secret XDG_DATA_HOME=$tmp/home HOME=$tmp/home $initcmd doctor >"$tmp/doctor.txt" || {
+	echo "e2e-tui: smista doctor failed on the config init wrote:" >&2; cat "$tmp/doctor.txt" >&2; exit 1; }
+E2E_PW=e2e-secret XDG_DATA_HOME=$tmp/home HOME=$tmp/home $initcmd sync >"$tmp/sync.txt" 2>&1
+grep -q "3 new" "$tmp/sync.txt" || { echo "e2e-tui: sync after init:" >&2; cat "$tmp/sync.txt" >&2; exit 1; }
+echo "e2e-tui: init ok"
 echo "e2e-tui: ok"

@@ -11,7 +11,6 @@ package app
 
 import (
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -55,6 +54,11 @@ type Options struct {
 	// QuoteReplies appends the original, "> "-quoted, under a reply
 	// (default true; set NoQuote to turn it off).
 	NoQuote bool
+	// Lease tunes the sender lease (one sender per store).
+	Lease LeaseOptions
+	// NoClaims turns off claims on shared mailboxes: installations then
+	// rely on the webhook-id alone (receivers deduplicate).
+	NoClaims bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -72,11 +76,23 @@ type App struct {
 	grace    time.Duration
 	quote    bool
 	now      func() time.Time
+	lease    LeaseOptions
+	owner    string // this App's sender lease token
+	noClaims bool
+	claims   claims
+	presence presence
 
 	triageMu sync.Mutex // one triage run at a time: runs share the queue
 
-	mu     sync.Mutex
-	sender *webhook.Sender // the running sender, nil when none runs here
+	// adaptive is the offline classifier's learned layer (nil with an LLM
+	// classifier); learnMu orders learning and storing it.
+	adaptive *triage.Adaptive
+	learnMu  sync.Mutex
+	examples examples // the corrected emails an LLM sees as examples
+
+	mu        sync.Mutex
+	sender    *webhook.Sender // the running sender, nil when none runs here
+	senderRun bool            // RunSender runs (sending, or waiting for the lease)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -90,16 +106,6 @@ func New(o Options) (*App, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	classify := func() (triage.Classifier, error) { return o.Classifier, nil }
-	if o.Classifier == nil {
-		classify = sync.OnceValues(func() (triage.Classifier, error) {
-			c, err := triage.NewOffline()
-			if err != nil {
-				return nil, fmt.Errorf("offline classifier: %w", err)
-			}
-			return c, nil
-		})
-	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
 	}
@@ -112,10 +118,9 @@ func New(o Options) (*App, error) {
 	if o.Sender.Now == nil {
 		o.Sender.Now = o.Now
 	}
-	return &App{
+	a := &App{
 		db:       o.Store,
 		bus:      NewBus(),
-		classify: classify,
 		triage:   o.Triage,
 		conc:     o.Concurrency,
 		accounts: o.Accounts,
@@ -123,7 +128,13 @@ func New(o Options) (*App, error) {
 		grace:    o.RotationGrace,
 		quote:    !o.NoQuote,
 		now:      o.Now,
-	}, nil
+		lease:    o.Lease.withDefaults(),
+		owner:    newOwner(),
+		noClaims: o.NoClaims,
+	}
+	base := o.Classifier
+	a.classify = sync.OnceValues(func() (triage.Classifier, error) { return a.loadClassifier(base) })
+	return a, nil
 }
 
 // Bus returns the bus on which the App announces progress, notices and
@@ -140,7 +151,10 @@ func (a *App) Accounts() []mail.Account { return a.accounts }
 // Close closes the store; a second call does nothing. Stop the App's
 // background work (cancel the contexts of Run, RunSender, Watch) first.
 func (a *App) Close() error {
-	a.closeOnce.Do(func() { a.closeErr = a.db.Close() })
+	a.closeOnce.Do(func() {
+		a.closeClaims()
+		a.closeErr = a.db.Close()
+	})
 	return a.closeErr
 }
 

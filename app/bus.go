@@ -55,6 +55,10 @@ type SenderStats struct {
 	// Paused is true while the store cannot record attempts (a full
 	// disk): nothing is sent until it can.
 	Paused bool
+	// Offline is true while no endpoint is reachable (the network is
+	// down, or the machine just woke up): Queue deliveries wait, no retry
+	// is used up, and sending resumes by itself.
+	Offline bool
 }
 
 // Notice is something worth telling the user, as one line of text: a sync
@@ -129,7 +133,9 @@ type Subscription struct {
 	sync     map[string]SyncProgress // by account: the latest
 	triage   *TriageProgress
 	sender   *SenderStats
-	notices  []Event        // Notice and DeliveryNotice, in order
+	presence *Presence
+	lease    *SenderLease
+	notices  []Event        // Notice, DeliveryNotice, Activity..., in order
 	finished []SyncProgress // finished syncs are never merged away
 }
 
@@ -186,6 +192,10 @@ func (s *Subscription) push(e Event) {
 		s.triage = &v
 	case SenderStats:
 		s.sender = &v
+	case Presence:
+		s.presence = &v // a snapshot: the latest is all that matters
+	case SenderLease:
+		s.lease = &v
 	case DeliveryNotice:
 		if len(s.notices) >= noticeBacklog && !important(v) {
 			break
@@ -200,7 +210,8 @@ func (s *Subscription) push(e Event) {
 // important reports whether a sender notice must reach every subscriber.
 func important(n DeliveryNotice) bool {
 	switch n.Kind {
-	case webhook.NoticeDisabled, webhook.NoticeDead, webhook.NoticeError, webhook.NoticeResumed:
+	case webhook.NoticeDisabled, webhook.NoticeDead, webhook.NoticeError, webhook.NoticeResumed,
+		webhook.NoticeWarning, webhook.NoticeOffline, webhook.NoticeOnline:
 		return true
 	}
 	return false
@@ -232,6 +243,14 @@ func (s *Subscription) pop() (Event, bool) {
 	case s.sender != nil:
 		e := *s.sender
 		s.sender = nil
+		return e, true
+	case s.presence != nil:
+		e := *s.presence
+		s.presence = nil
+		return e, true
+	case s.lease != nil:
+		e := *s.lease
+		s.lease = nil
 		return e, true
 	case s.changed != 0:
 		e := Changed{s.changed}

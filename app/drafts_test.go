@@ -25,24 +25,40 @@ func TestRegenerateDraft(t *testing.T) {
 	if _, err := d.SaveMessages(ctx, "test", []*mail.Message{m}); err != nil {
 		t.Fatal(err)
 	}
-	id, err := d.CreateDraft(ctx, m.ID, "a human edit that regenerate replaces")
+	id, err := d.CreateDraft(ctx, m.ID, "the classifier's first text")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.RegenerateDraft(ctx, id); err != nil {
+	if err := a.RegenerateDraft(ctx, id, false); err != nil {
 		t.Fatal(err)
 	}
 	dr, err := d.Draft(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(dr.Body, "human edit") || !strings.Contains(dr.Body, "Giulia") {
-		t.Fatalf("regenerated body = %q, want the classifier's reply greeting Giulia", dr.Body)
+	if strings.Contains(dr.Body, "first text") || !strings.Contains(dr.Body, "Giulia") || dr.EditedBy != "" {
+		t.Fatalf("regenerated draft = %+v, want the classifier's reply greeting Giulia", dr)
+	}
+	// A person's words are replaced only when asked for.
+	if err := a.SaveDraftText(ctx, id, "To: giulia@example.com\nCc:\nSubject: Re: accesso\n\na human edit", "anna"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RegenerateDraft(ctx, id, false); !errors.Is(err, app.ErrHumanEdits) {
+		t.Fatalf("regenerate over a person's edit: %v, want ErrHumanEdits", err)
+	}
+	if dr, _ := d.Draft(ctx, id); dr.Body != "a human edit" || dr.EditedBy != "human:anna" {
+		t.Fatalf("after a refused regenerate the draft is %+v, want anna's edit", dr)
+	}
+	if err := a.RegenerateDraft(ctx, id, true); err != nil {
+		t.Fatal(err)
+	}
+	if dr, _ := d.Draft(ctx, id); strings.Contains(dr.Body, "human edit") || dr.EditedBy != "" {
+		t.Fatalf("regenerate asked to replace the edit left %+v", dr)
 	}
 	if err := a.DiscardDraft(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.RegenerateDraft(ctx, id); !errors.Is(err, db.ErrDraftNotPending) {
+	if err := a.RegenerateDraft(ctx, id, true); !errors.Is(err, db.ErrDraftNotPending) {
 		t.Fatalf("regenerate a discarded draft: %v, want ErrDraftNotPending", err)
 	}
 	if err := a.ApproveDraft(ctx, id, "tester"); !errors.Is(err, db.ErrDraftNotPending) && !errors.Is(err, app.ErrNoSMTPAccount) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"smista/db"
 	"smista/triage"
 	"smista/webhook"
 )
@@ -19,6 +18,11 @@ type NewEndpoint struct {
 	// it (the caller shows it once).
 	Secret    string
 	Generated bool
+	// Scheme is "v1" (HMAC) or "v1a" (Ed25519); ReceiverKey is what the
+	// receiver verifies with: the secret for v1, the whpk_ public key for
+	// v1a (not secret).
+	Scheme      string
+	ReceiverKey string
 }
 
 // AddEndpoint checks rawURL against the address guard (allow_private
@@ -26,22 +30,36 @@ type NewEndpoint struct {
 // when secret is "". It fails on a refused or malformed URL or a
 // malformed secret, storing nothing.
 func (a *App) AddEndpoint(ctx context.Context, rawURL, secret string) (NewEndpoint, error) {
+	return a.AddSignedEndpoint(ctx, rawURL, secret, "")
+}
+
+// AddSignedEndpoint is AddEndpoint with a signing scheme for a generated
+// secret: "v1" or "" (HMAC-SHA256, a whsec_ secret) or "v1a" (Ed25519: a
+// whsk_ key signs, the receiver gets the whpk_ public key). A given
+// secret's form sets the scheme: whsec_ is v1, whsk_ v1a. It fails with
+// webhook.ErrBadScheme for another scheme.
+func (a *App) AddSignedEndpoint(ctx context.Context, rawURL, secret, scheme string) (NewEndpoint, error) {
 	u, err := a.sendOpts.Guard.CheckURL(ctx, nil, rawURL)
 	if err != nil {
 		return NewEndpoint{}, fmt.Errorf("endpoint url: %w", err)
 	}
 	ep := NewEndpoint{URL: u, Secret: secret}
 	if secret == "" {
-		if ep.Secret, err = webhook.GenerateSecret(); err != nil {
+		if ep.Secret, _, err = webhook.GenerateSigningKey(scheme); err != nil {
 			return NewEndpoint{}, fmt.Errorf("add endpoint: %w", err)
 		}
 		ep.Generated = true
 	} else if err := webhook.ValidateSecret(secret); err != nil {
 		return NewEndpoint{}, fmt.Errorf("endpoint secret: %w", err)
+	} else if scheme != "" && webhook.Scheme(secret) != scheme {
+		return NewEndpoint{}, fmt.Errorf("endpoint secret: a %s secret for scheme %s: %w", webhook.Scheme(secret), scheme, webhook.ErrBadScheme)
 	}
+	ep.Scheme = webhook.Scheme(ep.Secret)
+	ep.ReceiverKey, _ = webhook.PublicKey(ep.Secret)
 	if ep.ID, err = a.db.CreateEndpoint(ctx, u, ep.Secret); err != nil {
 		return NewEndpoint{}, err
 	}
+	a.record(ctx, "", "added endpoint", ep.ID, "")
 	a.changed(TopicEndpoints)
 	return ep, nil
 }
@@ -53,6 +71,7 @@ func (a *App) EnableEndpoint(ctx context.Context, id string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	a.record(ctx, "", "enabled endpoint", id, "")
 	a.wake()
 	a.changed(TopicEndpoints | TopicDeliveries)
 	return n, nil
@@ -65,6 +84,7 @@ func (a *App) DisableEndpoint(ctx context.Context, id string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	a.record(ctx, "", "disabled endpoint", id, "")
 	// Waking the sender makes the disable take effect before its next
 	// attempt, not at its next poll.
 	a.wake()
@@ -72,10 +92,26 @@ func (a *App) DisableEndpoint(ctx context.Context, id string) (int, error) {
 	return n, nil
 }
 
-// RotateSecret gives an endpoint a new generated secret and returns it;
-// the old one keeps signing too until the returned time.
+// RotateSecret gives an endpoint a new generated secret of its scheme and
+// returns what its receiver verifies with (the secret for v1, the whpk_
+// public key for v1a); the old secret keeps signing too until the
+// returned time.
 func (a *App) RotateSecret(ctx context.Context, id string) (string, time.Time, error) {
-	secret, err := webhook.GenerateSecret()
+	return a.RotateKey(ctx, id, "")
+}
+
+// RotateKey is RotateSecret to a scheme ("" keeps the endpoint's): moving
+// an endpoint from v1 to v1a this way sends both signatures during the
+// grace period, so its receiver can switch without losing an event.
+func (a *App) RotateKey(ctx context.Context, id, scheme string) (string, time.Time, error) {
+	if scheme == "" {
+		ep, err := a.db.Endpoint(ctx, id)
+		if err != nil {
+			return "", time.Time{}, err
+		}
+		scheme = ep.Scheme
+	}
+	secret, receiverKey, err := webhook.GenerateSigningKey(scheme)
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("rotate secret: %w", err)
 	}
@@ -83,8 +119,9 @@ func (a *App) RotateSecret(ctx context.Context, id string) (string, time.Time, e
 	if err := a.db.RotateEndpointSecret(ctx, id, secret, until); err != nil {
 		return "", time.Time{}, err
 	}
+	a.record(ctx, "", "rotated the secret of endpoint", id, "")
 	a.changed(TopicEndpoints)
-	return secret, until, nil
+	return receiverKey, until, nil
 }
 
 // RemoveEndpoint deletes an endpoint; its delivery log is kept. With force
@@ -96,8 +133,50 @@ func (a *App) RemoveEndpoint(ctx context.Context, id string, force bool) (int, e
 	if err != nil {
 		return 0, err
 	}
+	a.record(ctx, "", "removed endpoint", id, "")
 	a.wake()
 	a.changed(TopicEndpoints | TopicDeliveries)
+	return n, nil
+}
+
+// AddTemporaryEndpoint adds the endpoint of a receiver that lives only as
+// long as its caller ("smista listen --register"): signed with secret, or
+// with a key generated for scheme when secret is "" (a given secret
+// carries its own scheme). It returns the endpoint and the function that
+// removes it, its waiting deliveries canceled, even after ctx ended
+// (within 10 s); that function returns how many it canceled. It fails as
+// AddSignedEndpoint does.
+func (a *App) AddTemporaryEndpoint(ctx context.Context, url, secret, scheme string) (NewEndpoint, func() (int, error), error) {
+	if secret != "" {
+		scheme = ""
+	}
+	ep, err := a.AddSignedEndpoint(ctx, url, secret, scheme)
+	if err != nil {
+		return NewEndpoint{}, nil, err
+	}
+	remove := func() (int, error) {
+		// Removed even after Ctrl-C: the endpoint lives only as long as
+		// its receiver.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		return a.RemoveEndpoint(rctx, ep.ID, true)
+	}
+	return ep, remove, nil
+}
+
+// QueueUndeliveredTickets queues the tickets decided while no endpoint
+// existed to every endpoint there is now (same webhook-id rules as any
+// delivery) and returns how many tickets it queued.
+func (a *App) QueueUndeliveredTickets(ctx context.Context) (int, error) {
+	n, err := a.db.QueueUndeliveredTickets(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		a.record(ctx, "", fmt.Sprintf("queued %d undelivered tickets", n), "", "")
+		a.wake()
+		a.changed(TopicDeliveries | TopicEndpoints | TopicTriage)
+	}
 	return n, nil
 }
 
@@ -108,9 +187,26 @@ func (a *App) TestEndpoint(ctx context.Context, id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	a.record(ctx, "", "tested endpoint", id, "")
 	a.wake()
 	a.changed(TopicDeliveries | TopicEndpoints)
 	return dlv, nil
+}
+
+// SendTestEvent queues a test event for endpoint id (TestEndpoint) and
+// makes one attempt of it at once (DeliverNow): "smista endpoints test",
+// the endpoint step of "smista init" and the doctor's --send-test. It
+// fails as those two do; a failed attempt is no error, its outcome says it.
+func (a *App) SendTestEvent(ctx context.Context, id string) (Try, error) {
+	dlv, err := a.TestEndpoint(ctx, id)
+	if err != nil {
+		return Try{}, err
+	}
+	o, err := a.DeliverNow(ctx, dlv)
+	if err != nil {
+		return Try{}, err
+	}
+	return Try{DeliveryID: dlv, Outcome: o}, nil
 }
 
 // Replay queues a delivery again: same event, same webhook-id, a fresh
@@ -119,36 +215,8 @@ func (a *App) Replay(ctx context.Context, deliveryID string) error {
 	if err := a.db.Replay(ctx, deliveryID); err != nil {
 		return err
 	}
+	a.record(ctx, "", "replayed delivery", deliveryID, "")
 	a.wake()
 	a.changed(TopicDeliveries | TopicEndpoints)
 	return nil
-}
-
-// ReplayDead queues every dead delivery of an endpoint again and returns
-// how many it queued.
-func (a *App) ReplayDead(ctx context.Context, endpointID string) (int, error) {
-	f := db.DeliveryFilter{Status: webhook.StatusDead, EndpointID: endpointID, Limit: 200}
-	n := 0
-	defer func() {
-		if n > 0 {
-			a.wake()
-			a.changed(TopicDeliveries | TopicEndpoints)
-		}
-	}()
-	for {
-		// Each replay leaves the dead set, so the first page is always fresh.
-		dead, err := a.db.Deliveries(ctx, f)
-		if err != nil {
-			return n, fmt.Errorf("replay dead: %w", err)
-		}
-		if len(dead) == 0 {
-			return n, nil
-		}
-		for _, d := range dead {
-			if err := a.db.Replay(ctx, d.ID); err != nil {
-				return n, fmt.Errorf("replay dead: %w", err)
-			}
-			n++
-		}
-	}
 }

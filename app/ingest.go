@@ -145,6 +145,9 @@ func (a *App) Sync(ctx context.Context, o SyncOptions) (SyncReport, error) {
 	}
 	var errs []error
 	for _, acct := range accounts {
+		if !o.NoTriage {
+			a.probeClaims(ctx, acct)
+		}
 		results, err := a.syncer(acct, feed).Sync(ctx)
 		var n int
 		for _, r := range results {
@@ -194,7 +197,12 @@ func (a *App) Watch(ctx context.Context, o SyncOptions) error {
 			OnNew:       func(ids []string) { a.ingested(acct.Name, ids, o.NoTriage) },
 			OnEvent:     func(ev mail.WatchEvent) { a.watchEvent(acct.Name, ev) },
 		}
-		wg.Go(func() { w.Run(ctx) })
+		wg.Go(func() {
+			if !o.NoTriage {
+				a.probeClaims(ctx, acct)
+			}
+			w.Run(ctx)
+		})
 	}
 	wg.Wait()
 	return nil

@@ -18,10 +18,14 @@ const pollEvery = time.Second
 
 // RunSender runs the outbox sender — signed webhooks and approved SMTP
 // replies — until ctx ends or, with once, until no delivery is pending or
-// retrying (waiting out scheduled retries). Every attempt, dead delivery
-// and disabled endpoint is published on the bus as a DeliveryNotice, with
-// SenderStats and Changed. It fails with webhook.ErrRunning when a sender
-// already runs in this App.
+// retrying (waiting out scheduled retries). Only the holder of the store's
+// sender lease sends: while another process holds it, RunSender waits
+// (publishing SenderLease) and takes over when it is released or expires;
+// a lost lease stops sending at once and RunSender waits again. With once,
+// a wait ends as soon as the holder has delivered everything. Every
+// attempt, dead delivery and disabled endpoint is published on the bus as
+// a DeliveryNotice, with SenderStats and Changed. It fails with
+// webhook.ErrRunning when a sender already runs in this App.
 func (a *App) RunSender(ctx context.Context, once bool) error {
 	opts := a.sendOpts
 	if !once {
@@ -30,6 +34,55 @@ func (a *App) RunSender(ctx context.Context, once bool) error {
 	transports, closeTransports := a.transports(opts)
 	defer closeTransports()
 	opts.Transports = transports
+	kinds := make([]string, 0, len(transports))
+	for k := range transports {
+		kinds = append(kinds, k)
+	}
+	// One run per App, checked before the lease: a second run would share
+	// this App's lease token, and release it under the first on its way out.
+	a.mu.Lock()
+	if a.senderRun {
+		a.mu.Unlock()
+		return fmt.Errorf("send: %w", webhook.ErrRunning)
+	}
+	a.senderRun = true
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		a.senderRun = false
+		a.mu.Unlock()
+	}()
+	for {
+		held, err := a.awaitLease(ctx, once, kinds)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("send: %w", err)
+		}
+		if !held {
+			return nil // once: another process delivered everything
+		}
+		lctx, lose := context.WithCancel(ctx)
+		keeper := make(chan struct{})
+		go func() {
+			defer close(keeper)
+			a.keepLease(lctx, lose)
+		}()
+		err = a.runSender(lctx, once, opts)
+		lost := lctx.Err() != nil && ctx.Err() == nil
+		lose()
+		<-keeper
+		if !lost {
+			a.releaseLease(ctx)
+			return err
+		}
+		a.bus.Publish(SenderLease{})
+	}
+}
+
+// runSender runs one sender while this App holds the lease.
+func (a *App) runSender(ctx context.Context, once bool, opts webhook.Options) error {
 	s := webhook.NewSender(a.db, opts)
 
 	a.mu.Lock()
@@ -56,13 +109,44 @@ func (a *App) RunSender(ctx context.Context, once bool) error {
 	if once {
 		err = s.Drain(ctx)
 	} else {
+		expCtx, stopExpiry := context.WithCancel(ctx)
+		expired := make(chan struct{})
+		go func() {
+			defer close(expired)
+			a.expireSecrets(expCtx)
+		}()
 		err = s.Run(ctx)
+		stopExpiry()
+		<-expired
 	}
 	<-done // Events is closed when the run returns
 	if err != nil {
 		return fmt.Errorf("send: %w", err)
 	}
 	return nil
+}
+
+// expiryEvery is how often a long-running sender erases the previous
+// secrets whose rotation grace period ended (opening the store does it too).
+const expiryEvery = 10 * time.Minute
+
+// expireSecrets erases expired previous secrets every expiryEvery until
+// ctx ends.
+func (a *App) expireSecrets(ctx context.Context) {
+	t := time.NewTicker(expiryEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := a.db.ExpireSecrets(ctx); err != nil && ctx.Err() == nil {
+				a.notice("error", err.Error(), true)
+			} else if n > 0 {
+				a.changed(TopicEndpoints)
+			}
+		}
+	}
 }
 
 // Sending reports whether a sender runs in this App.
@@ -78,12 +162,12 @@ func (a *App) forwardNotices(s *webhook.Sender) {
 	for n := range s.Events() {
 		a.bus.Publish(DeliveryNotice{n})
 		topics := TopicDeliveries
-		if n.Kind == webhook.NoticeDisabled || n.Kind == webhook.NoticeDead {
+		if n.Kind == webhook.NoticeDisabled || n.Kind == webhook.NoticeDead || n.Kind == webhook.NoticeWarning {
 			topics |= TopicEndpoints
 		}
 		a.changed(topics)
 		queued, inFlight := s.Stats()
-		a.bus.Publish(SenderStats{Queue: queued, InFlight: inFlight, Running: true, Paused: s.Paused()})
+		a.bus.Publish(SenderStats{Queue: queued, InFlight: inFlight, Running: true, Paused: s.Paused(), Offline: s.Offline()})
 	}
 }
 
@@ -94,7 +178,7 @@ func (a *App) transports(opts webhook.Options) (map[string]webhook.Transport, fu
 	if opts.Transports != nil {
 		return opts.Transports, func() {}
 	}
-	h := webhook.NewHTTPTransport(webhook.HTTPOptions{Guard: opts.Guard, Now: a.now, UserAgent: opts.UserAgent})
+	h := webhook.NewHTTPTransport(webhook.HTTPOptions{Guard: opts.Guard, Now: a.now, UserAgent: opts.UserAgent, Dial: opts.Dial})
 	ts := map[string]webhook.Transport{webhook.KindWebhook: h}
 	if len(a.accounts) > 0 {
 		retries := len(opts.Retries)

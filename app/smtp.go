@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"smista/db"
 	"smista/mail"
 	"smista/webhook"
 )
@@ -64,20 +65,16 @@ func (t *smtpTransport) Deliver(ctx context.Context, d webhook.Delivery) webhook
 		// Only an approved draft is ever sent.
 		return permanent(0, fmt.Sprintf("draft %d is %s, not approved: not sent", draft.ID, draft.Status))
 	}
-	orig, err := a.db.Message(ctx, draft.MessageID)
+	raw, rcpts, origID, err := t.compose(ctx, acct, draft)
+	if errors.Is(err, ErrDraftHeader) {
+		return permanent(0, err.Error())
+	}
 	if err != nil {
 		return fail(webhook.ClassOther, 0, err.Error())
 	}
-	var rcpts []string
-	for _, r := range mail.ReplyRecipients(orig) {
-		rcpts = append(rcpts, r.Addr)
-	}
 	if len(rcpts) == 0 {
-		return permanent(0, "the original message has no From or Reply-To address to answer")
+		return permanent(0, "the draft has no recipient (no To or Cc, and the email no From or Reply-To to answer)")
 	}
-	raw := mail.ComposeReply(orig, mail.ReplyOptions{
-		From: acct.From, Body: draft.Body, Quote: a.quote, Date: draft.ApprovedAt, MessageID: draft.ReplyMessageID,
-	})
 	res.RequestBody = raw
 	if err := mail.SendSMTP(ctx, acct.SMTP, acct.From.Addr, rcpts, raw); err != nil {
 		var se *mail.SendError
@@ -102,9 +99,37 @@ func (t *smtpTransport) Deliver(ctx context.Context, d webhook.Delivery) webhook
 	}
 	res.Duration = time.Since(start)
 	res.StatusCode = 250
-	t.file(ctx, acct, orig.ID, raw)
+	t.file(ctx, acct, origID, raw)
 	a.changed(TopicDrafts)
 	return res
+}
+
+// compose builds the mail of an approved draft: its recipients, and the
+// id of the email a reply answers ("" for a forward or a new message,
+// whose original is not flagged \Answered). A reply is threaded under its
+// email. Headers unreadable at send time (written before approval checked
+// them) are an error.
+func (t *smtpTransport) compose(ctx context.Context, acct mail.Account, draft db.Draft) (raw []byte, rcpts []string, origID string, err error) {
+	a := t.app
+	var orig *mail.Message
+	if draft.MessageID != "" {
+		if orig, err = a.db.Message(ctx, draft.MessageID); err != nil {
+			return nil, nil, "", err
+		}
+	}
+	to, cc, subject, err := a.envelope(draft, orig)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	for _, r := range append(to, cc...) {
+		rcpts = append(rcpts, r.Addr)
+	}
+	o := mail.MailOptions{From: acct.From, To: to, Cc: cc, Subject: subject, Body: draft.Body,
+		Date: draft.ApprovedAt, MessageID: draft.ReplyMessageID}
+	if draft.Kind == db.DraftReply || draft.Kind == db.DraftReplyAll {
+		o.Answers, o.Quote, origID = orig, a.quote, orig.ID
+	}
+	return mail.Compose(o), rcpts, origID, nil
 }
 
 func (t *smtpTransport) failDraft(ctx context.Context, d webhook.Delivery, msg string) {

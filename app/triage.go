@@ -133,6 +133,8 @@ func (a *App) SuggestTicket(ctx context.Context, emailID, who string) error {
 	if _, err := a.db.OverrideTicket(ctx, emailID, who, payload); err != nil {
 		return fmt.Errorf("suggest ticket: %w", err)
 	}
+	a.markKeyword(ctx, emailID, mail.KeywordTicket)
+	a.record(ctx, who, "suggested a ticket", "", emailID)
 	a.wake()
 	a.changed(TopicTriage | TopicDeliveries | TopicEndpoints)
 	return nil
@@ -150,6 +152,8 @@ func (a *App) NotTicket(ctx context.Context, emailID, who string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	a.markKeyword(ctx, emailID, mail.KeywordNotTicket)
+	a.record(ctx, who, "marked not a ticket", "", emailID)
 	// The sender re-reads its queues: a canceled head must not go out.
 	a.wake()
 	a.changed(TopicTriage | TopicDeliveries | TopicEndpoints)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -16,6 +18,7 @@ import (
 
 	"smista/app"
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/mail"
 	"smista/triage"
 	"smista/webhook"
@@ -313,5 +316,26 @@ func TestRunKeepsSearchIndexed(t *testing.T) {
 	rows, err := d.Inbox(context.Background(), db.InboxFilter{Search: "arrival"}, db.Page{Limit: 5})
 	if err != nil || len(rows) != 1 {
 		t.Fatalf("search after indexing: %v %v", rows, err)
+	}
+}
+
+// "Not a ticket" on a ticket whose event already went out says so once,
+// without stacked prefixes.
+func TestNotTicketAfterDeliveryMessage(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	a := newApp(t)
+	ctx := context.Background()
+	if _, err := a.AddEndpoint(ctx, srv.URL+"/hook", ""); err != nil {
+		t.Fatal(err)
+	}
+	email := dbtest.SeedTicket(t, a.Store(), "Cannot log in")
+	if err := a.RunSender(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	_, err := a.NotTicket(ctx, email, "giulia")
+	want := "not a ticket: the ticket.suggested event was already sent to the receiver: delivery already started"
+	if !errors.Is(err, db.ErrDeliveryStarted) || err.Error() != want {
+		t.Fatalf("NotTicket = %v, want %q", err, want)
 	}
 }

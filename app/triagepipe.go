@@ -125,9 +125,23 @@ func (a *App) classifyOne(ctx context.Context, m *mail.Message) TriageOutput {
 	if err != nil {
 		return TriageOutput{Message: m, Err: fmt.Errorf("triage %s: %w", m.ID, err)}
 	}
-	res, d, payload, err := triage.Triage(ctx, c, m, a.triage)
+	opts := a.triage
+	if ex := a.examplesFor(ctx, m); len(ex) > 0 {
+		opts.Context.Examples = ex
+	}
+	res, d, payload, err := triage.Triage(ctx, c, m, opts)
 	if err != nil {
 		return TriageOutput{Message: m, Err: fmt.Errorf("triage %s: %w", m.ID, err)}
+	}
+	if d.Action == triage.ActionTicket {
+		// A shared mailbox: exactly one installation queues the ticket.
+		lost, reason := a.claimTicket(ctx, m.ID)
+		if reason != "" {
+			d.Reasons = append(d.Reasons, reason)
+		}
+		if lost {
+			d.Action, d.Suggestion, payload = triage.ActionSuggest, SuggestClaimedElsewhere, nil
+		}
 	}
 	return TriageOutput{Message: m, Result: res, Decision: d, payload: payload}
 }

@@ -16,6 +16,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -31,6 +32,11 @@ import (
 // ErrNewerSchema is returned by Open when the file was written by a newer
 // smista: opening it would risk corrupting data this build does not know.
 var ErrNewerSchema = errors.New("database was written by a newer smista")
+
+// ErrNotSmista is returned by Open for a file that is not a smista store
+// (another program's database, or not a database at all); the file is
+// left untouched.
+var ErrNotSmista = errors.New("not a smista database")
 
 // ErrNotFound is returned by lookups that match no row.
 var ErrNotFound = errors.New("not found")
@@ -68,18 +74,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, errors.New("open db: empty path")
 	}
 	if path != ":memory:" {
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, fmt.Errorf("open db: %w", err)
-		}
-		// Create the file ourselves so it is 0600 from the first byte;
-		// SQLite gives its -wal and -shm files the database file's mode.
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("open db: %w", err)
-		}
-		f.Close()
-		if err := os.Chmod(path, 0o600); err != nil {
-			return nil, fmt.Errorf("open db: %w", err)
+		if err := prepareFile(path); err != nil {
+			return nil, err
 		}
 	}
 
@@ -103,7 +99,64 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		d.Close()
 		return nil, err
 	}
+	if _, err := d.ExpireSecrets(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
 	return d, nil
+}
+
+// sqliteMagic starts every SQLite database file.
+const sqliteMagic = "SQLite format 3\x00"
+
+// prepareFile makes sure path is a file smista may open as its store:
+// created with mode 0600 from the first byte (SQLite gives its -wal and
+// -shm files the database file's mode), or an existing smista store,
+// which is made 0600. Any other file is refused and left as it was: a
+// mistyped --db must not chmod, let alone migrate, someone else's file.
+func prepareFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("open db: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open db: %w", err)
+	}
+	defer f.Close()
+	head := make([]byte, 100)
+	n, _ := io.ReadFull(f, head)
+	switch {
+	case n == 0: // new or empty: ours
+	case n < len(sqliteMagic) || string(head[:len(sqliteMagic)]) != sqliteMagic:
+		return fmt.Errorf("open db: %s is not an SQLite database: %w (give smista its own file with --db)", path, ErrNotSmista)
+	default:
+		if err := checkSmistaSchema(path); err != nil {
+			return err
+		}
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		return fmt.Errorf("open db: %w", err)
+	}
+	return nil
+}
+
+// checkSmistaSchema refuses an SQLite file that holds tables but no smista
+// schema.
+func checkSmistaSchema(path string) error {
+	r, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		return fmt.Errorf("open db: %w", err)
+	}
+	defer r.Close()
+	var tables, ours int
+	if err := r.QueryRow(`SELECT COUNT(*), COUNT(*) FILTER (WHERE name = 'schema_migrations') FROM sqlite_master
+		WHERE type = 'table'`).Scan(&tables, &ours); err != nil {
+		return fmt.Errorf("open db: %s: %w", path, err)
+	}
+	if tables > 0 && ours == 0 {
+		return fmt.Errorf("open db: %s is the SQLite database of another program: %w (give smista its own file with --db)", path, ErrNotSmista)
+	}
+	return nil
 }
 
 // dsn builds the connection string. Pragmas sit in the DSN so every pooled
@@ -141,6 +194,10 @@ func dsn(path string, readOnly bool) string {
 		// each transaction made triaging them 2.3 times slower (27 s
 		// against 12 s); 32 MiB was no faster, and 45 MB larger.
 		q.Add("_pragma", "cache_size(-8192)")
+		// Deleted content (a removed endpoint's secret, an expired
+		// previous secret) is overwritten with zeros, not left in free
+		// pages where a copy of the file would still hold it.
+		q.Add("_pragma", "secure_delete(1)")
 	}
 	if path == ":memory:" {
 		return "file::memory:?" + q.Encode()
@@ -198,9 +255,11 @@ func loadMigrations() ([]migration, error) {
 		ms = append(ms, migration{version: v, name: name, sql: string(b)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	// Versions may leave gaps: each issue is given its number, and the
+	// branches land in any order.
 	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %q: expected version %d", m.name, i+1)
+		if m.version < 1 || (i > 0 && m.version == ms[i-1].version) {
+			return nil, fmt.Errorf("migration %q: version %d used twice or not positive", m.name, m.version)
 		}
 	}
 	return ms, nil
@@ -209,7 +268,10 @@ func loadMigrations() ([]migration, error) {
 // SchemaVersion returns the highest migration version this build knows.
 func SchemaVersion() int {
 	ms, _ := loadMigrations()
-	return len(ms)
+	if len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
 }
 
 // SchemaID names this build's schema: its version and a digest of every
@@ -221,7 +283,7 @@ func SchemaID() string {
 	for _, m := range ms {
 		h.Write([]byte(m.sql))
 	}
-	return fmt.Sprintf("v%d-%x", len(ms), h.Sum(nil)[:4])
+	return fmt.Sprintf("v%d-%x", SchemaVersion(), h.Sum(nil)[:4])
 }
 
 // migrate applies every pending migration, each in its own transaction.
@@ -238,11 +300,14 @@ func (d *DB) migrate(ctx context.Context) error {
 	if err := d.w.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&cur); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	if cur > len(ms) {
+	if last := ms[len(ms)-1].version; cur > last {
 		return fmt.Errorf("open %s: schema version %d, this smista knows %d: %w (upgrade smista, or use another --db)",
-			d.path, cur, len(ms), ErrNewerSchema)
+			d.path, cur, last, ErrNewerSchema)
 	}
-	for _, m := range ms[cur:] {
+	for _, m := range ms {
+		if m.version <= cur {
+			continue
+		}
 		if err := d.apply(ctx, m); err != nil {
 			return err
 		}

@@ -43,6 +43,9 @@ type DeliveryFilter struct {
 	Status     string // pending | retrying | delivered | dead | paused | canceled
 	EndpointID string // the endpoint a webhook delivery is for
 	Kind       string // webhook | smtp; "" for every kind
+	// Since and Until bound the time a delivery was queued (its created_at,
+	// the time the log shows): Since <= t < Until; zero means unbounded.
+	Since, Until time.Time
 	// Offset skips that many of the newest matching deliveries; Limit
 	// returns at most that many (0 means 100). CountDeliveries ignores both.
 	Offset, Limit int
@@ -73,11 +76,24 @@ func deliveryWhere(f DeliveryFilter) (string, string, []any) {
 		conds = append(conds, "dl.kind = ?")
 		args = append(args, f.Kind)
 	}
+	conds, args = timeRange(conds, args, "dl.created_at", f.Since, f.Until)
 	from := "deliveries dl" + hint
 	if len(conds) == 0 {
 		return from, "", nil
 	}
 	return from, " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// timeRange adds the conditions col >= since and col < until (each when
+// not zero) to conds and args.
+func timeRange(conds []string, args []any, col string, since, until time.Time) ([]string, []any) {
+	if !since.IsZero() {
+		conds, args = append(conds, col+" >= ?"), append(args, since.UnixMilli())
+	}
+	if !until.IsZero() {
+		conds, args = append(conds, col+" < ?"), append(args, until.UnixMilli())
+	}
+	return conds, args
 }
 
 // statusFilter returns the condition on the status of deliveries alias
@@ -114,7 +130,7 @@ const deliveryJoins = `
 // deliveriesSQL reads deliveries from from (a table with its index hint),
 // newest first, with a limit and an offset.
 func deliveriesSQL(from, where string) string {
-	return `SELECT dl.id, dl.kind, ` + endpointOf("dl") + `, COALESCE(ep.url, ''), COALESCE(dl.event_id, ''),
+	return `SELECT dl.id, dl.kind, ` + endpointOf("dl") + `, COALESCE(ep.url, dl.url), COALESCE(dl.event_id, ''),
 		COALESCE(e.type, ''), dl.webhook_id, COALESCE(m.id, ''), COALESCE(m.subject, ''), COALESCE(e.test, 0),
 		dl.status, dl.attempts, COALESCE(dl.next_attempt_at, 0), dl.last_status_code, dl.last_error,
 		dl.created_at, dl.updated_at FROM ` + from + deliveryJoins + where + ` ORDER BY dl.seq DESC LIMIT ? OFFSET ?`
@@ -161,7 +177,7 @@ func (d *DB) CountDeliveries(ctx context.Context, f DeliveryFilter) (int, error)
 	if f.Status == "delivered" {
 		// Delivered rows have no index of their own: every row less those
 		// not delivered, two index counts.
-		all, err := d.CountDeliveries(ctx, DeliveryFilter{EndpointID: f.EndpointID, Kind: f.Kind})
+		all, err := d.CountDeliveries(ctx, DeliveryFilter{EndpointID: f.EndpointID, Kind: f.Kind, Since: f.Since, Until: f.Until})
 		if err != nil {
 			return 0, err
 		}
@@ -171,6 +187,10 @@ func (d *DB) CountDeliveries(ctx context.Context, f DeliveryFilter) (int, error)
 		}
 		if f.Kind != "" {
 			q, args = q+` AND dl.kind = ?`, append(args, f.Kind)
+		}
+		var conds []string
+		if conds, args = timeRange(nil, args, "dl.created_at", f.Since, f.Until); len(conds) > 0 {
+			q += " AND " + strings.Join(conds, " AND ")
 		}
 		var open int
 		if err := d.r.QueryRowContext(ctx, q, args...).Scan(&open); err != nil {
@@ -192,6 +212,9 @@ type AttemptFilter struct {
 	Status     string // the delivery's status
 	EndpointID string // the endpoint the delivery is for
 	Kind       string // webhook | smtp; "" for every kind
+	// Since and Until bound the attempts' start: Since <= t < Until; zero
+	// means unbounded.
+	Since, Until time.Time
 	// Limit keeps the most recent Limit attempts (0 means 100).
 	Limit int
 }
@@ -237,6 +260,7 @@ func (f AttemptFilter) attemptsWhere() (hint, where string, args []any) {
 	if f.Kind != "" {
 		conds, args = append(conds, "d.kind = ?"), append(args, f.Kind)
 	}
+	conds, args = timeRange(conds, args, "a.started_at", f.Since, f.Until)
 	if len(conds) > 0 {
 		where = " WHERE " + strings.Join(conds, " AND ")
 	}

@@ -12,12 +12,30 @@ import (
 // pending (approved, sent or discarded drafts are not edited).
 var ErrDraftNotPending = errors.New("draft is not pending")
 
-// Draft is a reply draft and its sending state.
+// The kinds of draft a person writes (Draft.Kind).
+const (
+	DraftReply    = "reply"     // to the sender (Reply-To, else From)
+	DraftReplyAll = "reply_all" // to the sender, copying the other recipients
+	DraftForward  = "forward"   // the email passed on to someone else
+	DraftNew      = "new"       // a new message, answering no email
+)
+
+// Draft is a draft (a reply, a reply to all, a forward or a new message)
+// and its sending state.
 type Draft struct {
 	ID int64
-	// MessageID is the email id of the message the draft answers.
-	MessageID  string
-	Body       string
+	// MessageID is the email id of the message the draft answers or
+	// forwards; "" for a new message.
+	MessageID string
+	Kind      string // DraftReply, DraftReplyAll, DraftForward, DraftNew
+	// To, Cc and Subject are the header values as the person wrote them;
+	// "" means the kind's default, computed from the email when the mail
+	// is composed (the triage drafts have none).
+	To, Cc, Subject string
+	Body            string
+	// EditedBy names who last edited the body ("human:<name>"; "" while
+	// it is the classifier's text).
+	EditedBy   string
 	Status     string // pending | approved | sent | failed | discarded
 	ApprovedBy string
 	ApprovedAt time.Time
@@ -27,14 +45,19 @@ type Draft struct {
 	LastError      string
 }
 
-// DraftItem is a reply draft with what the drafts screen shows about its email.
+// DraftItem is a draft with what the drafts screen shows about its email.
 type DraftItem struct {
-	ID         int64
-	MessageID  string
-	FromName   string
-	FromAddr   string
+	ID        int64
+	MessageID string // "" for a new message
+	Kind      string
+	FromName  string // the email's sender
+	FromAddr  string
+	// To is the draft's own To header ("" for a reply to the sender).
+	To string
+	// Subject is the draft's own subject, else the email's.
 	Subject    string
 	Body       string
+	EditedBy   string
 	Status     string
 	ApprovedBy string
 	LastError  string
@@ -104,8 +127,8 @@ func (d *DB) ApproveReply(ctx context.Context, id int64, who, account, replyMess
 func (d *DB) Draft(ctx context.Context, id int64) (Draft, error) {
 	var dr Draft
 	var approved sql.NullInt64
-	err := d.w.QueryRowContext(ctx, `SELECT id, message_id, body, status, approved_by, approved_at, reply_message_id, last_error
-		FROM drafts WHERE id = ?`, id).Scan(&dr.ID, &dr.MessageID, &dr.Body, &dr.Status, &dr.ApprovedBy, &approved,
+	err := d.w.QueryRowContext(ctx, `SELECT `+draftColumns+` FROM drafts WHERE id = ?`, id).Scan(&dr.ID, &dr.MessageID,
+		&dr.Kind, &dr.To, &dr.Cc, &dr.Subject, &dr.Body, &dr.EditedBy, &dr.Status, &dr.ApprovedBy, &approved,
 		&dr.ReplyMessageID, &dr.LastError)
 	if errors.Is(err, sql.ErrNoRows) {
 		return dr, fmt.Errorf("draft %d: %w", id, ErrNotFound)
@@ -154,8 +177,12 @@ func (d *DB) FailDraft(ctx context.Context, id int64, deliveryID, reason string)
 	return nil
 }
 
-const draftSelect = `SELECT dr.id, dr.message_id, COALESCE(m.from_name, ''), COALESCE(m.from_addr, ''),
-	COALESCE(m.subject, ''), dr.body, dr.status, dr.approved_by, dr.last_error, dr.created_at, dr.updated_at
+const draftColumns = `id, COALESCE(message_id, ''), kind, to_addrs, cc_addrs, subject, body, edited_by, status,
+	approved_by, approved_at, reply_message_id, last_error`
+
+const draftSelect = `SELECT dr.id, COALESCE(dr.message_id, ''), dr.kind, COALESCE(m.from_name, ''), COALESCE(m.from_addr, ''),
+	dr.to_addrs, CASE WHEN dr.subject != '' THEN dr.subject ELSE COALESCE(m.subject, '') END, dr.body, dr.edited_by,
+	dr.status, dr.approved_by, dr.last_error, dr.created_at, dr.updated_at
 	FROM drafts dr LEFT JOIN messages m ON m.id = dr.message_id`
 
 func (d *DB) queryDrafts(ctx context.Context, where string, args []any, limit int) ([]DraftItem, error) {
@@ -168,8 +195,8 @@ func (d *DB) queryDrafts(ctx context.Context, where string, args []any, limit in
 	for rows.Next() {
 		var x DraftItem
 		var c, u int64
-		if err := rows.Scan(&x.ID, &x.MessageID, &x.FromName, &x.FromAddr, &x.Subject, &x.Body, &x.Status,
-			&x.ApprovedBy, &x.LastError, &c, &u); err != nil {
+		if err := rows.Scan(&x.ID, &x.MessageID, &x.Kind, &x.FromName, &x.FromAddr, &x.To, &x.Subject, &x.Body,
+			&x.EditedBy, &x.Status, &x.ApprovedBy, &x.LastError, &c, &u); err != nil {
 			return nil, fmt.Errorf("drafts: %w", err)
 		}
 		x.CreatedAt, x.UpdatedAt = time.UnixMilli(c), time.UnixMilli(u)
@@ -198,11 +225,20 @@ func (d *DB) Drafts(ctx context.Context, limit int) ([]DraftItem, error) {
 	return append(rows, rest...), nil
 }
 
-// EditDraft replaces a pending draft's body; it fails with an error
-// wrapping ErrDraftNotPending when the draft is not pending (or not there).
+// EditDraft replaces a pending draft's body (a person's edit, recorded as
+// edited by "human"); it fails with an error wrapping ErrDraftNotPending
+// when the draft is not pending (or not there).
 func (d *DB) EditDraft(ctx context.Context, id int64, body string) error {
-	res, err := d.w.ExecContext(ctx, `UPDATE drafts SET body = ?, updated_at = ? WHERE id = ? AND status = 'pending'`,
-		body, d.nowMS(), id)
+	return d.ReplaceDraftBody(ctx, id, body, "human")
+}
+
+// ReplaceDraftBody replaces a pending draft's body and records who wrote
+// it (editedBy: "human:<name>" for a person, "" for the classifier). It
+// fails with an error wrapping ErrDraftNotPending when the draft is not
+// pending (or not there).
+func (d *DB) ReplaceDraftBody(ctx context.Context, id int64, body, editedBy string) error {
+	res, err := d.w.ExecContext(ctx, `UPDATE drafts SET body = ?, edited_by = ?, updated_at = ? WHERE id = ? AND status = 'pending'`,
+		body, editedBy, d.nowMS(), id)
 	if err != nil {
 		return fmt.Errorf("save draft: %w", err)
 	}

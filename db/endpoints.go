@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"smista/webhook"
 )
 
 // ErrEndpointBusy is returned by RemoveEndpoint when the endpoint still has
@@ -26,9 +28,14 @@ type Endpoint struct {
 	// RotatingUntil is the end of a secret rotation grace period (zero
 	// when none): until then the previous secret signs too.
 	RotatingUntil time.Time
-	Pending       int // pending, retrying or paused deliveries
-	Dead          int
-	Delivered     int
+	// Scheme is the signing scheme: "v1" (HMAC-SHA256) or "v1a"
+	// (Ed25519); PublicKey is the whpk_ key a v1a receiver verifies with
+	// ("" for v1: its secret is never shown again).
+	Scheme    string
+	PublicKey string
+	Pending   int // pending, retrying or paused deliveries
+	Dead      int
+	Delivered int
 }
 
 // AutoDisabled reports whether the endpoint was disabled by the sender's
@@ -52,6 +59,7 @@ func (e Endpoint) AutoDisabled() bool {
 // in deliveries_open.
 const endpointsSQL = `SELECT ep.id, ep.url, ep.enabled, ep.disabled_reason,
 	COALESCE(ep.disabled_at, 0), ep.created_at, CASE WHEN ep.prev_secret != '' THEN ep.prev_secret_until END,
+	ep.scheme, ep.public_key,
 	(SELECT COUNT(*) FROM deliveries dl WHERE dl.queue = ep.id AND ` + openRows + `
 		AND dl.status IN ('pending', 'retrying', 'paused')),
 	(SELECT COUNT(*) FROM deliveries dl WHERE dl.queue = ep.id AND dl.status = 'dead'),
@@ -63,7 +71,7 @@ func scanEndpoint(sc interface{ Scan(...any) error }, now int64) (Endpoint, erro
 	var e Endpoint
 	var dis, c int64
 	var until sql.NullInt64
-	if err := sc.Scan(&e.ID, &e.URL, &e.Enabled, &e.DisabledReason, &dis, &c, &until,
+	if err := sc.Scan(&e.ID, &e.URL, &e.Enabled, &e.DisabledReason, &dis, &c, &until, &e.Scheme, &e.PublicKey,
 		&e.Pending, &e.Dead, &e.Delivered); err != nil {
 		return e, err
 	}
@@ -113,15 +121,27 @@ func (d *DB) Endpoint(ctx context.Context, id string) (Endpoint, error) {
 }
 
 // CreateEndpoint stores a new enabled endpoint with an already validated
-// URL and secret and returns its id.
+// URL and secret and returns its id. The secret's form sets the signing
+// scheme: a whsk_ key signs v1a, anything else v1.
 func (d *DB) CreateEndpoint(ctx context.Context, url, secret string) (string, error) {
+	scheme, pub := schemeOf(secret)
 	id := d.newID("ep_")
 	now := d.nowMS()
-	if _, err := d.w.ExecContext(ctx, `INSERT INTO endpoints (id, url, secret, enabled, created_at, updated_at)
-		VALUES (?, ?, ?, 1, ?, ?)`, id, url, secret, now, now); err != nil {
+	if _, err := d.w.ExecContext(ctx, `INSERT INTO endpoints (id, url, secret, enabled, created_at, updated_at, scheme, public_key)
+		VALUES (?, ?, ?, 1, ?, ?, ?, ?)`, id, url, secret, now, now, scheme, pub); err != nil {
 		return "", fmt.Errorf("create endpoint: %w", err)
 	}
 	return id, nil
+}
+
+// schemeOf returns the signing scheme of an (already validated) secret
+// and, for v1a, the public key stored beside it.
+func schemeOf(secret string) (scheme, public string) {
+	if webhook.Scheme(secret) != webhook.SchemeEd25519 {
+		return webhook.SchemeHMAC, ""
+	}
+	public, _ = webhook.PublicKey(secret)
+	return webhook.SchemeEd25519, public
 }
 
 // DisableEndpoint disables an endpoint with reason; its pending and
@@ -187,11 +207,14 @@ func (d *DB) EnableEndpoint(ctx context.Context, id string) (int, error) {
 }
 
 // RotateEndpointSecret makes secret the endpoint's signing secret; the
-// current one keeps signing alongside it until graceUntil. It fails with
-// an error wrapping ErrNotFound.
+// current one keeps signing alongside it until graceUntil. The new
+// secret's form sets the scheme, so a rotation can move an endpoint from
+// v1 to v1a (both signatures are sent during the grace period). It fails
+// with an error wrapping ErrNotFound.
 func (d *DB) RotateEndpointSecret(ctx context.Context, id, secret string, graceUntil time.Time) error {
-	res, err := d.w.ExecContext(ctx, `UPDATE endpoints SET prev_secret = secret, prev_secret_until = ?, secret = ?, updated_at = ?
-		WHERE id = ?`, graceUntil.UnixMilli(), secret, d.nowMS(), id)
+	scheme, pub := schemeOf(secret)
+	res, err := d.w.ExecContext(ctx, `UPDATE endpoints SET prev_secret = secret, prev_secret_until = ?, secret = ?, updated_at = ?,
+		scheme = ?, public_key = ? WHERE id = ?`, graceUntil.UnixMilli(), secret, d.nowMS(), scheme, pub, id)
 	if err != nil {
 		return fmt.Errorf("rotate secret: %w", err)
 	}
@@ -232,7 +255,43 @@ func (d *DB) RemoveEndpoint(ctx context.Context, id string, force bool) (int, er
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("remove endpoint: %w", err)
 	}
+	if err := d.wipeWAL(ctx); err != nil {
+		return waiting, fmt.Errorf("remove endpoint: %w", err)
+	}
 	return waiting, nil
+}
+
+// ExpireSecrets erases the previous secrets whose rotation grace period
+// has ended (they no longer sign anything) and returns how many it erased.
+// Open calls it; a long-running sender calls it from time to time.
+func (d *DB) ExpireSecrets(ctx context.Context) (int, error) {
+	res, err := d.w.ExecContext(ctx, `UPDATE endpoints SET prev_secret = '', prev_secret_until = NULL
+		WHERE prev_secret != '' AND COALESCE(prev_secret_until, 0) <= ?`, d.nowMS())
+	if err != nil {
+		return 0, fmt.Errorf("expire secrets: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	if n > 0 {
+		if err := d.wipeWAL(ctx); err != nil {
+			return int(n), fmt.Errorf("expire secrets: %w", err)
+		}
+	}
+	return int(n), nil
+}
+
+// wipeWAL copies the write-ahead log into the database and truncates it,
+// so the page images that still held an erased secret leave the WAL file
+// (secure_delete has zeroed them in the database itself). A reader that
+// holds an old snapshot keeps the log alive: then the next checkpoint
+// finishes the job.
+func (d *DB) wipeWAL(ctx context.Context) error {
+	if d.path == ":memory:" {
+		return nil
+	}
+	if _, err := d.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
 }
 
 // disableTx disables an enabled endpoint and pauses its waiting

@@ -36,3 +36,6 @@ func (x Enqueuer) Enqueue(ctx context.Context, nowMS int64, ev NewEvent) (string
 
 // Close releases the enqueuer's statements.
 func (x Enqueuer) Close() error { return x.e.close() }
+
+// EventWebhookID is the webhook-id of an event of no email.
+func EventWebhookID(eventID, endpointID string) string { return testWebhookID(eventID, endpointID) }

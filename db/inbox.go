@@ -20,6 +20,10 @@ type InboxFilter struct {
 	Search   string // text in the subject, sender name or address, any case
 	// ByConfidence orders by confidence (highest first) instead of date.
 	ByConfidence bool
+	// Review, when above 0, is the review queue at this threshold: the
+	// triaged emails no person decided or corrected, closest to the
+	// threshold first.
+	Review float64
 }
 
 // InboxRow is one inbox line: what the table shows, without the body.
@@ -30,7 +34,8 @@ type InboxRow struct {
 	Subject    string
 	Date       time.Time
 	Seen       bool
-	Intent     string  // "" when not triaged
+	Intent     string  // "" when not triaged; a person's correction when there is one
+	Corrected  bool    // Intent is a person's correction
 	Confidence float64 // -1 when not triaged
 	Flags      []string
 	Action     string // ticket | draft | suggest | ""
@@ -57,7 +62,8 @@ type InboxKey struct {
 	Confidence float64
 }
 
-// Page selects a window of the inbox: Limit rows from Offset, or — the
+// Page selects a window of the inbox: Limit rows from Offset (the only
+// paging of the review queue, InboxFilter.Review), or — the
 // way to page a long list, whose cost does not grow with the offset —
 // the Limit rows just after After, or just before Before (returned in
 // list order), or the last Limit rows (Last). At most one of After,
@@ -68,7 +74,7 @@ type Page struct {
 	Last          bool
 }
 
-// flagBits are the bits of messages.flags (migration 0004).
+// flagBits are the bits of messages.flags (migration 0007).
 var flagBits = []struct {
 	name string
 	bit  int
@@ -98,7 +104,7 @@ func flagNames(bits int) []string {
 }
 
 // inboxWhere returns the conditions of f on messages m: each one a term
-// of an index on messages (migration 0004), or the search index's.
+// of an index on messages (migration 0007), or the search index's.
 func inboxWhere(f InboxFilter) ([]string, []any) {
 	var conds []string
 	var args []any
@@ -107,8 +113,10 @@ func inboxWhere(f InboxFilter) ([]string, []any) {
 	case "untriaged":
 		conds = append(conds, "m.intent IS NULL")
 	default:
-		// With a flag, the flag index (few rows) is the one to walk: "+"
-		// keeps SQLite from choosing the intent's (many rows).
+		// m.intent is the intent a person corrected it to, else the
+		// model's (the triggers of migration 0007 keep it so). With a
+		// flag, the flag index (few rows) is the one to walk: "+" keeps
+		// SQLite from choosing the intent's (many rows).
 		if f.Flag != "" {
 			conds = append(conds, "+m.intent = ?")
 		} else {
@@ -154,6 +162,11 @@ func inboxWhere(f InboxFilter) ([]string, []any) {
 		conds = append(conds, `(m.subject LIKE ? ESCAPE '\' OR m.from_addr LIKE ? ESCAPE '\' OR m.from_name LIKE ? ESCAPE '\')`)
 		args = append(args, p, p, p)
 	}
+	if f.Review > 0 {
+		// Triaged, not corrected, and no person's decision.
+		conds = append(conds, "m.intent IS NOT NULL", "m.corrected = 0",
+			"NOT EXISTS (SELECT 1 FROM decisions d WHERE d.message_id = m.id AND d.decided_by != 'engine')")
+	}
 	return conds, args
 }
 
@@ -186,6 +199,12 @@ func inboxArms(f InboxFilter) []inboxArm {
 	}
 }
 
+// reviewOrder is the review queue's order at threshold: closest first. A
+// literal, not a parameter: the order appears twice in a page's query.
+func reviewOrder(threshold float64) string {
+	return fmt.Sprintf(" ORDER BY ABS(m.confidence - %g), m.date DESC, m.id DESC", threshold)
+}
+
 // orderBy spells cols (comma-separated) each with dir.
 func orderBy(cols, dir string) string {
 	return " ORDER BY " + strings.ReplaceAll(cols, ",", " "+dir+",") + " " + dir
@@ -197,6 +216,12 @@ func orderBy(cols, dir string) string {
 // the page is full.
 func pageQuery(f InboxFilter, p Page) (string, []any) {
 	conds, fargs := inboxWhere(f)
+	if f.Review > 0 {
+		// The review queue's order (distance to the threshold) has no
+		// index: it sorts the triaged rows and pages by offset only.
+		q := "SELECT m.seq FROM messages m WHERE " + strings.Join(conds, " AND ") + reviewOrder(f.Review) + " LIMIT ? OFFSET ?"
+		return q, append(fargs, p.Limit, p.Offset)
+	}
 	arms := inboxArms(f)
 	reverse := p.Before != nil || p.Last
 	key := p.After
@@ -260,12 +285,15 @@ func pageQuery(f InboxFilter, p Page) (string, []any) {
 func (d *DB) Inbox(ctx context.Context, f InboxFilter, p Page) ([]InboxRow, error) {
 	page, args := pageQuery(f, p)
 	order := orderBy(inboxArms(f)[0].cols, "DESC")
+	if f.Review > 0 {
+		order = reviewOrder(f.Review)
+	}
 	// Page on rows first: the row's subqueries (drafts, ticket state) then
 	// run for the page only. drafts_message by name: without statistics
 	// SQLite takes the status index and reads every pending draft.
 	q := `WITH page(seq) AS (` + page + `)
 		SELECT m.id, m.from_name, m.from_addr, m.subject, m.date, m.seen,
-		COALESCE(m.intent, ''), m.confidence, m.flags,
+		COALESCE(m.intent, ''), m.corrected, m.confidence, m.flags,
 		COALESCE(m.action, ''), COALESCE(d.decided_by, ''), COALESCE(d.suggestion, ''),
 		EXISTS (SELECT 1 FROM drafts dr INDEXED BY drafts_message WHERE dr.message_id = m.id AND dr.status = 'pending'),
 		COALESCE((SELECT CASE
@@ -290,7 +318,7 @@ func (d *DB) Inbox(ctx context.Context, f InboxFilter, p Page) ([]InboxRow, erro
 		var date int64
 		var flags int
 		if err := rows.Scan(&r.ID, &r.FromName, &r.FromAddr, &r.Subject, &date, &r.Seen,
-			&r.Intent, &r.Confidence, &flags, &r.Action, &r.DecidedBy, &r.Suggestion,
+			&r.Intent, &r.Corrected, &r.Confidence, &flags, &r.Action, &r.DecidedBy, &r.Suggestion,
 			&r.DraftWaiting, &r.TicketState); err != nil {
 			return nil, fmt.Errorf("inbox: %w", err)
 		}
@@ -326,6 +354,9 @@ type MessageDetail struct {
 	Triage     *TriageInfo // nil when not triaged
 	Deliveries []DeliveryItem
 	Drafts     []DraftItem
+	// Locations are where the message lives on IMAP servers, with the
+	// flags and keywords last synced (team mode's claims among them).
+	Locations []MessageLocation
 }
 
 // MessageDetail returns the message with its triage result, decision,
@@ -351,6 +382,9 @@ func (d *DB) MessageDetail(ctx context.Context, id string) (*MessageDetail, erro
 	}
 	md.Drafts, err = d.queryDrafts(ctx, ` WHERE dr.message_id = ?`, []any{id}, 100)
 	if err != nil {
+		return nil, fmt.Errorf("message %s: %w", id, err)
+	}
+	if md.Locations, err = d.MessageLocations(ctx, id); err != nil {
 		return nil, fmt.Errorf("message %s: %w", id, err)
 	}
 	return md, nil

@@ -253,3 +253,73 @@ func TestInboxSearchIndex(t *testing.T) {
 		t.Errorf("all indexed:\n%v\nwant\n%v", all, before)
 	}
 }
+
+// TestInboxCorrections: a person's correction is the intent the inbox
+// shows, filters and keeps through a new triage of the email; the review
+// queue holds the triaged emails nobody corrected or decided, closest to
+// its threshold first; an untriaged email stays in the untriaged filter
+// though corrected.
+func TestInboxCorrections(t *testing.T) {
+	d := dbtest.MustOpen(t)
+	ctx := context.Background()
+	ids := seedInbox(t, d, 10) // confidence i/10; support even, sales odd
+	if err := d.CorrectIntent(ctx, ids[4], "billing", "ann", nil); err != nil {
+		t.Fatal(err)
+	}
+	intents := func(f db.InboxFilter) []string {
+		t.Helper()
+		rows, err := d.Inbox(ctx, f, db.Page{Limit: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range rows {
+			out = append(out, fmt.Sprintf("%s:%s:%v", r.ID, r.Intent, r.Corrected))
+		}
+		return out
+	}
+	want := []string{ids[4] + ":billing:true"}
+	if got := intents(db.InboxFilter{Intent: "billing"}); !reflect.DeepEqual(got, want) {
+		t.Errorf("billing after the correction = %v, want %v", got, want)
+	}
+	for _, s := range intents(db.InboxFilter{Intent: "support"}) {
+		if s[:len(ids[4])] == ids[4] {
+			t.Errorf("the corrected email is still listed as support: %s", s)
+		}
+	}
+	// A new triage of the email (the model says support again) keeps the
+	// person's word.
+	if _, err := d.Writer().ExecContext(ctx, `UPDATE triage_results SET intent = 'support', confidence = 0.95 WHERE message_id = ?`, ids[4]); err != nil {
+		t.Fatal(err)
+	}
+	if got := intents(db.InboxFilter{Intent: "billing"}); !reflect.DeepEqual(got, want) {
+		t.Errorf("billing after a new triage = %v, want %v", got, want)
+	}
+	// The review queue at 0.5: not ids[4] (corrected), not a person's
+	// decision (ids[7]), closest to 0.5 first.
+	if _, err := d.OverrideNotTicket(ctx, ids[7], "ann"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := d.Inbox(ctx, db.InboxFilter{Review: 0.5}, db.Page{Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.ID)
+	}
+	if want := []string{ids[5], ids[6], ids[3]}; !reflect.DeepEqual(got, want) {
+		t.Errorf("review queue at 0.5 = %v, want %v (0.5, 0.6, 0.3: 0.4 corrected, 0.7 decided by a person)", got, want)
+	}
+	if n, err := d.InboxCount(ctx, db.InboxFilter{Review: 0.5}); err != nil || n != 8 {
+		t.Errorf("review queue count = %d (%v), want 8", n, err)
+	}
+	// An untriaged email, corrected, is still untriaged.
+	fresh := dbtest.SeedMessages(t, d, dbtest.Message("fresh", "new one", time.Date(2026, 11, 20, 13, 0, 0, 0, time.UTC)))
+	if err := d.CorrectIntent(ctx, fresh[0], "billing", "ann", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := intents(db.InboxFilter{Intent: "untriaged"}); !reflect.DeepEqual(got, []string{fresh[0] + "::true"}) {
+		t.Errorf("untriaged after correcting an untriaged email = %v", got)
+	}
+}

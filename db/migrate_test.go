@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMigrateOutboxLean upgrades a version-2 store holding an outbox with
@@ -163,7 +164,7 @@ func oldStore(t *testing.T, path string, n int) *sql.DB {
 	return old
 }
 
-// TestMigrateLeanMessages upgrades a version-3 store in place: every
+// TestMigrateLeanMessages upgrades a version-6 store in place: every
 // message keeps its fields, raw mail and body (parsed back from the raw
 // mail; a row stored without raw mail keeps its text), and every row that
 // references a message — locations, triage results, decisions, drafts,
@@ -172,7 +173,7 @@ func oldStore(t *testing.T, path string, n int) *sql.DB {
 func TestMigrateLeanMessages(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "smista.db")
-	old := oldStore(t, path, 3)
+	old := oldStore(t, path, 6)
 	exec := func(q string, args ...any) {
 		t.Helper()
 		if _, err := old.ExecContext(ctx, q, args...); err != nil {
@@ -196,6 +197,7 @@ func TestMigrateLeanMessages(t *testing.T) {
 	exec(`INSERT INTO drafts (message_id, body, created_at, updated_at) VALUES ('m2', 'hello', 1, 1)`)
 	exec(`INSERT INTO events (id, type, message_id, payload, created_at) VALUES ('evt_1', 'ticket.suggested', 'm1', '{}', 1)`)
 	exec(`INSERT INTO llm_cache (message_id, model, prompt_version, response, created_at) VALUES ('m2', 'x', 'p1', '{}', 1)`)
+	exec(`INSERT INTO corrections (message_id, intent, decided_by, created_at) VALUES ('m1', 'billing', 'human:ann', 7)`)
 	if err := old.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +235,7 @@ func TestMigrateLeanMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 1 || rows[0].ID != "m1" || rows[0].Intent != "support" || rows[0].Confidence != 0.9 ||
+	if len(rows) != 1 || rows[0].ID != "m1" || rows[0].Intent != "billing" || !rows[0].Corrected || rows[0].Confidence != 0.9 ||
 		rows[0].Action != "ticket" || !rows[0].Seen || len(rows[0].Flags) != 2 {
 		t.Errorf("inbox, flag vip, after the migration: %+v", rows)
 	}
@@ -250,5 +252,128 @@ func TestMigrateLeanMessages(t *testing.T) {
 	}
 	if drafts != 0 || data != 1 {
 		t.Errorf("after deleting m2: %d drafts, %d message_data rows; want 0, 1 (foreign keys cascade)", drafts, data)
+	}
+}
+
+// TestMigrateTeam upgrades a store of the previous version holding an
+// outbox: every delivery keeps its webhook-id (receivers already saw
+// them), the store gets an installation id, and the lease works.
+func TestMigrateTeam(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "smista.db")
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := old.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
+	for _, m := range ms {
+		if m.version > 3 {
+			break
+		}
+		exec(m.sql)
+		exec(`INSERT INTO schema_migrations VALUES (?, ?, 0)`, m.version, m.name)
+	}
+	exec(`INSERT INTO messages (id, message_id, thread_id, date, received_at, size, raw) VALUES ('m1', '<a@b>', 't', 0, 0, 1, x'00')`)
+	exec(`INSERT INTO endpoints (id, url, secret, created_at, updated_at) VALUES ('ep_1', 'http://127.0.0.1:1/', 'whsec_x', 1, 1)`)
+	exec(`INSERT INTO events (id, type, message_id, payload, created_at) VALUES ('evt_1', 'ticket.suggested', 'm1', '{}', 1)`)
+	exec(`INSERT INTO deliveries (id, queue, endpoint_id, event_id, webhook_id, status, created_at, updated_at) VALUES
+		('dl_a', 'ep_1', 'ep_1', 'evt_1', 'msg_old_a', 'delivered', 1, 1),
+		('dl_b', 'ep_1', 'ep_1', 'evt_1', 'msg_old_b', 'pending', 1, 1)`)
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	rows, err := d.Deliveries(ctx, DeliveryFilter{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range rows {
+		got[r.ID] = r.WebhookID
+	}
+	if len(got) != 2 || got["dl_a"] != "msg_old_a" || got["dl_b"] != "msg_old_b" {
+		t.Errorf("after the migration the deliveries' webhook-ids are %v, want the old ones kept", got)
+	}
+	if err := d.Replay(ctx, "dl_a"); err != nil {
+		t.Fatal(err)
+	}
+	if dl, err := d.Delivery(ctx, "dl_a", 0); err != nil || dl.WebhookID != "msg_old_a" {
+		t.Errorf("a replayed old delivery has webhook-id %q (err %v), want msg_old_a", dl.WebhookID, err)
+	}
+	id, err := d.InstallationID(ctx)
+	if err != nil || len(id) != 16 {
+		t.Errorf("installation id %q (err %v), want 16 hex digits", id, err)
+	}
+	if _, ok, err := d.AcquireLease(ctx, LeaseSender, LeaseRequest{Owner: "me", TTL: time.Second}); err != nil || !ok {
+		t.Errorf("lease after the migration: ok=%v err=%v", ok, err)
+	}
+}
+
+// TestMigrateIntegrators upgrades a store from the version before 0006:
+// endpoints keep their secret and sign v1, deliveries keep their rows and
+// are to their endpoint (no URL of their own).
+func TestMigrateIntegrators(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "smista.db")
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := old.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
+	for _, m := range ms {
+		if m.version >= 6 {
+			break
+		}
+		exec(m.sql)
+		exec(`INSERT INTO schema_migrations VALUES (?, ?, 0)`, m.version, m.name)
+	}
+	exec(`INSERT INTO endpoints (id, url, secret, created_at, updated_at) VALUES ('ep_1', 'http://127.0.0.1:1/', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 1, 1)`)
+	exec(`INSERT INTO events (id, type, payload, created_at) VALUES ('evt_1', 'ticket.suggested', '{}', 1)`)
+	exec(`INSERT INTO deliveries (id, queue, endpoint_id, event_id, webhook_id, status, attempts, created_at, updated_at)
+		VALUES ('dl_a', 'ep_1', 'ep_1', 'evt_1', 'msg_a', 'dead', 4, 1, 3)`)
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ep, err := d.Endpoint(ctx, "ep_1")
+	if err != nil || ep.Scheme != "v1" || ep.PublicKey != "" {
+		t.Errorf("endpoint after migration: %+v, %v; want scheme v1, no public key", ep, err)
+	}
+	dls, err := d.Deliveries(ctx, DeliveryFilter{})
+	if err != nil || len(dls) != 1 || dls[0].URL != "http://127.0.0.1:1/" || dls[0].Status != "dead" || dls[0].Attempts != 4 {
+		t.Errorf("deliveries after migration: %+v, %v", dls, err)
+	}
+	dl, err := d.Delivery(ctx, "dl_a", 0)
+	if err != nil || dl.Secret != "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" {
+		t.Errorf("delivery secret after migration: %q, %v", dl.Secret, err)
 	}
 }

@@ -53,11 +53,24 @@ func NewID(prefix string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
-// WebhookID derives the Standard Webhooks webhook-id of an event delivered
-// to an endpoint: stable across retries, replays and restarts, distinct per
-// endpoint, so receivers can deduplicate.
-func WebhookID(eventID, endpointID string) string {
-	sum := sha256.Sum256([]byte(eventID + "\x00" + endpointID))
+// WebhookID derives the Standard Webhooks webhook-id of an email's
+// ticket.suggested event delivered to the endpoint at endpointURL (the
+// normalised URL the endpoint was stored with): stable across retries,
+// replays and restarts, distinct per endpoint, and the same in every
+// installation — the email id derives from the Message-ID — so that a
+// receiver deduplicates the event two agents' installations both send.
+func WebhookID(emailID, endpointURL string) string {
+	return webhookID("ticket.suggested", emailID, endpointURL)
+}
+
+// testWebhookID derives the webhook-id of an endpoint test (an event of no
+// email): from the event and the endpoint, so every test is new.
+func testWebhookID(eventID, endpointID string) string {
+	return webhookID("test", eventID, endpointID)
+}
+
+func webhookID(kind, a, b string) string {
+	sum := sha256.Sum256([]byte(kind + "\x00" + a + "\x00" + b))
 	return "msg_" + hex.EncodeToString(sum[:12])
 }
 
@@ -153,7 +166,7 @@ type enqueuer struct {
 }
 
 type enqueueEndpoint struct {
-	id      string
+	id, url string
 	enabled bool
 }
 
@@ -161,13 +174,13 @@ type enqueueEndpoint struct {
 // endpoints; newID makes the ids. Close it before the transaction ends.
 func newEnqueuer(ctx context.Context, tx *sql.Tx, newID func(string) string) (*enqueuer, error) {
 	e := &enqueuer{tx: tx, newID: newID}
-	rows, err := tx.QueryContext(ctx, `SELECT id, enabled FROM endpoints ORDER BY created_at, id`)
+	rows, err := tx.QueryContext(ctx, `SELECT id, url, enabled FROM endpoints ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("enqueue event: %w", err)
 	}
 	for rows.Next() {
 		var ep enqueueEndpoint
-		if err := rows.Scan(&ep.id, &ep.enabled); err != nil {
+		if err := rows.Scan(&ep.id, &ep.url, &ep.enabled); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("enqueue event: %w", err)
 		}
@@ -241,35 +254,54 @@ func (e *enqueuer) enqueue(ctx context.Context, nowMS int64, ev NewEvent) (strin
 	if n, _ := res.RowsAffected(); n == 0 {
 		return "", ErrDuplicateEvent
 	}
+	emailID := ev.MessageID
+	if ev.Test {
+		emailID = ""
+	}
+	if err := e.deliver(ctx, id, emailID, nowMS, ev.EndpointID); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// deliver queues event id for every endpoint (or only endpointID): one
+// delivery each, pending for an enabled endpoint, paused for a disabled
+// one, with the webhook-id of the email (emailID, a real ticket) and the
+// endpoint's URL, or else of the event and the endpoint.
+func (e *enqueuer) deliver(ctx context.Context, id, emailID string, nowMS int64, endpointID string) error {
 	args := append(e.args[:0], id, nowMS)
 	for _, ep := range e.eps {
-		if ev.EndpointID != "" && ep.id != ev.EndpointID {
+		if endpointID != "" && ep.id != endpointID {
 			continue
 		}
 		status := "pending"
 		if !ep.enabled {
 			status = "paused"
 		}
-		args = append(args, e.newID("dlv_"), ep.id, WebhookID(id, ep.id), status)
+		wid := testWebhookID(id, ep.id)
+		if emailID != "" {
+			wid = WebhookID(emailID, ep.url)
+		}
+		args = append(args, e.newID("dlv_"), ep.id, wid, status)
 	}
 	e.args = args[:0]
-	if ev.EndpointID == "" && e.insAll != nil {
+	if endpointID == "" && e.insAll != nil {
 		if _, err := e.insAll.ExecContext(ctx, args...); err != nil {
-			return "", fmt.Errorf("enqueue event: %w", err)
+			return fmt.Errorf("enqueue event: %w", err)
 		}
-		return id, nil
+		return nil
 	}
 	if e.insDelivery == nil && len(args) > 2 {
 		st, err := e.tx.PrepareContext(ctx, insDeliveriesSQL(1))
 		if err != nil {
-			return "", fmt.Errorf("enqueue event: %w", err)
+			return fmt.Errorf("enqueue event: %w", err)
 		}
 		e.insDelivery = st
 	}
 	for i := 2; i < len(args); i += 4 {
 		if _, err := e.insDelivery.ExecContext(ctx, id, nowMS, args[i], args[i+1], args[i+2], args[i+3]); err != nil {
-			return "", fmt.Errorf("enqueue event: %w", err)
+			return fmt.Errorf("enqueue event: %w", err)
 		}
 	}
-	return id, nil
+	return nil
 }

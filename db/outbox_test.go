@@ -34,16 +34,18 @@ func TestEnqueueEventOnePerMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := d.Reader().Query(`SELECT endpoint_id, status, webhook_id FROM deliveries WHERE event_id = ? ORDER BY endpoint_id`, id)
+	rows, err := d.Reader().Query(`SELECT endpoint_id, status, webhook_id, e.url FROM deliveries JOIN endpoints e ON e.id = endpoint_id
+		WHERE event_id = ? ORDER BY endpoint_id`, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
 	for rows.Next() {
-		var ep, st, wid string
-		rows.Scan(&ep, &st, &wid)
-		if wid != db.WebhookID(id, ep) {
-			t.Errorf("webhook_id %s, want %s", wid, db.WebhookID(id, ep))
+		var ep, st, wid, url string
+		rows.Scan(&ep, &st, &wid, &url)
+		// An email's ticket: from the email and the receiver's URL.
+		if wid != db.WebhookID("m1", url) {
+			t.Errorf("webhook_id %s, want %s", wid, db.WebhookID("m1", url))
 		}
 		got = append(got, ep+":"+st)
 	}
@@ -117,8 +119,14 @@ func TestEnqueuerBatch(t *testing.T) {
 		if err := rows.Scan(&ev, &ep, &st, &wid); err != nil {
 			t.Fatal(err)
 		}
-		if wid != db.WebhookID(ev, ep) {
-			t.Errorf("webhook_id %s, want %s", wid, db.WebhookID(ev, ep))
+		// An email's ticket derives from the email and the receiver's URL;
+		// events of no email (and tests) from the event and the endpoint.
+		want := db.EventWebhookID(ev, ep)
+		if ev == first {
+			want = db.WebhookID("m1", map[string]string{"ep1": "http://127.0.0.1/", "ep2": "http://127.0.0.1/b"}[ep])
+		}
+		if wid != want {
+			t.Errorf("webhook_id %s, want %s", wid, want)
 		}
 		name := map[string]string{first: "first", second: "second", test: "test"}[ev]
 		got = append(got, name+"/"+ep+":"+st)

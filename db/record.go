@@ -42,14 +42,18 @@ func (d *DB) record(ctx context.Context, c *stmtCache, outcomes []webhook.Outcom
 		return nil, fmt.Errorf("record attempts: %w", err)
 	}
 	failures := map[string]int64{} // endpoint → latest failed attempt start
+	inBatch := map[string]int{}    // endpoint → failed attempts in this batch
 	gone := map[string]string{}    // endpoint → reason (410)
 	var order []string
 	for _, o := range outcomes {
-		if ep := o.Delivery.EndpointID; !o.Result.OK() && ep != "" {
+		// An attempt made while offline is the machine's failure, not the
+		// endpoint's: it never counts toward auto-disable.
+		if ep := o.Delivery.EndpointID; !o.Result.OK() && o.Result.Class != webhook.ClassOffline && ep != "" {
 			if _, seen := failures[ep]; !seen {
 				order = append(order, ep)
 			}
 			failures[ep] = max(failures[ep], o.Result.Started.UnixMilli())
+			inBatch[ep]++
 			if o.Result.Disable != "" {
 				gone[ep] = o.Result.Disable
 			}
@@ -66,6 +70,8 @@ func (d *DB) record(ctx context.Context, c *stmtCache, outcomes []webhook.Outcom
 			}
 			if count >= policy.After {
 				reason = policy.Reason
+			} else if w, ok := crossed(policy.WarnAt, count-inBatch[ep], count); ok {
+				disabled = append(disabled, webhook.Disabled{EndpointID: ep, At: time.UnixMilli(now), Warning: true, Failures: w})
 			}
 		}
 		if reason == "" {
@@ -85,10 +91,23 @@ func (d *DB) record(ctx context.Context, c *stmtCache, outcomes []webhook.Outcom
 	return disabled, nil
 }
 
+// crossed returns the highest of marks that a count going from before to
+// after reached (before < mark <= after).
+func crossed(marks []int, before, after int) (int, bool) {
+	best, ok := 0, false
+	for _, m := range marks {
+		if before < m && m <= after && m > best {
+			best, ok = m, true
+		}
+	}
+	return best, ok
+}
+
 // recentFailuresSQL counts an endpoint's failed attempts since a time and
-// since its last disable (attempts_failed holds the failed ones only).
+// since its last disable (attempts_failed holds the failed ones only);
+// attempts made while offline do not count.
 const recentFailuresSQL = `SELECT COUNT(*) FROM attempts a JOIN deliveries d ON d.seq = a.delivery_seq
-	WHERE d.endpoint_id = ?1 AND a.error_class != '' AND a.started_at > ?2
+	WHERE d.endpoint_id = ?1 AND a.error_class != '' AND a.error_class != 'offline' AND a.started_at > ?2
 	AND a.started_at > COALESCE((SELECT disabled_at FROM endpoints WHERE id = ?1), -1)`
 
 // recordChunks are the row counts of the group commit's multi-row

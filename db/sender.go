@@ -121,7 +121,8 @@ func (d *DB) Pending(ctx context.Context, q webhook.PendingQuery) ([]webhook.Del
 const pendingCols = `d.seq, d.id, d.kind, COALESCE(d.endpoint_id, ''), COALESCE(d.event_id, ''),
 	d.webhook_id, COALESCE(d.draft_id, 0), d.status, d.attempts,
 	CASE WHEN d.deadline IS NULL THEN 0 ELSE
-		(SELECT COUNT(*) FROM attempts a WHERE a.delivery_seq = d.seq AND a.started_at >= d.deadline - ?) END,
+		(SELECT COUNT(*) FROM attempts a WHERE a.delivery_seq = d.seq AND a.started_at >= d.deadline - ?
+			AND a.error_class != 'offline') END,
 	d.next_attempt_at, d.deadline, d.created_at
 	FROM deliveries d`
 
@@ -340,7 +341,8 @@ func (d *DB) Delivery(ctx context.Context, id string, roundLength time.Duration)
 const deliveryCols = `d.seq, d.id, d.kind, d.queue, COALESCE(d.endpoint_id, ''), COALESCE(d.event_id, ''),
 	COALESCE(v.type, ''), d.webhook_id, COALESCE(d.draft_id, 0), d.status, COALESCE(v.test, 0), d.attempts,
 	CASE WHEN d.deadline IS NULL THEN 0 ELSE
-		(SELECT COUNT(*) FROM attempts a WHERE a.delivery_seq = d.seq AND a.started_at >= d.deadline - ?) END,
+		(SELECT COUNT(*) FROM attempts a WHERE a.delivery_seq = d.seq AND a.started_at >= d.deadline - ?
+			AND a.error_class != 'offline') END,
 	d.next_attempt_at, d.deadline, d.created_at,
 	COALESCE(e.url, ''), COALESCE(e.secret, ''), COALESCE(e.prev_secret, ''), e.prev_secret_until, COALESCE(v.payload, x'')
 	FROM deliveries d LEFT JOIN endpoints e ON e.id = d.endpoint_id LEFT JOIN events v ON v.id = d.event_id`

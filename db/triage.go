@@ -327,6 +327,9 @@ type TriageInfo struct {
 	Model      string
 	Notes      []string
 	At         time.Time
+	// CorrectedIntent is the intent a person set ("" when none), by
+	// CorrectedBy; Intent stays the model's.
+	CorrectedIntent, CorrectedBy string
 	// The decision; Action is "" when none was recorded.
 	Action     string
 	Reasons    []string
@@ -368,6 +371,13 @@ func (d *DB) triageInfo(ctx context.Context, id string) (*TriageInfo, error) {
 		}
 		ti.Action, ti.Reasons, ti.Suggestion = dec.Action, decodeStrings(reasons), dec.Suggestion
 		ti.DecidedBy, ti.DecidedAt = dec.DecidedBy, time.UnixMilli(dAt)
+	}
+	if ti != nil {
+		err = d.r.QueryRowContext(ctx, `SELECT intent, decided_by FROM corrections WHERE message_id = ?`, id).
+			Scan(&ti.CorrectedIntent, &ti.CorrectedBy)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("correction: %w", err)
+		}
 	}
 	return ti, nil
 }

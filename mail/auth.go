@@ -2,6 +2,7 @@ package mail
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/emersion/go-sasl"
@@ -12,7 +13,15 @@ const (
 	AuthPlain       = "plain"
 	AuthXOAUTH2     = "xoauth2"
 	AuthOAuthBearer = "oauthbearer"
+	// AuthOAuth2 is smista's built-in OAuth2: XOAUTH2 with the access
+	// token of ServerConfig.OAuth2.
+	AuthOAuth2 = "oauth2"
 )
+
+// AccessTokener hands out a valid OAuth2 access token (an *OAuth2Source).
+type AccessTokener interface {
+	AccessToken(ctx context.Context) (string, error)
+}
 
 // credentials is a resolved login: the SASL client, for plain auth the
 // password (for servers offering only LOGIN), and the redactor of every
@@ -40,6 +49,16 @@ func (s ServerConfig) credentials(ctx context.Context) (credentials, error) {
 		}
 		c := &xoauth2Client{user: s.Username, token: tok}
 		return credentials{sasl: c, redact: newRedactor([]string{tok}, initialResponse(c))}, nil
+	case AuthOAuth2:
+		if s.OAuth2 == nil {
+			return credentials{}, errors.New(`auth "oauth2": no [account.oauth2] client configured`)
+		}
+		tok, err := s.OAuth2.AccessToken(ctx)
+		if err != nil {
+			return credentials{}, err
+		}
+		c := &xoauth2Client{user: s.Username, token: tok}
+		return credentials{sasl: c, redact: newRedactor([]string{tok}, initialResponse(c))}, nil
 	case AuthOAuthBearer:
 		tok, err := s.Token.Resolve(ctx, "token", s.Getenv)
 		if err != nil {
@@ -49,7 +68,7 @@ func (s ServerConfig) credentials(ctx context.Context) (credentials, error) {
 		return credentials{sasl: sasl.NewOAuthBearerClient(opts),
 			redact: newRedactor([]string{tok}, initialResponse(sasl.NewOAuthBearerClient(opts)))}, nil
 	default:
-		return credentials{}, fmt.Errorf("auth %q: want plain, xoauth2 or oauthbearer", s.Auth)
+		return credentials{}, fmt.Errorf("auth %q: want plain, xoauth2, oauthbearer or oauth2", s.Auth)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"smista/db/dbtest"
+	"smista/internal/skipnote"
 	"smista/mail"
 )
 
@@ -23,14 +24,7 @@ const corpusSize = 6046
 // corpusDir returns $SMISTA_CORPUS or skips the test loudly.
 func corpusDir(tb testing.TB) string {
 	tb.Helper()
-	dir := os.Getenv("SMISTA_CORPUS")
-	if dir == "" {
-		tb.Skip("SMISTA_CORPUS not set: the SpamAssassin corpus test did NOT run (.ci/run fetches it with npm)")
-	}
-	if _, err := os.Stat(filepath.Join(dir, corpusGroups[0])); err != nil {
-		tb.Skipf("SMISTA_CORPUS=%s has no %s: the SpamAssassin corpus test did NOT run", dir, corpusGroups[0])
-	}
-	return dir
+	return skipnote.Corpus(tb, "the SpamAssassin corpus test "+tb.Name(), corpusGroups[0])
 }
 
 // corpusFiles lists the raw *.txt messages of every group.

@@ -40,10 +40,13 @@ type ServerConfig struct {
 	Username string
 	// Password is used with Auth "plain" (the default).
 	Password Secret
-	// Auth is "plain" (default), "xoauth2" or "oauthbearer".
+	// Auth is "plain" (default), "xoauth2", "oauthbearer" (with Token) or
+	// "oauth2" (with OAuth2).
 	Auth string
 	// Token is used with Auth "xoauth2" and "oauthbearer".
 	Token Secret
+	// OAuth2 hands out access tokens with Auth "oauth2".
+	OAuth2 AccessTokener
 	// Getenv reads the environment for Secret.Env; nil means none.
 	Getenv func(string) string
 	// DialTimeout bounds connecting and the greeting; 0 means 30 s.

@@ -3,6 +3,7 @@ package mail_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -275,5 +276,40 @@ func TestImportHugeMbox(t *testing.T) {
 	}
 	if strings.TrimSpace(m.Text) != long {
 		t.Errorf("long line: got %d bytes, want %d", len(strings.TrimSpace(m.Text)), len(long))
+	}
+}
+
+// failingStore stores the first batch, then fails as a full disk does.
+type failingStore struct{ calls int }
+
+func (s *failingStore) SaveMessages(ctx context.Context, source string, msgs []*mail.Message) ([]string, error) {
+	s.calls++
+	if s.calls > 1 {
+		return nil, errors.New("database or disk is full")
+	}
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.StableID()
+	}
+	return ids, nil
+}
+
+// A store that fails mid-import stops it, and the totals say how many
+// messages were read but not stored: never "0 failed" for mail that was
+// lost.
+func TestImportStoreFailureCountsUnstored(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 7 {
+		raw := fmt.Sprintf("From: a@example.com\r\nSubject: m%d\r\nMessage-ID: <m%d@example.com>\r\n\r\nbody\r\n", i, i)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d.eml", i)), []byte(raw), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stats, err := mail.Import(context.Background(), &failingStore{}, []string{dir}, mail.ImportOptions{BatchSize: 3, Workers: 1})
+	if err == nil {
+		t.Fatal("a failing store was not reported")
+	}
+	if stats.New != 3 || stats.Unstored != 3 || stats.Failed != 0 {
+		t.Fatalf("stats %+v, want 3 new, 3 read but not stored", stats)
 	}
 }

@@ -123,7 +123,7 @@ func (m *Message) parseBody(fields hdrFields, body []byte) {
 	for _, f := range fields {
 		m.Header[f.key] = append(m.Header[f.key], decodeHeaderValue(f.value))
 	}
-	p := bodyParser{msg: m}
+	p := bodyParser{msg: m, limit: MaxTextBytes}
 	p.walk(fields, body, 0, "")
 	p.finish()
 	m.sanitize()
@@ -200,7 +200,12 @@ func synthMessageID(fields hdrFields, body []byte) string {
 // bodyParser walks the MIME tree over the raw bytes, collecting text
 // bodies and attachment descriptions.
 type bodyParser struct {
-	msg       *Message
+	msg *Message
+	// limit caps the Text and HTML bodies (MaxTextBytes for Parse).
+	limit int
+	// keep collects each attachment's decoded bytes in data (ParseFull).
+	keep      bool
+	data      [][]byte
 	plain     []string
 	html      []string
 	textBytes int
@@ -257,6 +262,9 @@ func (p *bodyParser) walk(fields hdrFields, body []byte, depth int, parent strin
 		ContentType: ct,
 		Size:        decodedSize(cte, body),
 	})
+	if p.keep {
+		p.data = append(p.data, decodeTransfer(cte, body))
+	}
 }
 
 // text records a text/plain or text/html body.
@@ -281,9 +289,9 @@ func (p *bodyParser) text(ct, label string, b []byte) {
 	}
 }
 
-// capped cuts s so that *used stays within MaxTextBytes.
+// capped cuts s so that *used stays within p.limit.
 func (p *bodyParser) capped(s string, used *int) string {
-	left := MaxTextBytes - *used
+	left := p.limit - *used
 	if left <= 0 {
 		if s != "" {
 			p.truncated = true
@@ -314,11 +322,11 @@ func cutUTF8(s string, n int) string {
 func (p *bodyParser) finish() {
 	m := p.msg
 	// The separators may push a joined body a few bytes over the cap.
-	m.HTML = cutUTF8(strings.Join(p.html, "\n"), MaxTextBytes)
-	text := cutUTF8(strings.Join(p.plain, "\n\n"), MaxTextBytes)
+	m.HTML = cutUTF8(strings.Join(p.html, "\n"), p.limit)
+	text := cutUTF8(strings.Join(p.plain, "\n\n"), p.limit)
 	if strings.TrimSpace(text) == "" && m.HTML != "" {
 		text = HTMLToText(m.HTML)
-		if len(text) > MaxTextBytes {
+		if len(text) > p.limit {
 			text = p.capped(text, new(int))
 		}
 	}

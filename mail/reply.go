@@ -79,27 +79,63 @@ func ReplyRecipients(orig *Message) []Address {
 // References chain, To = Reply-To or From, Date, Message-ID, and a
 // text/plain UTF-8 quoted-printable body.
 func ComposeReply(orig *Message, o ReplyOptions) []byte {
+	return Compose(MailOptions{From: o.From, To: ReplyRecipients(orig), Subject: ReplySubject(orig.Subject),
+		Body: o.Body, Date: o.Date, MessageID: o.MessageID, Answers: orig, Quote: o.Quote})
+}
+
+// MailOptions describes a mail to compose: a reply of any kind, a
+// forward or a new message.
+type MailOptions struct {
+	From    Address
+	To, Cc  []Address
+	Subject string
+	Body    string
+	Date    time.Time
+	// MessageID is the mail's Message-ID with angle brackets.
+	MessageID string
+	// Answers is the email a reply answers: the mail is threaded under it
+	// (In-Reply-To, References). nil for a forward or a new message.
+	Answers *Message
+	// Quote appends Answers' text, each line prefixed with "> ".
+	Quote bool
+}
+
+// Compose builds a raw RFC 5322 mail: From, To, Cc, the subject (RFC 2047
+// encoded), Date, Message-ID, In-Reply-To and References when it answers
+// an email, and a text/plain UTF-8 quoted-printable body. CR and LF never
+// reach a header from any field.
+func Compose(o MailOptions) []byte {
 	var h bytes.Buffer
 	header := func(k, v string) { fmt.Fprintf(&h, "%s: %s\r\n", k, v) }
-	header("From", formatAddress(o.From))
-	var to []string
-	for _, a := range ReplyRecipients(orig) {
-		to = append(to, formatAddress(a))
+	list := func(as []Address) string {
+		out := make([]string, len(as))
+		for i, a := range as {
+			out[i] = formatAddress(a)
+		}
+		return strings.Join(out, ", ")
 	}
-	header("To", strings.Join(to, ", "))
-	header("Subject", mime.QEncoding.Encode("utf-8", ReplySubject(orig.Subject)))
+	header("From", formatAddress(o.From))
+	if len(o.To) > 0 {
+		header("To", list(o.To))
+	}
+	if len(o.Cc) > 0 {
+		header("Cc", list(o.Cc))
+	}
+	header("Subject", mime.QEncoding.Encode("utf-8", oneLine(o.Subject)))
 	date := o.Date
 	if date.IsZero() {
 		date = time.Now()
 	}
 	header("Date", date.Format(time.RFC1123Z))
 	header("Message-ID", oneLine(o.MessageID))
-	if orig.MessageID != "" {
-		header("In-Reply-To", oneLine(orig.MessageID))
-	}
-	if refs := referencesChain(orig); len(refs) > 0 {
-		// One id per folded line keeps long chains within line limits.
-		header("References", strings.Join(refs, "\r\n "))
+	if orig := o.Answers; orig != nil {
+		if orig.MessageID != "" {
+			header("In-Reply-To", oneLine(orig.MessageID))
+		}
+		if refs := referencesChain(orig); len(refs) > 0 {
+			// One id per folded line keeps long chains within line limits.
+			header("References", strings.Join(refs, "\r\n "))
+		}
 	}
 	header("MIME-Version", "1.0")
 	header("Content-Type", "text/plain; charset=utf-8")
@@ -107,8 +143,8 @@ func ComposeReply(orig *Message, o ReplyOptions) []byte {
 	h.WriteString("\r\n")
 
 	text := strings.TrimRight(o.Body, "\n")
-	if o.Quote {
-		text += "\n\n" + quoteOriginal(orig)
+	if o.Quote && o.Answers != nil {
+		text += "\n\n" + quoteOriginal(o.Answers)
 	}
 	text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\n", "\r\n") + "\r\n"
 	qp := quotedprintable.NewWriter(&h)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 )
@@ -21,10 +22,13 @@ type Secret struct {
 	Cmd string
 	// Env names an environment variable holding the secret.
 	Env string
+	// File names a file whose trimmed content is the secret; it must not
+	// be readable by others.
+	File string
 }
 
 // IsZero reports whether no source is configured.
-func (s Secret) IsZero() bool { return s.Cmd == "" && s.Env == "" }
+func (s Secret) IsZero() bool { return s.Cmd == "" && s.Env == "" && s.File == "" }
 
 // Resolve returns the secret. getenv reads the environment (os.Getenv in
 // production). A failing command yields "password_cmd failed: exit status
@@ -49,6 +53,23 @@ func (s Secret) Resolve(ctx context.Context, what string, getenv func(string) st
 		v := strings.TrimSpace(stdout.String())
 		if v == "" {
 			return "", fmt.Errorf("%s_cmd printed nothing", what)
+		}
+		return v, nil
+	case s.File != "":
+		fi, err := os.Stat(s.File)
+		if err != nil {
+			return "", fmt.Errorf("%s_file: %w", what, err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			return "", fmt.Errorf("%s_file %s: mode %o lets others read it; run: chmod 600 %s", what, s.File, fi.Mode().Perm(), s.File)
+		}
+		b, err := os.ReadFile(s.File)
+		if err != nil {
+			return "", fmt.Errorf("%s_file: %w", what, err)
+		}
+		v := strings.TrimSpace(string(b))
+		if v == "" {
+			return "", fmt.Errorf("%s_file %s is empty", what, s.File)
 		}
 		return v, nil
 	case s.Env != "":

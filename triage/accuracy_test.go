@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"smista/internal/skipnote"
 	"smista/mail"
 	"smista/triage"
 )
@@ -245,10 +246,7 @@ func TestAccuracyLabelled(t *testing.T) {
 // used for training or tuning) through the offline classifier and the
 // decision engine: spam recall, and how many would become a ticket.
 func TestAccuracySpamAssassin(t *testing.T) {
-	dir := os.Getenv("SMISTA_CORPUS")
-	if dir == "" {
-		t.Skip("SKIP: SMISTA_CORPUS is not set: the SpamAssassin accuracy report needs the corpus (.ci/run sets it)")
-	}
+	dir := skipnote.Corpus(t, "the SpamAssassin accuracy report (TestAccuracySpamAssassin)", "easy-ham-2")
 	if testing.Short() {
 		t.Skip("SKIP: -short")
 	}

@@ -28,23 +28,28 @@ func NewCombined(llm, offline Classifier) *Combined {
 // merged in, the offline summary, language and draft filling any the model
 // left empty, and Disagree plus the note "llm intent X, offline intent Y"
 // when the intents differ. When the LLM fails without a result the offline
-// result is returned with the note "llm fallback: <error>". It fails when
-// the offline classifier fails or ctx is done.
+// result is returned with the note "llm fallback: <error>". The offline
+// classifier runs once per email, and serves as the fallback too. It fails
+// when the offline classifier fails or ctx is done.
 func (cb *Combined) Classify(ctx context.Context, m *mail.Message, c Context) (Result, error) {
 	off, err := cb.offline.Classify(ctx, m, c)
 	if err != nil {
 		return Result{}, fmt.Errorf("combined classify: offline: %w", err)
 	}
-	r, err := cb.llm.Classify(ctx, m, c)
+	var r Result
+	if l, ok := cb.llm.(*LLM); ok {
+		r, err = l.classify(ctx, m, c, &off)
+	} else {
+		r, err = cb.llm.Classify(ctx, m, c)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return Result{}, fmt.Errorf("combined classify: %w", ctx.Err())
 		}
-		off.Flags = MergeFlags(Flags(m, c), off.Flags)
-		off.Notes = append(off.Notes, "llm fallback: "+err.Error())
-		return off, nil
+		return withFallback(off, err.Error(), Usage{}), nil
 	}
-	r.Flags = MergeFlags(Flags(m, c), MergeFlags(r.Flags, off.Flags))
+	// a fallback result is the offline one: merging it again changes nothing
+	r.Flags, r.ruleFlags = MergeFlags(r.Flags, off.Flags), off.ruleFlags
 	if r.Summary == "" {
 		r.Summary = off.Summary
 	}

@@ -1,6 +1,7 @@
 package triage
 
 import (
+	_ "embed"
 	"slices"
 	"strings"
 	"sync"
@@ -143,359 +144,31 @@ type flagLexicon struct {
 	jsonKey []bool     // "priority": in JSON
 }
 
-// flagRules are the keyword rules, lowercase words separated by spaces; a
-// token is a run of letters and digits, so "art. 17" is "art 17".
+// flagRules are the keyword rules, one file per flag under flagrules/:
+// one phrase a line, lowercase words separated by spaces ("#" starts a
+// comment line); a token is a run of letters and digits, so "art. 17" is
+// "art 17".
 var flagRules = []struct {
 	bits    uint8
-	phrases string // one phrase per line
+	phrases string
 }{
-	{bitPayments, `refund
-refunds
-refunded
-refunding
-chargeback
-chargebacks
-charge back
-invoice
-invoices
-invoiced
-credit card
-debit card
-card number
-iban
-bank transfer
-wire transfer
-payment
-payments
-double charged
-charged twice
-charged me twice
-overcharged
-paypal
-billing error
-bonifico
-bonifici
-rimborso
-rimborsi
-rimborsare
-rimborsato
-rimborsata
-rimborsatemi
-fattura
-fatture
-fatturazione
-fatturato
-addebito
-addebiti
-addebitato
-addebitata
-addebitati
-addebitare
-carta di credito
-carta di debito
-pagamento
-pagamenti
-pagato
-pagata
-storno
-nota di credito
-riaccredito`},
-	{bitLegal, `gdpr
-lawyer
-lawyers
-attorney
-attorneys
-lawsuit
-lawsuits
-legal action
-legal proceedings
-legal department
-legal counsel
-litigation
-sue you
-we will sue
-i will sue
-court
-subpoena
-cease and desist
-solicitor
-solicitors
-data deletion
-delete my data
-delete all my data
-erase my data
-right to erasure
-right to be forgotten
-article 17
-art 17
-data protection authority
-data protection officer
-dpo
-avvocato
-avvocati
-avvocata
-avvocatessa
-studio legale
-azione legale
-azioni legali
-vie legali
-via legale
-causa legale
-diffida
-diffidiamo
-diffido
-tribunale
-giudice
-querela
-denuncia
-decreto ingiuntivo
-garante privacy
-garante della privacy
-garante per la protezione dei dati
-garante per la privacy
-cancellazione dei miei dati
-cancellare i miei dati
-cancellate i miei dati
-diritto all oblio
-diritto alla cancellazione
-legal notice
-formal notice
-breach of contract
-breach of the agreement
-breach of the contract
-data breach
-my personal data
-subject access request
-data subject access
-right of access
-article 15
-art 15
-copyright infringement
-trademark infringement
-infringement
-infringing
-dmca
-intellectual property
-information commissioner
-consumer protection
-statutory rights
-my legal rights
-claim for damages
-compensation for damages
-hold you liable
-messa in mora
-inadempimento
-inadempienza
-risarcimento
-violazione del contratto
-risoluzione del contratto
-miei dati personali
-accesso ai miei dati
-articolo 15
-articolo 17
-codice del consumo
-associazione consumatori
-polizia postale
-un esposto
-ufficio legale
-il mio legale
-mio legale
-nostro legale
-vostro legale
-proprietà intellettuale
-violazione del marchio
-violazione del copyright
-data breach notification`},
-	{bitInjection, `ignore previous instructions
-ignore all previous instructions
-ignore the previous instructions
-ignore any previous instructions
-ignore prior instructions
-ignore all prior instructions
-ignore your instructions
-ignore all instructions
-ignore the above
-ignore all the above
-ignore everything above
-disregard previous instructions
-disregard all previous instructions
-disregard the previous instructions
-disregard prior instructions
-disregard all prior instructions
-disregard your instructions
-disregard the above
-forget your instructions
-forget all previous instructions
-forget previous instructions
-override instructions
-system prompt
-you are now a
-you are now an
-classify this as
-classify this email as
-classify this message as
-classify it as
-classify me as
-classify as
-mark this as
-mark this email as
-mark this message as
-treat this as
-treat this email as
-categorize this as
-categorise this as
-label this as
-label this email as
-set confidence
-set the confidence
-set priority to
-set the priority to
-with confidence 1
-with confidence 100
-confidence of 1
-ignora le istruzioni precedenti
-ignora tutte le istruzioni precedenti
-ignora tutte le istruzioni
-ignora le istruzioni
-ignora le tue istruzioni
-ignora quanto sopra
-ignora tutto quanto sopra
-ignora le precedenti istruzioni
-dimentica le istruzioni
-dimentica le tue istruzioni
-dimentica le istruzioni precedenti
-prompt di sistema
-classifica come
-classifica questa email come
-classifica questo messaggio come
-classifica questa mail come
-classificala come
-classificare come
-classifica questa come
-segna come
-segna questa email come
-tratta questa email come
-categorizza come
-imposta la priorità
-imposta la confidenza
-con confidenza 1
-con confidenza 100
-sei ora
-da ora sei
-d ora in poi sei
-d ora in avanti sei
-developer mode
-modalità sviluppatore
-from now on you
-from now on you are
-pretend you are
-pretend to be
-forget everything
-dimentica tutto
-dimentica quanto detto
-dimentica quanto sopra
-sei un assistente
-sei un modello
-agisci come
-fingi di essere
-do not flag
-don t flag
-dont flag
-do not add the flag
-remove the flag
-remove the payments flag
-remove the legal flag
-without flags
-no flags
-not a payment
-non segnalare
-non aggiungere il flag
-rimuovi il flag
-senza flag
-non è un pagamento
-treat as vip
-treat me as vip
-mark as vip
-vip customer
-vip client
-cliente vip
-trattami come vip
-payments flag
-legal flag
-vip flag
-injection flag
-flag payments
-flag legal
-flag vip
-flag injection
-flag pagamenti
-flag legale
-the classifier
-this classifier
-automatic classifier
-il classificatore
-al classificatore
-classificatore automatico
-note to the model
-note for the model
-note to the ai
-note for the ai
-message to the ai
-dear ai
-dear model
-if you are an ai
-if you are a language model
-if you are an llm
-to the language model
-to the ai model
-ai model reading
-ai reading this
-nota per il modello
-nota al modello
-nota per l ia
-nota per l ai
-messaggio per il modello
-caro modello
-se sei un ia
-se sei un intelligenza artificiale
-se sei un modello
-al modello linguistico
-intelligenza artificiale che legge
-triage system
-sistema di triage
-sistema di smistamento
-smistamento automatico
-with priority urgent
-con priorità urgente`},
+	{bitPayments, paymentsRules},
+	{bitLegal, legalRules},
+	{bitInjection, injectionRules},
 }
 
-// bulkRules are footer phrases of newsletters and bulk mail.
-const bulkRules = `to unsubscribe
-unsubscribe here
-click here to unsubscribe
-unsubscribe from this list
-unsubscribe from our mailing list
-no longer wish to receive
-to be removed from
-remove you from our list
-removed from our mailing list
-opt out of
-to opt out
-this is not spam
-you are receiving this email because
-you received this email because
-this email was sent to
-this message was sent to
-per disiscriverti
-per cancellarti
-clicca qui per cancellarti
-non desideri più ricevere
-non vuoi più ricevere
-ricevi questa email perché
-hai ricevuto questa email perché
-ricevi questa newsletter
-cancellarti dalla lista
-annullare l iscrizione`
+var (
+	//go:embed flagrules/payments.txt
+	paymentsRules string
+	//go:embed flagrules/legal.txt
+	legalRules string
+	//go:embed flagrules/injection.txt
+	injectionRules string
+	// bulkRules are footer phrases of newsletters and bulk mail.
+	//
+	//go:embed flagrules/bulk.txt
+	bulkRules string
+)
 
 // order words turn "system: ..." at a line start into a role marker, so
 // "System: Windows 11" in a bug report does not.
@@ -525,7 +198,7 @@ func buildFlagLexicon() *flagLexicon {
 	for _, r := range flagRules {
 		for _, line := range strings.Split(r.phrases, "\n") {
 			ws := strings.Fields(line)
-			if len(ws) == 0 {
+			if len(ws) == 0 || strings.HasPrefix(ws[0], "#") {
 				continue
 			}
 			first := id(ws[0])
@@ -542,7 +215,7 @@ func buildFlagLexicon() *flagLexicon {
 	}{bitBulk, bulkRules})[len(flagRules):] {
 		for _, line := range strings.Split(r.phrases, "\n") {
 			ws := strings.Fields(line)
-			if len(ws) == 0 {
+			if len(ws) == 0 || strings.HasPrefix(ws[0], "#") {
 				continue
 			}
 			first := id(ws[0])

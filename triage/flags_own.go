@@ -15,7 +15,15 @@ func ownFlagBits(m *mail.Message) uint8 {
 	lex := flagLex()
 	var t tokenizer
 	ids := make([]int32, 0, 256)
-	for _, part := range [...]string{m.Subject, ownFlagText(m.Text)} {
+	own, enough := ownFlagText(m.Text)
+	subject := m.Subject
+	if enough && isReplySubject(strings.ToLower(strings.TrimSpace(subject))) {
+		// a reply or forward keeps the thread's subject ("Re: Invoice
+		// March"): with words of its own, the sender says what this email
+		// is about
+		subject = ""
+	}
+	for _, part := range [...]string{subject, own} {
 		t.reset(part)
 		for t.next() {
 			id, ok := lex.words[string(t.buf)]
@@ -36,11 +44,13 @@ const minOwnWords = 8
 // ownFlagText returns the sender's own words of a body: without quoted
 // lines ("> ..."), without everything from a reply header ("On ... wrote:",
 // "Il giorno ... ha scritto:", "-----Original Message-----", an Outlook
-// "From:/Sent:" block) or a signature delimiter ("-- ") on, and without the
-// trailing boilerplate paragraphs (confidentiality notices, privacy
+// "From:/Sent:" block) or a signature delimiter ("-- ") on, without the
+// signature after a sign-off line, and without the trailing boilerplate
+// paragraphs (confidentiality notices, privacy
 // footers, legal-entity lines). Forwarded messages stay: a forward asks
-// what it forwards. When little is left, the whole body is returned.
-func ownFlagText(text string) string {
+// what it forwards. When little is left, the whole body is returned and
+// enough is false.
+func ownFlagText(text string) (string, bool) {
 	lines := strings.Split(text, "\n")
 	own := make([]string, 0, len(lines))
 	for i, line := range lines {
@@ -63,9 +73,11 @@ func ownFlagText(text string) string {
 	}
 	out := strings.Join(paras, "\n\n")
 	if len(strings.Fields(out)) < minOwnWords {
-		return text
+		return text, false
 	}
-	return out
+	// and the signature after a sign-off line ("Regards," then name,
+	// firm, address)
+	return cutSignature(out), true
 }
 
 // outlookHeader reports the start of a quoted message in Outlook's style:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -100,17 +101,22 @@ type LLMConfig struct {
 // LLM classifies one email per model call through langchaingo. It is safe
 // for concurrent use; at most Concurrency calls are in flight.
 type LLM struct {
-	model   llms.Model
-	name    string
-	opts    []llms.CallOption
-	timeout time.Duration
-	backoff time.Duration
-	sem     chan struct{}
-	cache   Cache
-	offline Classifier
-	// plain is set once the server refused JSON mode with a 400 and then
-	// answered without it (LM Studio wants json_schema, not json_object):
-	// later calls skip JSON mode and its wasted request.
+	// model asks for structured output (llm_schema.go): through its
+	// client options (openai), opts (anthropic's tool) and fields (the
+	// request body fields langchaingo cannot express); plainModel is the
+	// same provider without any of it.
+	model, plainModel llms.Model
+	name              string
+	opts              []llms.CallOption
+	fields            bodyFields
+	timeout           time.Duration
+	backoff           time.Duration
+	sem               chan struct{}
+	cache             Cache
+	offline           Classifier
+	// plain is set once the server refused structured output with a 400
+	// and then answered without it (an OpenAI-compatible server without
+	// json_schema): later calls skip it and its wasted request.
 	plain atomic.Bool
 }
 
@@ -118,6 +124,7 @@ var _ Classifier = (*LLM)(nil)
 
 // NewLLM builds an LLM classifier. It fails with ErrUnknownProvider,
 // ErrNoModel, ErrNoAPIKey or ErrBadBaseURL; it makes no network call.
+// Long: one case per provider, each a few lines.
 func NewLLM(cfg LLMConfig) (*LLM, error) {
 	if strings.TrimSpace(cfg.Model) == "" {
 		return nil, fmt.Errorf("new llm: %w", ErrNoModel)
@@ -166,9 +173,13 @@ func NewLLM(cfg LLMConfig) (*LLM, error) {
 			// OPENAI_API_KEY from the environment instead).
 			key = "none"
 		}
-		l.model, err = openai.New(openai.WithModel(cfg.Model), openai.WithToken(key),
-			openai.WithBaseURL(base), openai.WithHTTPClient(hc))
-		l.opts = []llms.CallOption{llms.WithJSONMode()}
+		common := []openai.Option{openai.WithModel(cfg.Model), openai.WithToken(key),
+			openai.WithBaseURL(base), openai.WithHTTPClient(hc)}
+		// the response format is a client option in langchaingo: one
+		// client with it, one without for servers that refuse it
+		if l.model, err = openai.New(append(common, openai.WithResponseFormat(openAIResponseFormat()))...); err == nil {
+			l.plainModel, err = openai.New(common...)
+		}
 	case ProviderAnthropic:
 		if cfg.APIKey == "" {
 			return nil, fmt.Errorf("new llm: anthropic: %w", ErrNoAPIKey)
@@ -176,18 +187,27 @@ func NewLLM(cfg LLMConfig) (*LLM, error) {
 		if base == "" {
 			base = defaultAnthropicURL
 		}
-		// Anthropic has no JSON mode: the system prompt asks for the bare
-		// object and parseOutput tolerates prose around it.
+		// Anthropic has no JSON mode: one tool whose input is the answer,
+		// forced by tool_choice (a body field); without it, the system
+		// prompt asks for the bare object and parseOutput tolerates prose
 		l.model, err = anthropic.New(anthropic.WithModel(cfg.Model), anthropic.WithToken(cfg.APIKey),
 			anthropic.WithBaseURL(base), anthropic.WithHTTPClient(hc))
+		l.plainModel = l.model
+		l.opts = []llms.CallOption{llms.WithTools([]llms.Tool{anthropicTool()})}
 	case ProviderOllama:
 		if base == "" {
 			base = defaultOllamaURL
 		}
+		// format "json" without the schema; the schema replaces it in
+		// the body of a structured call
 		l.model, err = ollama.New(ollama.WithModel(cfg.Model), ollama.WithServerURL(base),
 			ollama.WithHTTPClient(hc), ollama.WithFormat("json"))
+		l.plainModel = l.model
 	default:
 		return nil, fmt.Errorf("new llm %q: %w", cfg.Provider, ErrUnknownProvider)
+	}
+	if err == nil {
+		l.fields, err = structuredFields(cfg.Provider)
 	}
 	if err != nil {
 		// langchaingo's constructor errors name missing settings, never
@@ -201,11 +221,12 @@ func NewLLM(cfg LLMConfig) (*LLM, error) {
 // "openai/gpt-4o-mini".
 func (l *LLM) Name() string { return l.name }
 
-// Classify asks the model about one email. The deterministic flags are
-// always merged into the model's (a model may add flags, never remove
-// them). An invalid answer is retried once with a correction; a 429 or 5xx
-// once after a short backoff; a 400 to a JSON-mode request once without
-// JSON mode; a timeout is not retried. When no usable answer comes, the
+// Classify asks the model about one email, with the provider's structured
+// output (llm_schema.go). The deterministic flags are always merged into
+// the model's (a model may add flags, never remove them). An invalid
+// answer is retried once with a correction; a 429 or 5xx once after a
+// short backoff; a 400 to a structured request once without structured
+// output; a timeout is not retried. When no usable answer comes, the
 // offline classifier's result is returned with the note "llm fallback:
 // <reason>" and the tokens already spent in its Usage. A cached answer
 // for the same message, model and PromptVersion is reused without any
@@ -213,12 +234,23 @@ func (l *LLM) Name() string { return l.name }
 // fails only when ctx is done, or when there is no offline classifier to
 // fall back on (ErrLLMFailed).
 func (l *LLM) Classify(ctx context.Context, m *mail.Message, c Context) (Result, error) {
-	key := CacheKey{MessageID: m.ID, Model: l.name, PromptVersion: PromptVersion}
+	return l.classify(ctx, m, c, nil)
+}
+
+// classify is Classify with the offline result of m when the caller
+// already has it (Combined): the one fallback path then uses it instead of
+// running the offline classifier again, and the model's flags are left for
+// the caller to merge with the offline result's deterministic ones.
+// Long: the retry state machine (transport, JSON mode, output) in one loop.
+func (l *LLM) classify(ctx context.Context, m *mail.Message, c Context, off *Result) (Result, error) {
+	// Examples are part of the question: an answer given with other
+	// examples (before a correction) is not reused.
+	key := CacheKey{MessageID: m.ID, Model: l.name, PromptVersion: PromptVersion + examplesDigest(c.Examples)}
 	if l.cache != nil && m.ID != "" {
 		// A cache read error only costs a model call.
 		if e, ok, err := l.cache.LLMCacheGet(ctx, key); err == nil && ok {
 			if out, err := parseOutput(e.Response); err == nil {
-				return l.result(m, c, out, e.Usage), nil
+				return l.result(m, c, out, e.Usage, off == nil), nil
 			}
 		}
 	}
@@ -236,12 +268,12 @@ func (l *LLM) Classify(ctx context.Context, m *mail.Message, c Context) (Result,
 	}
 	msgs := []llms.MessageContent{
 		llms.TextParts(llms.ChatMessageTypeSystem, systemPrompt),
-		llms.TextParts(llms.ChatMessageTypeHuman, userPrompt(m, boundary)),
+		llms.TextParts(llms.ChatMessageTypeHuman, examplesPrompt(c.Examples, boundary)+userPrompt(m, boundary)),
 	}
 
 	var usage Usage
 	retriedTransport, retriedOutput := false, false
-	plain, triedPlain := l.plain.Load() || len(l.opts) == 0, false
+	plain, triedPlain := l.plain.Load(), false
 	for {
 		answer, u, err := l.call(ctx, msgs, plain)
 		usage.InputTokens += u.InputTokens
@@ -254,7 +286,7 @@ func (l *LLM) Classify(ctx context.Context, m *mail.Message, c Context) (Result,
 		if triedPlain {
 			triedPlain = false
 			if status != http.StatusBadRequest {
-				// JSON mode was the problem: stop asking for it.
+				// structured output was the problem: stop asking for it.
 				l.plain.Store(true)
 			}
 		}
@@ -263,8 +295,8 @@ func (l *LLM) Classify(ctx context.Context, m *mail.Message, c Context) (Result,
 				return Result{}, fmt.Errorf("llm classify: %w", ctx.Err())
 			}
 			if status == http.StatusBadRequest && !plain {
-				// Maybe the server does not know JSON mode (LM Studio
-				// wants json_schema): ask once without it.
+				// Maybe the server does not know structured output
+				// (an older OpenAI-compatible server): ask once without it.
 				plain, triedPlain = true, true
 				continue
 			}
@@ -275,7 +307,7 @@ func (l *LLM) Classify(ctx context.Context, m *mail.Message, c Context) (Result,
 				}
 				continue
 			}
-			return l.fallback(ctx, m, c, err.Error(), usage)
+			return l.fallback(ctx, m, c, off, err.Error(), usage)
 		}
 		out, perr := parseOutput(answer)
 		if perr == nil {
@@ -283,10 +315,10 @@ func (l *LLM) Classify(ctx context.Context, m *mail.Message, c Context) (Result,
 				// A failed write only means a later call is billed again.
 				_ = l.cache.LLMCachePut(ctx, key, CacheEntry{Response: out.json(), Usage: usage})
 			}
-			return l.result(m, c, out, usage), nil
+			return l.result(m, c, out, usage, off == nil), nil
 		}
 		if retriedOutput {
-			return l.fallback(ctx, m, c, "invalid output twice: "+perr.Error(), usage)
+			return l.fallback(ctx, m, c, off, "invalid output twice: "+perr.Error(), usage)
 		}
 		retriedOutput = true
 		echo, _ := truncateUTF8(answer, maxEcho)
@@ -299,36 +331,52 @@ func (l *LLM) Classify(ctx context.Context, m *mail.Message, c Context) (Result,
 	}
 }
 
-// result turns a validated answer into a Result.
-func (l *LLM) result(m *mail.Message, c Context, out llmOutput, u Usage) Result {
-	return Result{
+// result turns a validated answer into a Result; with rules set, the
+// deterministic flags of m are merged in.
+func (l *LLM) result(m *mail.Message, c Context, out llmOutput, u Usage, rules bool) Result {
+	r := Result{
 		Intent:     out.Intent,
 		Confidence: out.Confidence,
 		Priority:   out.Priority,
 		Summary:    out.Summary,
 		Language:   out.Language,
-		Flags:      withDeterministicFlags(m, c, out.Flags),
+		Flags:      out.Flags,
 		Draft:      out.Draft,
 		Model:      l.name,
 		Usage:      u,
 	}
+	if rules {
+		r.Flags, r.ruleFlags = MergeFlags(Flags(m, c), r.Flags), true
+	}
+	return r
 }
 
-// fallback returns the offline result with the reason the model's answer
+// fallback returns the offline result — off when the caller has it, else
+// the configured offline classifier's — with the reason the model's answer
 // was not used. Tokens already spent are reported in Usage.
-func (l *LLM) fallback(ctx context.Context, m *mail.Message, c Context, reason string, u Usage) (Result, error) {
-	if l.offline == nil {
-		return Result{}, fmt.Errorf("llm classify: %s: %w", reason, ErrLLMFailed)
+func (l *LLM) fallback(ctx context.Context, m *mail.Message, c Context, off *Result, reason string, u Usage) (Result, error) {
+	if off == nil {
+		if l.offline == nil {
+			return Result{}, fmt.Errorf("llm classify: %s: %w", reason, ErrLLMFailed)
+		}
+		r, err := l.offline.Classify(ctx, m, c)
+		if err != nil {
+			return Result{}, fmt.Errorf("llm classify: offline fallback: %w", err)
+		}
+		off = &r
 	}
-	r, err := l.offline.Classify(ctx, m, c)
-	if err != nil {
-		return Result{}, fmt.Errorf("llm classify: offline fallback: %w", err)
-	}
-	r.Flags = withDeterministicFlags(m, c, r.Flags)
-	r.Notes = append(r.Notes, "llm fallback: "+reason)
-	r.Usage.InputTokens += u.InputTokens
-	r.Usage.OutputTokens += u.OutputTokens
-	return r, nil
+	return withFallback(*off, reason, u), nil
+}
+
+// withFallback is the one way a fallback result is made: the offline
+// result, its flags and notes copied, noted "llm fallback: <reason>", with
+// the tokens the model already cost.
+func withFallback(off Result, reason string, u Usage) Result {
+	off.Flags = slices.Clone(off.Flags)
+	off.Notes = append(slices.Clone(off.Notes), "llm fallback: "+reason)
+	off.Usage.InputTokens += u.InputTokens
+	off.Usage.OutputTokens += u.OutputTokens
+	return off
 }
 
 // call makes one model call bounded by the timeout and reports the answer
@@ -336,20 +384,25 @@ func (l *LLM) fallback(ctx context.Context, m *mail.Message, c Context, reason s
 // carry a status or a class, never the provider's message (which could
 // echo request details).
 func (l *LLM) call(ctx context.Context, msgs []llms.MessageContent, plain bool) (string, Usage, error) {
-	info := &callInfo{}
+	info := &callInfo{fields: l.fields}
+	model, opts := l.model, l.opts
+	if plain {
+		info.fields, model, opts = nil, l.plainModel, nil
+	}
 	cctx, cancel := context.WithTimeout(context.WithValue(ctx, callInfoKey{}, info), l.timeout)
 	defer cancel()
-	opts := l.opts
-	if plain {
-		opts = nil
-	}
-	resp, err := l.model.GenerateContent(cctx, msgs, opts...)
-	var text []string
+	resp, err := model.GenerateContent(cctx, msgs, opts...)
+	var text, tool []string
 	var u Usage
 	if err == nil && resp != nil {
 		for _, ch := range resp.Choices {
 			if ch == nil {
 				continue
+			}
+			for _, tc := range ch.ToolCalls {
+				if tc.FunctionCall != nil && tc.FunctionCall.Name == schemaName {
+					tool = append(tool, tc.FunctionCall.Arguments)
+				}
 			}
 			if ch.Content != "" {
 				text = append(text, ch.Content)
@@ -364,12 +417,17 @@ func (l *LLM) call(ctx context.Context, msgs []llms.MessageContent, plain bool) 
 		// Checked first: ollama's client returns no error for an error
 		// status with an empty body.
 		return "", u, &callError{status: info.status, retryAfter: info.retryAfter}
-	case (err != nil || len(text) == 0) && ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded):
+	case (err != nil || len(text)+len(tool) == 0) && ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded):
 		// ollama's client also ends a body cut by the deadline without
 		// an error: an empty answer at the deadline is a timeout.
 		return "", u, &callError{class: "timeout after " + l.timeout.String()}
 	case err != nil:
 		return "", u, &callError{class: "request failed"}
+	}
+	if len(tool) > 0 {
+		// the forced tool's input is the answer (anthropic), whatever
+		// text came with it
+		text = tool
 	}
 	return strings.Join(text, "\n"), u, nil
 }

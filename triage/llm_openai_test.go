@@ -392,10 +392,10 @@ func BenchmarkLLMCacheHit(b *testing.B) {
 	}
 }
 
-// TestLLMOpenAIWithoutJSONMode checks a server that refuses
-// response_format: the classifier asks again without it, and from then on
+// TestLLMOpenAIWithoutStructuredOutput checks a server that refuses
+// json_schema: the classifier asks again without it, and from then on
 // only without it.
-func TestLLMOpenAIWithoutJSONMode(t *testing.T) {
+func TestLLMOpenAIWithoutStructuredOutput(t *testing.T) {
 	f := newFake(t, openaiWire, reply{content: validJSON})
 	f.mu.Lock()
 	f.rejectJSONMode = true

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -78,7 +80,8 @@ type fakeLLM struct {
 	gate chan struct{}
 	// report receives the server's complaints about requests.
 	report testing.TB
-	// rejectJSONMode makes the server answer 400 to JSON-mode requests.
+	// rejectJSONMode makes the server answer 400 to structured-output
+	// requests.
 	rejectJSONMode bool
 }
 
@@ -140,7 +143,7 @@ func (f *fakeLLM) serve(w http.ResponseWriter, r *http.Request) {
 		f.seen = append(f.seen, seen{key: f.wire.auth(r), system: sys, users: users, roles: roles, body: string(body)})
 		f.mu.Unlock()
 		w.WriteHeader(http.StatusBadRequest)
-		io.WriteString(w, `{"error":{"message":"response_format.type must be json_schema"}}`)
+		io.WriteString(w, `{"error":{"message":"'response_format.type' : value is not one of the allowed values ['text','json_object']"}}`)
 		return
 	}
 	if jsonMode != (f.wire.jsonMode && !reject) {
@@ -267,7 +270,12 @@ var openaiWire = wire{
 			Model          string    `json:"model"`
 			Messages       []chatMsg `json:"messages"`
 			ResponseFormat *struct {
-				Type string `json:"type"`
+				Type       string `json:"type"`
+				JSONSchema *struct {
+					Name   string          `json:"name"`
+					Strict bool            `json:"strict"`
+					Schema json.RawMessage `json:"schema"`
+				} `json:"json_schema"`
 			} `json:"response_format"`
 			Tools []json.RawMessage `json:"tools"`
 		}
@@ -278,7 +286,16 @@ var openaiWire = wire{
 			tb.Errorf("openai request offers tools")
 		}
 		sys, users, roles := splitRoles(tb, req.Messages)
-		return sys, users, roles, req.ResponseFormat != nil && req.ResponseFormat.Type == "json_object"
+		rf := req.ResponseFormat
+		if rf == nil {
+			return sys, users, roles, false
+		}
+		if rf.Type != "json_schema" || rf.JSONSchema == nil || !rf.JSONSchema.Strict {
+			tb.Errorf("openai response_format is not a strict json_schema: %s", body)
+			return sys, users, roles, false
+		}
+		checkSchema(tb, rf.JSONSchema.Schema)
+		return sys, users, roles, true
 	},
 	write: func(w http.ResponseWriter, content string, in, out int) {
 		w.Header().Set("Content-Type", "application/json")
@@ -299,30 +316,52 @@ var openaiWire = wire{
 }
 
 var anthropicWire = wire{
-	name: "anthropic",
-	path: "/v1/messages",
-	auth: func(r *http.Request) string { return r.Header.Get("x-api-key") },
+	name:     "anthropic",
+	path:     "/v1/messages",
+	auth:     func(r *http.Request) string { return r.Header.Get("x-api-key") },
+	jsonMode: true,
 	texts: func(tb testing.TB, body []byte) (string, []string, []string, bool) {
 		var req struct {
-			System   string            `json:"system"`
-			Messages []chatMsg         `json:"messages"`
-			Tools    []json.RawMessage `json:"tools"`
+			System   string    `json:"system"`
+			Messages []chatMsg `json:"messages"`
+			Tools    []struct {
+				Name        string          `json:"name"`
+				InputSchema json.RawMessage `json:"input_schema"`
+			} `json:"tools"`
+			ToolChoice *struct {
+				Type string `json:"type"`
+				Name string `json:"name"`
+			} `json:"tool_choice"`
 		}
 		if err := json.Unmarshal(body, &req); err != nil {
 			tb.Errorf("anthropic request: %v", err)
 		}
-		if len(req.Tools) != 0 {
-			tb.Errorf("anthropic request offers tools")
-		}
 		_, users, roles := splitRoles(tb, req.Messages)
-		return req.System, users, roles, false
+		if len(req.Tools) == 0 && req.ToolChoice == nil {
+			return req.System, users, roles, false
+		}
+		if len(req.Tools) != 1 || req.ToolChoice == nil || req.ToolChoice.Type != "tool" || req.ToolChoice.Name != req.Tools[0].Name {
+			tb.Errorf("anthropic request: want one tool forced by tool_choice: %s", body)
+			return req.System, users, roles, false
+		}
+		checkSchema(tb, req.Tools[0].InputSchema)
+		return req.System, users, roles, true
 	},
 	write: func(w http.ResponseWriter, content string, in, out int) {
+		// a JSON object is the forced tool's input; anything else is text
+		// (a proxy or model that ignored the tool)
+		block := map[string]any{"type": "text", "text": content}
+		stop := "end_turn"
+		var input map[string]any
+		if json.Unmarshal([]byte(content), &input) == nil {
+			block = map[string]any{"type": "tool_use", "id": "toolu_01", "name": "record_email_triage", "input": input}
+			stop = "tool_use"
+		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{
 			"id": "msg_1", "type": "message", "role": "assistant", "model": "test-model",
-			"content":     []any{map[string]any{"type": "text", "text": content}},
-			"stop_reason": "end_turn",
+			"content":     []any{block},
+			"stop_reason": stop,
 			"usage":       map[string]any{"input_tokens": in, "output_tokens": out},
 		})
 	},
@@ -341,15 +380,19 @@ var ollamaWire = wire{
 	jsonMode: true,
 	texts: func(tb testing.TB, body []byte) (string, []string, []string, bool) {
 		var req struct {
-			Format   string    `json:"format"`
-			Messages []chatMsg `json:"messages"`
-			Stream   bool      `json:"stream"`
+			Format   json.RawMessage `json:"format"`
+			Messages []chatMsg       `json:"messages"`
+			Stream   bool            `json:"stream"`
 		}
 		if err := json.Unmarshal(body, &req); err != nil {
 			tb.Errorf("ollama request: %v", err)
 		}
 		sys, users, roles := splitRoles(tb, req.Messages)
-		return sys, users, roles, req.Format == "json"
+		if string(req.Format) == `"json"` {
+			return sys, users, roles, false
+		}
+		checkSchema(tb, req.Format)
+		return sys, users, roles, true
 	},
 	write: func(w http.ResponseWriter, content string, in, out int) {
 		w.Header().Set("Content-Type", "application/x-ndjson")
@@ -365,6 +408,34 @@ var ollamaWire = wire{
 		fmt.Fprintf(w, `{"error":"failure for key %s"}`, testKey)
 	},
 	baseURL: func(root string) string { return root },
+}
+
+// checkSchema fails unless raw is the classifier's output schema: an
+// object with every field of the answer required and nothing else allowed.
+func checkSchema(tb testing.TB, raw json.RawMessage) {
+	tb.Helper()
+	var sc struct {
+		Type       string                     `json:"type"`
+		Properties map[string]json.RawMessage `json:"properties"`
+		Required   []string                   `json:"required"`
+		Additional *bool                      `json:"additionalProperties"`
+	}
+	if err := json.Unmarshal(raw, &sc); err != nil {
+		tb.Errorf("schema: %v: %s", err, raw)
+		return
+	}
+	want := []string{"confidence", "draft", "flags", "intent", "language", "priority", "summary"}
+	req := append([]string(nil), sc.Required...)
+	sort.Strings(req)
+	if sc.Type != "object" || len(sc.Properties) != len(want) || !slices.Equal(req, want) || sc.Additional == nil || *sc.Additional {
+		tb.Errorf("schema is not the closed output object: %s", raw)
+	}
+	var intent struct {
+		Enum []string `json:"enum"`
+	}
+	if err := json.Unmarshal(sc.Properties["intent"], &intent); err != nil || len(intent.Enum) != len(triage.Intents) {
+		tb.Errorf("schema intent is not the enum of the intents: %s", sc.Properties["intent"])
+	}
 }
 
 const validJSON = `{"intent":"support","confidence":0.91,"priority":"high","summary":"The customer cannot log in.","language":"en","flags":[],"draft":"Hello Anna, we are looking into it."}`

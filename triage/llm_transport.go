@@ -1,6 +1,10 @@
 package triage
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,6 +22,8 @@ type callInfoKey struct{}
 type callInfo struct {
 	status     int
 	retryAfter time.Duration
+	// fields are set on the request's JSON body (read-only here).
+	fields bodyFields
 }
 
 // observingTransport records the response status of each request whose
@@ -29,12 +35,19 @@ type observingTransport struct {
 }
 
 func (t *observingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	info, _ := req.Context().Value(callInfoKey{}).(*callInfo)
 	if t.bearer != "" && req.Header.Get("Authorization") == "" {
 		req = req.Clone(req.Context())
 		req.Header.Set("Authorization", "Bearer "+t.bearer)
 	}
+	if info != nil && len(info.fields) > 0 && req.Body != nil {
+		var err error
+		if req, err = withFields(req, info.fields); err != nil {
+			return nil, err
+		}
+	}
 	resp, err := t.base.RoundTrip(req)
-	if info, ok := req.Context().Value(callInfoKey{}).(*callInfo); ok && resp != nil {
+	if info != nil && resp != nil {
 		info.status = resp.StatusCode
 		info.retryAfter = retryAfter(resp.Header.Get("Retry-After"))
 	}
@@ -67,4 +80,30 @@ func observedClient(hc *http.Client, bearer bool, key string) *http.Client {
 	}
 	c.Transport = t
 	return c
+}
+
+// withFields returns a copy of req whose JSON object body has fields set
+// (replacing any of the same name). The original body is consumed and
+// closed, as a transport does.
+func withFields(req *http.Request, fields bodyFields) (*http.Request, error) {
+	raw, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("model request body: %w", err)
+	}
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return nil, fmt.Errorf("model request body: %w", err)
+	}
+	for k, v := range fields {
+		body[k] = v
+	}
+	if raw, err = json.Marshal(body); err != nil {
+		return nil, fmt.Errorf("model request body: %w", err)
+	}
+	out := req.Clone(req.Context())
+	out.Body = io.NopCloser(bytes.NewReader(raw))
+	out.ContentLength = int64(len(raw))
+	out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(raw)), nil }
+	return out, nil
 }

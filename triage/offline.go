@@ -5,6 +5,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"math"
 	"strings"
 
 	"smista/mail"
@@ -25,7 +26,8 @@ var embeddedWeights []byte
 type Offline struct {
 	md   *model
 	lx   *lexicon
-	pool scratchPool
+	pool *scratchPool
+	ad   *Adaptive // nil: the base model alone
 }
 
 var _ Classifier = (*Offline)(nil)
@@ -41,9 +43,36 @@ func NewOfflineWeights(data []byte) (*Offline, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &Offline{md: md, lx: newLexicon(md.words)}
-	o.pool.lx = o.lx
-	return o, nil
+	return newOfflineModel(md), nil
+}
+
+func newOfflineModel(md *model) *Offline {
+	lx := newLexicon(md.words, md.shape)
+	return &Offline{md: md, lx: lx, pool: &scratchPool{lx: lx}}
+}
+
+// WithAdaptive returns a classifier that shares o's model and adds a's
+// learned corrections to every classification (see Adaptive); a nil a
+// gives the base model alone. o itself is unchanged.
+func (o *Offline) WithAdaptive(a *Adaptive) *Offline {
+	c := *o
+	c.ad = a
+	return &c
+}
+
+// sample is the calibrator's view of the model's prediction for m, whose
+// gold intent is gold; ok is false when a rule decides m instead.
+func (o *Offline) sample(m *mail.Message, gold int) (calSample, bool) {
+	sc := o.pool.get()
+	defer o.pool.put(sc)
+	o.lx.scanMessage(sc, m)
+	var p [nIntents]float64
+	o.md.probs(&sc.scan, &p)
+	if _, _, _, ruled := offlineRule(m, &sc.scan, p, o.lx.closing); ruled {
+		return calSample{}, false
+	}
+	best := argmax(&p)
+	return calSample{in: calInputs(&p, best, &sc.scan), intent: best, right: best == gold, weight: 1}, true
 }
 
 // Classify classifies m. It never fails and never blocks; ctx is accepted
@@ -55,51 +84,91 @@ func (o *Offline) Classify(_ context.Context, m *mail.Message, c Context) (Resul
 	s := &sc.scan
 	var p [nIntents]float64
 	o.md.probs(s, &p)
-	best := 0
-	for i := range p {
-		if p[i] > p[best] {
-			best = i
-		}
+	best := argmax(&p)
+	var adaptNote string
+	if o.ad != nil {
+		adaptNote = o.adapt(s, &p, &best)
 	}
 	r := Result{
 		Intent:     Intents[best],
-		Confidence: p[best],
+		Confidence: o.md.confidence(&p, best, s),
 		Model:      OfflineModel,
 		Language:   language(s),
 	}
-	if note, intent, conf, ok := offlineRule(m, s, p); ok {
+	if note, intent, conf, ok := offlineRule(m, s, p, o.lx.closing); ok {
 		r.Intent, r.Confidence = intent, conf
 		r.Notes = append(r.Notes, note)
+	} else if adaptNote != "" {
+		r.Notes = append(r.Notes, adaptNote)
 	}
-	if r.Intent != IntentSpam && r.Intent != IntentOther && r.Confidence > htmlOnlyCap {
+	if r.Intent != IntentSpam && r.Intent != IntentOther && r.Confidence > suspiciousCap {
 		switch {
-		case htmlOnly(m):
-			// no plain-text part: the shape of bulk mail and spam (40% of
-			// the training spam, none of the training ham), rare for a person
-			r.Confidence = htmlOnlyCap
-			r.Notes = append(r.Notes, "html-only message: check it by hand")
 		case replyToElsewhere(m):
-			r.Confidence = htmlOnlyCap
+			r.Confidence = suspiciousCap
 			r.Notes = append(r.Notes, "reply-to in another domain than the sender: check it by hand")
+		case s.bodyWords < minBodyWords:
+			// a subject and (almost) nothing else: the model guessed from
+			// a line, whatever its score
+			r.Confidence = suspiciousCap
+			r.Notes = append(r.Notes, "no text of its own to read: check it by hand")
 		}
 	}
 	r.Confidence = clamp01(r.Confidence)
 	r.Flags = flagsOf(s.flagBits|rawInjectionBits(m), m, c)
+	r.ruleFlags = true
 	r.Priority = priority(r.Intent, s)
 	r.Summary = summarize(m, r.Language)
 	r.Draft = draftReply(r.Intent, r.Language, m.From, m.Subject)
 	return r, nil
 }
 
-// hasFlags implements flagsOwner: Classify's flags are Flags's when its
-// scan read the whole body (TestOfflineFlagsMatchFlagsCorpus checks it on
-// every message of the SpamAssassin corpus).
-func (o *Offline) hasFlags(m *mail.Message) bool { return len(m.Text) <= maxBody }
+func argmax(p *[nIntents]float64) int {
+	best := 0
+	for i := range p {
+		if p[i] > p[best] {
+			best = i
+		}
+	}
+	return best
+}
 
-// htmlOnlyCap is the highest confidence a request of a suspicious shape
-// (HTML only, Reply-To elsewhere) gets: below the default threshold, so a
-// human looks at it first.
-const htmlOnlyCap = 0.75
+// adapt applies the adaptive layer to the model's probabilities p and
+// moves best with them; the unknown words the layer learned no longer
+// count as unfamiliar. It returns a note when the layer changed the
+// intent.
+func (o *Offline) adapt(s *scan, p *[nIntents]float64, best *int) string {
+	snap := o.ad.snap.Load()
+	if snap.total == 0 || len(s.oovStems) == 0 {
+		return ""
+	}
+	var logp [nIntents]float64
+	for c, v := range p {
+		logp[c] = math.Log(max(v, 1e-12))
+	}
+	known := snap.evidence(s.oovStems, &logp)
+	if known == 0 {
+		return ""
+	}
+	softmax(&logp, 1, p)
+	s.oov -= known
+	was := *best
+	if *best = argmax(p); *best == was {
+		return ""
+	}
+	return fmt.Sprintf("adaptive layer (%d corrections): %s, not %s", snap.total, Intents[*best], Intents[was])
+}
+
+// suspiciousCap is the highest confidence a request of a phishing shape
+// (Reply-To in another domain) gets: below the default threshold, so a
+// human looks at it first. An HTML-only body is no such shape: real
+// people's mail clients send them too, and the model weighs it as one
+// feature among others (htmlOnlyWord).
+const suspiciousCap = 0.75
+
+// minBodyWords is the fewest words of its own a body needs for the
+// model's reading of it to be trusted ("Help", "see attached" are not
+// enough).
+const minBodyWords = 3
 
 // htmlOnly reports a message with an HTML body and no text/plain part.
 func htmlOnly(m *mail.Message) bool {
@@ -129,7 +198,7 @@ func language(s *scan) string {
 
 // offlineRule applies the strong-signal rules. It returns the note that
 // becomes a reason, and the intent and confidence to use.
-func offlineRule(m *mail.Message, s *scan, p [nIntents]float64) (string, Intent, float64, bool) {
+func offlineRule(m *mail.Message, s *scan, p [nIntents]float64, cl *closingLexicon) (string, Intent, float64, bool) {
 	spam := p[indexOf(IntentSpam)]
 	if v := strings.ToLower(strings.TrimSpace(m.Get("Auto-Submitted"))); v != "" && v != "no" {
 		return "rule: auto-submitted (" + v + ")", IntentOther, 0.97, true
@@ -163,8 +232,8 @@ func offlineRule(m *mail.Message, s *scan, p [nIntents]float64) (string, Intent,
 		}
 		return "rule: newsletter wording", IntentOther, 0.9, true
 	}
-	if thanksReply(m) {
-		return "rule: thank-you reply, no new request", IntentOther, 0.9, true
+	if closingReply(m, cl) {
+		return "rule: closing reply, no new request", IntentOther, 0.9, true
 	}
 	return "", "", 0, false
 }
@@ -218,49 +287,6 @@ func indexOf(in Intent) int {
 		}
 	}
 	return -1
-}
-
-// Words of a "thanks, it works now" reply: a fix word, or a works word
-// with a now word; a blocker word (a negation, "still", "but", "error")
-// means something is still wrong: "it doesn't work now either".
-var (
-	thanksFixed = map[string]bool{"solved": true, "fixed": true, "resolved": true, "sorted": true, "trick": true,
-		"risolto": true, "risolta": true, "risolti": true, "sistemato": true, "sistemata": true, "posto": true}
-	thanksWorks = map[string]bool{"works": true, "worked": true, "working": true, "funziona": true,
-		"funzionano": true, "funzionato": true, "va": true, "andato": true}
-	thanksNow = map[string]bool{"now": true, "again": true, "finally": true, "perfectly": true, "perfect": true,
-		"fine": true, "adesso": true, "ora": true, "nuovo": true, "finalmente": true, "perfettamente": true,
-		"perfetto": true, "bene": true}
-	thanksBlock = map[string]bool{"still": true, "but": true, "however": true, "except": true, "another": true,
-		"not": true, "no": true, "t": true, "cannot": true, "never": true, "error": true, "problem": true, "issue": true,
-		"ancora": true, "però": true, "ma": true, "tuttavia": true, "tranne": true, "altro": true, "altra": true,
-		"non": true, "nemmeno": true, "neanche": true, "mai": true, "errore": true, "problema": true}
-)
-
-// thanksReply reports a short reply whose own text (quotes removed) only
-// says the problem is solved: not a new request.
-func thanksReply(m *mail.Message) bool {
-	subj := strings.ToLower(strings.TrimSpace(m.Subject))
-	if m.InReplyTo == "" && len(m.References) == 0 && !strings.HasPrefix(subj, "re:") && !strings.HasPrefix(subj, "r:") {
-		return false
-	}
-	own := ownText(m.Text, 600)
-	if len(own) > 400 || strings.Contains(own, "?") {
-		return false
-	}
-	var t tokenizer
-	t.reset(own)
-	var fixed, works, now bool
-	for t.next() {
-		w := string(t.buf)
-		if thanksBlock[w] {
-			return false
-		}
-		fixed = fixed || thanksFixed[w]
-		works = works || thanksWorks[w]
-		now = now || thanksNow[w]
-	}
-	return fixed || (works && now)
 }
 
 // ownText returns the sender's own words: the body up to the first quoted

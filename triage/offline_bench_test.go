@@ -63,8 +63,10 @@ func benchEmails() []*mail.Message {
 
 // BenchmarkClassifyOffline measures the offline classifier (flags, rules,
 // summary and draft included) on typical 2–4 KB emails.
-func BenchmarkClassifyOffline(b *testing.B) {
-	o := mustOffline(b)
+func BenchmarkClassifyOffline(b *testing.B) { benchClassify(b, mustOffline(b)) }
+
+// benchClassify measures c on the benchmark emails.
+func benchClassify(b *testing.B, o triage.Classifier) {
 	msgs := benchEmails()
 	var size int
 	for _, m := range msgs {
@@ -89,4 +91,21 @@ func TestBenchEmailsAreTypical(t *testing.T) {
 			t.Errorf("bench email of %d bytes, want 2–4 KB", n)
 		}
 	}
+}
+
+// BenchmarkTriageOffline measures triage.Triage with the offline
+// classifier: classification, the deterministic flags (read once, in the
+// classifier's pass), the decision and a ticket's payload.
+func BenchmarkTriageOffline(b *testing.B) {
+	o := mustOffline(b)
+	msgs := benchEmails()
+	opts := triage.Options{Context: triage.Context{VIP: []string{"bigclient.example"}}, Policy: triage.DefaultPolicy()}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, _, _, err := triage.Triage(ctx, o, msgs[i%len(msgs)], opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "emails/s")
 }

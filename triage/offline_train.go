@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"smista/mail"
 )
 
@@ -22,6 +24,9 @@ type TrainDoc struct {
 	// thousands of mailing-list posts do not drown the written examples,
 	// and the temperature is fitted on the written examples only.
 	Corpus bool
+	// Domain names the product domain the email was written for ("" for
+	// none): the unit of leave-one-domain-out.
+	Domain string
 }
 
 // TrainOptions are the offline model's hyperparameters.
@@ -42,12 +47,47 @@ type TrainOptions struct {
 	// CorpusShare is the part of a class's weight that its corpus emails
 	// (TrainDoc.Corpus) share, when the class also has written examples.
 	CorpusShare float64
+	// CorpusShareOther, when not 0, replaces CorpusShare for the "other"
+	// class: the corpus's ham is mailing-list prose, and a long narrative
+	// support request should not read as it.
+	CorpusShareOther float64
+	// MinDomains keeps in the vocabulary only the words and pairs used in
+	// at least this many domains (TrainDoc.Domain; the corpus is one):
+	// words of one product's trade would teach the model that product,
+	// not what a support request is.
+	MinDomains int
+	// Subject, ReplySubject and OOV are the scan's shape (see shape).
+	Subject, ReplySubject, OOV float64
+	// Calibrate fits the confidence calibrator on predictions for each
+	// domain by a model trained without it (Train only).
+	Calibrate bool
+	// CorpusCalShare is the total weight of the corpus emails among the
+	// calibrator's samples, as a share of the written emails' count: an
+	// inbox gets spam and list mail too, on which a "support" reading is
+	// wrong however sure the model is.
+	CorpusCalShare float64
+	// CalLift bounds how much the calibrator may raise the model's
+	// log-odds (see calibrator).
+	CalLift float64
 }
 
 // DefaultTrainOptions returns the hyperparameters the embedded model was
 // trained with.
 func DefaultTrainOptions() TrainOptions {
-	return TrainOptions{Epochs: 20, LearningRate: 0.5, L2: 1e-5, MinDF: 2, MaxWords: 20000, MinPairDF: 3, MaxPairs: 8000, Seed: 1, CorpusShare: 0.25}
+	return TrainOptions{Epochs: 20, LearningRate: 0.5, L2: 1e-5, MinDF: 2, MaxWords: 20000, MinPairDF: 3, MaxPairs: 8000,
+		Seed: 1, CorpusShare: 0.4, MinDomains: 1, Subject: 2, ReplySubject: 1, OOV: 0.1,
+		Calibrate: true, CorpusCalShare: 0.5, CalLift: math.Log(4)}
+}
+
+func (o TrainOptions) corpusShare(class int) float64 {
+	if Intents[class] == IntentOther && o.CorpusShareOther != 0 {
+		return o.CorpusShareOther
+	}
+	return o.CorpusShare
+}
+
+func (o TrainOptions) shape() shape {
+	return shape{subject: float32(o.Subject), replySubject: float32(o.ReplySubject), oov: float32(o.OOV)}
 }
 
 // TrainReport describes a trained model on its calibration split.
@@ -59,11 +99,15 @@ type TrainReport struct {
 	// CalHigh is how many calibration emails scored ≥ 0.8, CalHighRight
 	// how many of those were right.
 	CalHigh, CalHighRight int
+	// CalSamples is how many held-out-domain predictions the confidence
+	// calibrator was fitted on (0: no calibrator).
+	CalSamples int
 }
 
 // Split assigns a training example to "train", "cal" (temperature fitting)
-// or "test" (held out from both) by a hash of its key, so the tool and the
-// tests agree without sharing state: 70%, 15%, 15%.
+// or "test" by a hash of its key: 70%, 15%, 15%. Train trains on "test"
+// too: the held-out measure is leave-one-domain-out and the held-out
+// sets.
 func Split(key string) string {
 	h := fnv.New32a()
 	h.Write([]byte(key))
@@ -87,12 +131,23 @@ type trainVec struct {
 
 // TrainOffline fits the offline model on train, fits its temperature on cal
 // (minimum negative log-likelihood) and returns the encoded weights, ready
-// for NewOfflineWeights. It fails when a class has no example.
+// for NewOfflineWeights (without a confidence calibrator: see Train). It
+// fails when a class has no example.
 func TrainOffline(train, cal []TrainDoc, o TrainOptions) ([]byte, TrainReport, error) {
+	md, rep, err := fitModel(train, cal, o)
+	if err != nil {
+		return nil, rep, err
+	}
+	return md.encode(), rep, nil
+}
+
+// fitModel is TrainOffline without the encoding. Long: one pass of
+// vectorising, weighting, SGD and the temperature, each using the last.
+func fitModel(train, cal []TrainDoc, o TrainOptions) (*model, TrainReport, error) {
 	var rep TrainReport
 	vocab := buildVocab(train, o)
-	lx := newLexicon(vocab)
-	pool := scratchPool{lx: lx}
+	lx := newLexicon(vocab, o.shape())
+	pool := &scratchPool{lx: lx}
 	vecs := func(docs []TrainDoc) []trainVec {
 		out := make([]trainVec, 0, len(docs))
 		sc := pool.get()
@@ -128,12 +183,12 @@ func TrainOffline(train, cal []TrainDoc, o TrainOptions) ([]byte, TrainReport, e
 		case own == 0 || corpus[y] == 0:
 			tv[i].w = classW / float64(count[y])
 		case tv[i].corpus:
-			tv[i].w = classW * o.CorpusShare / float64(corpus[y])
+			tv[i].w = classW * o.corpusShare(y) / float64(corpus[y])
 		default:
-			tv[i].w = classW * (1 - o.CorpusShare) / float64(own)
+			tv[i].w = classW * (1 - o.corpusShare(y)) / float64(own)
 		}
 	}
-	md := &model{words: vocab, weights: make([]float32, len(vocab)*nIntents), temperature: 1}
+	md := &model{words: vocab, weights: make([]float32, len(vocab)*nIntents), temperature: 1, shape: o.shape()}
 	w := make([]float64, len(md.weights))
 	var bias [nIntents]float64
 	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
@@ -229,14 +284,23 @@ func TrainOffline(train, cal []TrainDoc, o TrainOptions) ([]byte, TrainReport, e
 	if len(cv) > 0 {
 		rep.CalAccuracy = float64(right) / float64(len(cv))
 	}
-	return md.encode(), rep, nil
+	return md, rep, nil
 }
 
 // buildVocab keeps the words that appear in at least MinDF training emails
-// (the most frequent MaxWords), in a stable order.
+// (the most frequent MaxWords), in a stable order. Long: one pass over
+// the documents, then the two sorted cuts (words, pairs).
 func buildVocab(docs []TrainDoc, o TrainOptions) []string {
 	df, pairDF := map[string]int{}, map[string]int{}
 	ownDF, spamDF := map[string]int{}, map[string]int{}
+	// the domains each word and pair is used in
+	domains := map[string]map[string]bool{}
+	inDomain := func(w, d string) {
+		if domains[w] == nil {
+			domains[w] = map[string]bool{}
+		}
+		domains[w][d] = true
+	}
 	var t tokenizer
 	seen := map[string]bool{}
 	for _, d := range docs {
@@ -264,6 +328,7 @@ func buildVocab(docs []TrainDoc, o TrainOptions) []string {
 				if pair != "" && !seen[pair] && !d.Corpus {
 					seen[pair] = true
 					pairDF[pair]++
+					inDomain(pair, d.Domain)
 				}
 				if len(t.buf) < 2 || allDigits(t.buf) && len(t.buf) > 4 {
 					continue
@@ -274,6 +339,7 @@ func buildVocab(docs []TrainDoc, o TrainOptions) []string {
 				if !seen[w] {
 					seen[w] = true
 					df[w]++
+					inDomain(w, d.Domain)
 					switch {
 					case !d.Corpus:
 						ownDF[w]++
@@ -292,7 +358,7 @@ func buildVocab(docs []TrainDoc, o TrainOptions) []string {
 	for w, n := range df {
 		// corpus ham adds no words of its own: its mailing-list English
 		// would make every unfamiliar word a sign of "other"
-		if n >= o.MinDF && (!o.OwnWordsOnly || ownDF[w] > 0 || spamDF[w] >= o.MinDF) {
+		if n >= o.MinDF && (!o.OwnWordsOnly || ownDF[w] > 0 || spamDF[w] >= o.MinDF) && len(domains[w]) >= o.MinDomains {
 			ws = append(ws, wc{w, n})
 		}
 	}
@@ -309,7 +375,7 @@ func buildVocab(docs []TrainDoc, o TrainOptions) []string {
 	// mailing-list posts would fill the vocabulary with their phrases)
 	var ps []wc
 	for w, n := range pairDF {
-		if n >= o.MinPairDF {
+		if n >= o.MinPairDF && len(domains[w]) >= o.MinDomains {
 			ps = append(ps, wc{w, n})
 		}
 	}
@@ -391,4 +457,106 @@ func ParseTrainTSV(name string, data []byte) ([]KeyedDoc, error) {
 		out = append(out, KeyedDoc{Key: name + ":" + key, TrainDoc: TrainDoc{Intent: Intent(f[0]), Message: m}})
 	}
 	return out, nil
+}
+
+// Train fits the offline model on docs: each email goes to the training
+// or the temperature split by Split of its key (Split's "test" part is
+// trained on: the held-out measure is leave-one-domain-out). With
+// o.Calibrate, the confidence calibrator is fitted on predictions for
+// each written domain by a model trained without that domain, so that
+// confidence means what it says on mail of a product never seen. It
+// returns the encoded weights and fails like TrainOffline.
+func Train(docs []KeyedDoc, o TrainOptions) ([]byte, TrainReport, error) {
+	md, rep, err := fitSplit(docs, o)
+	if err != nil {
+		return nil, rep, err
+	}
+	if o.Calibrate {
+		samples, err := heldOutDomainSamples(docs, o)
+		if err != nil {
+			return nil, rep, err
+		}
+		md.cal = fitCalibrator(samples)
+		md.cal.lift = float32(o.CalLift)
+		rep.CalSamples = len(samples)
+	}
+	return md.encode(), rep, nil
+}
+
+// fitSplit fits a model on docs split by Split.
+func fitSplit(docs []KeyedDoc, o TrainOptions) (*model, TrainReport, error) {
+	var train, cal []TrainDoc
+	for _, d := range docs {
+		if Split(d.Key) == "cal" {
+			cal = append(cal, d.TrainDoc)
+		} else {
+			train = append(train, d.TrainDoc)
+		}
+	}
+	return fitModel(train, cal, o)
+}
+
+// heldOutDomainSamples trains one model per written domain without it,
+// and without a share of the corpus emails assigned to its fold by a hash
+// of their keys, and predicts what it left out (emails no rule decides):
+// the calibrator's samples. Folds run in parallel, two at a time; the
+// result does not depend on their order.
+func heldOutDomainSamples(docs []KeyedDoc, o TrainOptions) ([]calSample, error) {
+	var names []string
+	for _, d := range docs {
+		if d.Domain != "" && !d.Corpus && !slices.Contains(names, d.Domain) {
+			names = append(names, d.Domain)
+		}
+	}
+	slices.Sort(names)
+	out := func(d KeyedDoc, i int) bool {
+		if d.Corpus {
+			return len(names) > 0 && int(fnv64([]byte(d.Key))%uint64(len(names))) == i
+		}
+		return d.Domain == names[i]
+	}
+	per := make([][]calSample, len(names))
+	g := errgroup.Group{}
+	g.SetLimit(2)
+	for i, name := range names {
+		g.Go(func() error {
+			rest := slices.DeleteFunc(slices.Clone(docs), func(d KeyedDoc) bool { return out(d, i) })
+			md, _, err := fitSplit(rest, o)
+			if err != nil {
+				return fmt.Errorf("calibrate without %s: %w", name, err)
+			}
+			off := newOfflineModel(md)
+			for _, d := range docs {
+				if !out(d, i) {
+					continue
+				}
+				if smp, ok := off.sample(d.Message, indexOf(d.Intent)); ok {
+					smp.weight = 1
+					if d.Corpus {
+						smp.weight = -1 // set below, once the counts are known
+					}
+					per[i] = append(per[i], smp)
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	samples := slices.Concat(per...)
+	var written, corpus int
+	for _, s := range samples {
+		if s.weight < 0 {
+			corpus++
+		} else {
+			written++
+		}
+	}
+	for i := range samples {
+		if samples[i].weight < 0 {
+			samples[i].weight = o.CorpusCalShare * float64(written) / float64(corpus)
+		}
+	}
+	return samples, nil
 }

@@ -39,26 +39,20 @@ type Options struct {
 	PromptVersion string
 }
 
-// flagsOwner is a classifier whose results already carry the
-// deterministic flags of a message (what Flags returns): Triage does not
-// compute them twice.
-type flagsOwner interface {
-	hasFlags(m *mail.Message) bool
-}
-
 // Triage classifies one message and decides, without storing anything: the
-// deterministic flags are merged into the classifier's, and a ticket gets
-// its payload. It fails when the classifier fails.
+// deterministic flags are merged into the classifier's (computed here only
+// when the classifier did not already read them), and a ticket gets its
+// payload. It fails when the classifier fails.
 func Triage(ctx context.Context, c Classifier, m *mail.Message, o Options) (Result, Decision, []byte, error) {
 	r, err := c.Classify(ctx, m, o.Context)
 	if err != nil {
 		return r, Decision{}, nil, fmt.Errorf("classify %s: %w", m.ID, err)
 	}
-	det := r.Flags // the classifier computed the deterministic flags itself
-	if fo, ok := c.(flagsOwner); !ok || !fo.hasFlags(m) {
-		det = Flags(m, o.Context)
+	if r.ruleFlags {
+		r.Flags = MergeFlags(nil, r.Flags)
+	} else {
+		r.Flags = MergeFlags(Flags(m, o.Context), r.Flags)
 	}
-	r.Flags = MergeFlags(det, r.Flags)
 	r.Confidence = clamp01(r.Confidence)
 	d := Decide(r, o.Policy)
 	var payload []byte

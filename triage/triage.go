@@ -59,10 +59,19 @@ const (
 )
 
 // Context is what a classifier knows besides the message: the account's VIP
-// list (addresses or whole domains) and the account's own addresses.
+// list (addresses or whole domains), the account's own addresses, and
+// emails a person labelled that resemble this one (an LLM sees them as
+// examples; the offline classifier learns corrections on its own).
 type Context struct {
-	VIP []string
-	Own []string
+	VIP      []string
+	Own      []string
+	Examples []Labelled
+}
+
+// Labelled is an email and the intent a person said it is.
+type Labelled struct {
+	Subject, Text string
+	Intent        Intent
 }
 
 // Usage is the token count a model reports (zero for the offline classifier).
@@ -88,6 +97,11 @@ type Result struct {
 	// Disagree is set when two classifiers disagreed on the intent: no
 	// ticket may follow.
 	Disagree bool
+	// ruleFlags is set when Flags already holds the deterministic flags of
+	// the email (the offline classifier reads them in its one pass): Triage
+	// then does not compute them again. Unexported, so no classifier from
+	// outside can claim it and drop a flag.
+	ruleFlags bool
 }
 
 // Classifier classifies one email. Implementations are safe for concurrent

@@ -21,15 +21,22 @@ type deliveryLine struct {
 	test                                                         bool
 	attempts, lastStatus                                         int
 	next                                                         time.Time
+	// updated is when the delivery last changed: its last attempt, or
+	// when it was queued.
+	updated time.Time
 }
 
 func toDeliveryLine(d db.DeliveryItem) deliveryLine {
 	return deliveryLine{
 		id: clean(d.ID), kind: d.Kind, endpoint: clean(d.EndpointID), url: clean(d.URL), subject: clean(d.Subject),
 		status: d.Status, lastErr: clean(d.LastError), webhookID: clean(d.WebhookID), test: d.Test,
-		attempts: d.Attempts, lastStatus: d.LastStatusCode, next: d.NextAttemptAt,
+		attempts: d.Attempts, lastStatus: d.LastStatusCode, next: d.NextAttemptAt, updated: d.UpdatedAt,
 	}
 }
+
+// timeW is the delivery log's time column: "15:04" today, "Jan 02" this
+// year, else the date.
+const timeW = 11
 
 // deliveriesScreen is the delivery log, filtered by status and endpoint,
 // with the attempt log of the selected delivery in a pane below.
@@ -38,6 +45,9 @@ type deliveriesScreen struct {
 	w, h   int
 	eps    *endpointsScreen // the endpoints the filter cycles through
 	filter db.DeliveryFilter
+	// window shows the deliveries queued within it (0: all time); the
+	// filter's Since is computed from it at each load.
+	window time.Duration
 	list   list[deliveryLine]
 	detail bool
 	// attempts of the selected delivery, rendered into vp.
@@ -68,13 +78,39 @@ func newDeliveries(c *common, eps *endpointsScreen) *deliveriesScreen {
 	return s
 }
 
+// windows are the time ranges the time filter cycles through.
+var windows = []time.Duration{0, time.Hour, 24 * time.Hour, 7 * 24 * time.Hour}
+
+// windowName names a time range for the header and prompts.
+func windowName(w time.Duration) string {
+	switch w {
+	case 0:
+		return "all time"
+	case time.Hour:
+		return "last hour"
+	}
+	return fmt.Sprintf("last %dh", int(w.Hours()))
+}
+
+// query is the filter with the time window applied at now.
+func (s *deliveriesScreen) query() db.DeliveryFilter {
+	f := s.filter
+	if s.window > 0 {
+		f.Since = s.c.deps.Now().Add(-s.window)
+	}
+	return f
+}
+
 // setFilter sets the filter and forgets the rows of the previous one.
 func (s *deliveriesScreen) setFilter(f db.DeliveryFilter) {
 	s.filter = f
-	store := s.c.deps.Store
+	store, span, now := s.c.deps.Store, s.window, s.c.deps.Now
 	s.list = newList(scrDeliveries, func(d deliveryLine) string { return d.id },
 		func(ctx context.Context, w window[deliveryLine]) (page[deliveryLine], error) {
 			off, lim := w.off, w.lim
+			if span > 0 {
+				f.Since = now().Add(-span)
+			}
 			total, err := store.CountDeliveries(ctx, f)
 			if err != nil {
 				return page[deliveryLine]{}, err
@@ -104,8 +140,8 @@ func (s *deliveriesScreen) Refresh() tea.Cmd {
 // Help implements screen.
 func (s *deliveriesScreen) Help() (short, own []key.Binding) {
 	k := s.c.keys
-	return []key.Binding{k.Open, k.StatusFilter, k.EndpointFilter, k.Replay, k.ReplayDead, k.Help},
-		[]key.Binding{k.StatusFilter, k.EndpointFilter, k.Replay, k.ReplayDead}
+	return []key.Binding{k.Open, k.StatusFilter, k.EndpointFilter, k.TimeFilter, k.Replay, k.ReplayAll, k.Help},
+		[]key.Binding{k.StatusFilter, k.EndpointFilter, k.TimeFilter, k.Replay, k.ReplayAll}
 }
 
 // split divides the body between the list and the detail pane.
@@ -257,6 +293,10 @@ func (s *deliveriesScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		f.EndpointID = cycle(ids, f.EndpointID)
 		s.setFilter(f)
 		return s.list.load(s.c)
+	case key.Matches(msg, k.TimeFilter):
+		s.window = cycle(windows, s.window)
+		s.setFilter(f)
+		return s.list.load(s.c)
 	case s.detail && key.Matches(msg, k.DetailDown):
 		s.vp.ScrollDown(3)
 		return nil
@@ -265,8 +305,8 @@ func (s *deliveriesScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, k.Replay):
 		s.replay()
-	case key.Matches(msg, k.ReplayDead):
-		s.replayDead()
+	case key.Matches(msg, k.ReplayAll):
+		s.replayMatching()
 	}
 	return tea.Batch(s.list.load(s.c), s.attemptsIfMoved())
 }
@@ -288,22 +328,35 @@ func (s *deliveriesScreen) replay() {
 	s.c.emit(simple("replay queued for "+id, func(ctx context.Context) error { return a.Replay(ctx, id) }))
 }
 
-func (s *deliveriesScreen) replayDead() {
-	ep := s.filter.EndpointID
-	if sel, ok := s.list.selected(); ep == "" && ok {
-		ep = sel.endpoint
-	}
-	if ep == "" {
+// replayMatching asks, then queues again every webhook delivery the
+// filters show (the dead ones when the status filter is "all"), each
+// with its webhook-id.
+func (s *deliveriesScreen) replayMatching() {
+	f := s.query()
+	f.Kind, f.Offset, f.Limit = "webhook", 0, 0
+	switch f.Status {
+	case "":
+		f.Status = "dead"
+	case "pending", "retrying", "paused":
+		s.c.info("nothing to replay: " + f.Status + " deliveries are already queued (s changes the status filter)")
 		return
 	}
-	a := s.c.acts("replay dead")
+	a := s.c.acts("replay")
 	if a == nil {
 		return
 	}
-	s.c.emit(askMsg{prompt: fmt.Sprintf("Replay every dead delivery of endpoint %s?", ep),
+	ep := "every endpoint"
+	if f.EndpointID != "" {
+		ep = "endpoint " + f.EndpointID
+	}
+	s.c.emit(askMsg{prompt: fmt.Sprintf("Replay every %s delivery · %s · %s?", f.Status, ep, windowName(s.window)),
 		run: action{do: func(ctx context.Context) actionDone {
-			n, err := a.ReplayDead(ctx, ep)
-			return actionDone{text: fmt.Sprintf("%d dead deliveries of %s queued again", n, ep), err: err}
+			res, err := a.ReplayMatching(ctx, f)
+			text := fmt.Sprintf("%d %s deliveries queued again (same webhook-ids)", res.Queued, f.Status)
+			if res.Skipped > 0 {
+				text += fmt.Sprintf("; %d skipped: endpoint disabled or removed", res.Skipped)
+			}
+			return actionDone{text: text, err: err}
 		}}})
 }
 
@@ -323,16 +376,17 @@ func (s *deliveriesScreen) View() []string {
 	if ep == "" {
 		ep = "all"
 	}
-	head += st.Dim.Render(" · status ") + status + st.Dim.Render(" · endpoint ") + ep
+	head += st.Dim.Render(" · status ") + status + st.Dim.Render(" · endpoint ") + ep + st.Dim.Render(" · ") + windowName(s.window)
 	out := []string{head}
 	urlW := max(12, s.w/4)
-	subjW := max(8, s.w-10-4-9-5-urlW-1)
-	out = append(out, st.Header.Render(pad("Status", 10)+pad("Try", 4)+pad("Next", 9)+pad("Code", 5)+pad("Endpoint", urlW+1)+pad("Email / error", subjW)))
+	subjW := max(8, s.w-timeW-10-4-9-5-urlW-1)
+	out = append(out, st.Header.Render(pad("Time", timeW)+pad("Status", 10)+pad("Try", 4)+pad("Next", 9)+pad("Code", 5)+
+		pad("Endpoint", urlW+1)+pad("Email / error", subjW)))
 	switch {
 	case !l.loaded:
 		return append(out, "", st.Dim.Render("  loading…"))
-	case l.total == 0 && f != (db.DeliveryFilter{}):
-		return append(out, "", "  No delivery matches these filters (s and f cycle them).")
+	case l.total == 0 && (f != (db.DeliveryFilter{}) || s.window > 0):
+		return append(out, "", "  No delivery matches these filters (s, f and t cycle them).")
 	case l.total == 0:
 		return append(out, "", "  No deliveries yet. Add an endpoint (5) and tickets will be delivered to it.")
 	}
@@ -378,13 +432,14 @@ func (s *deliveriesScreen) row(r deliveryLine, urlW, subjW int, sel bool) string
 	if r.lastErr != "" && (r.status == "dead" || r.status == "retrying") {
 		what = r.lastErr + " · " + what
 	}
+	when := pad(s.c.shortTime(r.updated), timeW)
 	rest := pad(fmt.Sprint(r.attempts), 4) + pad(next, 9) + pad(code, 5) + pad(target, urlW) + " " + pad(what, subjW)
 	if sel {
-		return st.Fast.Selected.On(pad(r.status, 10) + rest)
+		return st.Fast.Selected.On(when + pad(r.status, 10) + rest)
 	}
 	ds, ok := st.Fast.Delivery[r.status]
 	if !ok {
 		ds = st.Fast.Dim
 	}
-	return ds.On(pad(r.status, 10)) + rest
+	return when + ds.On(pad(r.status, 10)) + rest
 }

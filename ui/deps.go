@@ -15,6 +15,7 @@ import (
 
 	"smista/app"
 	"smista/db"
+	"smista/triage"
 )
 
 // ErrNotAvailable is reported when an action's machinery is not wired.
@@ -38,7 +39,11 @@ type OutboxStore interface {
 // ConfigStore reads endpoints and drafts.
 type ConfigStore interface {
 	Endpoints(ctx context.Context) ([]db.Endpoint, error)
+	UndeliveredTickets(ctx context.Context) (int, error)
 	Drafts(ctx context.Context, limit int) ([]db.DraftItem, error)
+	// NewSupport counts the unread support requests triaged since a time
+	// (the notice of new work).
+	NewSupport(ctx context.Context, since time.Time) (int, error)
 }
 
 // Store is every query the screens need; *db.DB implements it.
@@ -55,21 +60,34 @@ type MessageActions interface {
 	MarkSeen(ctx context.Context, id string) error
 	SuggestTicket(ctx context.Context, emailID, who string) error
 	NotTicket(ctx context.Context, emailID, who string) (int, error)
+	CorrectIntent(ctx context.Context, emailID string, intent triage.Intent, who string) error
+	// SaveAttachments writes the email's attachments into dir; it fails
+	// with app.ErrFileExists rather than overwrite unless told to.
+	SaveAttachments(ctx context.Context, emailID, dir string, overwrite bool) ([]string, error)
 }
 
-// DraftActions edit, regenerate, discard and approve reply drafts. Nothing
-// is sent without ApproveDraft.
+// DraftActions start, edit, regenerate, discard and approve drafts (a
+// reply, a reply to all, a forward, a new message). Nothing is sent
+// without ApproveDraft.
 type DraftActions interface {
-	EditDraft(ctx context.Context, id int64, body string) error
+	// StartReply begins a mail of a kind (db.DraftReply ...) about an
+	// email and returns its editor's text.
+	StartReply(ctx context.Context, emailID, kind string) (app.Started, error)
+	DraftText(ctx context.Context, id int64) (string, error)
+	SaveDraftText(ctx context.Context, id int64, text, who string) error
 	DiscardDraft(ctx context.Context, id int64) error
-	RegenerateDraft(ctx context.Context, id int64) error
+	RegenerateDraft(ctx context.Context, id int64, replaceEdits bool) error
 	ApproveDraft(ctx context.Context, id int64, who string) error
+	// OthersAnswered returns the replies other agents than who approved
+	// lately for the same customer: approving asks before a second one.
+	OthersAnswered(ctx context.Context, id int64, who string) ([]app.Answered, error)
 }
 
-// DeliveryActions send deliveries again (same webhook-id).
+// DeliveryActions send deliveries again (same webhook-id): one, or every
+// one the log's filters match.
 type DeliveryActions interface {
 	Replay(ctx context.Context, deliveryID string) error
-	ReplayDead(ctx context.Context, endpointID string) (int, error)
+	ReplayMatching(ctx context.Context, f db.DeliveryFilter) (db.ReplayResult, error)
 }
 
 // EndpointActions manage webhook endpoints. AddEndpoint and RotateSecret
@@ -81,6 +99,7 @@ type EndpointActions interface {
 	RotateSecret(ctx context.Context, id string) (string, time.Time, error)
 	RemoveEndpoint(ctx context.Context, id string, force bool) (int, error)
 	TestEndpoint(ctx context.Context, id string) (string, error)
+	QueueUndeliveredTickets(ctx context.Context) (int, error)
 }
 
 // Actions is every operation the screens offer; *app.App implements it.
@@ -89,6 +108,12 @@ type Actions interface {
 	DraftActions
 	DeliveryActions
 	EndpointActions
+}
+
+// Presence tells the App which email a session shows, so that the other
+// sessions show "giulia is on it" (the team server; nil elsewhere).
+type Presence interface {
+	SetViewing(session, agent, emailID string)
 }
 
 // Deps is what the UI needs from the rest of the program. Store is
@@ -103,10 +128,26 @@ type Deps struct {
 	Events func() (<-chan app.Event, func())
 	// User names the human in decisions ("human:<User>").
 	User string
-	// Editor is the external editor command ($EDITOR); "" disables it.
+	// Session names this session among the others of the process, and
+	// Presence receives what it shows (both only on the team server).
+	Session  string
+	Presence Presence
+	// NoSecrets refuses what would show a new secret (adding an endpoint,
+	// rotating its secret): the team server's sessions never see one.
+	NoSecrets bool
+	// Editor is the external editor's command line (EditorCommand: $VISUAL,
+	// $EDITOR, vi), split into words like a shell would (EditorArgs); ""
+	// turns it off (the team server's sessions write in place).
 	Editor string
+	// Notify tells of new work (a new support request, an endpoint
+	// disabled) on the terminal: "bell", "osc9", "osc777"; "" or "off"
+	// says nothing (config ui.notify).
+	Notify string
 	// NoColor drops every colour (NO_COLOR).
 	NoColor bool
+	// Threshold is the decision threshold, around which the review queue
+	// sorts; 0 means triage.DefaultThreshold.
+	Threshold float64
 	// Now is the clock (countdowns, relative times); nil means time.Now.
 	Now func() time.Time
 	// Timeout bounds each query and action; 0 means 10 s.
@@ -125,6 +166,7 @@ func BusEvents(b *app.Bus) func() (<-chan app.Event, func()) {
 }
 
 var (
-	_ Store   = (*db.DB)(nil)
-	_ Actions = (*app.App)(nil)
+	_ Store    = (*db.DB)(nil)
+	_ Actions  = (*app.App)(nil)
+	_ Presence = (*app.App)(nil)
 )

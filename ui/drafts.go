@@ -3,8 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -24,34 +22,55 @@ const draftsLimit = 500
 type draftLine struct {
 	id                    int64
 	emailID               string
-	from, subject, status string
+	kind                  string
+	to, subject, status   string
 	body                  string // cleaned for display
-	rawBody               string // as stored, for editing
 	approvedBy, lastError string
+	editedBy              string // who wrote the body ("" the classifier)
 	updated               time.Time
 	pending               bool
 }
 
 func toDraftLine(r db.DraftItem) draftLine {
-	from := r.FromName
-	if from == "" {
-		from = r.FromAddr
+	// A reply goes to the email's sender unless the person wrote a To.
+	to := r.To
+	if to == "" {
+		to = r.FromName
+	}
+	if to == "" {
+		to = r.FromAddr
 	}
 	return draftLine{
-		id: r.ID, emailID: r.MessageID, from: clean(from), subject: clean(r.Subject), status: clean(r.Status),
-		body: safe.Text(r.Body), rawBody: r.Body, approvedBy: clean(r.ApprovedBy), lastError: clean(r.LastError),
-		updated: r.UpdatedAt, pending: r.Status == "pending",
+		id: r.ID, emailID: r.MessageID, kind: r.Kind, to: clean(to), subject: clean(r.Subject), status: clean(r.Status),
+		body: safe.Text(r.Body), approvedBy: clean(r.ApprovedBy), lastError: clean(r.LastError),
+		editedBy: clean(r.EditedBy), updated: r.UpdatedAt, pending: r.Status == "pending",
 	}
 }
 
-// draftsScreen lists reply drafts with a preview of the selected one, and
-// edits it in place or in $EDITOR. Nothing is sent without approval.
+// kindLabel names a draft's kind in the list.
+func kindLabel(kind string) string {
+	switch kind {
+	case db.DraftReplyAll:
+		return "reply all"
+	case db.DraftForward:
+		return "forward"
+	case db.DraftNew:
+		return "new"
+	}
+	return "reply"
+}
+
+// draftsScreen lists the drafts (replies, replies to all, forwards, new
+// messages) with a preview of the selected one, and edits one in place or
+// in the external editor (compose.go). Nothing is sent without approval.
 type draftsScreen struct {
-	c       *common
-	w, h    int
-	list    list[draftLine]
+	c    *common
+	w, h int
+	list list[draftLine]
+	// The draft being edited in place: its id, the text it started
+	// with, and whether it was created for this edit.
 	editing bool
-	editID  int64
+	edit    editing
 	ta      textarea.Model
 }
 
@@ -59,22 +78,6 @@ type draftsScreen struct {
 type focusDraftMsg struct{ id int64 }
 
 func (focusDraftMsg) route() scrID { return scrDrafts }
-
-type editorReady struct {
-	id   int64
-	path string
-	err  error
-}
-
-func (editorReady) route() scrID { return scrDrafts }
-
-type editorDone struct {
-	id   int64
-	path string
-	err  error
-}
-
-func (editorDone) route() scrID { return scrDrafts }
 
 func newDrafts(c *common) *draftsScreen {
 	store := c.deps.Store
@@ -120,7 +123,7 @@ func (s *draftsScreen) Refresh() tea.Cmd { return s.list.refresh(s.c) }
 func (s *draftsScreen) Help() (short, own []key.Binding) {
 	k := s.c.keys
 	return []key.Binding{k.Edit, k.Approve, k.Regenerate, k.Discard, k.Next, k.Help},
-		[]key.Binding{k.Edit, k.ExtEdit, k.Save, k.Approve, k.Regenerate, k.Discard}
+		[]key.Binding{k.Edit, k.ExtEdit, k.Save, k.Approve, k.Regenerate, k.Discard, k.NewMessage}
 }
 
 // split divides the body between the list and the preview or editor.
@@ -148,6 +151,12 @@ func (s *draftsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		s.list.want = want
 		return s, s.Refresh()
+	case answeredMsg:
+		s.askApprove(msg)
+	case composeMsg:
+		return s, s.compose(msg)
+	case editText:
+		return s, s.openEditor(msg)
 	case editorReady:
 		return s, s.runEditor(msg)
 	case editorDone:
@@ -179,36 +188,27 @@ func (s *draftsScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case s.list.navigate(msg, k):
 	case key.Matches(msg, k.Open):
-		if ok {
+		if ok && sel.emailID != "" {
 			s.c.emit(openMsg{id: sel.emailID, from: scrDrafts})
 		}
+	case key.Matches(msg, k.NewMessage):
+		s.c.emit(composeMsg{kind: db.DraftNew})
 	case !ok:
 	case !sel.pending && key.Matches(msg, k.Edit, k.ExtEdit):
 		s.c.info("only pending drafts can be edited")
 	case !sel.pending && key.Matches(msg, k.Approve, k.Regenerate, k.Discard):
 		s.c.info("this draft is " + sel.status)
 	case key.Matches(msg, k.Edit):
-		if s.c.acts("edit draft") == nil {
-			return nil
-		}
-		s.editing, s.editID = true, sel.id
-		s.ta.SetValue(sel.rawBody)
-		return s.ta.Focus()
+		return s.beginEdit(sel.id, false)
 	case key.Matches(msg, k.ExtEdit):
-		return s.startEditor(sel)
-	case key.Matches(msg, k.Approve):
-		s.approve(sel)
-	case key.Matches(msg, k.Regenerate):
-		a := s.c.acts("regenerate draft")
-		if a == nil {
+		if !s.externalEditor() {
 			return nil
 		}
-		id := sel.id
-		run := simple(fmt.Sprintf("draft #%d regenerated", id), func(ctx context.Context) error {
-			return a.RegenerateDraft(ctx, id)
-		})
-		run.spin = true
-		s.c.emit(run)
+		return s.beginEdit(sel.id, true)
+	case key.Matches(msg, k.Approve):
+		return s.approve(sel)
+	case key.Matches(msg, k.Regenerate):
+		s.regenerate(sel)
 	case key.Matches(msg, k.Discard):
 		a := s.c.acts("discard draft")
 		if a == nil {
@@ -223,97 +223,91 @@ func (s *draftsScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-func (s *draftsScreen) approve(sel draftLine) {
+// regenerate replaces a reply's text with a new suggestion, asking first
+// when a person wrote it.
+func (s *draftsScreen) regenerate(sel draftLine) {
+	a := s.c.acts("regenerate draft")
+	if a == nil {
+		return
+	}
+	if sel.kind == db.DraftForward || sel.kind == db.DraftNew {
+		s.c.info("only replies have a suggested text")
+		return
+	}
+	id, replace := sel.id, sel.editedBy != ""
+	run := simple(fmt.Sprintf("draft #%d regenerated", id), func(ctx context.Context) error {
+		return a.RegenerateDraft(ctx, id, replace)
+	})
+	run.spin = true
+	if !replace {
+		s.c.emit(run)
+		return
+	}
+	who := strings.TrimPrefix(sel.editedBy, "human:")
+	if who == "human" || who == "" {
+		who = "a person"
+	}
+	s.c.emit(askMsg{prompt: fmt.Sprintf("Draft #%d holds edits by %s: replace them with a new suggestion?", id, who), run: run})
+}
+
+// approve first looks for a reply another agent gave the same customer
+// lately (answeredMsg), then asks.
+func (s *draftsScreen) approve(sel draftLine) tea.Cmd {
+	a := s.c.acts("approve draft")
+	if a == nil {
+		return nil
+	}
+	who, id, from := s.c.deps.User, sel.id, sel.to
+	return s.c.query(func(ctx context.Context) tea.Msg {
+		others, err := a.OthersAnswered(ctx, id, who)
+		return answeredMsg{id: id, from: from, others: others, err: err}
+	})
+}
+
+// answeredMsg carries the replies other agents gave the customer of a
+// draft about to be approved.
+type answeredMsg struct {
+	id     int64
+	from   string
+	others []app.Answered
+	err    error
+}
+
+func (answeredMsg) route() scrID { return scrDrafts }
+
+// askApprove asks to approve a draft, first saying who else answered the
+// customer lately.
+func (s *draftsScreen) askApprove(msg answeredMsg) {
 	a := s.c.acts("approve draft")
 	if a == nil {
 		return
 	}
-	who, id := s.c.deps.User, sel.id
-	s.c.emit(askMsg{prompt: fmt.Sprintf("Approve draft #%d and send the reply to %s?", id, trunc(sel.from, 30)),
+	if msg.err != nil {
+		s.c.fail(msg.err)
+		return
+	}
+	who, id := s.c.deps.User, msg.id
+	prompt := fmt.Sprintf("Approve draft #%d and send it to %s?", id, trunc(msg.from, 30))
+	if len(msg.others) > 0 {
+		o := msg.others[0]
+		ago := int(max(0, s.c.deps.Now().Sub(o.At)).Minutes())
+		prompt = fmt.Sprintf("%s answered %s %d min ago — send draft #%d as well?",
+			clean(strings.TrimPrefix(o.By, "human:")), trunc(msg.from, 24), ago, id)
+	}
+	s.c.emit(askMsg{prompt: prompt,
 		run: simple(fmt.Sprintf("draft #%d approved: queued for sending", id), func(ctx context.Context) error {
 			return a.ApproveDraft(ctx, id, who)
 		})})
 }
 
-// startEditor writes the draft to a temporary file for $EDITOR.
-func (s *draftsScreen) startEditor(sel draftLine) tea.Cmd {
-	if strings.TrimSpace(s.c.deps.Editor) == "" || s.c.deps.Actions == nil {
-		s.c.emit(statusMsg{text: "$EDITOR: " + ErrNotAvailable.Error(), err: true})
-		return nil
-	}
-	id, body := sel.id, sel.rawBody
-	return func() tea.Msg {
-		f, err := os.CreateTemp("", "smista-draft-*.txt")
-		if err != nil {
-			return editorReady{id: id, err: err}
-		}
-		_, err = f.WriteString(body)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		return editorReady{id: id, path: f.Name(), err: err}
-	}
-}
-
-func (s *draftsScreen) runEditor(msg editorReady) tea.Cmd {
-	if msg.err != nil {
-		s.c.fail(fmt.Errorf("editor: %w", msg.err))
-		return nil
-	}
-	fields := strings.Fields(s.c.deps.Editor)
-	c := exec.Command(fields[0], append(fields[1:], msg.path)...)
-	id, path := msg.id, msg.path
-	return tea.ExecProcess(c, func(err error) tea.Msg { return editorDone{id: id, path: path, err: err} })
-}
-
-func (s *draftsScreen) editorDone(msg editorDone) tea.Cmd {
-	a, path, id := s.c.deps.Actions, msg.path, msg.id
-	if msg.err != nil {
-		s.c.fail(fmt.Errorf("editor: %w", msg.err))
-		return func() tea.Msg { os.Remove(path); return nil }
-	}
-	s.c.emit(simple(fmt.Sprintf("draft #%d saved", id), func(ctx context.Context) error {
-		b, err := os.ReadFile(path)
-		os.Remove(path)
-		if err != nil {
-			return fmt.Errorf("read edited draft: %w", err)
-		}
-		return a.EditDraft(ctx, id, string(b))
-	}))
-	return nil
-}
-
-func (s *draftsScreen) handleEditKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := s.c.keys
-	switch {
-	case key.Matches(msg, k.Save):
-		s.editing = false
-		s.ta.Blur()
-		a, id, body := s.c.deps.Actions, s.editID, s.ta.Value()
-		s.c.emit(simple(fmt.Sprintf("draft #%d saved", id), func(ctx context.Context) error {
-			return a.EditDraft(ctx, id, body)
-		}))
-		return nil
-	case key.Matches(msg, k.Cancel):
-		s.stopEditing()
-		s.c.info("edit canceled")
-		return nil
-	}
-	var cmd tea.Cmd
-	s.ta, cmd = s.ta.Update(msg)
-	return cmd
-}
-
-// stopEditing leaves the in-place editor without saving.
-func (s *draftsScreen) stopEditing() {
-	s.editing = false
-	s.ta.Blur()
-}
-
 // View implements screen: the body's lines.
 func (s *draftsScreen) View() []string {
 	st := &s.c.st
-	out := []string{st.Title.Render("Drafts") + fmt.Sprintf(" · %d waiting for approval", s.pendingCount()) +
+	head := st.Title.Render("Drafts")
+	if s.list.loaded && s.list.total > 0 {
+		head += " · " + s.list.header("drafts")
+	}
+	out := []string{head + fmt.Sprintf(" · %d waiting for approval", s.pendingCount()) +
 		st.Dim.Render(" · nothing is sent without approval")}
 	if !s.list.loaded {
 		return append(out, "", st.Dim.Render("  loading…"))
@@ -327,7 +321,7 @@ func (s *draftsScreen) View() []string {
 	from, to := s.list.visible()
 	for i := from; i < to; i++ {
 		x, _ := s.list.at(i)
-		line := pad(fmt.Sprint(x.id), 6) + pad(x.status, 10) + pad(x.from, 23) + " " + pad(x.subject, subjW-1) + " " + pad(s.c.shortTime(x.updated), 11)
+		line := pad(fmt.Sprint(x.id), 6) + pad(x.status, 10) + pad(x.to, 23) + " " + pad(x.subject, subjW-1) + " " + pad(s.c.shortTime(x.updated), 11)
 		if i == s.list.cursor {
 			line = st.Selected.Render(line)
 		} else if x.pending {
@@ -346,13 +340,15 @@ func (s *draftsScreen) View() []string {
 func (s *draftsScreen) preview(used int) []string {
 	st := &s.c.st
 	if s.editing {
-		out := []string{st.Key.Render(fmt.Sprintf("Editing draft #%d — ctrl+s save · esc cancel", s.editID))}
+		out := []string{st.Key.Render(fmt.Sprintf("Editing draft #%d — ctrl+s save · esc cancel", s.edit.id))}
 		return append(out, strings.Split(s.ta.View(), "\n")...)
 	}
 	sel, _ := s.list.selected()
-	head := fmt.Sprintf("Draft #%d to %s — %s", sel.id, sel.from, sel.status)
+	head := fmt.Sprintf("Draft #%d, %s to %s — %s", sel.id, kindLabel(sel.kind), sel.to, sel.status)
 	if sel.approvedBy != "" {
 		head += " by " + sel.approvedBy
+	} else if sel.editedBy != "" {
+		head += " · edited by " + sel.editedBy
 	}
 	out := []string{st.Bold.Render(head)}
 	if sel.lastError != "" {

@@ -18,7 +18,19 @@ type endpointsScreen struct {
 	c    *common
 	w, h int
 	list list[db.Endpoint] // ID, URL and reason cleaned on arrival
+	// undelivered counts the tickets decided while no endpoint existed.
+	undelivered    int
+	undeliveredReq uint64
 }
+
+// undeliveredMsg carries the count of tickets without a delivery.
+type undeliveredMsg struct {
+	req uint64
+	n   int
+	err error
+}
+
+func (undeliveredMsg) route() scrID { return scrEndpoints }
 
 func newEndpoints(c *common) *endpointsScreen {
 	store := c.deps.Store
@@ -41,13 +53,21 @@ func newEndpoints(c *common) *endpointsScreen {
 func (s *endpointsScreen) Topics() app.Topic { return app.TopicEndpoints | app.TopicDeliveries }
 
 // Refresh implements screen: it reloads what is shown from the store.
-func (s *endpointsScreen) Refresh() tea.Cmd { return s.list.refresh(s.c) }
+func (s *endpointsScreen) Refresh() tea.Cmd {
+	store, req := s.c.deps.Store, s.c.nextReq()
+	s.undeliveredReq = req
+	count := s.c.query(func(ctx context.Context) tea.Msg {
+		n, err := store.UndeliveredTickets(ctx)
+		return undeliveredMsg{req: req, n: n, err: err}
+	})
+	return tea.Batch(s.list.refresh(s.c), count)
+}
 
 // Help implements screen.
 func (s *endpointsScreen) Help() (short, own []key.Binding) {
 	k := s.c.keys
 	return []key.Binding{k.Add, k.Test, k.Toggle, k.Rotate, k.Remove, k.Help},
-		[]key.Binding{k.Add, k.Test, k.Toggle, k.Rotate, k.Remove, k.Copy}
+		[]key.Binding{k.Add, k.Test, k.Toggle, k.Rotate, k.Remove, k.Copy, k.Backfill}
 }
 
 // bannerLines warn about auto-disabled endpoints, on every screen, until
@@ -77,6 +97,14 @@ func (s *endpointsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.list.setHeight(s.h - 4) // title, header, and two lines for the selected endpoint's details
 	case pageMsg[db.Endpoint]:
 		s.list.fill(s.c, msg)
+	case undeliveredMsg:
+		if msg.req == s.undeliveredReq {
+			if msg.err != nil {
+				s.c.fail(msg.err)
+			} else {
+				s.undelivered = msg.n
+			}
+		}
 	case scrollMsg:
 		s.list.move(msg.d)
 	case clickMsg:
@@ -94,7 +122,19 @@ func (s *endpointsScreen) handleKey(msg tea.KeyPressMsg) {
 	if s.list.navigate(msg, k) {
 		return
 	}
+	if key.Matches(msg, k.Backfill) && s.undelivered > 0 {
+		if a := s.c.acts("queue undelivered tickets"); a != nil {
+			s.c.emit(action{do: func(ctx context.Context) actionDone {
+				n, err := a.QueueUndeliveredTickets(ctx)
+				return actionDone{text: fmt.Sprintf("%d ticket(s) queued to the endpoints", n), err: err}
+			}})
+		}
+		return
+	}
 	if key.Matches(msg, k.Add) {
+		if !s.c.secretsAllowed("add endpoint") {
+			return
+		}
 		a := s.c.acts("add endpoint")
 		if a == nil {
 			return
@@ -128,6 +168,9 @@ func (s *endpointsScreen) handleKey(msg tea.KeyPressMsg) {
 			s.c.emit(toggleEndpoint(a, id, !sel.Enabled))
 		}
 	case key.Matches(msg, k.Rotate):
+		if !s.c.secretsAllowed("rotate secret") {
+			return
+		}
 		if a := s.c.acts("rotate secret"); a != nil {
 			s.c.emit(askMsg{prompt: fmt.Sprintf("Rotate the secret of %s (the old one keeps signing for a grace period)?", id),
 				run: rotateSecret(a, id)})
@@ -187,8 +230,15 @@ func (s *endpointsScreen) View() []string {
 	if !l.loaded {
 		return append(out, "", st.Dim.Render("  loading…"))
 	}
+	note := ""
+	if s.undelivered > 0 {
+		note = st.Warn.Render(fmt.Sprintf("  %d ticket(s) have no delivery: decided while no endpoint existed", s.undelivered))
+	}
 	if l.total == 0 {
-		return append(out, "", "  No endpoints. Press a to add one (its signing secret is shown once).")
+		return append(out, "", "  No endpoints. Press a to add one (its signing secret is shown once).", note)
+	}
+	if note != "" {
+		note += st.Warn.Render(" · b queues them to every endpoint")
 	}
 	idW := 4
 	for _, x := range l.rows {
@@ -215,7 +265,7 @@ func (s *endpointsScreen) View() []string {
 		}
 	}
 	if x, ok := l.selected(); ok {
-		out = append(out, "")
+		out = append(out, note) // the line between the list and the details
 		if !x.Enabled && x.DisabledReason != "" {
 			out = append(out, st.Dim.Render("  "+x.ID+": "+x.DisabledReason+" since "+s.c.longTime(x.DisabledAt)+" · e re-enables"))
 		} else {

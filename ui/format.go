@@ -44,7 +44,7 @@ func trunc(s string, n int) string {
 }
 
 // cycle returns the value after cur in list (wrapping).
-func cycle(list []string, cur string) string {
+func cycle[T comparable](list []T, cur T) T {
 	i := slices.Index(list, cur)
 	return list[(i+1)%len(list)]
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -17,6 +18,7 @@ type statusBar struct {
 	sync     app.SyncProgress
 	syncing  bool
 	sender   app.SenderStats
+	lease    app.SenderLease // who sends for the store
 	triage   app.TriageProgress
 	busy     int // actions in flight that show the spinner
 	spinning bool
@@ -46,6 +48,8 @@ func (s *statusBar) live(e app.Event) {
 		}
 	case app.SenderStats:
 		s.sender = v
+	case app.SenderLease:
+		s.lease = v
 	case app.Notice:
 		s.notice(v.Text, v.Error)
 	case app.DeliveryNotice:
@@ -79,6 +83,12 @@ func deliveryText(n webhook.Notice) (string, bool) {
 		return fmt.Sprintf("endpoint %s %s", n.EndpointID, n.Error), true
 	case webhook.NoticeResumed:
 		return "sending resumed: the store records again", false
+	case webhook.NoticeWarning:
+		return fmt.Sprintf("endpoint %s: %s", n.EndpointID, n.Error), true
+	case webhook.NoticeOffline:
+		return fmt.Sprintf("offline (%s): deliveries wait, no retry is used; sending resumes by itself", n.Error), false
+	case webhook.NoticeOnline:
+		return "online again: sending resumed (" + n.Error + ")", false
 	}
 	return "sender: " + n.Error, n.Error != ""
 }
@@ -151,12 +161,31 @@ func (m *Model) tabBar() string {
 	return fit(b.String(), m.w)
 }
 
-// bannerLines warn about auto-disabled endpoints on every screen.
-func (m *Model) bannerLines() []string { return m.eps.bannerLines() }
+// bannerLines warn about auto-disabled endpoints on every screen, and on
+// the message screen say who else has the email open.
+func (m *Model) bannerLines() []string {
+	lines := m.eps.bannerLines()
+	if m.cur != scrMessage || m.msg.id == "" {
+		return lines
+	}
+	var names []string
+	for _, v := range m.presence.Viewers[m.msg.id] {
+		if v.Session != m.c.deps.Session && !slices.Contains(names, v.Agent) {
+			names = append(names, clean(v.Agent))
+		}
+	}
+	if len(names) > 0 {
+		lines = append(lines, " "+strings.Join(names, ", ")+" "+map[bool]string{true: "is", false: "are"}[len(names) == 1]+" on it ")
+	}
+	return lines
+}
 
 func (m *Model) helpView() []string {
 	body := strings.Split(m.help.FullHelpView(m.c.keys.help(m.screens[m.cur]).FullHelp()), "\n")
 	body = append([]string{m.c.st.Title.Render("Keys — " + screenTitle(m.cur)), ""}, body...)
+	if l, ok := m.screens[m.cur].(legender); ok {
+		body = append(body, "", l.legend())
+	}
 	return append(body, "", m.c.st.Dim.Render("press any key to close"))
 }
 
@@ -192,9 +221,18 @@ func (m *Model) statusLine() string {
 	case s.syncing:
 		parts = append(parts, "sync "+clean(s.sync.Mailbox)+" …")
 	}
-	parts = append(parts, fmt.Sprintf("queue %d · in-flight %d", s.sender.Queue, s.sender.InFlight))
+	if !s.lease.Held && s.lease.Holder != "" {
+		// Another process holds the store's sender lease: this one views
+		// (its actions still queue; that process delivers them).
+		parts = append(parts, "viewer · sending: "+clean(s.lease.Holder))
+	} else {
+		parts = append(parts, fmt.Sprintf("queue %d · in-flight %d", s.sender.Queue, s.sender.InFlight))
+	}
 	if s.sender.Paused {
 		parts = append(parts, "sending paused: the store cannot record")
+	}
+	if s.sender.Offline {
+		parts = append(parts, st.Warn.Render(fmt.Sprintf("offline: %d deliveries waiting", s.sender.Queue)))
 	}
 	if s.triage.Working {
 		t := m.spin.View() + " classifying"

@@ -31,7 +31,7 @@ func TestGolden(t *testing.T) {
 		"drafts_80x24":           {w: 80, h: 24, keys: []string{"2"}, want: "2 waiting for approval"},
 		"drafts_empty_80x24":     {w: 80, h: 24, empty: true, keys: []string{"2"}, want: "No drafts."},
 		"drafts_editing_80x24":   {w: 80, h: 24, keys: []string{"2", "e"}, want: "Editing draft"},
-		"tickets_80x24":          {w: 80, h: 24, keys: []string{"3"}, want: "ep_broken:dead"},
+		"tickets_80x24":          {w: 80, h: 24, keys: []string{"3"}, want: "dead delivered"},
 		"tickets_empty_80x24":    {w: 80, h: 24, empty: true, keys: []string{"3"}, want: "No tickets suggested yet."},
 		"deliveries_80x24":       {w: 80, h: 24, keys: []string{"4"}, want: "in 25s"},
 		"deliveries_detail":      {w: 100, h: 40, keys: []string{"4", "j", "j", "enter"}, want: "Attempt 1 · 2026-11-20 11:32:00"},
@@ -40,7 +40,7 @@ func TestGolden(t *testing.T) {
 		"endpoints_80x24":        {w: 80, h: 24, keys: []string{"5"}, want: "AUTO-OFF"},
 		"endpoints_empty_80x24":  {w: 80, h: 24, empty: true, keys: []string{"5"}, want: "No endpoints."},
 		"help_80x24":             {w: 80, h: 24, keys: []string{"?"}, want: "Keys — Inbox"},
-		"help_deliveries_80x24":  {w: 80, h: 24, keys: []string{"4", "?"}, want: "replay all dead"},
+		"help_deliveries_80x24":  {w: 80, h: 24, keys: []string{"4", "?"}, want: "replay all matching"},
 		"not_available_80x24":    {w: 80, h: 24, keys: []string{"T"}, want: "not available", viewer: true},
 	}
 	for name, tc := range tests {

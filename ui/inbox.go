@@ -12,6 +12,7 @@ import (
 
 	"smista/app"
 	"smista/db"
+	"smista/triage"
 )
 
 // inboxLine is an inbox row with every untrusted string already cleaned.
@@ -82,6 +83,12 @@ func queryInbox(ctx context.Context, store InboxStore, f db.InboxFilter, w windo
 	off := w.off
 	switch {
 	case w.off == 0:
+	case f.Review > 0:
+		// The review queue pages by offset only (its order has no key).
+		if w.last {
+			off = max(0, total-w.lim)
+			p.Offset = off
+		}
 	case w.prev != nil:
 		p.After = &w.prev.key
 	case w.next != nil:
@@ -118,7 +125,8 @@ func (s *inboxScreen) Refresh() tea.Cmd {
 func (s *inboxScreen) Help() (short, own []key.Binding) {
 	k := s.c.keys
 	return []key.Binding{k.Open, k.Search, k.Intent, k.Sort, k.Next, k.Help, k.Quit},
-		[]key.Binding{k.Search, k.Intent, k.Flag, k.Decision, k.Sort, k.Clear, k.SuggestTicket, k.NotTicket}
+		[]key.Binding{k.Search, k.Intent, k.Flag, k.Decision, k.Sort, k.Clear, k.SuggestTicket, k.NotTicket,
+			k.CorrectIntent, k.ConfirmIntent, k.Reply, k.ReplyAll, k.Forward, k.NewMessage}
 }
 
 // Update implements screen.
@@ -185,9 +193,11 @@ func (s *inboxScreen) open() {
 func (s *inboxScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := s.c.keys
 	f := s.filter
+	sel, _ := s.list.selected()
 	switch {
 	case s.list.navigate(msg, k):
 		return s.list.load(s.c)
+	case composeKey(s.c, msg, sel.id):
 	case key.Matches(msg, k.Open):
 		s.open()
 	case key.Matches(msg, k.Search):
@@ -203,8 +213,25 @@ func (s *inboxScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		f.Decision = cycle([]string{"", "ticket", "draft", "suggest", "none"}, f.Decision)
 		return s.refilter(f)
 	case key.Matches(msg, k.Sort):
-		f.ByConfidence = !f.ByConfidence
+		// date → confidence → review queue (closest to the threshold
+		// first, nobody decided or corrected yet) → date.
+		switch {
+		case f.Review > 0:
+			f.Review = 0
+		case f.ByConfidence:
+			f.ByConfidence, f.Review = false, s.c.threshold()
+		default:
+			f.ByConfidence = true
+		}
 		return s.refilter(f)
+	case key.Matches(msg, k.CorrectIntent):
+		if r, ok := s.list.selected(); ok {
+			askIntent(s.c, r.id, r.subject)
+		}
+	case key.Matches(msg, k.ConfirmIntent):
+		if r, ok := s.list.selected(); ok && r.intent != "" {
+			confirmIntent(s.c, r.id, triage.Intent(r.intent))
+		}
 	case key.Matches(msg, k.Clear):
 		return s.refilter(db.InboxFilter{})
 	case key.Matches(msg, k.SuggestTicket):
@@ -231,6 +258,44 @@ func askSuggestTicket(c *common, id, subject string) {
 		run: simple("suggested as ticket", func(ctx context.Context) error {
 			return a.SuggestTicket(ctx, id, who)
 		}),
+	})
+}
+
+// askIntent asks for the intent a person says an email is, and records it:
+// the classifier learns from it.
+func askIntent(c *common, id, subject string) {
+	a := c.acts("correct intent")
+	if a == nil {
+		return
+	}
+	names := make([]string, len(triage.Intents))
+	for i, in := range triage.Intents {
+		names[i] = string(in)
+	}
+	who := c.deps.User
+	c.emit(inputMsg{label: "intent of " + trunc(subject, 24) + ": ", placeholder: strings.Join(names, " / "),
+		submit: func(v string) tea.Msg {
+			in := triage.Intent(strings.ToLower(strings.TrimSpace(v)))
+			if in == "" {
+				return nil
+			}
+			if !slices.Contains(triage.Intents, in) {
+				return statusMsg{text: fmt.Sprintf("%q is not an intent: %s", v, strings.Join(names, ", ")), err: true}
+			}
+			return correctIntent(a, id, in, who)
+		}})
+}
+
+// confirmIntent records that the classifier's intent is right.
+func confirmIntent(c *common, id string, in triage.Intent) {
+	if a := c.acts("confirm intent"); a != nil {
+		c.emit(correctIntent(a, id, in, c.deps.User))
+	}
+}
+
+func correctIntent(a MessageActions, id string, in triage.Intent, who string) action {
+	return simple("intent "+string(in)+" recorded: triage learns from it", func(ctx context.Context) error {
+		return a.CorrectIntent(ctx, id, in, who)
 	})
 }
 
@@ -272,7 +337,10 @@ func (s *inboxScreen) View() []string {
 		sum.WriteString(" · " + l.header("messages"))
 	}
 	sort := "date"
-	if f.ByConfidence {
+	switch {
+	case f.Review > 0:
+		sort = fmt.Sprintf("review (closest to %.2f first · C confirms, I corrects)", f.Review)
+	case f.ByConfidence:
 		sort = "confidence"
 	}
 	sum.WriteString(st.Dim.Render(" · sort " + sort))
@@ -346,14 +414,29 @@ func (s *inboxScreen) row(r inboxLine, c inboxCols, sel bool) string {
 		f.Warn.On(pad(flags, c.flags)) + decS
 }
 
+// flagGlyphs are the Flag column's glyphs, in order.
+var flagGlyphs = [...]struct{ name, icon string }{{"payments", "$"}, {"legal", "§"}, {"vip", "*"}, {"injection", "!"}}
+
 func flagIcons(flags []string) string {
 	var b strings.Builder
-	for _, f := range []struct{ name, icon string }{{"payments", "$"}, {"legal", "§"}, {"vip", "*"}, {"injection", "!"}} {
+	for _, f := range flagGlyphs {
 		if slices.Contains(flags, f.name) {
 			b.WriteString(f.icon)
 		}
 	}
 	return b.String()
+}
+
+// legender is a screen whose help explains its glyphs.
+type legender interface{ legend() string }
+
+// legend implements legender: the Flag column's glyphs.
+func (s *inboxScreen) legend() string {
+	parts := make([]string, len(flagGlyphs))
+	for i, f := range flagGlyphs {
+		parts[i] = f.icon + " " + f.name
+	}
+	return "Flag column: " + strings.Join(parts, " · ") + " · ● unread"
 }
 
 func decisionLabel(r inboxLine) string {

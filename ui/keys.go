@@ -13,14 +13,20 @@ type KeyMap struct {
 	Search, Intent, Flag, Decision, Sort, Clear key.Binding
 	// Message and inbox: human override.
 	SuggestTicket, NotTicket, ToDraft key.Binding
+	CorrectIntent, ConfirmIntent      key.Binding
+	// Message view: next and previous email, raw source, parts of a long
+	// body, attachments.
+	NextMessage, PrevMessage, RawSource, NextPart, PrevPart, SaveAttachments key.Binding
+	// Writing: on an email (r, A, F) or anywhere (m).
+	Reply, ReplyAll, Forward, NewMessage key.Binding
 	// Drafts.
 	Edit, ExtEdit, Approve, Regenerate, Discard, Save key.Binding
 	// Delivery log.
-	StatusFilter, EndpointFilter, Replay, ReplayDead key.Binding
+	StatusFilter, EndpointFilter, TimeFilter, Replay, ReplayAll key.Binding
 	// Delivery log: scroll the attempt log in the detail pane.
 	DetailDown, DetailUp key.Binding
 	// Endpoints.
-	Add, Test, Toggle, Rotate, Remove, Copy key.Binding
+	Add, Test, Toggle, Rotate, Remove, Copy, Backfill key.Binding
 	// Confirmation prompts.
 	Yes, No key.Binding
 	// Text prompts and the draft editor.
@@ -58,15 +64,29 @@ func DefaultKeyMap() KeyMap {
 		Intent:   b([]string{"i"}, "i", "filter intent"),
 		Flag:     b([]string{"f"}, "f", "filter flag"),
 		Decision: b([]string{"d"}, "d", "filter decision"),
-		Sort:     b([]string{"s"}, "s", "sort date/confidence"),
+		Sort:     b([]string{"s"}, "s", "sort date/conf/review"),
 		Clear:    b([]string{"c"}, "c", "clear filters"),
 
 		SuggestTicket: b([]string{"T"}, "T", "suggest as ticket"),
 		NotTicket:     b([]string{"N"}, "N", "not a ticket"),
 		ToDraft:       b([]string{"D"}, "D", "review draft"),
+		CorrectIntent: b([]string{"I"}, "I", "correct intent"),
+		ConfirmIntent: b([]string{"C"}, "C", "confirm intent"),
+
+		NextMessage:     b([]string{"n"}, "n", "next email"),
+		PrevMessage:     b([]string{"p"}, "p", "previous email"),
+		RawSource:       b([]string{"v"}, "v", "raw source"),
+		NextPart:        b([]string{"]"}, "]", "next part of a long body"),
+		PrevPart:        b([]string{"["}, "[", "previous part"),
+		SaveAttachments: b([]string{"S"}, "S", "save attachments"),
+
+		Reply:      b([]string{"r"}, "r", "reply"),
+		ReplyAll:   b([]string{"A"}, "A", "reply to all"),
+		Forward:    b([]string{"F"}, "F", "forward"),
+		NewMessage: b([]string{"m"}, "m", "new message"),
 
 		Edit:       b([]string{"e"}, "e", "edit"),
-		ExtEdit:    b([]string{"E"}, "E", "edit in $EDITOR"),
+		ExtEdit:    b([]string{"E"}, "E", "edit in $VISUAL/$EDITOR"),
 		Approve:    b([]string{"a"}, "a", "approve and send"),
 		Regenerate: b([]string{"r"}, "r", "regenerate"),
 		Discard:    b([]string{"x"}, "x", "discard"),
@@ -75,16 +95,18 @@ func DefaultKeyMap() KeyMap {
 		StatusFilter:   b([]string{"s"}, "s", "filter status"),
 		EndpointFilter: b([]string{"f"}, "f", "filter endpoint"),
 		Replay:         b([]string{"r"}, "r", "replay"),
-		ReplayDead:     b([]string{"R"}, "R", "replay all dead of endpoint"),
+		TimeFilter:     b([]string{"t"}, "t", "filter time"),
+		ReplayAll:      b([]string{"R"}, "R", "replay all matching (dead when status is all)"),
 		DetailDown:     b([]string{"J"}, "J", "scroll attempts down"),
 		DetailUp:       b([]string{"K"}, "K", "scroll attempts up"),
 
-		Add:    b([]string{"a"}, "a", "add"),
-		Test:   b([]string{"t"}, "t", "send test"),
-		Toggle: b([]string{"e"}, "e", "enable/disable"),
-		Rotate: b([]string{"r"}, "r", "rotate secret"),
-		Remove: b([]string{"x"}, "x", "remove"),
-		Copy:   b([]string{"c"}, "c", "copy secret"),
+		Add:      b([]string{"a"}, "a", "add"),
+		Test:     b([]string{"t"}, "t", "send test"),
+		Toggle:   b([]string{"e"}, "e", "enable/disable"),
+		Rotate:   b([]string{"r"}, "r", "rotate secret"),
+		Backfill: b([]string{"b"}, "b", "queue tickets that have no delivery"),
+		Remove:   b([]string{"x"}, "x", "remove"),
+		Copy:     b([]string{"c"}, "c", "copy secret"),
 
 		Yes: b([]string{"y"}, "y", "yes"),
 		No:  b([]string{"n", "esc"}, "n", "no"),
@@ -101,10 +123,15 @@ type helpKeys struct {
 
 func (k KeyMap) help(s screen) helpKeys {
 	short, own := s.Help()
+	quit := k.Quit
+	if _, ok := s.(*messageScreen); ok {
+		// q leaves an open email for its list, as in a mail reader.
+		quit = key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "back to the list"))
+	}
 	return helpKeys{
 		short:  short,
 		own:    own,
-		global: []key.Binding{k.Next, k.Prev, k.Inbox, k.Drafts, k.Tickets, k.Deliveries, k.Endpoints, k.Refresh, k.Help, k.Quit},
+		global: []key.Binding{k.Next, k.Prev, k.Inbox, k.Drafts, k.Tickets, k.Deliveries, k.Endpoints, k.Refresh, k.Help, quit},
 		nav:    []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Open, k.Back},
 	}
 }

@@ -29,6 +29,14 @@ func liveEnv(t *testing.T, setup func(d *db.DB)) *flowEnv {
 	return e
 }
 
+// afterTime is a delivery log row without its time column.
+func afterTime(row string) string {
+	if len(row) < 11 {
+		return ""
+	}
+	return row[11:]
+}
+
 // lineWith returns the first line of screen containing every part.
 func lineWith(screen string, parts ...string) string {
 	for _, l := range strings.Split(screen, "\n") {
@@ -47,12 +55,12 @@ func TestLiveRefreshAfterDelivery(t *testing.T) {
 	e := liveEnv(t, nil)
 	e.keys("4")
 	e.waitScreen(t, "the order's retrying delivery", func(s string) bool {
-		return strings.HasPrefix(lineWith(s, "http 503 · Order #5531"), "retrying")
+		return strings.HasPrefix(afterTime(lineWith(s, "http 503 · Order #5531")), "retrying")
 	})
 	e.runSender(t) // delivers the overdue retry to the receiver
 	e.waitScreen(t, "the order's delivery shown delivered", func(s string) bool {
 		l := lineWith(s, "Order #5531", "hooks.example")
-		return strings.HasPrefix(l, "delivered") && strings.Contains(l, " 200 ")
+		return strings.HasPrefix(afterTime(l), "delivered") && strings.Contains(l, " 200 ")
 	})
 	if got := e.deliveryStatus(t, "dlv_order_hooks"); got != "delivered" {
 		t.Fatalf("stored status %q, want delivered", got)
@@ -230,7 +238,7 @@ func TestDeliveryLogRowsMatchHeader(t *testing.T) {
 		t.Fatalf("header total %d, %d rows drawn, %d stored:\n%s", total, len(rows), len(stored), s)
 	}
 	for i, dl := range stored {
-		if !strings.HasPrefix(rows[i], dl.Status) || !strings.Contains(rows[i], dl.URL[:min(len(dl.URL), 24)]) {
+		if !strings.HasPrefix(afterTime(rows[i]), dl.Status) || !strings.Contains(rows[i], dl.URL[:min(len(dl.URL), 24)]) {
 			t.Errorf("row %d = %q, want the store's %s delivery to %s", i, rows[i], dl.Status, dl.URL)
 		}
 	}
@@ -278,4 +286,30 @@ func TestDeliveryLogTotalFromSameLoad(t *testing.T) {
 	if total != want || len(rows) != want || !strings.Contains(s, "[test]") {
 		t.Fatalf("header total %d, %d rows; the store holds %d:\n%s", total, len(rows), want, s)
 	}
+}
+
+// TestViewerStatusBar: while another process holds the store's sender
+// lease, the status bar says who sends; once this process takes over it
+// shows its own queue again.
+func TestViewerStatusBar(t *testing.T) {
+	e := liveEnv(t, nil)
+	e.app.Bus().Publish(app.SenderLease{Holder: "smista send (pid 42 on box)"})
+	e.waitScreen(t, "the viewer line", func(s string) bool {
+		return strings.Contains(s, "viewer · sending: smista send (pid 42 on box)")
+	})
+	e.app.Bus().Publish(app.SenderLease{Held: true, Holder: "smista tui (pid 7 on box)"})
+	e.waitScreen(t, "the sender's own line", func(s string) bool {
+		return !strings.Contains(s, "viewer") && strings.Contains(s, "queue 0")
+	})
+}
+
+// TestStatusBarOffline: the sender's offline state reaches the status
+// bar from the bus — "offline: N deliveries waiting" — and leaves it when
+// the network is back.
+func TestStatusBarOffline(t *testing.T) {
+	e := liveEnv(t, nil)
+	e.app.Bus().Publish(app.SenderStats{Running: true, Offline: true, Queue: 3})
+	e.waitScreen(t, "the offline line", func(s string) bool { return strings.Contains(s, "offline: 3 deliveries waiting") })
+	e.app.Bus().Publish(app.SenderStats{Running: true, Queue: 0})
+	e.waitScreen(t, "the offline line gone", func(s string) bool { return !strings.Contains(s, "offline:") })
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -16,7 +17,8 @@ import (
 )
 
 // messageScreen shows one email: headers, triage, deliveries, drafts and
-// the body, in a viewport.
+// the body (or its raw source), in a viewport, a part of at most partBytes
+// at a time; then its links.
 type messageScreen struct {
 	c       *common
 	w, h    int
@@ -26,8 +28,17 @@ type messageScreen struct {
 	err     string
 	title   string // cleaned subject
 	detail  *db.MessageDetail
-	body    string // cleaned body text
-	draftID int64  // the pending draft, 0 if none
+	body    string // the whole body text, cleaned
+	raw     []byte // the message as received
+	links   []string
+	draftID int64 // the pending draft, 0 if none
+	// showRaw shows the raw source instead of the body; doc is what is
+	// shown (cleaned) and parts its parts' start offsets; part the one
+	// shown.
+	showRaw bool
+	doc     string
+	parts   []int
+	part    int
 	vp      viewport.Model
 }
 
@@ -36,6 +47,7 @@ type messageLoaded struct {
 	id     string
 	detail *db.MessageDetail
 	body   string
+	links  []string
 	err    error
 }
 
@@ -58,8 +70,9 @@ func (s *messageScreen) Refresh() tea.Cmd { return s.load(false) }
 // Help implements screen.
 func (s *messageScreen) Help() (short, own []key.Binding) {
 	k := s.c.keys
-	return []key.Binding{k.Back, k.Down, k.SuggestTicket, k.NotTicket, k.ToDraft, k.Help},
-		[]key.Binding{k.SuggestTicket, k.NotTicket, k.ToDraft}
+	return []key.Binding{k.Back, k.Reply, k.SuggestTicket, k.NotTicket, k.ToDraft, k.Help},
+		[]key.Binding{k.NextMessage, k.PrevMessage, k.RawSource, k.NextPart, k.PrevPart, k.SaveAttachments,
+			k.SuggestTicket, k.NotTicket, k.CorrectIntent, k.ToDraft, k.Reply, k.ReplyAll, k.Forward, k.NewMessage}
 }
 
 // open shows the email id from the top and marks it read.
@@ -90,11 +103,21 @@ func (s *messageScreen) load(markSeen bool) tea.Cmd {
 			}
 		}
 		body := md.Message.Text
+		if strings.HasSuffix(body, mail.TruncatedNote) {
+			// Past 1 MiB the store keeps the start: the whole text comes
+			// from the raw message, shown a part at a time.
+			if full, err := mail.ParseFull(md.Message.Raw); err == nil {
+				body = full.Text
+			}
+		}
 		if strings.TrimSpace(body) == "" && md.Message.HTML != "" {
 			body = mail.HTMLToText(md.Message.HTML)
 		}
-		md.Message.Raw = nil // the view never needs the raw bytes; free them
-		return messageLoaded{req: req, id: id, detail: md, body: safe.Text(body)}
+		links := mail.Links(md.Message)
+		for i, l := range links {
+			links[i] = clean(l)
+		}
+		return messageLoaded{req: req, id: id, detail: md, body: safe.Text(body), links: links}
 	})
 }
 
@@ -105,9 +128,7 @@ func (s *messageScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.w, s.h = msg.w, msg.h
 		s.vp.SetWidth(s.w)
 		s.vp.SetHeight(s.h)
-		if s.detail != nil {
-			s.vp.SetContent(s.content())
-		}
+		s.refill(false)
 	case messageLoaded:
 		s.loadedMsg(msg)
 	case scrollMsg:
@@ -138,7 +159,12 @@ func (s *messageScreen) loadedMsg(msg messageLoaded) {
 	}
 	s.err = ""
 	s.detail = msg.detail
-	s.body = msg.body
+	s.raw, s.links = msg.detail.Message.Raw, msg.links
+	s.detail.Message.Raw = nil
+	if msg.body != s.body || s.doc == "" {
+		s.body = msg.body
+		s.setDoc()
+	}
 	s.title = clean(msg.detail.Message.Subject)
 	s.draftID = 0
 	for _, d := range msg.detail.Drafts {
@@ -147,17 +173,30 @@ func (s *messageScreen) loadedMsg(msg messageLoaded) {
 			break
 		}
 	}
-	y := s.vp.YOffset()
-	s.vp.SetContent(s.content())
-	s.vp.SetYOffset(y)
+	s.refill(false)
 }
 
 func (s *messageScreen) handleKey(msg tea.KeyPressMsg) {
 	k := s.c.keys
 	vp := &s.vp
 	switch {
+	case composeKey(s.c, msg, s.id):
 	case key.Matches(msg, k.Back):
 		s.c.emit(backMsg{})
+	case key.Matches(msg, k.NextMessage):
+		s.c.emit(stepMsg{d: 1})
+	case key.Matches(msg, k.PrevMessage):
+		s.c.emit(stepMsg{d: -1})
+	case key.Matches(msg, k.RawSource):
+		s.showRaw = !s.showRaw
+		s.setDoc()
+		s.refill(true)
+	case key.Matches(msg, k.NextPart):
+		s.turn(1)
+	case key.Matches(msg, k.PrevPart):
+		s.turn(-1)
+	case key.Matches(msg, k.SaveAttachments):
+		s.askSave()
 	case key.Matches(msg, k.Down):
 		vp.ScrollDown(1)
 	case key.Matches(msg, k.Up):
@@ -174,9 +213,11 @@ func (s *messageScreen) handleKey(msg tea.KeyPressMsg) {
 		askSuggestTicket(s.c, s.id, s.title)
 	case key.Matches(msg, k.NotTicket):
 		askNotTicket(s.c, s.id, s.title)
+	case key.Matches(msg, k.CorrectIntent):
+		askIntent(s.c, s.id, s.title)
 	case key.Matches(msg, k.ToDraft):
 		if s.draftID == 0 {
-			s.c.info("this email has no draft waiting")
+			s.c.info("this email has no draft waiting: r writes a reply")
 			return
 		}
 		s.c.emit(showMsg{to: scrDrafts, then: focusDraftMsg{s.draftID}})
@@ -202,7 +243,9 @@ func (s *messageScreen) content() string {
 	st := &s.c.st
 	var b strings.Builder
 	field := func(name, v string) {
-		fmt.Fprintf(&b, "%s %s\n", st.Bold.Render(pad(name, 9)), v)
+		// A long value (a summary, a reason) wraps at word boundaries under
+		// itself, not under the names.
+		fmt.Fprintf(&b, "%s %s\n", st.Bold.Render(pad(name, 9)), wrapIndent(v, s.w-11, s.w-1, 10))
 	}
 	addrs := func(as []mail.Address) string {
 		parts := make([]string, len(as))
@@ -221,16 +264,23 @@ func (s *messageScreen) content() string {
 	field("Date:", s.c.longTime(msg.Date))
 	field("Subject:", clean(msg.Subject))
 	field("Msg-ID:", clean(msg.MessageID))
-	if len(msg.Attachments) > 0 {
-		names := make([]string, len(msg.Attachments))
-		for i, a := range msg.Attachments {
-			names[i] = fmt.Sprintf("%s (%s, %d B)", clean(a.Filename), clean(a.ContentType), a.Size)
+	for i, a := range msg.Attachments {
+		name := "Attach:"
+		if i > 0 {
+			name = ""
 		}
-		field("Attach:", strings.Join(names, ", "))
+		line := fmt.Sprintf("%s (%s, %s)", clean(a.Filename), clean(a.ContentType), humanSize(a.Size))
+		if i == len(msg.Attachments)-1 {
+			line += st.Dim.Render("  S saves them")
+		}
+		field(name, line)
 	}
 	rule := st.Dim.Render(strings.Repeat("─", max(10, s.w-1))) + "\n"
 	b.WriteString(rule)
 	s.writeTriage(&b, field)
+	if marks := serverMarks(md.Locations); marks != "" {
+		field("Server:", st.Warn.Render(marks))
+	}
 	s.writeDeliveries(&b)
 	for _, d := range md.Drafts {
 		line := fmt.Sprintf("Draft #%d %s", d.ID, clean(d.Status))
@@ -240,11 +290,7 @@ func (s *messageScreen) content() string {
 		b.WriteString(st.Warn.Render(line) + "\n")
 	}
 	b.WriteString(rule)
-	if strings.TrimSpace(s.body) == "" {
-		b.WriteString(st.Dim.Render("(no text body)"))
-	} else {
-		b.WriteString(s.body)
-	}
+	s.writeDoc(&b)
 	return b.String()
 }
 
@@ -264,6 +310,9 @@ func (s *messageScreen) writeTriage(b *strings.Builder, field func(name, v strin
 		field("Triage:", is.Render(clean(t.Intent))+"  "+band.On(conf)+"  priority "+clean(t.Priority)+
 			"  lang "+clean(t.Language))
 		field("Model:", clean(t.Model)+st.Dim.Render("  at "+s.c.longTime(t.At)))
+		if t.CorrectedIntent != "" {
+			field("Intent:", st.Bold.Render(clean(t.CorrectedIntent))+st.Dim.Render("  corrected by "+clean(t.CorrectedBy)+" (I changes it)"))
+		}
 		if len(t.Flags) > 0 {
 			field("Flags:", st.Warn.Render(clean(strings.Join(t.Flags, ", "))))
 		}
@@ -307,6 +356,27 @@ func (s *messageScreen) writeDeliveries(b *strings.Builder) {
 		if d.Status == "retrying" || d.Status == "pending" {
 			line += "  next " + s.c.countdown(d.NextAttemptAt)
 		}
-		b.WriteString(line + "\n")
+		b.WriteString(wrapIndent(line, s.w-1, s.w-1, 12) + "\n")
 	}
+}
+
+// serverMarks says what the installations sharing the mailbox decided,
+// from the team keywords last synced: a claimed ticket, a person's "not a
+// ticket".
+func serverMarks(locs []db.MessageLocation) string {
+	var marks []string
+	for _, l := range locs {
+		for _, f := range l.Flags {
+			switch {
+			case f == mail.KeywordTicket && !slices.Contains(marks, "ticket claimed"):
+				marks = append(marks, "ticket claimed")
+			case f == mail.KeywordNotTicket && !slices.Contains(marks, "marked not a ticket"):
+				marks = append(marks, "marked not a ticket")
+			}
+		}
+	}
+	if len(marks) == 0 {
+		return ""
+	}
+	return strings.Join(marks, ", ") + " on the shared mailbox"
 }

@@ -48,9 +48,11 @@ type Model struct {
 	prog     progress.Model
 	ticks    int
 
-	events <-chan app.Event
-	unsub  func()
-	status statusBar
+	events   <-chan app.Event
+	unsub    func()
+	status   statusBar
+	presence app.Presence // who shows which email, in the other sessions
+	notify   notifier
 
 	confirm           *askMsg
 	prompt            *inputMsg
@@ -86,6 +88,7 @@ func New(deps Deps) *Model {
 		spin:   spinner.New(spinner.WithSpinner(spinner.Line)),
 		prog:   progress.New(progress.WithWidth(20), progress.WithoutPercentage(), progress.WithFillCharacters('█', '░')),
 		input:  ti,
+		notify: notifier{mode: deps.Notify, since: deps.Now()},
 	}
 	m.inbox, m.msg, m.drafts, m.eps = newInbox(c), newMessage(c), newDrafts(c), newEndpoints(c)
 	m.screens = [numScreens]screen{
@@ -187,6 +190,8 @@ func (m *Model) handle(msg tea.Msg) tea.Cmd {
 		return m.handleSpin(msg)
 	case actionDone:
 		return m.handleAction(msg)
+	case supportCount:
+		return m.counted(msg)
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case tea.MouseMsg:
@@ -221,11 +226,20 @@ func (m *Model) handleIntent(msg tea.Msg) tea.Cmd {
 		return m.run(msg)
 	case openMsg:
 		m.drafts.stopEditing()
+		banner := len(m.bannerLines())
 		m.back, m.cur = msg.from, scrMessage
 		m.stale[scrMessage] = false
-		return m.msg.open(msg.id)
+		cmd := tea.Batch(m.msg.open(msg.id), m.viewing(msg.id))
+		if len(m.bannerLines()) != banner {
+			cmd = tea.Batch(cmd, m.layout())
+		}
+		return cmd
 	case backMsg:
 		return m.show(m.back)
+	case stepMsg:
+		if st, ok := m.screens[m.back].(stepper); ok && m.cur == scrMessage {
+			return st.step(msg.d)
+		}
 	case showMsg:
 		var cmd tea.Cmd
 		if msg.then != nil {
@@ -259,13 +273,35 @@ func (m *Model) show(id scrID) tea.Cmd {
 	if id == m.cur {
 		return nil
 	}
-	m.drafts.stopEditing()
+	if m.cur == scrDrafts {
+		m.drafts.stopEditing()
+	}
+	var left tea.Cmd
+	banner := len(m.bannerLines())
+	if m.cur == scrMessage {
+		left = m.viewing("")
+	}
 	m.cur = id
+	if len(m.bannerLines()) != banner {
+		left = tea.Batch(left, m.layout())
+	}
 	if m.stale[id] {
 		m.stale[id] = false
-		return m.screens[id].Refresh()
+		return tea.Batch(left, m.screens[id].Refresh())
 	}
-	return nil
+	return left
+}
+
+// viewing tells the App which email this session shows ("" none).
+func (m *Model) viewing(emailID string) tea.Cmd {
+	p, session, user := m.c.deps.Presence, m.c.deps.Session, m.c.deps.User
+	if p == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		p.SetViewing(session, user, emailID)
+		return nil
+	}
 }
 
 // changed reloads the screens that show topics: the visible one and those
@@ -323,13 +359,23 @@ func (m *Model) handleLive(msg liveMsg) tea.Cmd {
 	if !msg.ok {
 		return nil
 	}
-	cmds := []tea.Cmd{waitLive(m.events)}
+	cmds := []tea.Cmd{waitLive(m.events), m.notifyLive(msg.v)}
 	switch v := msg.v.(type) {
 	case app.TriageProgress:
 		m.status.triage = v
 		cmds = append(cmds, m.startSpin())
 	case app.Changed:
 		cmds = append(cmds, m.changed(v.Topics))
+	case app.Presence:
+		before := len(m.bannerLines())
+		m.presence = v
+		if len(m.bannerLines()) != before {
+			cmds = append(cmds, m.layout())
+		}
+	case app.Activity:
+		if v.Actor != "human:"+m.c.deps.User {
+			m.status.set(strings.TrimPrefix(v.Actor, "human:")+": "+v.Action, false)
+		}
 	default:
 		m.status.live(v)
 	}
@@ -348,6 +394,9 @@ func (m *Model) handleAction(a actionDone) tea.Cmd {
 	}
 	if a.secret != "" {
 		m.secret, m.secretFor = a.secret, a.secretFor
+	}
+	if a.then != nil {
+		m.confirm = a.then
 	}
 	// The bus announces what the action changed; a viewer without a bus
 	// (and the tests) still needs the screens to show it.

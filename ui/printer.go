@@ -23,6 +23,7 @@ type Printer struct {
 	cmd    string
 	sub    *app.Subscription
 	done   sync.WaitGroup
+	opts   PrinterOptions
 
 	// bar draws progress bars (a terminal); lineOpen is set while a bar's
 	// line is unterminated.
@@ -30,7 +31,7 @@ type Printer struct {
 	lineOpen bool
 
 	// Tally counts the sender's notices; read it after Stop.
-	Tally struct{ Delivered, Failed, Dead, Disabled int }
+	Tally struct{ Delivered, Failed, Dead, Disabled, Warnings int }
 }
 
 // flushAfter is how long stdout's lines may wait in the printer's buffer
@@ -38,10 +39,23 @@ type Printer struct {
 // system calls instead of one a line, and a person sees each line at once.
 const flushAfter = 20 * time.Millisecond
 
-// StartPrinter subscribes to bus and prints its events for the command
-// cmd until Stop; bar draws progress bars.
-func StartPrinter(bus *app.Bus, stdout, stderr io.Writer, cmd string, bar bool) *Printer {
-	p := &Printer{stdout: bufio.NewWriter(stdout), stderr: stderr, cmd: cmd, sub: bus.Subscribe(), bar: bar}
+// PrinterOptions configure a Printer.
+type PrinterOptions struct {
+	// Cmd prefixes notices ("smista sync: ...").
+	Cmd string
+	// Bar draws progress bars (stderr is a terminal).
+	Bar bool
+	// QuietSyncErrors leaves a failed sync to the command's own error (a
+	// one-shot sync returns it; a watch has only the printer to say it).
+	QuietSyncErrors bool
+	// Activity prints who did what (the team server's log); a command
+	// reports its own actions itself.
+	Activity bool
+}
+
+// StartPrinter subscribes to bus and prints its events until Stop.
+func StartPrinter(bus *app.Bus, stdout, stderr io.Writer, o PrinterOptions) *Printer {
+	p := &Printer{stdout: bufio.NewWriter(stdout), stderr: stderr, cmd: o.Cmd, sub: bus.Subscribe(), bar: o.Bar, opts: o}
 	p.done.Go(func() {
 		idle := time.NewTimer(flushAfter)
 		defer idle.Stop()
@@ -70,6 +84,13 @@ func (p *Printer) Stop() {
 	p.done.Wait()
 }
 
+// WriteTally writes the closing line of "smista send" to w: the Tally
+// of the notices printed. Call it after Stop.
+func (p *Printer) WriteTally(w io.Writer) {
+	fmt.Fprintf(w, "%s: %d delivered, %d failed attempts, %d dead, %d endpoints disabled\n",
+		p.cmd, p.Tally.Delivered, p.Tally.Failed, p.Tally.Dead, p.Tally.Disabled)
+}
+
 func (p *Printer) print(e app.Event) {
 	switch v := e.(type) {
 	case app.Notice:
@@ -85,12 +106,23 @@ func (p *Printer) print(e app.Event) {
 	case app.DeliveryNotice:
 		p.endLine()
 		p.deliveryNotice(v.Notice)
+	case app.Activity:
+		if !p.opts.Activity {
+			break
+		}
+		p.endLine()
+		p.stdout.Flush()
+		fmt.Fprintf(p.stderr, "smista %s: %s: %s\n", p.cmd, safe.String(strings.TrimPrefix(v.Actor, "human:")), safe.String(v.Action))
 	}
 }
 
 func (p *Printer) syncProgress(v app.SyncProgress) {
 	if v.Err != "" {
+		if p.opts.QuietSyncErrors {
+			return
+		}
 		p.endLine()
+		p.stdout.Flush()
 		fmt.Fprintf(p.stderr, "smista %s: %s: %s\n", p.cmd, safe.String(v.Account), safe.String(oneLineText(v.Err)))
 		return
 	}
@@ -143,6 +175,10 @@ func (p *Printer) deliveryNotice(n webhook.Notice) {
 		fmt.Fprintf(w, "%s delivered %s%s → %s attempt %d: %s in %s\n", ts, n.DeliveryID, test,
 			url, n.Attempt, statusText(n), FmtLatency(n.Duration))
 	case webhook.NoticeFailed:
+		if n.ErrorClass == webhook.ClassOffline {
+			fmt.Fprintf(w, "%s waiting   %s%s → %s attempt %d: %s\n", ts, n.DeliveryID, test, url, n.Attempt, safe.String(n.Error))
+			return
+		}
 		p.Tally.Failed++
 		fmt.Fprintf(w, "%s failed    %s%s → %s attempt %d: %s: %s; retry at %s\n", ts, n.DeliveryID, test,
 			url, n.Attempt, n.ErrorClass, safe.String(n.Error), n.NextAttemptAt.Local().Format("15:04:05"))
@@ -164,6 +200,17 @@ func (p *Printer) deliveryNotice(n webhook.Notice) {
 	case webhook.NoticeResumed:
 		p.stdout.Flush()
 		fmt.Fprintf(p.stderr, "%s sending resumed: the store records again\n", ts)
+	case webhook.NoticeWarning:
+		p.Tally.Warnings++
+		fmt.Fprintf(w, "%s WARNING endpoint %s: %s; fix the receiver or 'smista endpoints disable %s'\n", ts,
+			n.EndpointID, safe.String(n.Error), n.EndpointID)
+	case webhook.NoticeOffline:
+		p.stdout.Flush()
+		fmt.Fprintf(p.stderr, "%s offline: %d deliveries waiting (%s); no retry is used up, sending resumes by itself\n", ts,
+			n.Waiting, safe.String(n.Error))
+	case webhook.NoticeOnline:
+		p.stdout.Flush()
+		fmt.Fprintf(p.stderr, "%s online again: sending resumed (%s)\n", ts, safe.String(n.Error))
 	}
 }
 

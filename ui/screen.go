@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"smista/app"
+	"smista/triage"
 )
 
 // scrID names a screen. The first five are the tabs, in order.
@@ -110,6 +111,17 @@ func (c *common) acts(what string) Actions {
 	return c.deps.Actions
 }
 
+// secretsAllowed reports whether this front end may show a new secret,
+// or else reports that what is refused (a session of the team server: a
+// secret never crosses the network to a session).
+func (c *common) secretsAllowed(what string) bool {
+	if c.deps.NoSecrets {
+		c.emit(statusMsg{text: what + ": run 'smista endpoints' on the server (secrets never reach a session)", err: true})
+		return false
+	}
+	return true
+}
+
 // info shows text in the status bar.
 func (c *common) info(text string) { c.emit(statusMsg{text: text}) }
 
@@ -172,4 +184,15 @@ type actionDone struct {
 	// secret, when set, is shown once (endpoint added or rotated).
 	secret, secretFor string
 	spin              bool
+	// then, when set, is a question the outcome asks next (files exist:
+	// replace them?).
+	then *askMsg
+}
+
+// threshold is the decision threshold the review queue sorts around.
+func (c *common) threshold() float64 {
+	if c.deps.Threshold > 0 {
+		return c.deps.Threshold
+	}
+	return triage.DefaultThreshold
 }

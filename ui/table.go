@@ -1,14 +1,18 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mattn/go-runewidth"
+	"golang.org/x/term"
 
+	"smista/app/demo"
 	"smista/db"
 	"smista/ui/safe"
 )
@@ -73,4 +77,49 @@ func WriteInboxTable(w io.Writer, rows []db.InboxRow, width int, loc *time.Locat
 func tableCell(s string, width int) string {
 	s = strings.Join(strings.Fields(safe.String(s)), " ")
 	return runewidth.Truncate(s, width, "…")
+}
+
+// WriteTriagedInbox prints the store's inbox, newest first, as a table no
+// wider than width, under a line saying what it is ("smista demo
+// --headless"). It fails when the store cannot be read or w written.
+func WriteTriagedInbox(ctx context.Context, w io.Writer, d InboxStore, width int) error {
+	rows, err := d.Inbox(ctx, db.InboxFilter{}, db.Page{Limit: 1000})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if err := WriteInboxTable(w, rows, width, time.Local); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	fmt.Fprintf(w, "%d messages — the embedded demo, triaged by the offline classifier; run 'smista demo' on a terminal for the TUI\n", len(rows))
+	return nil
+}
+
+// WriteDemoSummary writes what one headless demo pass did, one count a
+// line, with where each number comes from.
+func WriteDemoSummary(w io.Writer, s demo.Summary) {
+	fmt.Fprintf(w, "messages synced:        %d (from the demo IMAP server)\n", s.Synced)
+	fmt.Fprintf(w, "tickets suggested:      %d\n", s.TicketsSuggested)
+	fmt.Fprintf(w, "deliveries delivered:   %d (%d attempts; receiver verified %d)\n", s.Delivered, s.DeliveryAttempts, s.ReceiverValid)
+	fmt.Fprintf(w, "drafts waiting:         %d (nothing is sent without approval)\n", s.DraftsWaiting)
+	fmt.Fprintf(w, "replies sent over SMTP: %d (approved by the demo: %d)\n", s.SMTPReceived, s.RepliesApproved)
+}
+
+// DefaultTableWidth is the table width when neither the terminal nor
+// $COLUMNS says otherwise.
+const DefaultTableWidth = 100
+
+// TableWidth is the width for a table written to w: the terminal's when w
+// is one (isTerminal), else $COLUMNS (read with getenv) when it is a
+// sensible number, else DefaultTableWidth.
+func TableWidth(w io.Writer, isTerminal bool, getenv func(string) string) int {
+	sensible := func(n int) bool { return n >= 40 && n <= 500 }
+	if f, ok := w.(*os.File); ok && isTerminal {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && sensible(w) {
+			return w
+		}
+	}
+	if n, err := strconv.Atoi(getenv("COLUMNS")); err == nil && sensible(n) {
+		return n
+	}
+	return DefaultTableWidth
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -134,10 +135,11 @@ func (s *ticketsScreen) row(x ticketLine, subjW, delW int, sel bool) string {
 		by = "human"
 	}
 	plain := pad(s.c.shortTime(x.at), 11) + pad(x.from, 15) + " " + pad(x.subject, subjW-1) + " " + pad(by, 8)
+	labels := deliveryLabels(x.deliveries, delW)
 	if sel {
 		var dels []string
-		for _, d := range x.deliveries {
-			dels = append(dels, d.endpoint+":"+d.status)
+		for _, l := range labels {
+			dels = append(dels, l.text)
 		}
 		if len(dels) == 0 {
 			dels = []string{"no endpoint"}
@@ -145,15 +147,56 @@ func (s *ticketsScreen) row(x ticketLine, subjW, delW int, sel bool) string {
 		return st.Selected.Render(plain + pad(strings.Join(dels, " "), delW))
 	}
 	var styled []string
-	for _, d := range x.deliveries {
-		ds, ok := st.Delivery[d.status]
+	for _, l := range labels {
+		ds, ok := st.Delivery[l.status]
 		if !ok {
 			ds = st.Dim
 		}
-		styled = append(styled, d.endpoint+":"+ds.Render(d.status))
+		styled = append(styled, l.prefix+ds.Render(l.status))
 	}
 	if len(styled) == 0 {
 		styled = []string{st.Warn.Render("no endpoint")}
 	}
 	return plain + strings.Join(styled, " ")
+}
+
+// deliveryLabel is one delivery's status as the tickets list shows it: a
+// prefix (the endpoint, or a count) and the status, painted.
+type deliveryLabel struct{ prefix, status, text string }
+
+// deliveryLabels fits a ticket's deliveries into w cells, keeping every
+// status visible: "endpoint:status" each; else the statuses alone; else
+// how many of each ("2 dead 1 paused").
+func deliveryLabels(ds []ticketDelivery, w int) []deliveryLabel {
+	width := func(ls []deliveryLabel) int {
+		n := 0
+		for _, l := range ls {
+			n += len([]rune(l.text)) + 1
+		}
+		return n - 1
+	}
+	var full, bare []deliveryLabel
+	for _, d := range ds {
+		full = append(full, deliveryLabel{prefix: d.endpoint + ":", status: d.status, text: d.endpoint + ":" + d.status})
+		bare = append(bare, deliveryLabel{status: d.status, text: d.status})
+	}
+	if width(full) <= w {
+		return full
+	}
+	if width(bare) <= w {
+		return bare
+	}
+	var counted []deliveryLabel
+	seen := map[string]int{}
+	for _, d := range ds {
+		if i, ok := seen[d.status]; ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(counted[i].prefix))
+			counted[i].prefix = strconv.Itoa(n+1) + " "
+			counted[i].text = counted[i].prefix + d.status
+			continue
+		}
+		seen[d.status] = len(counted)
+		counted = append(counted, deliveryLabel{prefix: "1 ", status: d.status, text: "1 " + d.status})
+	}
+	return counted
 }

@@ -24,6 +24,9 @@ const (
 	ClassHTTPStatus = "http_status"
 	ClassRedirect   = "redirect"
 	ClassOther      = "other"
+	// ClassOffline is a failure while this machine was offline or asleep:
+	// it uses up no retry and does not count toward auto-disable.
+	ClassOffline = "offline"
 )
 
 // KindWebhook is the outbox kind this package's HTTP transport delivers.
@@ -88,6 +91,10 @@ type Result struct {
 	// Permanent marks a failure that no retry can fix (an SMTP 5xx
 	// reply): the delivery is dead at once, the attempt logged as usual.
 	Permanent bool
+	// NetDown marks a failure that may be this machine's network rather
+	// than the endpoint's: no route, no reachable resolver, a dial that
+	// timed out. The sender then checks whether it is offline.
+	NetDown bool
 
 	RequestHeaders  http.Header
 	RequestBody     []byte
@@ -120,18 +127,27 @@ type Outcome struct {
 
 // DisablePolicy is the auto-disable rule the store applies while recording:
 // an endpoint with After failed attempts started within Window (and after
-// its last disable) is disabled with Reason.
+// its last disable) is disabled with Reason. Attempts of class offline do
+// not count.
 type DisablePolicy struct {
 	After  int
 	Window time.Duration
 	Reason string
+	// WarnAt are counts below After at which the store reports a warning
+	// (Disabled with Warning set) when a batch brings the count to them.
+	WarnAt []int
 }
 
-// Disabled is an endpoint the store disabled while recording outcomes.
+// Disabled is an endpoint the store disabled while recording outcomes or,
+// with Warning set, one whose count of failed attempts reached one of the
+// policy's WarnAt (it stays enabled).
 type Disabled struct {
 	EndpointID string
 	Reason     string
 	At         time.Time
+	Warning    bool
+	// Failures is the count of failed attempts in the window (warnings).
+	Failures int
 }
 
 // PendingQuery selects the deliveries of one queue for the sender.

@@ -240,3 +240,10 @@ func (r *running) next(tb testing.TB, kinds ...webhook.NoticeKind) webhook.Notic
 func fastOptions(c *fakeClock) webhook.Options {
 	return webhook.Options{Now: c.Now, After: c.After, Timeout: 2 * time.Second, Guard: webhook.Guard{AllowPrivate: true}}
 }
+
+// pending returns how many timers wait on the clock.
+func (c *fakeClock) pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.waiters)
+}

@@ -43,6 +43,7 @@ const bodyWait = 250 * time.Millisecond
 // HTTPTransport delivers webhook deliveries as signed POSTs.
 type HTTPTransport struct {
 	client    *http.Client
+	dial      func(ctx context.Context, network, addr string) (net.Conn, error)
 	signer    signer
 	now       func() time.Time
 	userAgent string
@@ -60,6 +61,9 @@ type HTTPOptions struct {
 	MaxConnsPerHost int
 	// TLSConfig is used for https endpoints (nil: system roots).
 	TLSConfig *tls.Config
+	// Dial, when set, replaces the guarded dialer (tests: a network that
+	// fails).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // NewHTTPTransport returns a transport whose client never follows
@@ -76,9 +80,13 @@ func NewHTTPTransport(o HTTPOptions) *HTTPTransport {
 		o.MaxConnsPerHost = 64
 	}
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: o.Guard.Control}
+	dial := dialer.DialContext
+	if o.Dial != nil {
+		dial = o.Dial
+	}
 	tr := &http.Transport{
 		Proxy:               nil,
-		DialContext:         dialer.DialContext,
+		DialContext:         dial,
 		TLSClientConfig:     o.TLSConfig,
 		TLSHandshakeTimeout: 10 * time.Second,
 		// A receiver's 10 MB of headers would be read, kept and logged
@@ -99,6 +107,7 @@ func NewHTTPTransport(o HTTPOptions) *HTTPTransport {
 			// endpoint bounce signed payloads to an address we never checked.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
+		dial:      dial,
 		now:       o.Now,
 		userAgent: o.UserAgent,
 	}
@@ -137,6 +146,7 @@ func (t *HTTPTransport) Deliver(ctx context.Context, d Delivery) Result {
 	resp, err := t.client.Do(req)
 	if err != nil {
 		res.Class, res.Err = classify(ctx, err)
+		res.NetDown = netDown(err)
 		return finish()
 	}
 	defer resp.Body.Close()

@@ -1,6 +1,10 @@
 package webhook
 
-import "time"
+import (
+	"context"
+	"net"
+	"time"
+)
 
 // Options configures a Sender; zero fields take the DESIGN.md defaults.
 type Options struct {
@@ -51,6 +55,20 @@ type Options struct {
 	// the attempts (or cannot be read) before it gives up with an error
 	// wrapping ErrStoreUnavailable (default 30s). Run waits forever.
 	StoreTimeout time.Duration
+	// Mono is the monotonic clock, which stops while the machine sleeps
+	// (default: time since NewSender); the wall clock running ahead of it
+	// is a sleep. Tests inject it beside Now.
+	Mono func() time.Duration
+	// Dial, when set, replaces the default transport's dialer (and its
+	// address guard): tests inject a network that fails.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// OfflineProbe is the first wait between probes while offline
+	// (default 5s), doubling up to OfflineProbeMax (default 1m).
+	OfflineProbe, OfflineProbeMax time.Duration
+	// OfflineTimeout is how long Drain waits for the network before it
+	// gives up with an error wrapping ErrOffline (default 2m). Run waits
+	// forever.
+	OfflineTimeout time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -97,6 +115,20 @@ func (o Options) withDefaults() Options {
 	if o.StoreTimeout <= 0 {
 		o.StoreTimeout = 30 * time.Second
 	}
+	if o.Mono == nil {
+		base := time.Now()
+		o.Mono = func() time.Duration { return time.Since(base) }
+	}
+	if o.OfflineProbe <= 0 {
+		o.OfflineProbe = 5 * time.Second
+	}
+	if o.OfflineProbeMax <= 0 {
+		o.OfflineProbeMax = time.Minute
+	}
+	o.OfflineProbeMax = max(o.OfflineProbeMax, o.OfflineProbe)
+	if o.OfflineTimeout <= 0 {
+		o.OfflineTimeout = 2 * time.Minute
+	}
 	return o
 }
 
@@ -116,6 +148,14 @@ const (
 	// NoticeResumed: the store records again after a NoticeError with
 	// StorePaused; sending has resumed.
 	NoticeResumed NoticeKind = "resumed"
+	// NoticeWarning: an endpoint reached a warning threshold of the
+	// auto-disable budget (Failures of the policy's After).
+	NoticeWarning NoticeKind = "warning"
+	// NoticeOffline: no endpoint is reachable (or the machine slept);
+	// Waiting deliveries wait, nothing counts, probes go on. NoticeOnline
+	// follows when one answers: sending resumes by itself.
+	NoticeOffline NoticeKind = "offline"
+	NoticeOnline  NoticeKind = "online"
 )
 
 // Notice is a progress report for the UI and "smista send", sent after the
@@ -138,4 +178,9 @@ type Notice struct {
 	// attempts: sending is paused (no attempt is made) until a
 	// NoticeResumed. Error says why and when the next write is tried.
 	StorePaused bool
+	// Waiting is the deliveries the sender holds (NoticeOffline).
+	Waiting int
+	// Failures and Budget are a NoticeWarning's count of failed attempts
+	// and the count that disables the endpoint.
+	Failures, Budget int
 }

@@ -43,6 +43,12 @@ type Sender struct {
 	// paused: the store refused a batch the writer holds; no attempt
 	// starts until it records again.
 	paused atomic.Bool
+	// offline: no endpoint is reachable (or the machine just slept); no
+	// attempt starts until a probe reaches one. net holds the details,
+	// probes the probe goroutines of the run.
+	offline atomic.Bool
+	net     netState
+	probes  sync.WaitGroup
 
 	mu          sync.Mutex
 	pausedSince time.Time // with paused: the first refusal
@@ -88,7 +94,7 @@ func NewSender(store Store, opts Options) *Sender {
 	opts = opts.withDefaults()
 	var own *HTTPTransport
 	if opts.Transports == nil {
-		own = NewHTTPTransport(HTTPOptions{Guard: opts.Guard, Now: opts.Now, UserAgent: opts.UserAgent})
+		own = NewHTTPTransport(HTTPOptions{Guard: opts.Guard, Now: opts.Now, UserAgent: opts.UserAgent, Dial: opts.Dial})
 		opts.Transports = map[string]Transport{KindWebhook: own}
 	}
 	s := &Sender{
@@ -176,6 +182,7 @@ func (s *Sender) run(ctx context.Context, once bool) error {
 
 	err := s.schedule(ctx, jobs, once)
 	s.waiting.Store(0) // the read-ahead is dropped
+	s.probes.Wait()    // cancelled with ctx, or bounded by probeWait
 
 	close(jobs)
 	workers.Wait()
@@ -223,13 +230,19 @@ func (s *Sender) schedule(ctx context.Context, jobs chan<- job, once bool) error
 				scanAll, errBackoff, lastScan, readDown = false, 0, s.opts.Now(), time.Time{}
 			}
 		}
-		now := s.opts.Now()
+		now := s.look()
 		var next time.Time
-		if !s.paused.Load() {
-			// While the store cannot record, no job goes out: the writer
-			// pokes this loop when it records again.
+		if !s.paused.Load() && !s.offline.Load() {
+			// While the store cannot record, or no endpoint is reachable,
+			// no job goes out: the writer (or a probe) pokes this loop
+			// when that is over.
 			next = s.dispatch(ctx, st, jobs, now, fail)
 		}
+		probeAt, err := s.offlineTick(ctx, now, once)
+		if err != nil {
+			return err
+		}
+		next = earliest(next, probeAt)
 		waiting := 0
 		for _, qs := range st.queues {
 			waiting += len(qs.list)
@@ -487,6 +500,9 @@ func (s *Sender) reload(ctx context.Context, st *schedState, q string) error {
 	}
 	qs.complete = len(rows) < s.opts.Prefetch
 	qs.list = rows
+	if len(rows) > 0 {
+		s.remember(rows[0], Result{}, time.Time{})
+	}
 	qs.dropSent(st.sent)
 	return nil
 }
@@ -507,7 +523,7 @@ func (s *Sender) work(ctx, bg context.Context, jobs <-chan job, outcomes chan<- 
 			// A pause (the store cannot record) returns the rest to the
 			// queue like a delivery not due yet: nothing is sent until the
 			// held outcomes are recorded.
-			if stopped || ctx.Err() != nil || s.paused.Load() || d.NextAttemptAt.After(s.opts.Now()) {
+			if stopped || ctx.Err() != nil || s.paused.Load() || s.offline.Load() || d.NextAttemptAt.After(s.opts.Now()) {
 				rest = j.items[i:]
 				break
 			}
@@ -537,44 +553,20 @@ func (s *Sender) work(ctx, bg context.Context, jobs <-chan job, outcomes chan<- 
 }
 
 // attempt runs one attempt with the timeout and decides the next state.
+// A failure that is this machine's (offline, asleep) is logged as class
+// offline: it uses up no retry and does not count toward auto-disable.
 func (s *Sender) attempt(ctx context.Context, d Delivery) Outcome {
 	tr := s.opts.Transports[d.Kind]
 	actx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	res := tr.Deliver(actx, d)
 	cancel()
+	s.remember(d, res, res.Started)
+	// A sleep during the attempt is seen by the look after it (or by
+	// another goroutine's meanwhile): either way at or after its start.
+	if s.offlineFailure(ctx, d, res, res.Started) {
+		res.Class, res.Err = ClassOffline, oneLine("offline (not counted): "+res.Err, 300)
+	}
 	return s.decide(d, res)
-}
-
-// decide applies the retry policy to an attempt's result.
-func (s *Sender) decide(d Delivery, r Result) Outcome {
-	o := Outcome{Delivery: d, Result: r, Deadline: d.Deadline, LastError: r.Err}
-	if o.Deadline.IsZero() {
-		o.Deadline = r.Started.Add(s.round)
-	}
-	if r.OK() {
-		o.Status = StatusDelivered
-		return o
-	}
-	n := d.RoundAttempts // retries already scheduled in this round
-	if r.Permanent || n >= len(s.opts.Retries) {
-		o.Status = StatusDead
-		return o
-	}
-	done := r.Started.Add(r.Duration)
-	delay := s.opts.Retries[n]
-	if r.RetryAfter > delay {
-		// Honour Retry-After, but only up to the next step of the schedule
-		// (or the round's deadline for the last retry): a receiver cannot
-		// stretch the give-up time.
-		hi := o.Deadline.Sub(done)
-		if n+1 < len(s.opts.Retries) {
-			hi = min(hi, s.opts.Retries[n+1])
-		}
-		delay = max(delay, min(r.RetryAfter, hi))
-	}
-	o.Status = StatusRetrying
-	o.NextAttemptAt = done.Add(delay)
-	return o
 }
 
 // DeliverNow makes one attempt of delivery id right away, whatever its
@@ -596,15 +588,4 @@ func (s *Sender) DeliverNow(ctx context.Context, id string) (Outcome, error) {
 		return o, fmt.Errorf("deliver %s: %w", id, err)
 	}
 	return o, nil
-}
-
-// fmtDuration prints 30m rather than 30m0s.
-func fmtDuration(d time.Duration) string {
-	s := d.String()
-	for _, suf := range []string{"m0s", "h0m"} {
-		if len(s) > len(suf) && s[len(s)-len(suf):] == suf {
-			s = s[:len(s)-len(suf)+1]
-		}
-	}
-	return s
 }

@@ -70,10 +70,19 @@ func (s *Sender) write(ctx context.Context, outcomes <-chan Outcome) {
 }
 
 func (s *Sender) policy() DisablePolicy {
+	n := s.opts.DisableAfter
+	var warn []int
+	// Warnings at half and four fifths of the budget (15 and 24 of 30).
+	for _, w := range []int{n / 2, n * 4 / 5} {
+		if w > 0 && w < n && (len(warn) == 0 || w > warn[len(warn)-1]) {
+			warn = append(warn, w)
+		}
+	}
 	return DisablePolicy{
-		After:  s.opts.DisableAfter,
+		After:  n,
 		Window: s.opts.DisableWindow,
-		Reason: fmt.Sprintf("auto-disabled: %d failed attempts in %s", s.opts.DisableAfter, fmtDuration(s.opts.DisableWindow)),
+		Reason: fmt.Sprintf("auto-disabled: %d failed attempts in %s", n, fmtDuration(s.opts.DisableWindow)),
+		WarnAt: warn,
 	}
 }
 
@@ -166,7 +175,9 @@ func (s *Sender) flush(ctx context.Context, batch []Outcome, policy DisablePolic
 		}
 	}
 	for _, d := range disabled {
-		c.disabled = append(c.disabled, d.EndpointID)
+		if !d.Warning {
+			c.disabled = append(c.disabled, d.EndpointID)
+		}
 	}
 	s.mu.Lock()
 	s.committed = append(s.committed, c)
@@ -174,7 +185,7 @@ func (s *Sender) flush(ctx context.Context, batch []Outcome, policy DisablePolic
 	s.poke()
 	isDisabled := map[string]bool{}
 	for _, d := range disabled {
-		isDisabled[d.EndpointID] = true
+		isDisabled[d.EndpointID] = isDisabled[d.EndpointID] || !d.Warning
 	}
 	for _, o := range batch {
 		d, r := o.Delivery, o.Result
@@ -196,6 +207,12 @@ func (s *Sender) flush(ctx context.Context, batch []Outcome, policy DisablePolic
 		s.progress(n)
 	}
 	for _, d := range disabled {
+		if d.Warning {
+			s.queueImportant(Notice{Kind: NoticeWarning, At: d.At, EndpointID: d.EndpointID, Failures: d.Failures,
+				Budget: policy.After, Error: fmt.Sprintf("%d of %d failed attempts in %s: disabled at %d",
+					d.Failures, policy.After, fmtDuration(policy.Window), policy.After)})
+			continue
+		}
 		s.queueImportant(Notice{Kind: NoticeDisabled, At: d.At, EndpointID: d.EndpointID, Error: d.Reason})
 	}
 	return nil

@@ -21,6 +21,41 @@ type Config struct {
 	Triage   TriageConfig    `toml:"triage"`
 	Webhook  WebhookConfig   `toml:"webhook"`
 	Accounts []AccountConfig `toml:"account"`
+	Serve    ServeConfig     `toml:"serve"`
+	UI       UIConfig        `toml:"ui"`
+}
+
+// UIConfig is the terminal interface's.
+type UIConfig struct {
+	// Notify tells of new work (a new support request, an endpoint
+	// disabled): "off" (the default), "bell" (the terminal bell), "osc9"
+	// (a desktop notification: iTerm2, WezTerm, Windows Terminal, kitty,
+	// foot) or "osc777" (rxvt-unicode, VTE terminals such as GNOME
+	// Terminal).
+	Notify string `toml:"notify"`
+}
+
+// ServeConfig is the team server's ("smista serve"): where it listens,
+// its host key, and the agents who may connect.
+type ServeConfig struct {
+	// Listen is host:port (default 127.0.0.1:2222).
+	Listen string `toml:"listen"`
+	// HostKey is the server's ed25519 key file, generated at first start
+	// with mode 0600 (default: ssh_host_ed25519_key next to the database).
+	HostKey string `toml:"host_key"`
+	// MaxSessions caps the concurrent sessions (default 32).
+	MaxSessions int           `toml:"max_sessions"`
+	Agents      []AgentConfig `toml:"agent"`
+}
+
+// AgentConfig is one agent of the team: a name (actions are recorded as
+// human:<name>) and the public keys that log in as it.
+type AgentConfig struct {
+	Name string `toml:"name"`
+	// Keys are public keys in authorized_keys format ("ssh-ed25519 AAAA…").
+	Keys []string `toml:"keys"`
+	// AuthorizedKeys is a file of more keys, one per line.
+	AuthorizedKeys string `toml:"authorized_keys"`
 }
 
 // TriageConfig selects the classifier and the decision policy.
@@ -70,6 +105,32 @@ type AccountConfig struct {
 	SentBox   string       `toml:"sent_mailbox"`
 	IMAP      ServerConfig `toml:"imap"`
 	SMTP      ServerConfig `toml:"smtp"`
+	// OAuth2 is the built-in sign-in used by servers with auth = "oauth2".
+	OAuth2 OAuth2Config `toml:"oauth2"`
+}
+
+// OAuth2Config is an account's OAuth2 client: the user's own client id
+// (and secret, through a command or a file, for providers that want one)
+// at a provider of the table or at explicit endpoints. The tokens never
+// live here: they are kept in the OS keyring or a 0600 file in the data
+// directory.
+type OAuth2Config struct {
+	Provider         string   `toml:"provider"` // gmail | microsoft (endpoints from the table)
+	ClientID         string   `toml:"client_id"`
+	ClientSecretCmd  string   `toml:"client_secret_cmd"`
+	ClientSecretFile string   `toml:"client_secret_file"`
+	Tenant           string   `toml:"tenant"` // microsoft: common (default), organizations, or a tenant id
+	Flow             string   `toml:"flow"`   // browser (default) | device
+	AuthURL          string   `toml:"auth_url"`
+	TokenURL         string   `toml:"token_url"`
+	DeviceURL        string   `toml:"device_url"`
+	Scopes           []string `toml:"scopes"`
+}
+
+// UsesOAuth2 reports whether one of the account's servers signs in with
+// the built-in OAuth2.
+func (a AccountConfig) UsesOAuth2() bool {
+	return a.IMAP.Auth == "oauth2" || a.SMTP.Auth == "oauth2"
 }
 
 // ServerConfig is an IMAP or SMTP server. Secrets never live here: only the
@@ -81,7 +142,7 @@ type ServerConfig struct {
 	Username    string `toml:"username"`
 	PasswordCmd string `toml:"password_cmd"`
 	PasswordEnv string `toml:"password_env"`
-	Auth        string `toml:"auth"` // plain (default) | xoauth2 | oauthbearer
+	Auth        string `toml:"auth"` // plain (default) | oauth2 | xoauth2 | oauthbearer
 	TokenCmd    string `toml:"token_cmd"`
 }
 
@@ -104,6 +165,29 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // MarshalText writes the duration back as a string.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
+func (o OAuth2Config) validate(used bool) error {
+	switch o.Flow {
+	case "", "browser", "device":
+	default:
+		return fmt.Errorf("oauth2.flow %q: want browser or device", o.Flow)
+	}
+	if o.Provider != "" {
+		if p, ok := ProviderByID(o.Provider); !ok || p.OAuth2.TokenURL == "" {
+			return fmt.Errorf("oauth2.provider %q: want gmail or microsoft (or set auth_url and token_url)", o.Provider)
+		}
+	}
+	if !used {
+		return nil
+	}
+	if o.ClientID == "" {
+		return errors.New(`auth = "oauth2" needs oauth2.client_id (your own OAuth2 client; see README.md, Your own mailbox)`)
+	}
+	if o.Provider == "" && (o.AuthURL == "" || o.TokenURL == "") {
+		return errors.New(`auth = "oauth2" needs oauth2.provider (gmail or microsoft) or oauth2.auth_url and token_url`)
+	}
+	return nil
+}
+
 // Default returns the configuration used when no file exists.
 func Default() Config {
 	return Config{
@@ -114,6 +198,7 @@ func Default() Config {
 			Timeout:     Duration{60 * time.Second},
 			Concurrency: 4,
 		},
+		Serve: ServeConfig{Listen: "127.0.0.1:2222", MaxSessions: 32},
 		Webhook: WebhookConfig{
 			Timeout:       Duration{5 * time.Second},
 			Retries:       []Duration{{30 * time.Second}, {60 * time.Second}, {90 * time.Second}},
@@ -137,6 +222,21 @@ func DefaultPath(getenv func(string) string) string {
 		base = filepath.Join(home, ".config")
 	}
 	return filepath.Join(base, "smista", "config.toml")
+}
+
+// DataDir returns $XDG_DATA_HOME/smista (falling back to
+// ~/.local/share/smista), where the database and the OAuth2 token files
+// live by default, or "" when neither is known.
+func DataDir(getenv func(string) string) string {
+	base := getenv("XDG_DATA_HOME")
+	if base == "" {
+		home := getenv("HOME")
+		if home == "" {
+			return ""
+		}
+		base = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(base, "smista")
 }
 
 // Load reads path over the defaults. A missing file is not an error
@@ -207,6 +307,14 @@ func (c *Config) Validate() error {
 	if c.Webhook.DisableAfter < 1 {
 		return errors.New("webhook.disable_after: must be at least 1")
 	}
+	if err := c.Serve.validate(); err != nil {
+		return err
+	}
+	switch c.UI.Notify {
+	case "", "off", "bell", "osc9", "osc777":
+	default:
+		return fmt.Errorf("ui.notify %q: want off, bell, osc9 or osc777", c.UI.Notify)
+	}
 	seen := map[string]bool{}
 	for i, a := range c.Accounts {
 		if a.Name == "" {
@@ -226,10 +334,34 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("account %q: %s.tls %q: want tls, starttls or insecure", a.Name, s.kind, s.cfg.TLS)
 			}
 			switch s.cfg.Auth {
-			case "", "plain", "xoauth2", "oauthbearer":
+			case "", "plain", "xoauth2", "oauthbearer", "oauth2":
 			default:
-				return fmt.Errorf("account %q: %s.auth %q: want plain, xoauth2 or oauthbearer", a.Name, s.kind, s.cfg.Auth)
+				return fmt.Errorf("account %q: %s.auth %q: want plain, oauth2, xoauth2 or oauthbearer", a.Name, s.kind, s.cfg.Auth)
 			}
+		}
+		if err := a.OAuth2.validate(a.UsesOAuth2()); err != nil {
+			return fmt.Errorf("account %q: %w", a.Name, err)
+		}
+	}
+	return nil
+}
+
+// validate checks the agents: a plain name each, once, with a key.
+func (s ServeConfig) validate() error {
+	if s.MaxSessions < 1 {
+		return errors.New("serve.max_sessions: must be at least 1")
+	}
+	seen := map[string]bool{}
+	for i, a := range s.Agents {
+		if a.Name == "" || strings.Trim(a.Name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" {
+			return fmt.Errorf("serve.agent #%d: name %q: want letters, digits, '.', '_' or '-'", i+1, a.Name)
+		}
+		if seen[a.Name] {
+			return fmt.Errorf("serve.agent %q: defined twice", a.Name)
+		}
+		seen[a.Name] = true
+		if len(a.Keys) == 0 && a.AuthorizedKeys == "" {
+			return fmt.Errorf("serve.agent %q: give keys or authorized_keys", a.Name)
 		}
 	}
 	return nil

@@ -67,6 +67,7 @@ func TestParseConfigErrors(t *testing.T) {
 		"bad tls":              {"[[account]]\nname = \"a\"\nimap = { tls = \"ssl\" }\n", []string{"imap.tls", "ssl"}},
 		"syntax":               {"[triage\n", []string{"line 1"}},
 		"account without name": {"[[account]]\nfrom = \"x@y\"\n", []string{"name is required"}},
+		"bad notify":           {"[ui]\nnotify = \"popup\"\n", []string{"ui.notify", "popup", "osc9"}},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -81,6 +82,20 @@ func TestParseConfigErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestParseUINotify: ui.notify is off unless set, and takes its values.
+func TestParseUINotify(t *testing.T) {
+	cfg := Default()
+	if err := Parse(nil, &cfg); err != nil || cfg.UI.Notify != "" {
+		t.Fatalf("default notify %q (%v), want off", cfg.UI.Notify, err)
+	}
+	for _, v := range []string{"off", "bell", "osc9", "osc777"} {
+		cfg := Default()
+		if err := Parse([]byte("[ui]\nnotify = \""+v+"\"\n"), &cfg); err != nil || cfg.UI.Notify != v {
+			t.Errorf("notify = %q: %q, %v", v, cfg.UI.Notify, err)
+		}
 	}
 }
 
@@ -131,5 +146,47 @@ func TestMailAccountRefusesPlainTextToRemoteHost(t *testing.T) {
 	_, err := cfg.MailAccounts(func(string) string { return "" }, "")
 	if err == nil || !strings.Contains(err.Error(), "allowed only for loopback") {
 		t.Fatalf("err = %v, want a loopback-only refusal", err)
+	}
+}
+
+func TestParseServe(t *testing.T) {
+	src := `
+[serve]
+listen = "0.0.0.0:2200"
+max_sessions = 5
+
+[[serve.agent]]
+name = "giulia"
+keys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB0 giulia@laptop"]
+
+[[serve.agent]]
+name = "marco"
+authorized_keys = "/etc/smista/marco.keys"
+`
+	cfg := Default()
+	if err := Parse([]byte(src), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.Serve
+	if s.Listen != "0.0.0.0:2200" || s.MaxSessions != 5 || len(s.Agents) != 2 ||
+		s.Agents[0].Name != "giulia" || len(s.Agents[0].Keys) != 1 || s.Agents[1].AuthorizedKeys != "/etc/smista/marco.keys" {
+		t.Errorf("serve = %+v", s)
+	}
+	if d := Default().Serve; d.Listen != "127.0.0.1:2222" || d.MaxSessions != 32 {
+		t.Errorf("defaults = %+v, want 127.0.0.1:2222 and 32 sessions", d)
+	}
+	bad := map[string]string{
+		"no key":     "[[serve.agent]]\nname = \"giulia\"\n",
+		"bad name":   "[[serve.agent]]\nname = \"giu lia\"\nkeys = [\"k\"]\n",
+		"twice":      "[[serve.agent]]\nname = \"a\"\nkeys = [\"k\"]\n[[serve.agent]]\nname = \"a\"\nkeys = [\"k\"]\n",
+		"no session": "[serve]\nmax_sessions = 0\n",
+	}
+	for name, src := range bad {
+		t.Run(name, func(t *testing.T) {
+			cfg := Default()
+			if err := Parse([]byte(src), &cfg); err == nil || !strings.Contains(err.Error(), "serve.") {
+				t.Errorf("Parse: %v, want an error naming the serve key", err)
+			}
+		})
 	}
 }

@@ -1,10 +1,12 @@
 package config
 
 import (
+	"context"
 	"fmt"
 	netmail "net/mail"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"smista/app"
@@ -95,11 +97,12 @@ func (cfg Config) MailAccounts(getenv func(string) string, only string) ([]mail.
 		return nil, app.ErrNoAccounts
 	}
 	var out []mail.Account
+	tokens := &lazyTokens{dir: DataDir(getenv), getenv: getenv}
 	for _, ac := range cfg.Accounts {
 		if only != "" && ac.Name != only {
 			continue
 		}
-		acct, err := mailAccount(ac, getenv)
+		acct, err := mailAccount(ac, getenv, tokens)
 		if err != nil {
 			return nil, err
 		}
@@ -111,13 +114,18 @@ func (cfg Config) MailAccounts(getenv func(string) string, only string) ([]mail.
 	return out, nil
 }
 
-func mailAccount(ac AccountConfig, getenv func(string) string) (mail.Account, error) {
+func mailAccount(ac AccountConfig, getenv func(string) string, tokens mail.TokenStore) (mail.Account, error) {
 	acct := mail.Account{
 		Name:        ac.Name,
 		Mailboxes:   ac.Mailboxes,
 		SentMailbox: ac.SentBox,
 		IMAP:        serverConfig(ac.IMAP, getenv),
 		SMTP:        serverConfig(ac.SMTP, getenv),
+	}
+	if ac.UsesOAuth2() {
+		// One source for both servers: a refresh serves IMAP and SMTP.
+		src := &mail.OAuth2Source{Client: ac.OAuth2.Client(getenv), Store: tokens, Account: ac.Name}
+		acct.IMAP.OAuth2, acct.SMTP.OAuth2 = src, src
 	}
 	if ac.From != "" {
 		a, err := netmail.ParseAddress(ac.From)
@@ -147,4 +155,73 @@ func serverConfig(sc ServerConfig, getenv func(string) string) mail.ServerConfig
 		Token:    mail.Secret{Cmd: sc.TokenCmd},
 		Getenv:   getenv,
 	}
+}
+
+// Client returns the OAuth2 client of the account: the provider's
+// endpoints from the table (or the explicit ones, which win), the user's
+// client id and the source of the client secret.
+func (o OAuth2Config) Client(getenv func(string) string) *mail.OAuth2Client {
+	var ep mail.OAuth2Endpoint
+	if p, ok := ProviderByID(o.Provider); ok {
+		ep = p.OAuth2.Endpoint(o.Tenant)
+	}
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{
+		{&ep.AuthURL, o.AuthURL}, {&ep.TokenURL, o.TokenURL}, {&ep.DeviceURL, o.DeviceURL},
+	} {
+		if f.v != "" {
+			*f.dst = f.v
+		}
+	}
+	if len(o.Scopes) > 0 {
+		ep.Scopes = o.Scopes
+	}
+	return &mail.OAuth2Client{Endpoint: ep, ClientID: o.ClientID,
+		ClientSecret: mail.Secret{Cmd: o.ClientSecretCmd, File: o.ClientSecretFile}, Getenv: getenv}
+}
+
+// Tokens returns where OAuth2 tokens are kept: the OS keyring when one
+// answers, else 0600 files in DataDir/oauth2.
+func Tokens(ctx context.Context, getenv func(string) string) mail.TokenStore {
+	return mail.OpenTokenStore(ctx, DataDir(getenv), getenv, nil)
+}
+
+// lazyTokens opens the token store when first used, so commands whose
+// accounts never sign in with OAuth2 never probe for a keyring.
+type lazyTokens struct {
+	dir    string
+	getenv func(string) string
+	mu     sync.Mutex
+	st     mail.TokenStore
+}
+
+func (l *lazyTokens) store(ctx context.Context) mail.TokenStore {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.st == nil {
+		l.st = mail.OpenTokenStore(ctx, l.dir, l.getenv, nil)
+	}
+	return l.st
+}
+
+// LoadToken implements mail.TokenStore.
+func (l *lazyTokens) LoadToken(ctx context.Context, account string) (mail.Token, error) {
+	return l.store(ctx).LoadToken(ctx, account)
+}
+
+// SaveToken implements mail.TokenStore.
+func (l *lazyTokens) SaveToken(ctx context.Context, account string, t mail.Token) error {
+	return l.store(ctx).SaveToken(ctx, account, t)
+}
+
+// Where implements mail.TokenStore.
+func (l *lazyTokens) Where() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.st == nil {
+		return "not opened yet"
+	}
+	return l.st.Where()
 }

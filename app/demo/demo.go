@@ -121,7 +121,9 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 			Policy:  triage.DefaultPolicy(),
 		},
 		Sender: webhook.Options{Retries: retries, Guard: webhook.Guard{AllowPrivate: true}},
-		Now:    opts.Now,
+		// One installation on its own in-process mailbox: nothing to claim.
+		NoClaims: true,
+		Now:      opts.Now,
 	}); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("demo: %w", err)

@@ -83,7 +83,7 @@ func startIMAP(username, password, mode string, mailboxes []string) (*IMAPServer
 	srv := imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 			sess := idleSession{mem.NewSession().(imapserver.SessionIMAP4rev2)}
-			if s.oauth.get() != "" {
+			if s.oauth.enabled() {
 				return &oauthSession{Session: sess, srv: s}, nil, nil
 			}
 			return sess, nil, nil

@@ -10,16 +10,35 @@ import (
 	"github.com/emersion/go-sasl"
 )
 
-// oauthState holds the bearer token an IMAPServer accepts, if any.
+// oauthState holds the bearer token an IMAPServer accepts, if any, or
+// the function that checks one.
 type oauthState struct {
 	mu    sync.Mutex
 	token string
+	check func(string) bool
 }
 
-func (o *oauthState) get() string {
+func (o *oauthState) enabled() bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.token
+	return o.token != "" || o.check != nil
+}
+
+func (o *oauthState) valid(token string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.check != nil {
+		return o.check(token)
+	}
+	return token == o.token
+}
+
+// EnableOAuthCheck is EnableOAuth accepting every token check approves
+// (an AuthServer's Valid).
+func (s *IMAPServer) EnableOAuthCheck(check func(token string) bool) {
+	s.oauth.mu.Lock()
+	defer s.oauth.mu.Unlock()
+	s.oauth.check = check
 }
 
 // EnableOAuth makes new connections offer AUTH=XOAUTH2 and
@@ -44,7 +63,7 @@ func (o *oauthSession) AuthenticateMechanisms() []string {
 
 func (o *oauthSession) Authenticate(mech string) (sasl.Server, error) {
 	login := func(user, token string) error {
-		if user != o.srv.Username || token == "" || token != o.srv.oauth.get() {
+		if user != o.srv.Username || token == "" || !o.srv.oauth.valid(token) {
 			return imapserver.ErrAuthFailed
 		}
 		return o.Session.Login(o.srv.Username, o.srv.Password)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"sync"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"smista/mail"
@@ -36,6 +37,16 @@ type SMTPSink struct {
 	notify chan struct{}
 	mode   string
 	roots  *x509.CertPool
+	// user and pass, when set, are the only login AUTH PLAIN accepts.
+	user, pass string
+}
+
+// RequireAuth makes the sink offer AUTH PLAIN and accept only user and
+// pass; Config then logs in with them.
+func (s *SMTPSink) RequireAuth(user, pass string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.user, s.pass = user, pass
 }
 
 // StartSMTP starts a plain-text sink on 127.0.0.1:0.
@@ -85,8 +96,13 @@ func (s *SMTPSink) Close() error {
 // Config returns a loopback ServerConfig without login, in the sink's TLS
 // mode.
 func (s *SMTPSink) Config() mail.ServerConfig {
-	c := serverConfig(s.Addr, "", "")
-	c.Password = mail.Secret{}
+	s.mu.Lock()
+	user, pass := s.user, s.pass
+	s.mu.Unlock()
+	c := serverConfig(s.Addr, user, pass)
+	if user == "" {
+		c.Password = mail.Secret{}
+	}
 	if s.mode != "" {
 		c.TLS, c.RootCAs = s.mode, s.roots
 	}
@@ -123,6 +139,28 @@ type sinkSession struct {
 	s    *SMTPSink
 	from string
 	to   []string
+}
+
+var _ smtp.AuthSession = (*sinkSession)(nil)
+
+func (ss *sinkSession) AuthMechanisms() []string {
+	ss.s.mu.Lock()
+	defer ss.s.mu.Unlock()
+	if ss.s.user == "" {
+		return nil
+	}
+	return []string{sasl.Plain}
+}
+
+func (ss *sinkSession) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		ss.s.mu.Lock()
+		defer ss.s.mu.Unlock()
+		if user != ss.s.user || pass != ss.s.pass {
+			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication credentials invalid"}
+		}
+		return nil
+	}), nil
 }
 
 func (ss *sinkSession) Reset()        { ss.from, ss.to = "", nil }

@@ -5,23 +5,20 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"smista/internal/skipnote"
+	"smista/triage"
 )
 
 // TestReproducesEmbeddedWeights: the committed weights are exactly what the
 // committed tool makes from the committed data (and the corpus).
 func TestReproducesEmbeddedWeights(t *testing.T) {
-	corpus := os.Getenv("SMISTA_CORPUS")
-	if corpus == "" {
-		t.Skip("SKIP: SMISTA_CORPUS is not set: the embedded weights were trained with the SpamAssassin corpus")
-	}
+	corpus := skipnote.Corpus(t, "the check that the embedded weights reproduce (TestReproducesEmbeddedWeights)", "easy-ham-1")
 	if testing.Short() {
 		t.Skip("SKIP: -short")
 	}
-	if _, err := os.Stat(filepath.Join(corpus, "easy-ham-1")); err != nil {
-		t.Skipf("SKIP: corpus not found: %v", err)
-	}
 	out := filepath.Join(t.TempDir(), "offline.bin")
-	if err := run("../traindata", out, corpus); err != nil {
+	if err := run("../traindata", out, corpus, triage.DefaultTrainOptions()); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(out)
@@ -39,19 +36,19 @@ func TestReproducesEmbeddedWeights(t *testing.T) {
 
 func TestLoadTrainingSetErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := LoadTrainingSet(dir, ""); err == nil {
+	if _, _, err := LoadTrainingSet(dir, ""); err == nil {
 		t.Error("empty dir: no error")
 	}
 	if err := os.WriteFile(filepath.Join(dir, "x.tsv"), []byte("bogus\tsubject\tbody\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadTrainingSet(dir, ""); err == nil {
+	if _, _, err := LoadTrainingSet(dir, ""); err == nil {
 		t.Error("unknown intent: no error")
 	}
 	if err := os.WriteFile(filepath.Join(dir, "x.tsv"), []byte("# c\n\nsupport\tsubject\tline one\\nline two\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	docs, err := LoadTrainingSet(dir, "")
+	docs, _, err := LoadTrainingSet(dir, "")
 	if err != nil || len(docs) != 1 || docs[0].Message.Text != "line one\nline two" {
 		t.Errorf("%v %+v", err, docs)
 	}

@@ -33,7 +33,10 @@ CREATE TABLE messages_new (
 	intent        TEXT,
 	confidence    REAL NOT NULL DEFAULT -1,
 	flags         INTEGER NOT NULL DEFAULT 0,
-	action        TEXT
+	action        TEXT,
+	-- 1 when a person corrected the intent (corrections): intent is then
+	-- theirs, and the model's stays in triage_results.
+	corrected     INTEGER NOT NULL DEFAULT 0
 );
 
 -- The rest of a message, one row per messages row (same seq). raw is the
@@ -142,13 +145,13 @@ DROP INDEX IF EXISTS decisions_action;
 
 -- The copies, kept by the store itself so no writer can forget them.
 CREATE TRIGGER triage_results_copy_insert AFTER INSERT ON triage_results BEGIN
-	UPDATE messages SET intent = NEW.intent, confidence = NEW.confidence,
+	UPDATE messages SET intent = COALESCE((SELECT c.intent FROM corrections c WHERE c.message_id = NEW.message_id), NEW.intent), confidence = NEW.confidence,
 		flags = (instr(NEW.flags, '"payments"') > 0) + 2 * (instr(NEW.flags, '"legal"') > 0)
 		      + 4 * (instr(NEW.flags, '"vip"') > 0) + 8 * (instr(NEW.flags, '"injection"') > 0)
 	WHERE id = NEW.message_id;
 END;
 CREATE TRIGGER triage_results_copy_update AFTER UPDATE OF intent, confidence, flags ON triage_results BEGIN
-	UPDATE messages SET intent = NEW.intent, confidence = NEW.confidence,
+	UPDATE messages SET intent = COALESCE((SELECT c.intent FROM corrections c WHERE c.message_id = NEW.message_id), NEW.intent), confidence = NEW.confidence,
 		flags = (instr(NEW.flags, '"payments"') > 0) + 2 * (instr(NEW.flags, '"legal"') > 0)
 		      + 4 * (instr(NEW.flags, '"vip"') > 0) + 8 * (instr(NEW.flags, '"injection"') > 0)
 	WHERE id = NEW.message_id;
@@ -166,9 +169,30 @@ CREATE TRIGGER decisions_copy_delete AFTER DELETE ON decisions BEGIN
 	UPDATE messages SET action = NULL WHERE id = OLD.message_id;
 END;
 
+-- A person's correction is the intent the inbox shows and filters on (of
+-- a triaged message: an untriaged one keeps intent NULL, the "untriaged"
+-- filter's mark, until its triage copies the correction).
+CREATE TRIGGER corrections_copy_insert AFTER INSERT ON corrections BEGIN
+	UPDATE messages SET corrected = 1,
+		intent = CASE WHEN intent IS NULL THEN NULL ELSE NEW.intent END
+	WHERE id = NEW.message_id;
+END;
+CREATE TRIGGER corrections_copy_update AFTER UPDATE OF intent ON corrections BEGIN
+	UPDATE messages SET corrected = 1,
+		intent = CASE WHEN intent IS NULL THEN NULL ELSE NEW.intent END
+	WHERE id = NEW.message_id;
+END;
+CREATE TRIGGER corrections_copy_delete AFTER DELETE ON corrections BEGIN
+	UPDATE messages SET corrected = 0,
+		intent = (SELECT t.intent FROM triage_results t WHERE t.message_id = OLD.message_id)
+	WHERE id = OLD.message_id;
+END;
+
 -- The copies of the stores moved here.
 UPDATE messages SET intent = t.intent, confidence = t.confidence,
 	flags = (instr(t.flags, '"payments"') > 0) + 2 * (instr(t.flags, '"legal"') > 0)
 	      + 4 * (instr(t.flags, '"vip"') > 0) + 8 * (instr(t.flags, '"injection"') > 0)
 FROM triage_results t WHERE t.message_id = messages.id;
 UPDATE messages SET action = d.action FROM decisions d WHERE d.message_id = messages.id;
+UPDATE messages SET corrected = 1, intent = CASE WHEN messages.intent IS NULL THEN NULL ELSE c.intent END
+FROM corrections c WHERE c.message_id = messages.id;

@@ -1,0 +1,82 @@
+package triage_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"smista/mail"
+	"smista/triage"
+)
+
+func replyMsg(subject, text string) *mail.Message {
+	return &mail.Message{From: mail.Address{Addr: "a@client.example"}, Subject: subject, Text: text,
+		InReplyTo: "<case-1@support.example>", Header: map[string][]string{}}
+}
+
+// TestClosingReplies: a reply that only closes the thread is other, never a
+// ticket; one that says the problem is still there, or asks something new,
+// stays a request.
+func TestClosingReplies(t *testing.T) {
+	o := mustOffline(t)
+	closing := map[string]*mail.Message{
+		"all good":          replyMsg("Re: Error 500", "All good now, thanks!"),
+		"nothing else":      replyMsg("Re: Recall list empty", "All good now, thanks. Nothing else needed, you can close this.\n\nSophie"),
+		"no further action": replyMsg("Re: CLI login loop", "Updating the CLI to 3.8.3 fixed it. Thank you, no further action needed."),
+		"grazie risolto":    replyMsg("R: non funziona niente", "grazie, risolto! ora si aprono tutte le schede"),
+		"non serve altro":   replyMsg("R: report IVA", "Gentile assistenza, grazie per la spiegazione, era una nota registrata nel mese sbagliato. Ora i totali coincidono. Non serve altro.\n\nCordiali saluti\nIrene"),
+		"adesso va":         replyMsg("R: non va internet", "ok adesso va, grazie mille!\nInviato da iPhone"),
+		"potete chiudere":   replyMsg("R: import", "Perfetto, è andato tutto a buon fine. Grazie mille, potete chiudere la richiesta.\n\nLucia"),
+		"quoted problem":    replyMsg("Re: Checkout stuck", "All sorted, orders are coming in again. Cheers!\n\nOn Mon, Support wrote:\n> Is the checkout still failing? The error is on our side."),
+	}
+	for name, m := range closing {
+		t.Run(name, func(t *testing.T) {
+			r, d, _, err := triage.Triage(context.Background(), o, m, triage.Options{Policy: triage.DefaultPolicy()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Intent != triage.IntentOther || d.Action == triage.ActionTicket || !slices.Contains(r.Notes, "rule: closing reply, no new request") {
+				t.Errorf("intent %s %.2f action %s notes %q: want a closing reply", r.Intent, r.Confidence, d.Action, r.Notes)
+			}
+		})
+	}
+	open := map[string]*mail.Message{
+		"still happening":   replyMsg("Re: Guest users", "Thanks for the quick answer, but it's still happening. I removed the guest from the group and can still open the page."),
+		"fixed but another": replyMsg("Re: Export", "The export is fixed, thanks. Another problem now: the import fails with error 500."),
+		"new question":      replyMsg("Re: Login", "It works now, thank you! How do I add a second administrator?"),
+		"non funziona":      replyMsg("R: accesso", "Grazie, ma non funziona ancora: la pagina resta bianca."),
+		"not a reply":       {From: mail.Address{Addr: "a@client.example"}, Subject: "Export", Text: "All good now, thanks!", Header: map[string][]string{}},
+	}
+	for name, m := range open {
+		t.Run(name, func(t *testing.T) {
+			r := classify(t, o, m, triage.Context{})
+			if slices.Contains(r.Notes, "rule: closing reply, no new request") {
+				t.Errorf("read as a closing reply: %s %.2f", r.Intent, r.Confidence)
+			}
+		})
+	}
+}
+
+// TestFlagsOwnWords: the payments and legal flags are judged on what the
+// sender wrote, not on a thread's reused subject nor on a signature that
+// names a law firm or an invoicing department.
+func TestFlagsOwnWords(t *testing.T) {
+	cases := map[string]struct {
+		m    *mail.Message
+		want []triage.Flag
+	}{
+		"reused invoice subject":         {replyMsg("Re: Invoice March", "Since yesterday I cannot log in anymore: after the password the login page comes back without any error. Tried two computers."), nil},
+		"reused subject, short own text": {replyMsg("Re: Refund request", "Any news?"), []triage.Flag{triage.FlagPayments}},
+		"subject of a new email":         {&mail.Message{Subject: "Refund", Text: "Please see my previous email, I am still waiting for an answer about it."}, []triage.Flag{triage.FlagPayments}},
+		"law firm signature":             {&mail.Message{Subject: "Immagini sgranate", Text: "Buongiorno,\n\nda quando abbiamo caricato le nuove foto le immagini nella pagina prodotto appaiono sgranate. C'è un'impostazione da modificare?\n\nGrazie,\nLaura\n\nAvv. Laura Benedetti\nStudio Legale Benedetti\nVia Garibaldi 14, Torino"}, nil},
+		"lawyer in the text":             {&mail.Message{Subject: "Negozio offline", Text: "Il negozio è offline da tre giorni. Se non è risolto entro domani mi rivolgo al mio avvocato.\n\nCordiali saluti\nDavide"}, []triage.Flag{triage.FlagLegal}},
+		"billing signature":              {&mail.Message{Subject: "Crash on start", Text: "The desktop app crashes on start since the update, every time, on two computers.\n\nKind regards,\nAnna Rossi\nInvoice and payments office\nFabrikam Ltd"}, nil},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := triage.Flags(tc.m, triage.Context{}); !slices.Equal(got, tc.want) {
+				t.Errorf("flags %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
