@@ -80,6 +80,7 @@ type App struct {
 	owner    string // this App's sender lease token
 	noClaims bool
 	claims   claims
+	remotes  remotes // the state actions' connections and undo
 	presence presence
 
 	triageMu sync.Mutex // one triage run at a time: runs share the queue
@@ -153,6 +154,7 @@ func (a *App) Accounts() []mail.Account { return a.accounts }
 func (a *App) Close() error {
 	a.closeOnce.Do(func() {
 		a.closeClaims()
+		a.closeRemotes()
 		a.closeErr = a.db.Close()
 	})
 	return a.closeErr

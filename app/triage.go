@@ -160,15 +160,6 @@ func (a *App) NotTicket(ctx context.Context, emailID, who string) (int, error) {
 	return n, nil
 }
 
-// MarkSeen marks an email as read.
-func (a *App) MarkSeen(ctx context.Context, id string) error {
-	if err := a.db.MarkSeen(ctx, id); err != nil {
-		return err
-	}
-	a.changed(TopicMessages)
-	return nil
-}
-
 // since returns the tally of s beyond an earlier tally of the same run.
 func (s TriageSummary) since(before TriageSummary) TriageSummary {
 	return TriageSummary{Total: s.Total - before.Total, Failed: s.Failed - before.Failed,

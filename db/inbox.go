@@ -24,16 +24,26 @@ type InboxFilter struct {
 	// triaged emails no person decided or corrected, closest to the
 	// threshold first.
 	Review float64
+	// Account and Mailbox narrow the inbox to the emails stored in one
+	// account (every mailbox of it when Mailbox is "") or one mailbox
+	// (message_locations), done or not. Without them it is the unified
+	// inbox, which leaves the done emails out.
+	Account, Mailbox string
 }
 
 // InboxRow is one inbox line: what the table shows, without the body.
 type InboxRow struct {
-	ID         string
-	FromName   string
-	FromAddr   string
-	Subject    string
-	Date       time.Time
-	Seen       bool
+	ID       string
+	FromName string
+	FromAddr string
+	Subject  string
+	Date     time.Time
+	Seen     bool
+	Flagged  bool // starred (\Flagged)
+	Done     bool
+	// ThreadSize counts the stored messages of the email's conversation
+	// (itself included).
+	ThreadSize int
 	Intent     string  // "" when not triaged; a person's correction when there is one
 	Corrected  bool    // Intent is a person's correction
 	Confidence float64 // -1 when not triaged
@@ -161,6 +171,15 @@ func inboxWhere(f InboxFilter) ([]string, []any) {
 		p := "%" + likeEscape(s) + "%"
 		conds = append(conds, `(m.subject LIKE ? ESCAPE '\' OR m.from_addr LIKE ? ESCAPE '\' OR m.from_name LIKE ? ESCAPE '\')`)
 		args = append(args, p, p, p)
+	}
+	switch {
+	case f.Account != "":
+		// A seek by message per row walked (message_locations_msg).
+		conds = append(conds, `EXISTS (SELECT 1 FROM message_locations l JOIN mailboxes mb ON mb.id = l.mailbox_id
+			JOIN accounts a ON a.id = mb.account_id WHERE l.message_id = m.id AND a.name = ? AND (? = '' OR mb.name = ?))`)
+		args = append(args, f.Account, f.Mailbox, f.Mailbox)
+	default:
+		conds = append(conds, "m.done = 0")
 	}
 	if f.Review > 0 {
 		// Triaged, not corrected, and no person's decision.
@@ -292,7 +311,8 @@ func (d *DB) Inbox(ctx context.Context, f InboxFilter, p Page) ([]InboxRow, erro
 	// run for the page only. drafts_message by name: without statistics
 	// SQLite takes the status index and reads every pending draft.
 	q := `WITH page(seq) AS (` + page + `)
-		SELECT m.id, m.from_name, m.from_addr, m.subject, m.date, m.seen,
+		SELECT m.id, m.from_name, m.from_addr, m.subject, m.date, m.seen, m.flagged, m.done,
+		(SELECT COUNT(*) FROM messages t WHERE t.thread_id = m.thread_id),
 		COALESCE(m.intent, ''), m.corrected, m.confidence, m.flags,
 		COALESCE(m.action, ''), COALESCE(d.decided_by, ''), COALESCE(d.suggestion, ''),
 		EXISTS (SELECT 1 FROM drafts dr INDEXED BY drafts_message WHERE dr.message_id = m.id AND dr.status = 'pending'),
@@ -317,8 +337,8 @@ func (d *DB) Inbox(ctx context.Context, f InboxFilter, p Page) ([]InboxRow, erro
 		var r InboxRow
 		var date int64
 		var flags int
-		if err := rows.Scan(&r.ID, &r.FromName, &r.FromAddr, &r.Subject, &date, &r.Seen,
-			&r.Intent, &r.Corrected, &r.Confidence, &flags, &r.Action, &r.DecidedBy, &r.Suggestion,
+		if err := rows.Scan(&r.ID, &r.FromName, &r.FromAddr, &r.Subject, &date, &r.Seen, &r.Flagged, &r.Done,
+			&r.ThreadSize, &r.Intent, &r.Corrected, &r.Confidence, &flags, &r.Action, &r.DecidedBy, &r.Suggestion,
 			&r.DraftWaiting, &r.TicketState); err != nil {
 			return nil, fmt.Errorf("inbox: %w", err)
 		}

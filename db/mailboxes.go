@@ -97,14 +97,16 @@ func (d *DB) ApplySync(ctx context.Context, b mail.SyncBatch) (mail.Applied, err
 	msgs := make([]*mail.Message, len(b.Messages))
 	pre := make([]*mail.Packed, len(b.Messages))
 	seen := make([]bool, len(b.Messages))
+	flagged := make([]bool, len(b.Messages))
 	for i, sm := range b.Messages {
-		msgs[i], pre[i], seen[i] = sm.Message, sm.Packed, slices.Contains(sm.Flags, `\Seen`)
+		msgs[i], pre[i] = sm.Message, sm.Packed
+		seen[i], flagged[i] = slices.Contains(sm.Flags, mail.FlagSeen), slices.Contains(sm.Flags, mail.FlagFlagged)
 	}
 	ins, err := d.prepareInsert(ctx, msgs, pre)
 	if err != nil {
 		return ap, fmt.Errorf("apply sync: %w", err)
 	}
-	ins.seen = seen
+	ins.seen, ins.flagged = seen, flagged
 	for _, s := range insertLocationsSQL {
 		if _, err := d.ws.prepare(ctx, s); err != nil {
 			return ap, fmt.Errorf("apply sync: %w", err)
@@ -151,28 +153,24 @@ var insertLocationsSQL = chunkSQL(4, `INSERT INTO message_locations (mailbox_id,
 	flags = excluded.flags, modseq = excluded.modseq`)
 
 // upsertLocations records where each message of the batch lives, at the
-// row ins stored it under, and mirrors the \Seen flag of those that were
-// stored already (a new row was inserted with it).
+// row ins stored it under, and mirrors the \Seen and \Flagged flags of
+// those that were stored already (a new row was inserted with them).
 func (d *DB) upsertLocations(ctx context.Context, tx *sql.Tx, b mail.SyncBatch, ins *messageInsert) error {
 	if len(b.Messages) == 0 {
 		return nil
 	}
 	rows := make([]any, 0, 4*len(b.Messages))
-	var seen, unseen []uint32
+	var m mirror
 	for i, sm := range b.Messages {
 		rows = append(rows, sm.UID, ins.rows[i], jsonStrings(sm.Flags), sm.ModSeq)
-		switch {
-		case ins.isNew[i]:
-		case ins.seen[i]:
-			seen = append(seen, sm.UID)
-		default:
-			unseen = append(unseen, sm.UID)
+		if !ins.isNew[i] {
+			m.add(sm.UID, sm.Flags)
 		}
 	}
 	if err := execChunks(ctx, tx, d.ws, &insertLocationsSQL, []any{b.MailboxID}, rows, 4); err != nil {
 		return fmt.Errorf("locations: %w", err)
 	}
-	return setSeen(ctx, tx, b.MailboxID, seen, unseen)
+	return m.apply(ctx, tx, b.MailboxID)
 }
 
 // updateFlags writes changed flag sets in one statement (unchanged ones
@@ -202,40 +200,59 @@ func updateFlags(ctx context.Context, tx *sql.Tx, mailboxID int64, fs []mail.Fla
 		return 0, fmt.Errorf("flags: %w", err)
 	}
 	defer res.Close()
-	var seen, unseen []uint32
+	var m mirror
+	n := 0
 	for res.Next() {
 		var uid uint32
 		var flags string
 		if err := res.Scan(&uid, &flags); err != nil {
 			return 0, fmt.Errorf("flags: %w", err)
 		}
-		if slices.Contains(decodeStrings(flags), `\Seen`) {
-			seen = append(seen, uid)
-		} else {
-			unseen = append(unseen, uid)
-		}
+		m.add(uid, decodeStrings(flags))
+		n++
 	}
 	if err := res.Err(); err != nil {
 		return 0, fmt.Errorf("flags: %w", err)
 	}
 	res.Close()
-	return len(seen) + len(unseen), setSeen(ctx, tx, mailboxID, seen, unseen)
+	return n, m.apply(ctx, tx, mailboxID)
 }
 
-// setSeen mirrors the server's \Seen flag of the mailbox's uids into
-// messages.seen: seen ones read, unseen ones unread.
-func setSeen(ctx context.Context, tx *sql.Tx, mailboxID int64, seen, unseen []uint32) error {
+// mirror collects the UIDs of a mailbox whose server flags messages.seen
+// and messages.flagged follow.
+type mirror struct {
+	seen, unseen, flagged, unflagged []uint32
+}
+
+func (m *mirror) add(uid uint32, flags []string) {
+	if slices.Contains(flags, mail.FlagSeen) {
+		m.seen = append(m.seen, uid)
+	} else {
+		m.unseen = append(m.unseen, uid)
+	}
+	if slices.Contains(flags, mail.FlagFlagged) {
+		m.flagged = append(m.flagged, uid)
+	} else {
+		m.unflagged = append(m.unflagged, uid)
+	}
+}
+
+// apply mirrors the server's \Seen and \Flagged of the collected uids
+// into messages.seen and messages.flagged.
+func (m *mirror) apply(ctx context.Context, tx *sql.Tx, mailboxID int64) error {
 	for _, s := range []struct {
+		col  string
 		uids []uint32
 		to   int
-	}{{seen, 1}, {unseen, 0}} {
+	}{{"seen", m.seen, 1}, {"seen", m.unseen, 0}, {"flagged", m.flagged, 1}, {"flagged", m.unflagged, 0}} {
 		if len(s.uids) == 0 {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE messages SET seen = ?3 WHERE seen != ?3 AND id IN
+		// col is one of two literals above, never input.
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET `+s.col+` = ?3 WHERE `+s.col+` != ?3 AND id IN
 			(SELECT message_id FROM message_locations WHERE mailbox_id = ?1 AND uid IN (SELECT value FROM json_each(?2)))`,
 			mailboxID, jsonUints(s.uids), s.to); err != nil {
-			return fmt.Errorf("seen: %w", err)
+			return fmt.Errorf("%s: %w", s.col, err)
 		}
 	}
 	return nil

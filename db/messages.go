@@ -41,8 +41,8 @@ func (d *DB) SaveMessages(ctx context.Context, source string, msgs []*mail.Messa
 // their seq given (the rows are known to be new: no conflict handling),
 // OR FAIL so that SQLite keeps no statement journal (see recordChunks).
 var (
-	insertMessagesSQL = chunkSQL(12, `INSERT OR FAIL INTO messages (seq, id, message_id, thread_id,
-		from_name, from_addr, subject, date, received_at, size, source, seen) VALUES %s`)
+	insertMessagesSQL = chunkSQL(13, `INSERT OR FAIL INTO messages (seq, id, message_id, thread_id,
+		from_name, from_addr, subject, date, received_at, size, source, seen, flagged) VALUES %s`)
 	insertDataSQL = chunkSQL(8, `INSERT OR FAIL INTO message_data (seq, in_reply_to, refs, to_addrs,
 		cc_addrs, reply_to, codec, raw) VALUES %s`)
 )
@@ -60,8 +60,9 @@ type messageInsert struct {
 	raws []packed
 	// sizes are the sizes of the raw mails.
 	sizes []int
-	// seen, when set, says which messages are read (a sync's \Seen).
-	seen []bool
+	// seen and flagged, when set, say which messages are read and
+	// starred (a sync's \Seen and \Flagged).
+	seen, flagged []bool
 	// rows is, after run, the stored row (email id) of each message:
 	// its own, or the one already stored under its Message-ID.
 	rows []string
@@ -138,12 +139,13 @@ func (ins *messageInsert) run(ctx context.Context, tx *sql.Tx, source string, no
 		}
 		seq++
 		rows = append(rows, seq, id, m.MessageID, m.ThreadID, m.From.Name, m.From.Addr,
-			m.Subject, date.UnixMilli(), nowMS, ins.sizes[i], source, i < len(ins.seen) && ins.seen[i])
+			m.Subject, date.UnixMilli(), nowMS, ins.sizes[i], source, i < len(ins.seen) && ins.seen[i],
+			i < len(ins.flagged) && ins.flagged[i])
 		data = append(data, seq, m.InReplyTo, jsonStrings(m.References), jsonAddrs(m.To), jsonAddrs(m.Cc),
 			jsonAddrs(m.ReplyTo), ins.raws[i].codec, ins.raws[i].raw)
 		added = append(added, id)
 	}
-	if err := execChunks(ctx, tx, ins.c, &insertMessagesSQL, nil, rows, 12); err != nil {
+	if err := execChunks(ctx, tx, ins.c, &insertMessagesSQL, nil, rows, 13); err != nil {
 		return nil, fmt.Errorf("save messages: %w", err)
 	}
 	if err := execChunks(ctx, tx, ins.c, &insertDataSQL, nil, data, 8); err != nil {

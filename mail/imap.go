@@ -70,8 +70,11 @@ type Account struct {
 	Mailboxes []string
 	// SentMailbox receives a copy of sent replies; empty means "Sent".
 	SentMailbox string
-	IMAP        ServerConfig
-	SMTP        ServerConfig
+	// Archive receives the emails a person marks done; empty means
+	// "Archive".
+	Archive string
+	IMAP    ServerConfig
+	SMTP    ServerConfig
 }
 
 // SyncMailboxes returns the mailboxes to sync (INBOX by default).
@@ -88,6 +91,14 @@ func (a Account) Sent() string {
 		return "Sent"
 	}
 	return a.SentMailbox
+}
+
+// ArchiveMailbox returns the mailbox done emails are moved into.
+func (a Account) ArchiveMailbox() string {
+	if a.Archive == "" {
+		return "Archive"
+	}
+	return a.Archive
 }
 
 // Addr returns host:port.

@@ -99,12 +99,15 @@ type WebhookConfig struct {
 
 // AccountConfig is one mailbox account.
 type AccountConfig struct {
-	Name      string       `toml:"name"`
-	From      string       `toml:"from"`
-	Mailboxes []string     `toml:"mailboxes"`
-	SentBox   string       `toml:"sent_mailbox"`
-	IMAP      ServerConfig `toml:"imap"`
-	SMTP      ServerConfig `toml:"smtp"`
+	Name      string   `toml:"name"`
+	From      string   `toml:"from"`
+	Mailboxes []string `toml:"mailboxes"`
+	SentBox   string   `toml:"sent_mailbox"`
+	// Archive is the mailbox "done" moves an email into (default
+	// "Archive", created when missing).
+	Archive string       `toml:"archive"`
+	IMAP    ServerConfig `toml:"imap"`
+	SMTP    ServerConfig `toml:"smtp"`
 	// OAuth2 is the built-in sign-in used by servers with auth = "oauth2".
 	OAuth2 OAuth2Config `toml:"oauth2"`
 }

@@ -119,6 +119,7 @@ func mailAccount(ac AccountConfig, getenv func(string) string, tokens mail.Token
 		Name:        ac.Name,
 		Mailboxes:   ac.Mailboxes,
 		SentMailbox: ac.SentBox,
+		Archive:     ac.Archive,
 		IMAP:        serverConfig(ac.IMAP, getenv),
 		SMTP:        serverConfig(ac.SMTP, getenv),
 	}

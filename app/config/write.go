@@ -201,6 +201,7 @@ threshold = 0.80                 # a ticket only when confidence > threshold
 name = {{q .Account}}
 from = {{q .From}}
 mailboxes = ["INBOX"]
+# archive = "Archive"            # where done (e) moves an email on the server
 {{- if .Provider}}
 # {{.Provider}}
 {{- end}}

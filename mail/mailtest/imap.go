@@ -52,7 +52,18 @@ func StartIMAPTLS(mode, username, password string, mailboxes ...string) (*IMAPSe
 	return startIMAP(username, password, mode, mailboxes)
 }
 
+// StartIMAPCaps is StartIMAP with the server's base capabilities given:
+// {IMAP4rev1} alone is a server without MOVE and UIDPLUS, {IMAP4rev1,
+// UIDPLUS} one without MOVE (the fallbacks of mail.Remote.Move).
+func StartIMAPCaps(caps imap.CapSet, username, password string, mailboxes ...string) (*IMAPServer, error) {
+	return startIMAPCaps(username, password, "", caps, mailboxes)
+}
+
 func startIMAP(username, password, mode string, mailboxes []string) (*IMAPServer, error) {
+	return startIMAPCaps(username, password, mode, imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}}, mailboxes)
+}
+
+func startIMAPCaps(username, password, mode string, caps imap.CapSet, mailboxes []string) (*IMAPServer, error) {
 	mem := imapmemserver.New()
 	user := imapmemserver.NewUser(username, password)
 	for _, mb := range append([]string{"INBOX"}, mailboxes...) {
@@ -88,9 +99,7 @@ func startIMAP(username, password, mode string, mailboxes []string) (*IMAPServer
 			}
 			return sess, nil, nil
 		},
-		Caps: imap.CapSet{
-			imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {},
-		},
+		Caps:         caps,
 		InsecureAuth: mode == "",
 		TLSConfig:    serverTLS,
 		Logger:       log.New(io.Discard, "", 0),
