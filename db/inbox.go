@@ -41,8 +41,9 @@ type InboxRow struct {
 	Seen     bool
 	Flagged  bool // starred (\Flagged)
 	Done     bool
-	// ThreadSize counts the stored messages of the email's conversation
-	// (itself included).
+	// ThreadID names the email's conversation; ThreadSize counts its
+	// stored messages (the email included).
+	ThreadID   string
 	ThreadSize int
 	Intent     string  // "" when not triaged; a person's correction when there is one
 	Corrected  bool    // Intent is a person's correction
@@ -311,7 +312,7 @@ func (d *DB) Inbox(ctx context.Context, f InboxFilter, p Page) ([]InboxRow, erro
 	// run for the page only. drafts_message by name: without statistics
 	// SQLite takes the status index and reads every pending draft.
 	q := `WITH page(seq) AS (` + page + `)
-		SELECT m.id, m.from_name, m.from_addr, m.subject, m.date, m.seen, m.flagged, m.done,
+		SELECT m.id, m.from_name, m.from_addr, m.subject, m.date, m.seen, m.flagged, m.done, m.thread_id,
 		(SELECT COUNT(*) FROM messages t WHERE t.thread_id = m.thread_id),
 		COALESCE(m.intent, ''), m.corrected, m.confidence, m.flags,
 		COALESCE(m.action, ''), COALESCE(d.decided_by, ''), COALESCE(d.suggestion, ''),
@@ -338,7 +339,7 @@ func (d *DB) Inbox(ctx context.Context, f InboxFilter, p Page) ([]InboxRow, erro
 		var date int64
 		var flags int
 		if err := rows.Scan(&r.ID, &r.FromName, &r.FromAddr, &r.Subject, &date, &r.Seen, &r.Flagged, &r.Done,
-			&r.ThreadSize, &r.Intent, &r.Corrected, &r.Confidence, &flags, &r.Action, &r.DecidedBy, &r.Suggestion,
+			&r.ThreadID, &r.ThreadSize, &r.Intent, &r.Corrected, &r.Confidence, &flags, &r.Action, &r.DecidedBy, &r.Suggestion,
 			&r.DraftWaiting, &r.TicketState); err != nil {
 			return nil, fmt.Errorf("inbox: %w", err)
 		}

@@ -120,6 +120,7 @@ func (ins *messageInsert) run(ctx context.Context, tx *sql.Tx, source string, no
 	}
 	var rows, data []any
 	var added []string
+	var news []int
 	ins.rows, ins.isNew = make([]string, len(ins.msgs)), make([]bool, len(ins.msgs))
 	for i, m := range ins.msgs {
 		id := m.StableID()
@@ -133,12 +134,20 @@ func (ins *messageInsert) run(ctx context.Context, tx *sql.Tx, source string, no
 		}
 		known[id], known[m.MessageID] = id, id
 		ins.rows[i], ins.isNew[i] = id, true
+		news = append(news, i)
+	}
+	threads, moves, err := ins.threadOf(ctx, tx, news, nowMS)
+	if err != nil {
+		return nil, fmt.Errorf("save messages: %w", err)
+	}
+	for k, i := range news {
+		m, id := ins.msgs[i], ins.rows[i]
 		date := m.Date
 		if date.IsZero() {
 			date = time.UnixMilli(nowMS)
 		}
 		seq++
-		rows = append(rows, seq, id, m.MessageID, m.ThreadID, m.From.Name, m.From.Addr,
+		rows = append(rows, seq, id, m.MessageID, threads[k], m.From.Name, m.From.Addr,
 			m.Subject, date.UnixMilli(), nowMS, ins.sizes[i], source, i < len(ins.seen) && ins.seen[i],
 			i < len(ins.flagged) && ins.flagged[i])
 		data = append(data, seq, m.InReplyTo, jsonStrings(m.References), jsonAddrs(m.To), jsonAddrs(m.Cc),
@@ -149,6 +158,9 @@ func (ins *messageInsert) run(ctx context.Context, tx *sql.Tx, source string, no
 		return nil, fmt.Errorf("save messages: %w", err)
 	}
 	if err := execChunks(ctx, tx, ins.c, &insertDataSQL, nil, data, 8); err != nil {
+		return nil, fmt.Errorf("save messages: %w", err)
+	}
+	if err := rethread(ctx, tx, moves); err != nil {
 		return nil, fmt.Errorf("save messages: %w", err)
 	}
 	return added, nil

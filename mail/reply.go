@@ -10,6 +10,7 @@ import (
 	"mime"
 	"mime/quotedprintable"
 	netmail "net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -260,4 +261,31 @@ func appendMessage(c *imapclient.Client, mailbox string, raw []byte) error {
 	}
 	_, err := cmd.Wait()
 	return err
+}
+
+// replyPrefixes are the subject prefixes of replies and forwards in the
+// languages seen in support mail (lower case, without the colon): Re,
+// Fwd, Fw, Italian R, Rif, I (inoltro), German AW, WG, Nordic SV, VS,
+// French TR.
+var replyPrefixes = []string{"re", "fwd", "fw", "r", "rif", "i", "aw", "wg", "sv", "vs", "tr"}
+
+// BaseSubject returns subject without its reply and forward prefixes
+// ("Re: Fwd: x" → "x", also "RE[2]: x"), and whether it had one.
+func BaseSubject(subject string) (string, bool) {
+	s := strings.TrimSpace(oneLine(subject))
+	had := false
+	for {
+		head, rest, ok := strings.Cut(s, ":")
+		if !ok {
+			return s, had
+		}
+		p := strings.ToLower(strings.TrimSpace(head))
+		if i := strings.IndexByte(p, '['); i > 0 && strings.HasSuffix(p, "]") {
+			p = p[:i] // "re[2]"
+		}
+		if !slices.Contains(replyPrefixes, p) {
+			return s, had
+		}
+		s, had = strings.TrimSpace(rest), true
+	}
 }

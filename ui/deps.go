@@ -58,6 +58,12 @@ type Store interface {
 // cancels its undelivered deliveries).
 type MessageActions interface {
 	MarkSeen(ctx context.Context, id string) error
+	// SetSeen, SetFlagged and Done change what the server shares (\Seen,
+	// \Flagged, a move to the archive); Undo reverses the last of them.
+	SetSeen(ctx context.Context, id string, seen bool) error
+	SetFlagged(ctx context.Context, id string, on bool) error
+	Done(ctx context.Context, id string) error
+	Undo(ctx context.Context) (kind, id string, err error)
 	SuggestTicket(ctx context.Context, emailID, who string) error
 	NotTicket(ctx context.Context, emailID, who string) (int, error)
 	CorrectIntent(ctx context.Context, emailID string, intent triage.Intent, who string) error

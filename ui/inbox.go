@@ -20,7 +20,9 @@ type inboxLine struct {
 	key                 db.InboxKey // its place in the list, for paging
 	id, from, subject   string
 	date                time.Time
-	seen                bool
+	seen, flagged, done bool
+	thread              string // the conversation's id
+	threadSize          int
 	intent              string
 	conf                float64
 	flags               []string
@@ -36,6 +38,7 @@ func toInboxLine(r db.InboxRow) inboxLine {
 	}
 	return inboxLine{
 		key: r.Key(), id: r.ID, from: clean(from), subject: clean(r.Subject), date: r.Date, seen: r.Seen,
+		flagged: r.Flagged, done: r.Done, thread: r.ThreadID, threadSize: r.ThreadSize,
 		intent: clean(r.Intent), conf: r.Confidence, flags: r.Flags, action: clean(r.Action),
 		by: clean(r.DecidedBy), suggest: clean(r.Suggestion), draftWaiting: r.DraftWaiting, ticket: r.TicketState,
 	}
@@ -126,7 +129,8 @@ func (s *inboxScreen) Help() (short, own []key.Binding) {
 	k := s.c.keys
 	return []key.Binding{k.Open, k.Search, k.Intent, k.Sort, k.Next, k.Help, k.Quit},
 		[]key.Binding{k.Search, k.Intent, k.Flag, k.Decision, k.Sort, k.Clear, k.SuggestTicket, k.NotTicket,
-			k.CorrectIntent, k.ConfirmIntent, k.Reply, k.ReplyAll, k.Forward, k.NewMessage}
+			k.CorrectIntent, k.ConfirmIntent, k.ToggleRead, k.Star, k.Done, k.Undo, k.Thread, k.Mailboxes,
+			k.Reply, k.ReplyAll, k.Forward, k.NewMessage}
 }
 
 // Update implements screen.
@@ -177,9 +181,23 @@ func (s *inboxScreen) click(y int) tea.Cmd {
 	return nil
 }
 
+// setRow changes the selected row as shown, until the store's reload.
+func (s *inboxScreen) setRow(change func(*inboxLine)) {
+	if r, ok := s.list.selected(); ok {
+		change(&r)
+		s.list.rows[s.list.cursor-s.list.start] = r
+	}
+}
+
+// open opens the selected email, or its conversation when it has more
+// than one message.
 func (s *inboxScreen) open() {
 	r, ok := s.list.selected()
 	if !ok {
+		return
+	}
+	if r.threadSize > 1 {
+		s.c.emit(threadMsg{thread: r.thread, subject: r.subject, from: scrInbox})
 		return
 	}
 	if !r.seen {
@@ -233,7 +251,29 @@ func (s *inboxScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			confirmIntent(s.c, r.id, triage.Intent(r.intent))
 		}
 	case key.Matches(msg, k.Clear):
-		return s.refilter(db.InboxFilter{})
+		return s.refilter(db.InboxFilter{Account: f.Account, Mailbox: f.Mailbox})
+	case key.Matches(msg, k.ToggleRead):
+		if r, ok := s.list.selected(); ok {
+			s.setRow(func(l *inboxLine) { l.seen = !r.seen })
+			setSeen(s.c, r.id, !r.seen)
+		}
+	case key.Matches(msg, k.Star):
+		if r, ok := s.list.selected(); ok {
+			s.setRow(func(l *inboxLine) { l.flagged = !r.flagged })
+			setStar(s.c, r.id, !r.flagged)
+		}
+	case key.Matches(msg, k.Done):
+		if r, ok := s.list.selected(); ok && !r.done {
+			markDone(s.c, r.id)
+		}
+	case key.Matches(msg, k.Undo):
+		undoLast(s.c)
+	case key.Matches(msg, k.Thread):
+		if r, ok := s.list.selected(); ok {
+			s.c.emit(threadMsg{thread: r.thread, subject: r.subject, from: scrInbox})
+		}
+	case key.Matches(msg, k.Mailboxes):
+		s.c.emit(pickMailboxMsg{current: [2]string{f.Account, f.Mailbox}})
 	case key.Matches(msg, k.SuggestTicket):
 		if r, ok := s.list.selected(); ok {
 			askSuggestTicket(s.c, r.id, r.subject)
@@ -375,9 +415,14 @@ func (s *inboxScreen) View() []string {
 }
 
 func (s *inboxScreen) row(r inboxLine, c inboxCols, sel bool) string {
-	mark := "  "
+	mark := " "
 	if !r.seen {
-		mark = "● "
+		mark = "●"
+	}
+	if r.flagged {
+		mark += "★"
+	} else {
+		mark += " "
 	}
 	f := &s.c.st.Fast
 	conf, band := confCell(f, r.conf)
@@ -389,7 +434,11 @@ func (s *inboxScreen) row(r inboxLine, c inboxCols, sel bool) string {
 	dec := decisionLabel(r)
 	date := pad(s.c.shortTime(r.date), c.date)
 	from := pad(r.from, c.from) + " "
-	subj := pad(r.subject, c.subject) + " "
+	subject := r.subject
+	if r.threadSize > 1 {
+		subject = fmt.Sprintf("(%d) %s", r.threadSize, subject)
+	}
+	subj := pad(subject, c.subject) + " "
 	if sel {
 		return f.Selected.On(mark + date + from + subj + pad(intent, c.intent) + pad(conf, c.conf) +
 			pad(flags, c.flags) + pad(dec, c.decision))
@@ -436,7 +485,7 @@ func (s *inboxScreen) legend() string {
 	for i, f := range flagGlyphs {
 		parts[i] = f.icon + " " + f.name
 	}
-	return "Flag column: " + strings.Join(parts, " · ") + " · ● unread"
+	return "Flag column: " + strings.Join(parts, " · ") + " · ● unread · ★ starred · (N) messages in the conversation"
 }
 
 func decisionLabel(r inboxLine) string {

@@ -14,6 +14,10 @@ type KeyMap struct {
 	// Message and inbox: human override.
 	SuggestTicket, NotTicket, ToDraft key.Binding
 	CorrectIntent, ConfirmIntent      key.Binding
+	// Message and inbox: state shared with the server, and its undo.
+	ToggleRead, Star, Done, Undo key.Binding
+	// Inbox: the conversation of an email, the account and folder shown.
+	Thread, Mailboxes key.Binding
 	// Message view: next and previous email, raw source, parts of a long
 	// body, attachments.
 	NextMessage, PrevMessage, RawSource, NextPart, PrevPart, SaveAttachments key.Binding
@@ -72,6 +76,13 @@ func DefaultKeyMap() KeyMap {
 		ToDraft:       b([]string{"D"}, "D", "review draft"),
 		CorrectIntent: b([]string{"I"}, "I", "correct intent"),
 		ConfirmIntent: b([]string{"C"}, "C", "confirm intent"),
+
+		ToggleRead: b([]string{"U"}, "U", "read/unread"),
+		Star:       b([]string{"*"}, "*", "star/unstar"),
+		Done:       b([]string{"e"}, "e", "done (archive)"),
+		Undo:       b([]string{"u"}, "u", "undo read/star/done"),
+		Thread:     b([]string{"t"}, "t", "conversation"),
+		Mailboxes:  b([]string{"M"}, "M", "account/folder"),
 
 		NextMessage:     b([]string{"n"}, "n", "next email"),
 		PrevMessage:     b([]string{"p"}, "p", "previous email"),

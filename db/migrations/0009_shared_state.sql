@@ -17,3 +17,8 @@ CREATE INDEX messages_thread ON messages(thread_id, date, id);
 -- its first page stays an index-only walk.
 DROP INDEX messages_date;
 CREATE INDEX messages_date ON messages(date DESC, id DESC, done);
+
+-- A reply that carries neither In-Reply-To nor References joins the
+-- conversation of the newest earlier email with its subject (less its
+-- Re:/Fwd: prefixes): a seek here instead of a walk of every message.
+CREATE INDEX messages_subject ON messages(subject, date);
