@@ -371,6 +371,8 @@ func (d *DB) InboxCount(ctx context.Context, f InboxFilter) (int, error) {
 type MessageDetail struct {
 	Message    *mail.Message
 	Seen       bool
+	Flagged    bool // starred
+	Done       bool
 	ReceivedAt time.Time
 	Triage     *TriageInfo // nil when not triaged
 	Deliveries []DeliveryItem
@@ -389,7 +391,8 @@ func (d *DB) MessageDetail(ctx context.Context, id string) (*MessageDetail, erro
 	}
 	md := &MessageDetail{Message: m}
 	var recv int64
-	if err := d.r.QueryRowContext(ctx, `SELECT seen, received_at FROM messages WHERE id = ?`, id).Scan(&md.Seen, &recv); err != nil {
+	if err := d.r.QueryRowContext(ctx, `SELECT seen, flagged, done, received_at FROM messages WHERE id = ?`, id).
+		Scan(&md.Seen, &md.Flagged, &md.Done, &recv); err != nil {
 		return nil, fmt.Errorf("message %s: %w", id, err)
 	}
 	md.ReceivedAt = time.UnixMilli(recv)

@@ -306,3 +306,35 @@ func jsonUints(uids []uint32) string {
 	}
 	return string(append(b, ']'))
 }
+
+// Folder is a synced mailbox of an account and how many stored emails it
+// holds.
+type Folder struct {
+	Account string
+	Mailbox string
+	Count   int
+}
+
+// Folders returns every synced mailbox, by account then name, with the
+// number of stored emails in each (a range of message_locations' key).
+func (d *DB) Folders(ctx context.Context) ([]Folder, error) {
+	rows, err := d.r.QueryContext(ctx, `SELECT a.name, m.name,
+		(SELECT COUNT(*) FROM message_locations l WHERE l.mailbox_id = m.id)
+		FROM mailboxes m JOIN accounts a ON a.id = m.account_id ORDER BY a.name, m.name`)
+	if err != nil {
+		return nil, fmt.Errorf("folders: %w", err)
+	}
+	defer rows.Close()
+	var out []Folder
+	for rows.Next() {
+		var f Folder
+		if err := rows.Scan(&f.Account, &f.Mailbox, &f.Count); err != nil {
+			return nil, fmt.Errorf("folders: %w", err)
+		}
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("folders: %w", err)
+	}
+	return out, nil
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"smista/mail"
 )
 
 // ThreadItem is one mail of a conversation: a stored email (the
@@ -43,12 +45,12 @@ func (d *DB) Thread(ctx context.Context, threadID string) ([]ThreadItem, error) 
 	rows, err := d.r.QueryContext(ctx, `SELECT * FROM (
 		SELECT m.id, m.from_name, m.from_addr, m.subject, m.date, m.seen, m.flagged, m.done,
 			COALESCE(m.intent, ''), m.confidence, m.flags, COALESCE(m.action, ''),
-			COALESCE(t.summary, ''), 0, ''
+			COALESCE(t.summary, ''), 0, '', ''
 		FROM messages m LEFT JOIN triage_results t ON t.message_id = m.id
 		WHERE m.thread_id = ?1
 		UNION ALL
-		SELECT '', '', '', CASE WHEN dr.subject != '' THEN dr.subject ELSE 'Re: ' || p.subject END,
-			COALESCE(dr.approved_at, dr.updated_at), 1, 0, 0, '', -1, 0, '', '', dr.id, dr.approved_by
+		SELECT '', '', '', dr.subject, COALESCE(dr.approved_at, dr.updated_at), 1, 0, 0, '', -1, 0, '', '',
+			dr.id, dr.approved_by, p.subject
 		FROM messages p JOIN drafts dr INDEXED BY drafts_message ON dr.message_id = p.id
 		WHERE p.thread_id = ?1 AND dr.status = 'sent'
 		AND NOT EXISTS (SELECT 1 FROM messages x WHERE x.message_id = dr.reply_message_id))
@@ -62,9 +64,13 @@ func (d *DB) Thread(ctx context.Context, threadID string) ([]ThreadItem, error) 
 		var it ThreadItem
 		var date int64
 		var flags int
+		var parent string
 		if err := rows.Scan(&it.ID, &it.FromName, &it.FromAddr, &it.Subject, &date, &it.Seen, &it.Flagged, &it.Done,
-			&it.Intent, &it.Confidence, &flags, &it.Action, &it.Summary, &it.SentDraft, &it.SentBy); err != nil {
+			&it.Intent, &it.Confidence, &flags, &it.Action, &it.Summary, &it.SentDraft, &it.SentBy, &parent); err != nil {
 			return nil, fmt.Errorf("thread: %w", err)
+		}
+		if it.SentDraft != 0 && it.Subject == "" {
+			it.Subject = mail.ReplySubject(parent) // the reply's default subject
 		}
 		it.Date = time.UnixMilli(date)
 		it.Flags = flagNames(flags)

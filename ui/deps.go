@@ -26,6 +26,10 @@ type InboxStore interface {
 	Inbox(ctx context.Context, f db.InboxFilter, p db.Page) ([]db.InboxRow, error)
 	InboxCount(ctx context.Context, f db.InboxFilter) (int, error)
 	MessageDetail(ctx context.Context, id string) (*db.MessageDetail, error)
+	// Thread lists a conversation, oldest first.
+	Thread(ctx context.Context, threadID string) ([]db.ThreadItem, error)
+	// Folders lists the synced accounts' mailboxes (the switcher).
+	Folders(ctx context.Context) ([]db.Folder, error)
 }
 
 // OutboxStore reads tickets, the delivery log and attempts.

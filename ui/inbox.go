@@ -128,9 +128,12 @@ func (s *inboxScreen) Refresh() tea.Cmd {
 func (s *inboxScreen) Help() (short, own []key.Binding) {
 	k := s.c.keys
 	return []key.Binding{k.Open, k.Search, k.Intent, k.Sort, k.Next, k.Help, k.Quit},
-		[]key.Binding{k.Search, k.Intent, k.Flag, k.Decision, k.Sort, k.Clear, k.SuggestTicket, k.NotTicket,
-			k.CorrectIntent, k.ConfirmIntent, k.ToggleRead, k.Star, k.Done, k.Undo, k.Thread, k.Mailboxes,
-			k.Reply, k.ReplyAll, k.Forward, k.NewMessage}
+		[]key.Binding{k.Search, k.Intent, k.Flag, k.Decision, k.Sort, k.Clear,
+			pair(k.SuggestTicket, k.NotTicket, "ticket · not a ticket"),
+			pair(k.CorrectIntent, k.ConfirmIntent, "correct · confirm intent"),
+			pair(k.ToggleRead, k.Star, "read/unread · star"), pair(k.Done, k.Undo, "done (archive) · undo"),
+			k.Thread, k.Mailboxes, pair(k.Reply, k.ReplyAll, "reply · reply to all"),
+			pair(k.Forward, k.NewMessage, "forward · new message")}
 }
 
 // Update implements screen.
@@ -149,6 +152,10 @@ func (s *inboxScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	case searchMsg:
 		f := s.filter
 		f.Search = msg.text
+		return s, s.refilter(f)
+	case mailboxMsg:
+		f := s.filter
+		f.Account, f.Mailbox = msg.account, msg.mailbox
 		return s, s.refilter(f)
 	case scrollMsg:
 		s.list.move(msg.d)
@@ -189,15 +196,20 @@ func (s *inboxScreen) setRow(change func(*inboxLine)) {
 	}
 }
 
-// open opens the selected email, or its conversation when it has more
-// than one message.
+// open opens the selected email's conversation when it has more than
+// one message, else the email.
 func (s *inboxScreen) open() {
-	r, ok := s.list.selected()
-	if !ok {
+	if r, ok := s.list.selected(); ok && r.threadSize > 1 {
+		s.c.emit(threadMsg{thread: r.thread, subject: r.subject, at: r.id, from: scrInbox})
 		return
 	}
-	if r.threadSize > 1 {
-		s.c.emit(threadMsg{thread: r.thread, subject: r.subject, from: scrInbox})
+	s.openEmail()
+}
+
+// openEmail opens the selected email.
+func (s *inboxScreen) openEmail() {
+	r, ok := s.list.selected()
+	if !ok {
 		return
 	}
 	if !r.seen {
@@ -270,7 +282,7 @@ func (s *inboxScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		undoLast(s.c)
 	case key.Matches(msg, k.Thread):
 		if r, ok := s.list.selected(); ok {
-			s.c.emit(threadMsg{thread: r.thread, subject: r.subject, from: scrInbox})
+			s.c.emit(threadMsg{thread: r.thread, subject: r.subject, at: r.id, from: scrInbox})
 		}
 	case key.Matches(msg, k.Mailboxes):
 		s.c.emit(pickMailboxMsg{current: [2]string{f.Account, f.Mailbox}})
@@ -384,6 +396,12 @@ func (s *inboxScreen) View() []string {
 		sort = "confidence"
 	}
 	sum.WriteString(st.Dim.Render(" · sort " + sort))
+	switch {
+	case f.Mailbox != "":
+		sum.WriteString(st.Warn.Render(" · " + clean(f.Account) + "/" + clean(f.Mailbox)))
+	case f.Account != "":
+		sum.WriteString(st.Warn.Render(" · " + clean(f.Account)))
+	}
 	for _, kv := range [][2]string{{"intent", f.Intent}, {"flag", f.Flag}, {"decision", f.Decision}, {"search", clean(f.Search)}} {
 		if kv[1] != "" {
 			sum.WriteString(st.Warn.Render(" · " + kv[0] + " " + kv[1]))
@@ -479,13 +497,14 @@ func flagIcons(flags []string) string {
 // legender is a screen whose help explains its glyphs.
 type legender interface{ legend() string }
 
-// legend implements legender: the Flag column's glyphs.
+// legend implements legender: the Flag column's glyphs, and the marks
+// before the date and the subject (within 80 columns).
 func (s *inboxScreen) legend() string {
 	parts := make([]string, len(flagGlyphs))
 	for i, f := range flagGlyphs {
 		parts[i] = f.icon + " " + f.name
 	}
-	return "Flag column: " + strings.Join(parts, " · ") + " · ● unread · ★ starred · (N) messages in the conversation"
+	return strings.Join(parts, "  ") + "  ● unread  ★ starred  (3) 3 in thread"
 }
 
 func decisionLabel(r inboxLine) string {

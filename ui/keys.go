@@ -135,7 +135,8 @@ type helpKeys struct {
 func (k KeyMap) help(s screen) helpKeys {
 	short, own := s.Help()
 	quit := k.Quit
-	if _, ok := s.(*messageScreen); ok {
+	switch s.(type) {
+	case *messageScreen, *threadScreen, *mailboxesScreen:
 		// q leaves an open email for its list, as in a mail reader.
 		quit = key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "back to the list"))
 	}
@@ -153,3 +154,10 @@ func (h helpKeys) ShortHelp() []key.Binding { return h.short }
 // FullHelp implements help.KeyMap: navigation, the screen's own keys, and
 // the global ones.
 func (h helpKeys) FullHelp() [][]key.Binding { return [][]key.Binding{h.nav, h.own, h.global} }
+
+// pair is one help line for two bindings: its keys are both, its help
+// "a/b what" (the full help of a screen with many keys fits 80×24).
+func pair(a, b key.Binding, what string) key.Binding {
+	keys := append(append([]string{}, a.Keys()...), b.Keys()...)
+	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(a.Help().Key+"/"+b.Help().Key, what))
+}

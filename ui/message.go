@@ -71,8 +71,11 @@ func (s *messageScreen) Refresh() tea.Cmd { return s.load(false) }
 func (s *messageScreen) Help() (short, own []key.Binding) {
 	k := s.c.keys
 	return []key.Binding{k.Back, k.Reply, k.SuggestTicket, k.NotTicket, k.ToDraft, k.Help},
-		[]key.Binding{k.NextMessage, k.PrevMessage, k.RawSource, k.NextPart, k.PrevPart, k.SaveAttachments,
-			k.SuggestTicket, k.NotTicket, k.CorrectIntent, k.ToDraft, k.Reply, k.ReplyAll, k.Forward, k.NewMessage}
+		[]key.Binding{pair(k.NextMessage, k.PrevMessage, "next · previous email"), k.RawSource,
+			pair(k.NextPart, k.PrevPart, "next · previous part"), k.SaveAttachments,
+			pair(k.ToggleRead, k.Star, "read/unread · star"), pair(k.Done, k.Undo, "done (archive) · undo"),
+			pair(k.SuggestTicket, k.NotTicket, "ticket · not a ticket"), k.CorrectIntent, k.ToDraft,
+			pair(k.Reply, k.ReplyAll, "reply · reply to all"), pair(k.Forward, k.NewMessage, "forward · new message")}
 }
 
 // open shows the email id from the top and marks it read.
@@ -92,15 +95,10 @@ func (s *messageScreen) load(markSeen bool) tea.Cmd {
 	req := s.c.nextReq()
 	s.req = req
 	store, acts, id := s.c.deps.Store, s.c.deps.Actions, s.id
-	return s.c.query(func(ctx context.Context) tea.Msg {
+	load := s.c.query(func(ctx context.Context) tea.Msg {
 		md, err := store.MessageDetail(ctx, id)
 		if err != nil {
 			return messageLoaded{req: req, id: id, err: err}
-		}
-		if markSeen && !md.Seen && acts != nil {
-			if err := acts.MarkSeen(ctx, id); err == nil {
-				md.Seen = true
-			}
 		}
 		body := md.Message.Text
 		if strings.HasSuffix(body, mail.TruncatedNote) {
@@ -119,6 +117,16 @@ func (s *messageScreen) load(markSeen bool) tea.Cmd {
 		}
 		return messageLoaded{req: req, id: id, detail: md, body: safe.Text(body), links: links}
 	})
+	if !markSeen || acts == nil {
+		return load
+	}
+	// Marked read beside the load, not before it: the server's \Seen
+	// may take a round trip the email need not wait for.
+	mark := s.c.query(func(ctx context.Context) tea.Msg {
+		_ = acts.MarkSeen(ctx, id) // a server's error is the App's notice
+		return nil
+	})
+	return tea.Batch(load, mark)
 }
 
 // Update implements screen.
@@ -209,6 +217,16 @@ func (s *messageScreen) handleKey(msg tea.KeyPressMsg) {
 		vp.GotoTop()
 	case key.Matches(msg, k.Bottom):
 		vp.GotoBottom()
+	case key.Matches(msg, k.ToggleRead) && s.detail != nil:
+		s.detail.Seen = !s.detail.Seen
+		setSeen(s.c, s.id, s.detail.Seen)
+	case key.Matches(msg, k.Star) && s.detail != nil:
+		s.detail.Flagged = !s.detail.Flagged
+		setStar(s.c, s.id, s.detail.Flagged)
+	case key.Matches(msg, k.Done) && s.detail != nil && !s.detail.Done:
+		markDone(s.c, s.id)
+	case key.Matches(msg, k.Undo):
+		undoLast(s.c)
 	case key.Matches(msg, k.SuggestTicket):
 		askSuggestTicket(s.c, s.id, s.title)
 	case key.Matches(msg, k.NotTicket):

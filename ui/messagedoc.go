@@ -239,7 +239,7 @@ func stepTo[T any](c *common, l *list[T], d int, email func(T) string) string {
 // step implements stepper: the inbox opens the email d rows away.
 func (s *inboxScreen) step(d int) tea.Cmd {
 	if stepTo(s.c, &s.list, d, func(r inboxLine) string { return r.id }) != "" {
-		s.open()
+		s.openEmail()
 	}
 	return s.list.load(s.c)
 }

@@ -39,6 +39,8 @@ type Model struct {
 	stale  [numScreens]bool
 	inbox  *inboxScreen
 	msg    *messageScreen
+	thread *threadScreen
+	boxes  *mailboxesScreen
 	drafts *draftsScreen
 	eps    *endpointsScreen
 
@@ -91,9 +93,11 @@ func New(deps Deps) *Model {
 		notify: notifier{mode: deps.Notify, since: deps.Now()},
 	}
 	m.inbox, m.msg, m.drafts, m.eps = newInbox(c), newMessage(c), newDrafts(c), newEndpoints(c)
+	m.thread, m.boxes = newThread(c), newMailboxes(c)
 	m.screens = [numScreens]screen{
 		scrInbox: m.inbox, scrDrafts: m.drafts, scrTickets: newTickets(c),
 		scrDeliveries: newDeliveries(c, m.eps), scrEndpoints: m.eps, scrMessage: m.msg,
+		scrThread: m.thread, scrMailboxes: m.boxes,
 	}
 	for i := range m.stale {
 		m.stale[i] = true // nothing is loaded yet
@@ -234,6 +238,12 @@ func (m *Model) handleIntent(msg tea.Msg) tea.Cmd {
 			cmd = tea.Batch(cmd, m.layout())
 		}
 		return cmd
+	case threadMsg:
+		m.stale[scrThread] = false
+		return tea.Batch(m.thread.open(msg.thread, msg.subject, msg.at, msg.from), m.show(scrThread))
+	case pickMailboxMsg:
+		m.stale[scrMailboxes] = false
+		return tea.Batch(m.boxes.open(msg.current), m.show(scrMailboxes))
 	case backMsg:
 		return m.show(m.back)
 	case stepMsg:
@@ -496,8 +506,13 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	}
 	switch {
 	case key.Matches(msg, k.Quit):
-		if m.cur == scrMessage {
+		switch m.cur {
+		case scrMessage:
 			return m.show(m.back), true
+		case scrThread:
+			return m.show(m.thread.from), true
+		case scrMailboxes:
+			return m.show(scrInbox), true
 		}
 		return tea.Quit, true
 	case key.Matches(msg, k.Help):
@@ -510,12 +525,20 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 }
 
 // tab is the tab the current screen belongs to (the message screen
-// belongs to the screen it was opened from).
+// belongs to the screen it was opened from, a conversation to the screen
+// it was opened from, the switcher to the inbox).
 func (m *Model) tab() scrID {
-	if m.cur == scrMessage {
-		return m.back
+	t := m.cur
+	if t == scrMessage {
+		t = m.back
 	}
-	return m.cur
+	if t == scrThread {
+		t = m.thread.from
+	}
+	if t >= scrID(len(tabNames())) {
+		t = scrInbox
+	}
+	return t
 }
 
 func (m *Model) handleInputKey(msg tea.KeyPressMsg) tea.Cmd {

@@ -21,6 +21,8 @@ const (
 	scrDeliveries
 	scrEndpoints
 	scrMessage
+	scrThread
+	scrMailboxes
 	numScreens
 )
 
@@ -28,8 +30,13 @@ const (
 func tabNames() []string { return []string{"Inbox", "Drafts", "Tickets", "Deliveries", "Endpoints"} }
 
 func screenTitle(s scrID) string {
-	if s == scrMessage {
+	switch s {
+	case scrMessage:
 		return "Message"
+	case scrThread:
+		return "Conversation"
+	case scrMailboxes:
+		return "Account and folder"
 	}
 	return tabNames()[s]
 }
