@@ -113,6 +113,7 @@ func commands() []command {
 		{"endpoints", "manage webhook endpoints: add, list, enable, disable, test, rotate, rm", runEndpoints},
 		{"send", "run the outbox sender headless", runSend},
 		{"log", "show deliveries (or attempts) from the delivery log", runLog},
+		{"mark", "mark emails read, unread, starred or done, here and on the server", runMark},
 		{"replay", "deliver a delivery's event again (same webhook-id), in bulk, or once to another URL", runReplay},
 		{"listen", "receive, verify, print and forward webhook events locally", runListen},
 		{"verify", "the signature doctor: why a captured request does or does not verify", runVerify},
