@@ -458,7 +458,12 @@ func parseDate(h gomail.Header, raw string) time.Time {
 	if t, err := h.Date(); err == nil {
 		return t
 	}
-	s := strings.Join(strings.Fields(toUTF8(raw)), " ")
+	return parseLayouts(strings.Join(strings.Fields(toUTF8(raw)), " "))
+}
+
+// parseLayouts tries the layouts above on a date with its whitespace
+// collapsed (a trailing comment dropped).
+func parseLayouts(s string) time.Time {
 	if i := strings.IndexByte(s, '('); i > 0 {
 		s = strings.TrimSpace(s[:i])
 	}

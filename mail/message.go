@@ -55,7 +55,10 @@ type Message struct {
 	Cc      []Address
 	ReplyTo []Address
 	Subject string
-	Date    time.Time
+	// Date is the Date header's, or when that is missing, malformed or
+	// absurd the newest Received: date (DateFallback set; zero when none).
+	Date         time.Time
+	DateFallback bool
 
 	// Text is the readable body: text/plain when present, else HTML
 	// converted to text.

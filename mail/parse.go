@@ -94,7 +94,7 @@ func parseHeader(raw []byte) (*Message, hdrFields, []byte, error) {
 	m.To = parseAddresses(joinValues(fields, "To"))
 	m.Cc = parseAddresses(joinValues(fields, "Cc"))
 	m.ReplyTo = parseAddresses(fields.get("Reply-To"))
-	m.Date = parseDate(gh, fields.get("Date"))
+	m.settleDate(fields, parseDate(gh, fields.get("Date")))
 
 	if ids := msgIDs(gh, "Message-Id", fields.get("Message-Id"), true); len(ids) > 0 {
 		m.MessageID = ids[0]

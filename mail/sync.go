@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -384,7 +383,7 @@ func fallbackMessage(raw []byte) *Message {
 	mid := "<" + hex.EncodeToString(sum[:16]) + "@unparseable.smista.invalid>"
 	return &Message{
 		ID: EmailID(mid), MessageID: mid, ThreadID: EmailID(mid),
-		Subject: "(unparseable message)", Date: time.Time{}, Raw: raw,
+		Subject: "(unparseable message)", DateFallback: true, Raw: raw,
 		Header: map[string][]string{},
 	}
 }

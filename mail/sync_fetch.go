@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -27,10 +28,11 @@ const (
 
 // rawMessage is one fetched message before parsing.
 type rawMessage struct {
-	uid    uint32
-	flags  []string
-	modseq uint64
-	raw    []byte
+	uid      uint32
+	flags    []string
+	modseq   uint64
+	internal time.Time // INTERNALDATE: the date of a mail whose Date header is bad
+	raw      []byte
 }
 
 // download is the fetch of a mailbox's new messages.
@@ -108,7 +110,8 @@ func (s *Syncer) download(ctx context.Context, c *imapclient.Client, job downloa
 // each response to its command, whose reader must be the one waiting.
 func (s *Syncer) fetchAll(ctx context.Context, c *imapclient.Client, job download, out chan<- []rawMessage) error {
 	section := &imap.FetchItemBodySection{Peek: true}
-	opts := &imap.FetchOptions{UID: true, Flags: true, BodySection: []*imap.FetchItemBodySection{section}, ModSeq: job.condstore}
+	opts := &imap.FetchOptions{UID: true, Flags: true, InternalDate: true,
+		BodySection: []*imap.FetchItemBodySection{section}, ModSeq: job.condstore}
 	n := s.batchSize()
 	batch, size := make([]rawMessage, 0, n), 0
 	send := func() error {
@@ -188,6 +191,8 @@ func readFetched(msg *imapclient.FetchMessageData) (rawMessage, error) {
 			rm.flags = flagStrings(it.Flags)
 		case imapclient.FetchItemDataModSeq:
 			rm.modseq = it.ModSeq
+		case imapclient.FetchItemDataInternalDate:
+			rm.internal = it.Time
 		case imapclient.FetchItemDataBodySection:
 			if it.Literal == nil {
 				continue
@@ -223,6 +228,7 @@ func (s *Syncer) parseBatch(b []rawMessage) ([]SyncedMessage, int, error) {
 					s.logf("uid %d: unparseable message kept raw: %v", rm.uid, err)
 					m = fallbackMessage(rm.raw)
 				}
+				m.UseInternalDate(rm.internal)
 				out[i] = SyncedMessage{UID: rm.uid, Flags: rm.flags, ModSeq: rm.modseq, Message: m}
 				if packer != nil {
 					p, err := packer.PackRaw(rm.raw)
