@@ -9,6 +9,8 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/emersion/go-imap/v2"
+
 	"smista/db"
 	"smista/db/dbtest"
 	"smista/mail"
@@ -170,6 +172,84 @@ SyncState *
 		mbsyncRun(b, dir)
 		for b.Loop() {
 			mbsyncRun(b, dir)
+		}
+	})
+}
+
+// flagResyncMessages is the mailbox size of BenchmarkFlagResync.
+const flagResyncMessages = 100_000
+
+// BenchmarkFlagResync measures a resync of a 100,000-message mailbox on
+// Dovecot (CONDSTORE) after the initial sync (outside the timer, stored
+// as the TUI's sync stores it): with nothing changed ("no-change": SELECT,
+// the stored UIDs compared, HIGHESTMODSEQ the same, no FETCH), and with
+// 100 messages' \Seen toggled by another client before each resync
+// ("100-changed": CHANGEDSINCE returns those 100, each mirrored into the
+// store). The corpus repeated with rewritten Message-IDs
+// (SMISTA_CORPUS); skipped without it or without Dovecot.
+func BenchmarkFlagResync(b *testing.B) {
+	dir := os.Getenv("SMISTA_CORPUS")
+	if dir == "" {
+		b.Skip("SKIPPING: BenchmarkFlagResync needs SMISTA_CORPUS")
+	}
+	corpus, err := mailtest.LoadCorpus(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, dc := startDovecot(b)
+	if err := dc.DeliverFunc("INBOX", flagResyncMessages, corpus.Message); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(b.TempDir(), "smista.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { d.Close() })
+	s := &mail.Syncer{Store: d, Account: mail.Account{Name: "bench", IMAP: p.cfg}, Parse: mail.ParseHeader}
+	sync := func(b *testing.B) mail.SyncResult {
+		rs, err := s.Sync(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return rs[0]
+	}
+	if r := sync(b); r.Fetched != flagResyncMessages {
+		b.Fatalf("initial sync fetched %d, want %d", r.Fetched, flagResyncMessages)
+	}
+	b.Run("no-change", func(b *testing.B) {
+		for b.Loop() {
+			if r := sync(b); r.Fetched != 0 || r.FlagsFetched != 0 {
+				b.Fatalf("a no-change resync fetched %d bodies, %d flag sets", r.Fetched, r.FlagsFetched)
+			}
+		}
+	})
+	other, err := mail.DialIMAP(ctx, p.cfg, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { other.Close() })
+	if _, err := other.Select("INBOX", nil).Wait(); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("100-changed", func(b *testing.B) {
+		on := true
+		for b.Loop() {
+			b.StopTimer()
+			var set imap.UIDSet
+			set.AddRange(1000, 1099)
+			op := imap.StoreFlagsAdd
+			if !on {
+				op = imap.StoreFlagsDel
+			}
+			on = !on
+			if err := other.Store(set, &imap.StoreFlags{Op: op, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close(); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			if r := sync(b); r.FlagChanges != 100 {
+				b.Fatalf("the resync saw %d flag changes, want 100", r.FlagChanges)
+			}
 		}
 	})
 }

@@ -172,3 +172,43 @@ func BenchmarkInboxQuery(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkThreadFirstFrame measures a conversation's first frame on a
+// 100,000-message store: t on the inbox row of the largest conversation
+// among the newest 2,000 emails, its load (db.Thread) and the render. esc
+// back to the inbox is in the loop (it reloads nothing). The threads are
+// the corpus's own, each reply copied with the corpus (its In-Reply-To
+// names the first copy), so a conversation holds up to 16 copies of each
+// reply: a few hundred mails at most.
+func BenchmarkThreadFirstFrame(b *testing.B) {
+	d := bulkDB(b)
+	ctx := context.Background()
+	rows, err := d.Inbox(ctx, db.InboxFilter{}, db.Page{Limit: 2000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	at := 0
+	for i, r := range rows {
+		if r.ThreadSize > rows[at].ThreadSize {
+			at = i
+		}
+	}
+	b.Logf("the largest conversation among the newest 2,000 emails: %d mails, row %d", rows[at].ThreadSize, at)
+	m := newModel(b, testDeps(d), 120, 40)
+	for range at {
+		_, cmd := m.Update(keyMsg("j"))
+		settle(b, m, cmd)
+	}
+	want := strconv.Itoa(rows[at].ThreadSize) + " mails, oldest first"
+	t, esc := keyMsg("t"), keyMsg("esc")
+	for b.Loop() {
+		_, cmd := m.Update(t)
+		settle(b, m, cmd)
+		if v := m.View(); !strings.Contains(v.Content, want) {
+			b.Fatalf("conversation not rendered (want %q):\n%s", want, v.Content)
+		}
+		_, cmd = m.Update(esc)
+		settle(b, m, cmd)
+	}
+	b.ReportMetric(float64(rows[at].ThreadSize), "mails")
+}
