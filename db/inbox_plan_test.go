@@ -39,6 +39,7 @@ func TestInboxQueryPlans(t *testing.T) {
 		"intent, flag":  {f: InboxFilter{Intent: "spam", Flag: "legal"}, want: []string{"INDEX messages_flags (flags=?)"}},
 		"decision":      {f: InboxFilter{Decision: "draft"}, want: []string{"INDEX messages_action (action=?)"}},
 		"decision none": {f: InboxFilter{Decision: "none"}, want: []string{"USING INDEX messages_undecided"}},
+		"folder":        {f: InboxFilter{Account: "work", Mailbox: "INBOX"}, want: []string{"SCAN m USING COVERING INDEX messages_date", "message_locations_msg (message_id=?"}},
 		"search":        {f: InboxFilter{Search: "login"}, want: []string{"SEARCH m USING INTEGER PRIMARY KEY (rowid=?)", "VIRTUAL TABLE INDEX", "SEARCH messages USING INTEGER PRIMARY KEY (rowid>?)"}},
 	}
 	for name, tc := range tests {
@@ -71,6 +72,12 @@ func TestInboxQueryPlans(t *testing.T) {
 		WHERE dr.message_id = m.id AND dr.status = 'pending') FROM page JOIN messages m ON m.seq = page.seq`
 	if plan := queryPlan(t, d, row, args); !strings.Contains(plan, "drafts_message") {
 		t.Errorf("draft check:\n%s", plan)
+	}
+	// The row's conversation size seeks the thread index.
+	row = `WITH page(seq) AS (` + page + `) SELECT (SELECT COUNT(*) FROM messages t WHERE t.thread_id = m.thread_id)
+		FROM page JOIN messages m ON m.seq = page.seq`
+	if plan := queryPlan(t, d, row, args); !strings.Contains(plan, "COVERING INDEX messages_thread (thread_id=?)") {
+		t.Errorf("thread size:\n%s", plan)
 	}
 }
 

@@ -414,6 +414,8 @@ func (s *inboxScreen) View() []string {
 	switch {
 	case !l.loaded:
 		return append(out, "", st.Dim.Render("  loading…"))
+	case l.total == 0 && f == (db.InboxFilter{Account: f.Account, Mailbox: f.Mailbox}) && f.Account != "":
+		return append(out, "", "  No email is stored here. Press M for another account or folder.")
 	case l.total == 0 && f != (db.InboxFilter{}):
 		return append(out, "", "  No message matches these filters. Press c to clear them.")
 	case l.total == 0:
