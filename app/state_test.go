@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
@@ -262,5 +263,61 @@ func TestStateLocalMail(t *testing.T) {
 	}
 	if err := a.SetSeen(ctx, "nope", true); !errors.Is(err, db.ErrNotFound) {
 		t.Errorf("an unknown email: %v, want ErrNotFound", err)
+	}
+}
+
+// TestStateServerDown: with the server gone, read, star and done still
+// change the store, each says why the server did not follow (a notice),
+// and nothing fails.
+func TestStateServerDown(t *testing.T) {
+	ctx := context.Background()
+	srv, err := mailtest.StartIMAP("support", "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Append("INBOX", supportRequest(1)); err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(app.Options{Store: d, Classifier: &fixedClassifier{conf: 0.5},
+		Accounts: []mail.Account{{Name: "support", IMAP: srv.Config()}}, NoClaims: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := a.Sync(ctx, app.SyncOptions{NoTriage: true}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	sub := a.Bus().Subscribe()
+	id := mail.EmailID("<req1@client.example>")
+	if err := a.MarkSeen(ctx, id); err != nil {
+		t.Errorf("read with the server down: %v", err)
+	}
+	if err := a.SetFlagged(ctx, id, true); err != nil {
+		t.Errorf("star with the server down: %v", err)
+	}
+	if err := a.Done(ctx, id); err != nil {
+		t.Errorf("done with the server down: %v", err)
+	}
+	sub.Finish()
+	notices := 0
+	for e := range sub.C() {
+		if n, ok := e.(app.Notice); ok && n.Error && strings.Contains(n.Text, "support:") {
+			notices++
+		}
+	}
+	if notices != 3 {
+		t.Errorf("%d error notices, want one per action", notices)
+	}
+	st, _ := d.StateOf(ctx, id)
+	if !st.Seen || !st.Flagged || !st.Done {
+		t.Errorf("the store's state %+v, want read, starred and done", st)
+	}
+	if locs, _ := d.MessageLocations(ctx, id); len(locs) != 1 || locs[0].Mailbox != "INBOX" {
+		t.Errorf("a move that failed changed the locations: %+v", locs)
 	}
 }
