@@ -259,3 +259,20 @@ func (m *Model) statusLine() string {
 	}
 	return left + " │ " + right
 }
+
+// tab is the tab the current screen belongs to (the message screen
+// belongs to the screen it was opened from, a conversation to the screen
+// it was opened from, the switcher to the inbox).
+func (m *Model) tab() scrID {
+	t := m.cur
+	if t == scrMessage {
+		t = m.back
+	}
+	if t == scrThread {
+		t = m.thread.from
+	}
+	if t >= scrID(len(tabNames())) {
+		t = scrInbox
+	}
+	return t
+}

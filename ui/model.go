@@ -524,23 +524,6 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	return nil, false
 }
 
-// tab is the tab the current screen belongs to (the message screen
-// belongs to the screen it was opened from, a conversation to the screen
-// it was opened from, the switcher to the inbox).
-func (m *Model) tab() scrID {
-	t := m.cur
-	if t == scrMessage {
-		t = m.back
-	}
-	if t == scrThread {
-		t = m.thread.from
-	}
-	if t >= scrID(len(tabNames())) {
-		t = scrInbox
-	}
-	return t
-}
-
 func (m *Model) handleInputKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.c.keys
 	switch {
