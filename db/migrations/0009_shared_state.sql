@@ -13,10 +13,25 @@ ALTER TABLE messages ADD COLUMN done INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX messages_thread ON messages(thread_id, date, id);
 
 
--- The unified inbox leaves done emails out: the date index holds done, so
--- its first page stays an index-only walk.
+-- The unified inbox leaves done emails out. Every index the inbox walks
+-- or counts on ends in done, so that a page and a count still read the
+-- index alone (a count that had to read each row for done was 5 times
+-- slower at 100,000 messages), and the unfiltered count is all messages
+-- (a count of the table itself, which SQLite does from its pages) less
+-- the done ones (messages_done, which holds those only).
 DROP INDEX messages_date;
+DROP INDEX messages_undecided;
+DROP INDEX messages_confidence;
+DROP INDEX messages_intent;
+DROP INDEX messages_action;
+DROP INDEX messages_flags;
 CREATE INDEX messages_date ON messages(date DESC, id DESC, done);
+CREATE INDEX messages_undecided ON messages(date DESC, id DESC, done) WHERE intent IS NULL OR action IS NULL;
+CREATE INDEX messages_confidence ON messages(confidence DESC, date DESC, id DESC, done) WHERE intent IS NOT NULL;
+CREATE INDEX messages_intent ON messages(intent, date DESC, id DESC, done) WHERE intent IS NOT NULL;
+CREATE INDEX messages_action ON messages(action, date DESC, id DESC, done) WHERE action IS NOT NULL;
+CREATE INDEX messages_flags ON messages(flags, date DESC, id DESC, done) WHERE flags != 0;
+CREATE INDEX messages_done ON messages(done) WHERE done != 0;
 
 -- A reply that carries neither In-Reply-To nor References joins the
 -- conversation of the newest earlier email with its subject (less its
