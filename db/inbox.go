@@ -114,6 +114,9 @@ func flagNames(bits int) []string {
 	return out
 }
 
+// notDone is the unified inbox's condition: the done emails left out.
+const notDone = "m.done = 0"
+
 // inboxWhere returns the conditions of f on messages m: each one a term
 // of an index on messages (migration 0007), or the search index's.
 func inboxWhere(f InboxFilter) ([]string, []any) {
@@ -180,7 +183,7 @@ func inboxWhere(f InboxFilter) ([]string, []any) {
 			JOIN accounts a ON a.id = mb.account_id WHERE l.message_id = m.id AND a.name = ? AND (? = '' OR mb.name = ?))`)
 		args = append(args, f.Account, f.Mailbox, f.Mailbox)
 	default:
-		conds = append(conds, "m.done = 0")
+		conds = append(conds, notDone)
 	}
 	if f.Review > 0 {
 		// Triaged, not corrected, and no person's decision.
@@ -358,9 +361,10 @@ func (d *DB) InboxCount(ctx context.Context, f InboxFilter) (int, error) {
 	conds, args := inboxWhere(f)
 	q := `SELECT COUNT(*) FROM messages m`
 	switch {
-	case f == InboxFilter{}:
-		// Every message (SQLite counts a table from its pages) less the
-		// done ones (messages_done holds those only): no row is read.
+	case len(conds) == 1 && conds[0] == notDone:
+		// The unified inbox in any order: every message (SQLite counts a
+		// table from its pages) less the done ones (messages_done holds
+		// those only), no row read.
 		q = `SELECT (SELECT COUNT(*) FROM messages) - (SELECT COUNT(*) FROM messages WHERE done != 0)`
 	case len(conds) > 0:
 		q += " WHERE " + strings.Join(conds, " AND ")

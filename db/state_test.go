@@ -133,3 +133,49 @@ func TestMoveLocation(t *testing.T) {
 		t.Errorf("the Archive view lists %d rows, want none", len(rows))
 	}
 }
+
+// TestInboxCountDone: the unified inbox counts and lists the emails not
+// done, in any order, and a folder counts its done ones too.
+func TestInboxCountDone(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "smista.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	st, _ := d.OpenMailbox(ctx, "work", "INBOX")
+	var batch []mail.SyncedMessage
+	for i, mid := range []string{"<c1@x>", "<c2@x>", "<c3@x>"} {
+		m, _ := mail.Parse([]byte("Message-ID: " + mid + "\r\nSubject: s\r\n\r\nbody\r\n"))
+		batch = append(batch, mail.SyncedMessage{UID: uint32(i + 1), Message: m})
+	}
+	if _, err := d.ApplySync(ctx, mail.SyncBatch{MailboxID: st.ID, Source: "imap:work/INBOX", Messages: batch}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.SetState(ctx, mail.EmailID("<c2@x>"), "done", true); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		f    InboxFilter
+		want int
+	}{
+		"unified":               {InboxFilter{}, 2},
+		"unified by confidence": {InboxFilter{ByConfidence: true}, 2},
+		"unified untriaged":     {InboxFilter{Intent: "untriaged"}, 2},
+		"folder":                {InboxFilter{Account: "work", Mailbox: "INBOX"}, 3},
+		"account":               {InboxFilter{Account: "work"}, 3},
+		"another account":       {InboxFilter{Account: "home"}, 0},
+	} {
+		n, err := d.InboxCount(ctx, tc.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := d.Inbox(ctx, tc.f, Page{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != tc.want || len(rows) != tc.want {
+			t.Errorf("%s: count %d, rows %d, want %d", name, n, len(rows), tc.want)
+		}
+	}
+}
