@@ -19,19 +19,20 @@ const dateSkew = 48 * time.Hour
 // the newest Received: date, marking m.DateFallback (a sync then prefers
 // the server's INTERNALDATE; a zero Date is stored as the import time).
 func (m *Message) settleDate(fields hdrFields, parsed time.Time) {
-	received := newestReceived(fields)
-	switch {
-	case parsed.IsZero(), parsed.Before(minPlausible),
-		!received.IsZero() && parsed.After(received.Add(dateSkew)):
-		m.Date, m.DateFallback = received, true
+	// The top Received: field is the last hop's, so the newest: a good
+	// Date is checked against it alone (one date parsed, not one per hop).
+	switch top := receivedDate(fields, true); {
+	case parsed.IsZero(), parsed.Before(minPlausible), !top.IsZero() && parsed.After(top.Add(dateSkew)):
+		m.Date, m.DateFallback = receivedDate(fields, false), true
 	default:
 		m.Date = parsed
 	}
 }
 
-// newestReceived returns the latest date among the Received: fields (the
-// text after their last ';'), or the zero time.
-func newestReceived(fields hdrFields) time.Time {
+// receivedDate returns the date of the first Received: field that has one
+// (first), or the latest among them all (the text after a field's last
+// ';'); the zero time when none has one.
+func receivedDate(fields hdrFields, first bool) time.Time {
 	var newest time.Time
 	for _, f := range fields {
 		if f.key != "Received" {
@@ -42,24 +43,39 @@ func newestReceived(fields hdrFields) time.Time {
 			continue
 		}
 		t := parseDateText(f.value[i+1:])
-		if !t.IsZero() && !t.Before(minPlausible) && t.After(newest) {
+		if t.IsZero() || t.Before(minPlausible) {
+			continue
+		}
+		if first {
+			return t
+		}
+		if t.After(newest) {
 			newest = t
 		}
 	}
 	return newest
 }
 
-// parseDateText parses a date with net/mail's rules, then the broken
-// layouts seen in the wild; it returns the zero time when nothing fits.
+// parseDateText parses a date with the layouts of parseLayouts, then
+// net/mail's rules; it returns the zero time when nothing fits.
 func parseDateText(raw string) time.Time {
 	s := strings.Join(strings.Fields(toUTF8(raw)), " ")
+	if i := strings.IndexByte(s, '('); i > 0 {
+		s = strings.TrimSpace(s[:i]) // "… -0500 (CDT)": most Received: dates
+	}
 	if s == "" {
 		return time.Time{}
+	}
+	// The usual layouts first: the RFC 5322 one every MTA writes parses
+	// without allocating, where net/mail's parser allocates dozens of
+	// times (a date is read for every stored mail).
+	if t := parseLayouts(s); !t.IsZero() {
+		return t
 	}
 	if t, err := netmail.ParseDate(s); err == nil {
 		return t
 	}
-	return parseLayouts(s)
+	return time.Time{}
 }
 
 // UseInternalDate sets the server's INTERNALDATE as m's date when its
