@@ -12,8 +12,8 @@ import (
 // threadOf decides the conversation of each new message of the batch (the
 // indexes in news) against the store: the thread of a stored (or earlier
 // in the batch) email it answers — In-Reply-To first, then References from
-// the nearest — so a chain whose References were cut, or a reply with
-// In-Reply-To alone, stays with its root; without either header, a reply
+// the nearest (see candidates) — so a chain whose References were cut,
+// or a reply with In-Reply-To alone, stays with its root; without either header, a reply
 // or forward (Re:, Fwd: ...) joins the newest earlier email with its base
 // subject; else the thread mail.Parse computed (the References root). It
 // returns each new message's thread and the rethreads that follow: stored
@@ -21,11 +21,7 @@ import (
 func (ins *messageInsert) threadOf(ctx context.Context, tx *sql.Tx, news []int, nowMS int64) ([]string, [][2]string, error) {
 	var refs []string
 	for _, i := range news {
-		m := ins.msgs[i]
-		if m.InReplyTo != "" {
-			refs = append(refs, m.InReplyTo)
-		}
-		refs = append(refs, m.References...)
+		refs = append(refs, candidates(ins.msgs[i])...)
 	}
 	known := map[string]string{} // Message-ID → thread
 	if len(refs) > 0 {
@@ -69,11 +65,8 @@ func (ins *messageInsert) threadOf(ctx context.Context, tx *sql.Tx, news []int, 
 
 // resolve is one message's thread (see threadOf).
 func (ins *messageInsert) resolve(ctx context.Context, tx *sql.Tx, m *mail.Message, known, bySubject map[string]string, nowMS int64) (string, error) {
-	if thr, ok := known[m.InReplyTo]; ok && m.InReplyTo != "" {
-		return thr, nil
-	}
-	for j := len(m.References) - 1; j >= 0; j-- {
-		if thr, ok := known[m.References[j]]; ok {
+	for _, mid := range candidates(m) {
+		if thr, ok := known[mid]; ok {
 			return thr, nil
 		}
 	}
@@ -101,6 +94,25 @@ func (ins *messageInsert) resolve(ctx context.Context, tx *sql.Tx, m *mail.Messa
 		return "", fmt.Errorf("threads: %w", err)
 	}
 	return thr, nil
+}
+
+// candidates are the emails m answers that decide its thread, nearest
+// first: In-Reply-To, then the last two References and the first (its
+// root). The ones between add nothing a mailer does not repeat in these
+// (a long thread's References run to dozens), and each costs a lookup.
+func candidates(m *mail.Message) []string {
+	out := make([]string, 0, 4)
+	if m.InReplyTo != "" {
+		out = append(out, m.InReplyTo)
+	}
+	n := len(m.References)
+	for j := n - 1; j >= 0 && j >= n-2; j-- {
+		out = append(out, m.References[j])
+	}
+	if n > 2 {
+		out = append(out, m.References[0])
+	}
+	return out
 }
 
 // rethread moves the stored emails whose thread was a new message's own
