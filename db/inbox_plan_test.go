@@ -82,6 +82,10 @@ func TestInboxQueryPlans(t *testing.T) {
 	if plan := queryPlan(t, d, row, args); !strings.Contains(plan, "drafts_message") {
 		t.Errorf("draft check:\n%s", plan)
 	}
+	// A sync's flag changes each seek their location.
+	if plan := queryPlan(t, d, updateFlagsSQL, []any{1, `[[1,"[]",2]]`}); !strings.Contains(plan, "SEARCH message_locations USING PRIMARY KEY (mailbox_id=? AND uid=?)") {
+		t.Errorf("flag update:\n%s", plan)
+	}
 	// The row's conversation size seeks the thread index.
 	row = `WITH page(seq) AS (` + page + `) SELECT (SELECT COUNT(*) FROM messages t WHERE t.thread_id = m.thread_id)
 		FROM page JOIN messages m ON m.seq = page.seq`

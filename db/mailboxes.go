@@ -173,6 +173,16 @@ func (d *DB) upsertLocations(ctx context.Context, tx *sql.Tx, b mail.SyncBatch, 
 	return m.apply(ctx, tx, b.MailboxID)
 }
 
+// updateFlagsSQL applies [[uid, flags, modseq], ...] (?2) to mailbox ?1.
+// The rows are materialised first so that each seeks its location: joined
+// directly, SQLite walked the mailbox's every location for each row (100
+// changed flags in a 100,000-message mailbox took 10 s).
+const updateFlagsSQL = `WITH j(uid, flags, modseq) AS MATERIALIZED
+	(SELECT value->>0, value->>1, value->>2 FROM json_each(?2))
+	UPDATE message_locations SET flags = j.flags, modseq = j.modseq FROM j
+	WHERE message_locations.mailbox_id = ?1 AND message_locations.uid = j.uid AND message_locations.flags != j.flags
+	RETURNING message_locations.uid, message_locations.flags`
+
 // updateFlags writes changed flag sets in one statement (unchanged ones
 // cost a comparison, no write) and returns how many changed.
 func updateFlags(ctx context.Context, tx *sql.Tx, mailboxID int64, fs []mail.FlagUpdate) (int, error) {
@@ -191,11 +201,7 @@ func updateFlags(ctx context.Context, tx *sql.Tx, mailboxID int64, fs []mail.Fla
 		rows = append(strconv.AppendUint(append(rows, ','), f.ModSeq, 10), ']')
 	}
 	rows = append(rows, ']')
-	res, err := tx.QueryContext(ctx, `UPDATE message_locations SET flags = j.value->>1, modseq = j.value->>2
-		FROM json_each(?2) j
-		WHERE message_locations.mailbox_id = ?1 AND message_locations.uid = j.value->>0
-		AND message_locations.flags != j.value->>1
-		RETURNING message_locations.uid, message_locations.flags`, mailboxID, string(rows))
+	res, err := tx.QueryContext(ctx, updateFlagsSQL, mailboxID, string(rows))
 	if err != nil {
 		return 0, fmt.Errorf("flags: %w", err)
 	}
