@@ -54,7 +54,7 @@ func (ins *messageInsert) threadOf(ctx context.Context, tx *sql.Tx, news []int, 
 		out[k] = thr
 		known[m.MessageID] = thr
 		if base, reply := mail.BaseSubject(m.Subject); !reply && base != "" {
-			bySubject[base] = thr
+			bySubject[base] = thr // no allocation for a subject that is no reply
 		}
 		if own := mail.EmailID(m.MessageID); thr != own {
 			moves = append(moves, [2]string{own, thr})

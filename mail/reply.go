@@ -272,6 +272,10 @@ var replyPrefixes = []string{"re", "fwd", "fw", "r", "rif", "i", "aw", "wg", "sv
 // BaseSubject returns subject without its reply and forward prefixes
 // ("Re: Fwd: x" → "x", also "RE[2]: x"), and whether it had one.
 func BaseSubject(subject string) (string, bool) {
+	if !hasReplyPrefix(subject) {
+		// Most subjects: no allocation (a store checks every new one).
+		return strings.TrimSpace(subject), false
+	}
 	s := strings.TrimSpace(oneLine(subject))
 	had := false
 	for {
@@ -288,4 +292,24 @@ func BaseSubject(subject string) (string, bool) {
 		}
 		s, had = strings.TrimSpace(rest), true
 	}
+}
+
+// hasReplyPrefix reports whether subject starts with one of
+// replyPrefixes and a colon, any case, without allocating.
+func hasReplyPrefix(subject string) bool {
+	s := strings.TrimLeft(subject, " \t")
+	head, _, ok := strings.Cut(s[:min(len(s), 12)], ":")
+	if !ok {
+		return false
+	}
+	head = strings.TrimSpace(head)
+	if i := strings.IndexByte(head, '['); i > 0 && strings.HasSuffix(head, "]") {
+		head = head[:i]
+	}
+	for _, p := range replyPrefixes {
+		if strings.EqualFold(head, p) {
+			return true
+		}
+	}
+	return false
 }
