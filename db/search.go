@@ -1,0 +1,262 @@
+package db
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"smista/triage"
+)
+
+// ErrBadQuery is wrapped by ParseQuery's errors: a term it cannot read.
+var ErrBadQuery = errors.New("bad search")
+
+// queryTerms are the terms ParseQuery knows, for its error messages.
+const queryTerms = "from: subject: intent: flag: is:unread before: after:"
+
+// ParseQuery reads a search as typed into the inbox filter it means:
+//
+//	word "a phrase"        each in the subject, the sender or the body (all must match)
+//	from:ann from:"Ann B"  in the sender's name or address
+//	subject:invoice        in the subject
+//	intent:support         an intent, or intent:untriaged
+//	flag:legal             payments, legal, vip or injection
+//	is:unread              not read yet
+//	before:2026-11-20      dated before that day (in loc); before:7d older than 7 days
+//	after:2026-11-20       dated that day or later; after:7d within the last 7 days
+//
+// Relative dates count back from now in hours, days, weeks, months or
+// years (12h, 7d, 2w, 3m, 1y). Term names are lowercase; a quote left open
+// runs to the end. It fails, wrapping ErrBadQuery, on an unknown term or
+// value, with a message that says what is allowed.
+func ParseQuery(q string, now time.Time, loc *time.Location) (InboxFilter, error) {
+	var f InboxFilter
+	var words, from, subject []string
+	for _, tok := range splitQuery(q) {
+		name, val, ok := tok.term()
+		if !ok {
+			words = append(words, tok.quoted())
+			continue
+		}
+		switch name {
+		case "from":
+			from = append(from, quoteWord(val))
+		case "subject":
+			subject = append(subject, quoteWord(val))
+		case "intent":
+			v := strings.ToLower(val)
+			if v != "untriaged" && !slices.Contains(triage.Intents, triage.Intent(v)) {
+				return InboxFilter{}, fmt.Errorf("%w: intent:%s: the intents are %s and untriaged", ErrBadQuery, val, intentNames())
+			}
+			f.Intent = v
+		case "flag":
+			v := strings.ToLower(val)
+			if !slices.ContainsFunc(flagBits, func(b struct {
+				name string
+				bit  int
+			}) bool {
+				return b.name == v
+			}) {
+				return InboxFilter{}, fmt.Errorf("%w: flag:%s: the flags are payments, legal, vip and injection", ErrBadQuery, val)
+			}
+			f.Flag = v
+		case "is":
+			if strings.ToLower(val) != "unread" {
+				return InboxFilter{}, fmt.Errorf("%w: is:%s: only is:unread is known", ErrBadQuery, val)
+			}
+			f.Unread = true
+		case "before", "after":
+			t, err := parseWhen(val, now, loc)
+			if err != nil {
+				return InboxFilter{}, fmt.Errorf("%w: %s:%s: %w", ErrBadQuery, name, val, err)
+			}
+			if name == "before" {
+				f.Before = t
+			} else {
+				f.After = t
+			}
+		default:
+			return InboxFilter{}, fmt.Errorf("%w: %s: is not a term (the terms: %s)", ErrBadQuery, name, queryTerms)
+		}
+	}
+	f.Search, f.From, f.Subject = strings.Join(words, " "), strings.Join(from, " "), strings.Join(subject, " ")
+	return f, nil
+}
+
+func intentNames() string {
+	names := make([]string, len(triage.Intents))
+	for i, in := range triage.Intents {
+		names[i] = string(in)
+	}
+	return strings.Join(names, ", ")
+}
+
+// parseWhen reads a date (2026-11-20: its start in loc) or a time
+// before now (7d).
+func parseWhen(v string, now time.Time, loc *time.Location) (time.Time, error) {
+	if t, err := time.ParseInLocation("2006-01-02", v, loc); err == nil {
+		return t, nil
+	}
+	if len(v) >= 2 {
+		n, err := strconv.Atoi(v[:len(v)-1])
+		if err == nil && n >= 0 && n <= 100000 {
+			switch v[len(v)-1] {
+			case 'h':
+				return now.Add(-time.Duration(n) * time.Hour), nil
+			case 'd':
+				return now.AddDate(0, 0, -n), nil
+			case 'w':
+				return now.AddDate(0, 0, -7*n), nil
+			case 'm':
+				return now.AddDate(0, -n, 0), nil
+			case 'y':
+				return now.AddDate(-n, 0, 0), nil
+			}
+		}
+	}
+	return time.Time{}, errors.New("a date is YYYY-MM-DD, or a time ago such as 12h, 7d, 2w, 3m, 1y")
+}
+
+// queryToken is one space-separated piece of a search: a word, a
+// "quoted phrase", or a term (name:value, the value maybe quoted).
+type queryToken struct {
+	text   string // without its quotes
+	phrase bool   // it held a quote
+	lead   bool   // it began with a quote: a phrase, never a term
+}
+
+// term splits a name:value token; ok is false for a plain word (a
+// phrase, a name not all lowercase letters, nothing after the colon, or
+// a URL).
+func (t queryToken) term() (name, val string, ok bool) {
+	name, val, found := strings.Cut(t.text, ":")
+	if t.lead || !found || name == "" || val == "" || strings.HasPrefix(val, "//") ||
+		strings.Trim(name, "abcdefghijklmnopqrstuvwxyz") != "" {
+		return "", "", false
+	}
+	return name, val, true
+}
+
+// quoted spells the token back as splitQuery reads it.
+func (t queryToken) quoted() string {
+	if t.phrase {
+		return quoteWord(t.text)
+	}
+	return t.text
+}
+
+// quoteWord quotes v when it holds a space (a phrase).
+func quoteWord(v string) string {
+	if strings.ContainsAny(v, " \t") {
+		return `"` + v + `"`
+	}
+	return v
+}
+
+// splitQuery splits q at spaces outside quotes, dropping the quotes; a
+// quote left open runs to the end.
+func splitQuery(q string) []queryToken {
+	var out []queryToken
+	var b strings.Builder
+	var tok queryToken
+	inQuote := false
+	flush := func() {
+		if tok.text = strings.TrimSpace(b.String()); tok.text != "" {
+			out = append(out, tok)
+		}
+		b.Reset()
+		tok = queryToken{}
+	}
+	for _, r := range q {
+		switch {
+		case r == '"':
+			inQuote = !inQuote
+			tok.phrase = true
+			if b.Len() == 0 {
+				tok.lead = true
+			}
+		case !inQuote && (r == ' ' || r == '\t' || r == '\n'):
+			flush()
+		default:
+			b.WriteRune(r)
+		}
+	}
+	flush()
+	return out
+}
+
+// textTokens splits a filter's text field (words and "phrases") into the
+// texts each to match.
+func textTokens(s string) []string {
+	var out []string
+	for _, t := range splitQuery(s) {
+		out = append(out, t.text)
+	}
+	return out
+}
+
+// headerCols are the columns of messages each text field searches.
+var (
+	allCols     = []string{"subject", "from_name", "from_addr"}
+	fromCols    = []string{"from_name", "from_addr"}
+	subjectCols = []string{"subject"}
+)
+
+// textConds returns the conditions of f's text fields on messages m: each
+// word or phrase of Search in the subject, the sender or the body; of From
+// in the sender; of Subject in the subject.
+func textConds(f InboxFilter) ([]string, []any) {
+	var conds []string
+	var args []any
+	add := func(s string, cols []string, body bool) {
+		for _, t := range textTokens(s) {
+			c, a := headerCond(t, cols)
+			if body {
+				c = "(" + c + " OR m.seq IN (SELECT rowid FROM messages_body WHERE messages_body MATCH ?))"
+				a = append(a, bodyMatch(t))
+			}
+			conds, args = append(conds, c), append(args, a...)
+		}
+	}
+	add(f.Search, allCols, true)
+	add(f.From, fromCols, false)
+	add(f.Subject, subjectCols, false)
+	return conds, args
+}
+
+// headerCond is t as a substring of one of cols, any case: read in the
+// trigram index (and the rows past it directly), or in every row when t
+// is shorter than a trigram.
+func headerCond(t string, cols []string) (string, []any) {
+	p := "%" + likeEscape(t) + "%"
+	likes := func(prefix string) (string, []any) {
+		var parts []string
+		var args []any
+		for _, c := range cols {
+			parts = append(parts, prefix+c+` LIKE ? ESCAPE '\'`)
+			args = append(args, p)
+		}
+		return "(" + strings.Join(parts, " OR ") + ")", args
+	}
+	if utf8.RuneCountInString(t) < 3 {
+		return likes("m.")
+	}
+	match := `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+	if len(cols) < len(allCols) {
+		match = "{" + strings.Join(cols, " ") + "} : " + match
+	}
+	l, la := likes("")
+	return `m.seq IN (SELECT rowid FROM messages_search WHERE messages_search MATCH ?
+			UNION ALL SELECT seq FROM messages WHERE seq > (SELECT indexed_seq FROM search_state) AND ` + l + `)`,
+		append([]any{match}, la...)
+}
+
+// bodyMatch is the body index's query for t: its words in order, the last
+// one a prefix (a word being typed is found already).
+func bodyMatch(t string) string {
+	return `"` + strings.ReplaceAll(t, `"`, `""`) + `"*`
+}
