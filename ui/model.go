@@ -57,6 +57,7 @@ type Model struct {
 	confirm           *askMsg
 	prompt            *inputMsg
 	input             textinput.Model
+	promptErr         string // an error about the prompt's text (a search term), shown beside it
 	secret, secretFor string // a new secret, shown once until a key is pressed
 }
 
@@ -198,9 +199,7 @@ func (m *Model) handle(msg tea.Msg) tea.Cmd {
 		return m.handleMouse(msg)
 	case tea.PasteMsg:
 		if m.prompt != nil {
-			var cmd tea.Cmd
-			m.input, cmd = m.input.Update(msg)
-			return cmd
+			return m.editInput(msg)
 		}
 		return m.toScreen(m.cur, msg)
 	case routed:
@@ -214,10 +213,13 @@ func (m *Model) handleIntent(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case statusMsg:
 		m.status.set(msg.text, msg.err)
+		if m.prompt != nil && msg.err {
+			m.promptErr = clean(msg.text)
+		}
 	case askMsg:
 		m.confirm = &msg
 	case inputMsg:
-		m.prompt = &msg
+		m.prompt, m.promptErr = &msg, ""
 		m.input.Placeholder = msg.placeholder
 		m.input.SetValue(msg.value)
 		m.input.CursorEnd()
@@ -522,8 +524,12 @@ func (m *Model) handleInputKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.c.keys
 	switch {
 	case key.Matches(msg, k.Cancel):
+		p := m.prompt
 		m.prompt = nil
 		m.input.Blur()
+		if p.cancel != nil {
+			m.c.emit(p.cancel())
+		}
 		return nil
 	case key.Matches(msg, k.Submit):
 		p := m.prompt
@@ -534,8 +540,21 @@ func (m *Model) handleInputKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	return m.editInput(msg)
+}
+
+// editInput gives msg (a key, a paste) to the prompt's input, and its new
+// text to the prompt's change when it changed.
+func (m *Model) editInput(msg tea.Msg) tea.Cmd {
+	before := m.input.Value()
 	var cmd tea.Cmd
 	m.input, cmd = m.input.Update(msg)
+	if v := m.input.Value(); v != before && m.prompt.change != nil {
+		m.promptErr = ""
+		if next := m.prompt.change(v); next != nil {
+			m.c.emit(next)
+		}
+	}
 	return cmd
 }
 
