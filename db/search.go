@@ -1,6 +1,7 @@
 package db
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -212,13 +213,18 @@ var (
 func textConds(f InboxFilter) ([]string, []any) {
 	var conds []string
 	var args []any
+	seq := "m.seq IN "
+	if f.walk {
+		seq = "+m.seq IN " // not the rowids' order: the list's index
+	}
 	add := func(s string, cols []string, body bool) {
-		for _, t := range textTokens(s) {
-			c, a := headerCond(t, cols)
+		ts := textTokens(s)
+		for i, t := range ts {
+			var bm string
 			if body {
-				c = "(" + c + " OR m.seq IN (SELECT rowid FROM messages_body WHERE messages_body MATCH ?))"
-				a = append(a, bodyMatch(t))
+				bm = bodyMatch(t, i == len(ts)-1)
 			}
+			c, a := headerCond(t, cols, seq, bm)
 			conds, args = append(conds, c), append(args, a...)
 		}
 	}
@@ -230,8 +236,9 @@ func textConds(f InboxFilter) ([]string, []any) {
 
 // headerCond is t as a substring of one of cols, any case: read in the
 // trigram index (and the rows past it directly), or in every row when t
-// is shorter than a trigram.
-func headerCond(t string, cols []string) (string, []any) {
+// is shorter than a trigram; or, with body set, body matched in the body
+// index. seq is how the rows' seq is tested against a list ("m.seq IN ").
+func headerCond(t string, cols []string, seq, body string) (string, []any) {
 	p := "%" + likeEscape(t) + "%"
 	likes := func(prefix string) (string, []any) {
 		var parts []string
@@ -242,21 +249,62 @@ func headerCond(t string, cols []string) (string, []any) {
 		}
 		return "(" + strings.Join(parts, " OR ") + ")", args
 	}
+	const bodyList = `SELECT rowid FROM messages_body WHERE messages_body MATCH ?`
 	if utf8.RuneCountInString(t) < 3 {
-		return likes("m.")
+		c, a := likes("m.")
+		if body == "" {
+			return c, a
+		}
+		return "(" + c + " OR " + seq + "(" + bodyList + "))", append(a, body)
 	}
 	match := `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
 	if len(cols) < len(allCols) {
 		match = "{" + strings.Join(cols, " ") + "} : " + match
 	}
 	l, la := likes("")
-	return `m.seq IN (SELECT rowid FROM messages_search WHERE messages_search MATCH ?
-			UNION ALL SELECT seq FROM messages WHERE seq > (SELECT indexed_seq FROM search_state) AND ` + l + `)`,
-		append([]any{match}, la...)
+	// One list of the header's and the body's matches (a seq in both is
+	// one entry of the list SQLite builds).
+	q := seq + `(SELECT rowid FROM messages_search WHERE messages_search MATCH ?
+			UNION ALL SELECT seq FROM messages WHERE seq > (SELECT indexed_seq FROM search_state) AND ` + l
+	args := append([]any{match}, la...)
+	if body != "" {
+		q += " UNION ALL " + bodyList
+		args = append(args, body)
+	}
+	return q + ")", args
 }
 
-// bodyMatch is the body index's query for t: its words in order, the last
-// one a prefix (a word being typed is found already).
-func bodyMatch(t string) string {
-	return `"` + strings.ReplaceAll(t, `"`, `""`) + `"*`
+// bodyMatch is the body index's query for t: its words in order; when t
+// is the last of the search (a word maybe being typed) and at least 4
+// letters long, its last word is a prefix too ("dashb" finds
+// "dashboard"): shorter, a prefix stands for too many words ("the*").
+func bodyMatch(t string, last bool) string {
+	m := `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+	if last && utf8.RuneCountInString(t) >= 4 {
+		m += "*"
+	}
+	return m
+}
+
+// walkAbove is how many matches make a word common: when every word of a
+// search has more, a page reads the list's index in order and tests each
+// row (it meets a page of matches within a few times its length) rather
+// than reading every match and sorting them.
+const walkAbove = 2000
+
+// commonText reports whether every word of search (each as the body index
+// and the header index read it) matches more than walkAbove messages.
+func (d *DB) commonText(ctx context.Context, search string) (bool, error) {
+	ts := textTokens(search)
+	for i, t := range ts {
+		var n int
+		if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT rowid FROM messages_body WHERE messages_body MATCH ? LIMIT ?)`,
+			bodyMatch(t, i == len(ts)-1), walkAbove+1).Scan(&n); err != nil {
+			return false, err
+		}
+		if n <= walkAbove {
+			return false, nil
+		}
+	}
+	return len(ts) > 0, nil
 }
