@@ -56,12 +56,7 @@ func ParseQuery(q string, now time.Time, loc *time.Location) (InboxFilter, error
 			f.Intent = v
 		case "flag":
 			v := strings.ToLower(val)
-			if !slices.ContainsFunc(flagBits, func(b struct {
-				name string
-				bit  int
-			}) bool {
-				return b.name == v
-			}) {
+			if flagValue(v) == 0 {
 				return InboxFilter{}, fmt.Errorf("%w: flag:%s: the flags are payments, legal, vip and injection", ErrBadQuery, val)
 			}
 			f.Flag = v
@@ -86,6 +81,16 @@ func ParseQuery(q string, now time.Time, loc *time.Location) (InboxFilter, error
 	}
 	f.Search, f.From, f.Subject = strings.Join(words, " "), strings.Join(from, " "), strings.Join(subject, " ")
 	return f, nil
+}
+
+// flagValue is the bit of the flag named v in messages.flags, 0 for none.
+func flagValue(v string) int {
+	for _, b := range flagBits {
+		if b.name == v {
+			return b.bit
+		}
+	}
+	return 0
 }
 
 func intentNames() string {

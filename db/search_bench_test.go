@@ -78,12 +78,16 @@ func saveIndexed(ctx context.Context, d *DB, msgs []*mail.Message) error {
 	if _, err := ins.run(ctx, tx, "bench", d.nowMS()); err != nil {
 		return err
 	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO messages_body (rowid, body) SELECT seq, ? FROM messages WHERE id = ?`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	for i, m := range msgs {
 		if !ins.isNew[i] {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO messages_body (rowid, body) SELECT seq, ? FROM messages WHERE id = ?`,
-			todo[i].text, m.StableID()); err != nil {
+		if _, err := st.ExecContext(ctx, todo[i].text, m.StableID()); err != nil {
 			return err
 		}
 	}

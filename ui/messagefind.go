@@ -38,10 +38,11 @@ func (s *messageScreen) startFind() {
 	if s.detail == nil {
 		return
 	}
-	s.c.emit(inputMsg{label: "find in message: ", placeholder: "text (any case) · > next match · < previous", value: s.find.text,
+	before := s.find.text // esc comes back to it
+	s.c.emit(inputMsg{label: "find in message: ", placeholder: "text (any case) · > next match · < previous", value: before,
 		change: func(v string) tea.Msg { return findTyped{v} },
 		submit: func(v string) tea.Msg { return findDone{v} },
-		cancel: func() tea.Msg { return findDone{s.find.text} }})
+		cancel: func() tea.Msg { return findDone{before} }})
 }
 
 // setFind finds text in the document and shows its first match at or
