@@ -12,10 +12,10 @@
 -- transaction that stores a message: indexing a body means parsing the
 -- whole MIME message that a sync stores without parsing (it reads the
 -- header fields only), and measured on the SpamAssassin corpus storing
--- with the bodies indexed in the same transaction ran at 0.2× the speed
--- of storing alone (2,700 against 13,700 messages/s; the goal was 0.8×):
--- the index's inserts cost twice what storing does, the parse half of
--- it (docs/benchmarks.md). A search
+-- with the bodies indexed in the same transaction ran at about 0.2× the
+-- speed of storing alone (1,700–2,000 against 8,800–10,900 messages/s;
+-- the goal was 0.8×): the parse and the index's inserts cost about four
+-- times what storing does (docs/benchmarks.md). A search
 -- meanwhile finds the newest messages by their subject and sender; the
 -- front ends catch up within seconds. Existing stores start at 0: their
 -- bodies are indexed by the same background indexer.
