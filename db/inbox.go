@@ -357,6 +357,9 @@ func (d *DB) InboxCount(ctx context.Context, f InboxFilter) (int, error) {
 	if len(conds) > 0 {
 		q += " WHERE " + strings.Join(conds, " AND ")
 	}
+	if tq, targs, ok := textCount(f); ok {
+		q, args = tq, targs
+	}
 	var n int
 	if err := d.r.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("inbox count: %w", err)
