@@ -48,6 +48,7 @@ func TestInboxQueryPlans(t *testing.T) {
 		// A common word: the list's index in order, each row tested.
 		"search common": {f: InboxFilter{Search: "the", walk: true}, want: []string{"SCAN m USING COVERING INDEX messages_date", "VIRTUAL TABLE INDEX"}},
 		"unread":        {f: InboxFilter{Unread: true}, want: []string{"USING COVERING INDEX messages_unread"}},
+		"dates":         {f: InboxFilter{After: time.Unix(1, 0), Before: time.Unix(9, 0)}, want: []string{"USING COVERING INDEX messages_date (date>? AND date<?)"}},
 		"from":          {f: InboxFilter{From: "anna"}, want: []string{"SEARCH m USING INTEGER PRIMARY KEY (rowid=?)", "VIRTUAL TABLE INDEX"}},
 	}
 	for name, tc := range tests {

@@ -227,7 +227,7 @@ func textConds(f InboxFilter) ([]string, []any) {
 		for i, t := range ts {
 			var bm string
 			if body {
-				bm = bodyMatch(t, i == len(ts)-1)
+				bm = bodyMatch(t, lastOpen(s, i, ts))
 			}
 			c, a := headerCond(t, cols, seq, bm)
 			conds, args = append(conds, c), append(args, a...)
@@ -295,13 +295,19 @@ func textCount(f InboxFilter) (q string, args []any, ok bool) {
 		if utf8.RuneCountInString(t) < 3 {
 			return "", nil, false
 		}
-		c, a := headerCond(t, allCols, "", bodyMatch(t, i == len(ts)-1))
+		c, a := headerCond(t, allCols, "", bodyMatch(t, lastOpen(f.Search, i, ts)))
 		// UNION: a message in both the header's and the body's list is
 		// one (UNION and INTERSECT keep each seq once).
 		lists = append(lists, "SELECT s FROM "+strings.ReplaceAll(c, "UNION ALL", "UNION"))
 		args = append(args, a...)
 	}
 	return "SELECT COUNT(*) FROM (" + strings.Join(lists, " INTERSECT ") + ")", args, true
+}
+
+// lastOpen reports whether token i of ts, the tokens of s, is the last
+// and maybe still being typed: not a phrase whose quote closed.
+func lastOpen(s string, i int, ts []string) bool {
+	return i == len(ts)-1 && !strings.HasSuffix(strings.TrimSpace(s), `"`)
 }
 
 // bodyMatch is the body index's query for t: its words in order; when t
@@ -329,7 +335,7 @@ func (d *DB) commonText(ctx context.Context, search string) (bool, error) {
 	for i, t := range ts {
 		var n int
 		if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT rowid FROM messages_body WHERE messages_body MATCH ? LIMIT ?)`,
-			bodyMatch(t, i == len(ts)-1), walkAbove+1).Scan(&n); err != nil {
+			bodyMatch(t, lastOpen(search, i, ts)), walkAbove+1).Scan(&n); err != nil {
 			return false, err
 		}
 		if n <= walkAbove {
