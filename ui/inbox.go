@@ -138,7 +138,7 @@ func (s *inboxScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if s.list.fill(s.c, msg) {
 			return s, s.list.load(s.c)
 		}
-	case searchTyped, searchTick, searchMsg, searchCanceled:
+	case searchTyped, searchTick, searchMsg, searchCanceled, searchBacklog:
 		return s, s.handleSearch(msg)
 	case scrollMsg:
 		s.list.move(msg.d)
@@ -342,6 +342,9 @@ func (s *inboxScreen) View() []string {
 		if kv[1] != "" {
 			sum.WriteString(st.Warn.Render(" · " + kv[0] + " " + kv[1]))
 		}
+	}
+	if s.search.query != "" && s.search.backlog > 0 {
+		sum.WriteString(st.Dim.Render(fmt.Sprintf(" · %d bodies not indexed yet", s.search.backlog)))
 	}
 	out := []string{sum.String()}
 	c := colsFor(s.w)

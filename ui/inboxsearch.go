@@ -24,7 +24,15 @@ type (
 	}
 	searchMsg      struct{ text string }
 	searchCanceled struct{}
+	// searchBacklog is how many messages the search indexes lacked
+	// when a search was made.
+	searchBacklog struct {
+		seq uint64
+		n   int
+	}
 )
+
+func (searchBacklog) route() scrID { return scrInbox }
 
 func (searchTyped) route() scrID    { return scrInbox }
 func (searchTick) route() scrID     { return scrInbox }
@@ -43,6 +51,9 @@ type inboxSearch struct {
 	// seq numbers the texts typed; a pause's turn for an older one is
 	// dropped.
 	seq uint64
+	// backlog is how many messages the indexes lacked at the last search
+	// (the header says their bodies are not searched yet).
+	backlog int
 }
 
 // startSearch opens a fresh search prompt (a new query, not the last one
@@ -78,8 +89,25 @@ func (s *inboxScreen) handleSearch(msg tea.Msg) tea.Cmd {
 		s.search.typing = false
 		s.search.query = s.search.beforeQuery
 		return s.research(s.search.before)
+	case searchBacklog:
+		if msg.seq == s.search.seq {
+			s.search.backlog = msg.n
+		}
 	}
 	return nil
+}
+
+// checkBacklog asks how many messages the search indexes lack (a store
+// just upgraded indexes its bodies in the background for a while).
+func (s *inboxScreen) checkBacklog() tea.Cmd {
+	store, seq := s.c.deps.Store, s.search.seq
+	return s.c.query(func(ctx context.Context) tea.Msg {
+		n, err := store.SearchBacklog(ctx)
+		if err != nil {
+			return nil
+		}
+		return searchBacklog{seq: seq, n: n}
+	})
 }
 
 // applySearch shows the emails matching text on the list the search was
@@ -106,7 +134,7 @@ func (s *inboxScreen) applySearch(text string, final bool) tea.Cmd {
 		f.Flag = q.Flag
 	}
 	s.search.query = text
-	return s.research(f)
+	return tea.Batch(s.research(f), s.checkBacklog())
 }
 
 // withoutQuery is f without what query set: its text and terms (an intent

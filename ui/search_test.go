@@ -105,3 +105,33 @@ func TestInboxSearchDebounced(t *testing.T) {
 		t.Fatalf("payment intent:billing:\n%s", out)
 	}
 }
+
+// TestInboxSearchBacklog: while the bodies are not indexed yet (a store
+// just upgraded, mail just synced) the header says how many; once they
+// are, the same search finds a word of a body and the note is gone.
+func TestInboxSearchBacklog(t *testing.T) {
+	d := seededDB(t)
+	m := newModel(t, testDeps(d), 120, 30)
+	press(t, m, "/")
+	typeText(t, m, "token")
+	press(t, m, "enter")
+	out := plain(m)
+	if !strings.Contains(out, "bodies not indexed yet") || strings.Contains(out, "Cannot log in") {
+		t.Fatalf("before indexing:\n%s", out)
+	}
+	for {
+		n, err := d.IndexSearch(context.Background(), 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	press(t, m, "/")
+	typeText(t, m, "token")
+	press(t, m, "enter")
+	if out = plain(m); strings.Contains(out, "not indexed") || !strings.Contains(out, "Cannot log in") {
+		t.Fatalf("once indexed:\n%s", out)
+	}
+}
