@@ -27,10 +27,9 @@ type InboxFilter struct {
 	// After and Before, when set, keep the messages dated at or after
 	// After and before Before.
 	After, Before time.Time
-	// walk, set by Inbox when every word of Search matches many
-	// messages, reads the list's index in order and tests each row
-	// against the words, instead of reading every match and sorting.
-	walk bool
+	// plan, set by Inbox, is how a page of Search is read (planList,
+	// planWalk, planProbe: see textPlan).
+	plan int
 	// ByConfidence orders by confidence (highest first) instead of date.
 	ByConfidence bool
 	// Review, when above 0, is the review queue at this threshold: the
@@ -295,11 +294,11 @@ func pageQuery(f InboxFilter, p Page) (string, []any) {
 // small one.
 func (d *DB) Inbox(ctx context.Context, f InboxFilter, p Page) ([]InboxRow, error) {
 	if f.Search != "" && f.Review == 0 {
-		walk, err := d.commonText(ctx, f.Search)
+		plan, err := d.textPlan(ctx, f.Search)
 		if err != nil {
 			return nil, fmt.Errorf("inbox: %w", err)
 		}
-		f.walk = walk
+		f.plan = plan
 	}
 	page, args := pageQuery(f, p)
 	order := orderBy(inboxArms(f)[0].cols, "DESC")

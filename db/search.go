@@ -219,7 +219,7 @@ func textConds(f InboxFilter) ([]string, []any) {
 	var conds []string
 	var args []any
 	seq := "m.seq IN "
-	if f.walk {
+	if f.plan != planList {
 		seq = "+m.seq IN " // not the rowids' order: the list's index
 	}
 	add := func(s string, cols []string, body bool) {
@@ -229,7 +229,7 @@ func textConds(f InboxFilter) ([]string, []any) {
 			if body {
 				bm = bodyMatch(t, lastOpen(s, i, ts))
 			}
-			c, a := headerCond(t, cols, seq, bm)
+			c, a := headerCond(t, cols, seq, bm, f.plan == planProbe)
 			conds, args = append(conds, c), append(args, a...)
 		}
 	}
@@ -242,8 +242,11 @@ func textConds(f InboxFilter) ([]string, []any) {
 // headerCond is t as a substring of one of cols, any case: read in the
 // trigram index (and the rows past it directly), or in every row when t
 // is shorter than a trigram; or, with body set, body matched in the body
-// index. seq is how the rows' seq is tested against a list ("m.seq IN ").
-func headerCond(t string, cols []string, seq, body string) (string, []any) {
+// index. seq is how the rows' seq is tested against a list ("m.seq IN ");
+// with probe, the body index is asked about each row rather than read
+// into a list (the word is in most bodies: the page is found within a few
+// rows more than its length).
+func headerCond(t string, cols []string, seq, body string, probe bool) (string, []any) {
 	p := "%" + likeEscape(t) + "%"
 	likes := func(prefix string) (string, []any) {
 		var parts []string
@@ -260,6 +263,10 @@ func headerCond(t string, cols []string, seq, body string) (string, []any) {
 		if body == "" {
 			return c, a
 		}
+		if probe {
+			return "(" + c + ` OR EXISTS (SELECT 1 FROM messages_body b
+				WHERE b.messages_body MATCH ? AND b.rowid = m.seq))`, append(a, body)
+		}
 		return "(" + c + " OR " + seq + "(" + bodyList + "))", append(a, body)
 	}
 	match := `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
@@ -272,6 +279,10 @@ func headerCond(t string, cols []string, seq, body string) (string, []any) {
 	q := `SELECT rowid AS s FROM messages_search WHERE messages_search MATCH ?
 			UNION ALL SELECT seq FROM messages WHERE seq > (SELECT indexed_seq FROM search_state) AND ` + l
 	args := append([]any{match}, la...)
+	if body != "" && probe {
+		return "(" + seq + "(" + q + `) OR EXISTS (SELECT 1 FROM messages_body b
+			WHERE b.messages_body MATCH ? AND b.rowid = m.seq))`, append(args, body)
+	}
 	if body != "" {
 		q += " UNION ALL " + bodyList
 		args = append(args, body)
@@ -295,7 +306,7 @@ func textCount(f InboxFilter) (q string, args []any, ok bool) {
 		if utf8.RuneCountInString(t) < 3 {
 			return "", nil, false
 		}
-		c, a := headerCond(t, allCols, "", bodyMatch(t, lastOpen(f.Search, i, ts)))
+		c, a := headerCond(t, allCols, "", bodyMatch(t, lastOpen(f.Search, i, ts)), false)
 		// UNION: a message in both the header's and the body's list is
 		// one (UNION and INTERSECT keep each seq once).
 		lists = append(lists, "SELECT s FROM "+strings.ReplaceAll(c, "UNION ALL", "UNION"))
@@ -322,25 +333,49 @@ func bodyMatch(t string, last bool) string {
 	return m
 }
 
-// walkAbove is how many matches make a word common: when every word of a
-// search has more, a page reads the list's index in order and tests each
-// row (it meets a page of matches within a few times its length) rather
-// than reading every match and sorting them.
+// How a page of a search is read (InboxFilter.plan), chosen by how many
+// messages the rarest word's body matches:
+//
+//   - planList, at most walkAbove: the matches, read from the indexes
+//     into a list, are looked up and sorted (a rare word: few of them);
+//   - planWalk, more: the list's index is read in order and each row
+//     looked up in the list (a page of matches within a few times its
+//     length; a walk for a rare word would read the whole store);
+//   - planProbe, in more than half the bodies: the same walk asks the
+//     body index about each row instead of reading every match first.
+const (
+	planList = iota
+	planWalk
+	planProbe
+)
+
+// walkAbove is how many body matches make a word common (planWalk).
 const walkAbove = 2000
 
-// commonText reports whether every word of search (each as the body index
-// and the header index read it) matches more than walkAbove messages.
-func (d *DB) commonText(ctx context.Context, search string) (bool, error) {
+// textPlan returns how to read a page of search (planList, planWalk or
+// planProbe): each word's body matches counted, up to what decides.
+func (d *DB) textPlan(ctx context.Context, search string) (int, error) {
 	ts := textTokens(search)
+	if len(ts) == 0 {
+		return planList, nil
+	}
+	var total int
+	if err := d.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM messages`).Scan(&total); err != nil {
+		return 0, err
+	}
+	plan := planProbe
 	for i, t := range ts {
 		var n int
 		if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT rowid FROM messages_body WHERE messages_body MATCH ? LIMIT ?)`,
-			bodyMatch(t, lastOpen(search, i, ts)), walkAbove+1).Scan(&n); err != nil {
-			return false, err
+			bodyMatch(t, lastOpen(search, i, ts)), max(walkAbove, total/2)+1).Scan(&n); err != nil {
+			return 0, err
 		}
-		if n <= walkAbove {
-			return false, nil
+		switch {
+		case n <= walkAbove:
+			return planList, nil
+		case n <= total/2:
+			plan = planWalk
 		}
 	}
-	return len(ts) > 0, nil
+	return plan, nil
 }
