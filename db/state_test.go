@@ -8,13 +8,13 @@ import (
 	"smista/mail"
 )
 
-// TestMigrateSharedState upgrades a version-8 store: its messages keep
+// TestMigrateSharedState upgrades a version-10 store: its messages keep
 // their read state, gain flagged and done (both off), stay in the unified
 // inbox, and a thread's size is counted.
 func TestMigrateSharedState(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "smista.db")
-	old := oldStore(t, path, 8)
+	old := oldStore(t, path, 9) // 0001-0008 and 0010 (there is no 0009): version 10
 	for i, id := range []string{"a", "b"} {
 		if _, err := old.Exec(`INSERT INTO messages (seq, id, message_id, thread_id, subject, date, received_at, size, seen)
 			VALUES (?, ?, ?, 'thr', 'hello', ?, 1, 10, ?)`, i+1, id, "<"+id+"@x>", 1000+i, i); err != nil {

@@ -30,6 +30,9 @@ type InboxStore interface {
 	Thread(ctx context.Context, threadID string) ([]db.ThreadItem, error)
 	// Folders lists the synced accounts' mailboxes (the switcher).
 	Folders(ctx context.Context) ([]db.Folder, error)
+	// SearchBacklog counts the messages the search indexes do not hold
+	// yet (their bodies are not searched).
+	SearchBacklog(ctx context.Context) (int, error)
 }
 
 // OutboxStore reads tickets, the delivery log and attempts.

@@ -39,6 +39,10 @@ type messageScreen struct {
 	doc     string
 	parts   []int
 	part    int
+	// docLine is the content line where the part's text starts; find is
+	// the search inside the email.
+	docLine int
+	find    messageFind
 	vp      viewport.Model
 }
 
@@ -71,7 +75,8 @@ func (s *messageScreen) Refresh() tea.Cmd { return s.load(false) }
 func (s *messageScreen) Help() (short, own []key.Binding) {
 	k := s.c.keys
 	return []key.Binding{k.Back, k.Reply, k.SuggestTicket, k.NotTicket, k.ToDraft, k.Help},
-		[]key.Binding{pair(k.NextMessage, k.PrevMessage, "next · previous email"), k.RawSource,
+		[]key.Binding{pair(k.NextMessage, k.PrevMessage, "next · previous email"), k.Search,
+			pair(k.NextMatch, k.PrevMatch, "next · previous match"), k.RawSource,
 			pair(k.NextPart, k.PrevPart, "next · previous part"), k.SaveAttachments,
 			pair(k.ToggleRead, k.Star, "read/unread · star"), pair(k.Done, k.Undo, "done (archive) · undo"),
 			pair(k.SuggestTicket, k.NotTicket, "ticket · not a ticket"), k.CorrectIntent, k.ToDraft,
@@ -139,6 +144,10 @@ func (s *messageScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.refill(false)
 	case messageLoaded:
 		s.loadedMsg(msg)
+	case findTyped:
+		s.setFind(msg.text)
+	case findDone:
+		s.setFind(msg.text)
 	case scrollMsg:
 		s.scroll(msg.d)
 	case tea.KeyPressMsg:
@@ -205,6 +214,12 @@ func (s *messageScreen) handleKey(msg tea.KeyPressMsg) {
 		s.turn(-1)
 	case key.Matches(msg, k.SaveAttachments):
 		s.askSave()
+	case key.Matches(msg, k.Search):
+		s.startFind()
+	case key.Matches(msg, k.NextMatch):
+		s.stepMatch(1)
+	case key.Matches(msg, k.PrevMatch):
+		s.stepMatch(-1)
 	case key.Matches(msg, k.Down):
 		vp.ScrollDown(1)
 	case key.Matches(msg, k.Up):

@@ -25,12 +25,14 @@ DROP INDEX messages_confidence;
 DROP INDEX messages_intent;
 DROP INDEX messages_action;
 DROP INDEX messages_flags;
+DROP INDEX messages_unread;
 CREATE INDEX messages_date ON messages(date DESC, id DESC, done);
 CREATE INDEX messages_undecided ON messages(date DESC, id DESC, done) WHERE intent IS NULL OR action IS NULL;
 CREATE INDEX messages_confidence ON messages(confidence DESC, date DESC, id DESC, done) WHERE intent IS NOT NULL;
 CREATE INDEX messages_intent ON messages(intent, date DESC, id DESC, done) WHERE intent IS NOT NULL;
 CREATE INDEX messages_action ON messages(action, date DESC, id DESC, done) WHERE action IS NOT NULL;
 CREATE INDEX messages_flags ON messages(flags, date DESC, id DESC, done) WHERE flags != 0;
+CREATE INDEX messages_unread ON messages(date DESC, id DESC, done) WHERE seen = 0;
 CREATE INDEX messages_done ON messages(done) WHERE done != 0;
 
 -- A reply that carries neither In-Reply-To nor References joins the
