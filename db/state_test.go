@@ -179,3 +179,50 @@ func TestInboxCountDone(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchLeavesDoneOut: a search of the unified inbox counts and lists
+// its matches that are not done, indexed or not yet.
+func TestSearchLeavesDoneOut(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "smista.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var msgs []*mail.Message
+	for _, mid := range []string{"<r1@x>", "<r2@x>", "<r3@x>"} {
+		m, _ := mail.Parse([]byte("Message-ID: " + mid + "\r\nSubject: Refund request\r\n\r\nplease refund\r\n"))
+		msgs = append(msgs, m)
+	}
+	if _, err := d.SaveMessages(ctx, "test", msgs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.SetState(ctx, msgs[1].ID, "done", true); err != nil {
+		t.Fatal(err)
+	}
+	for _, indexed := range []bool{false, true} {
+		if indexed {
+			for {
+				n, err := d.IndexSearch(ctx, 100)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n == 0 {
+					break
+				}
+			}
+		}
+		f := InboxFilter{Search: "refund"}
+		n, err := d.InboxCount(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := d.Inbox(ctx, f, Page{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 2 || len(rows) != 2 {
+			t.Errorf("indexed %v: count %d, rows %d, want 2 (the done one left out)", indexed, n, len(rows))
+		}
+	}
+}
