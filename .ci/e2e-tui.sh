@@ -52,6 +52,20 @@ wait_for() {
 
 keys() { tmux send-keys -t "$sess" "$@"; }
 
+# wait_gone TEXT: poll the pane for up to 10 s until TEXT is not on it.
+wait_gone() {
+	local i
+	for i in $(seq 1 100); do
+		if ! screen | grep -qF -- "$1"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "e2e-tui: still on the screen: $1" >&2
+	screen >&2
+	exit 1
+}
+
 wait_for "1 Inbox"
 wait_for "Order #5531"
 wait_for "auto-disabled"          # the banner for the auto-disabled endpoint
@@ -62,6 +76,20 @@ wait_for "esc/h back"
 
 keys h                            # back to the inbox
 wait_for "sort date"
+
+# Search a word found only in a body ("invalid token", in the login
+# email's text): the results come while typing (no enter), the query is
+# in the header; then the word inside the open email.
+keys / t o k e n
+wait_for "search token"
+wait_for "Cannot log in since"
+wait_gone "Order #5531"
+keys Enter Enter                  # keep the search, open its email
+wait_for "Msg-ID:"
+keys / i n v a l i d Enter
+wait_for "match 1 of 1"
+keys h c                          # back, and the search cleared
+wait_for "Order #5531"
 
 keys 4                            # the delivery log
 wait_for "Delivery log"

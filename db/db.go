@@ -6,7 +6,9 @@
 // outbox.go (enqueue), sender.go and record.go (the sender's reads and its
 // group commit, with stmtcache.go), deliverylog.go (deliveries, attempts,
 // tickets, replay); inbox.go holds the inbox queries and the message
-// detail; codec.go the encodings they share.
+// detail, search.go the search's terms (ParseQuery) and conditions,
+// searchindex.go the indexer of subjects, senders and bodies; codec.go
+// the encodings they share.
 package db
 
 import (

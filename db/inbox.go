@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"smista/mail"
 )
@@ -17,7 +16,20 @@ type InboxFilter struct {
 	Intent   string // an intent, or "untriaged"
 	Flag     string // payments | legal | vip | injection
 	Decision string // ticket | draft | suggest | none
-	Search   string // text in the subject, sender name or address, any case
+	// Search is words and "quoted phrases", each in the subject, the
+	// sender's name or address (a substring, any case) or the body (a
+	// word, or the start of one): all must match. From and Subject are
+	// the same in the sender only, or the subject only (ParseQuery reads
+	// them all from one search as typed).
+	Search, From, Subject string
+	// Unread keeps the messages not read yet.
+	Unread bool
+	// After and Before, when set, keep the messages dated at or after
+	// After and before Before.
+	After, Before time.Time
+	// plan, set by Inbox, is how a page of Search is read (planList,
+	// planWalk, planProbe: see textPlan).
+	plan int
 	// ByConfidence orders by confidence (highest first) instead of date.
 	ByConfidence bool
 	// Review, when above 0, is the review queue at this threshold: the
@@ -146,22 +158,20 @@ func inboxWhere(f InboxFilter) ([]string, []any) {
 		conds = append(conds, "m.action = ?")
 		args = append(args, f.Decision)
 	}
-	switch s := strings.TrimSpace(f.Search); {
-	case s == "":
-	case utf8.RuneCountInString(s) >= 3:
-		// The trigram index (the text as one phrase: a substring of any of
-		// the three columns, any case), and the rows it does not hold yet
-		// read directly.
-		p := "%" + likeEscape(s) + "%"
-		conds = append(conds, `m.seq IN (SELECT rowid FROM messages_search WHERE messages_search MATCH ?
-			UNION ALL SELECT seq FROM messages WHERE seq > (SELECT indexed_seq FROM search_state)
-			AND (subject LIKE ? ESCAPE '\' OR from_addr LIKE ? ESCAPE '\' OR from_name LIKE ? ESCAPE '\'))`)
-		args = append(args, `"`+strings.ReplaceAll(s, `"`, `""`)+`"`, p, p, p)
-	default: // shorter than a trigram: every row is read
-		p := "%" + likeEscape(s) + "%"
-		conds = append(conds, `(m.subject LIKE ? ESCAPE '\' OR m.from_addr LIKE ? ESCAPE '\' OR m.from_name LIKE ? ESCAPE '\')`)
-		args = append(args, p, p, p)
+	if f.Unread {
+		// "seen = 0" verbatim: the unread index is partial on it.
+		conds = append(conds, "m.seen = 0")
 	}
+	if !f.After.IsZero() {
+		conds = append(conds, "m.date >= ?")
+		args = append(args, f.After.UnixMilli())
+	}
+	if !f.Before.IsZero() {
+		conds = append(conds, "m.date < ?")
+		args = append(args, f.Before.UnixMilli())
+	}
+	tc, ta := textConds(f)
+	conds, args = append(conds, tc...), append(args, ta...)
 	if f.Review > 0 {
 		// Triaged, not corrected, and no person's decision.
 		conds = append(conds, "m.intent IS NOT NULL", "m.corrected = 0",
@@ -283,6 +293,13 @@ func pageQuery(f InboxFilter, p Page) (string, []any) {
 // row starts from its key, so a 100,000-message store pages as fast as a
 // small one.
 func (d *DB) Inbox(ctx context.Context, f InboxFilter, p Page) ([]InboxRow, error) {
+	if f.Search != "" && f.Review == 0 {
+		plan, err := d.textPlan(ctx, f.Search)
+		if err != nil {
+			return nil, fmt.Errorf("inbox: %w", err)
+		}
+		f.plan = plan
+	}
 	page, args := pageQuery(f, p)
 	order := orderBy(inboxArms(f)[0].cols, "DESC")
 	if f.Review > 0 {
@@ -339,6 +356,9 @@ func (d *DB) InboxCount(ctx context.Context, f InboxFilter) (int, error) {
 	if len(conds) > 0 {
 		q += " WHERE " + strings.Join(conds, " AND ")
 	}
+	if tq, targs, ok := textCount(f); ok {
+		q, args = tq, targs
+	}
 	var n int
 	if err := d.r.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("inbox count: %w", err)
@@ -388,50 +408,4 @@ func (d *DB) MessageDetail(ctx context.Context, id string) (*MessageDetail, erro
 		return nil, fmt.Errorf("message %s: %w", id, err)
 	}
 	return md, nil
-}
-
-// IndexSearch adds up to limit stored messages to the search index (the
-// oldest not yet in it) in one transaction, and returns how many it added:
-// 0 when the index is up to date. A search is right either way (it reads
-// the messages past the index directly); indexed, it is a thousand times
-// faster. Front ends call it in the background until it returns 0.
-func (d *DB) IndexSearch(ctx context.Context, limit int) (int, error) {
-	tx, err := d.w.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("index search: %w", err)
-	}
-	defer tx.Rollback()
-	var from, to int64
-	if err := tx.QueryRowContext(ctx, `SELECT s.indexed_seq, COALESCE((SELECT MAX(seq) FROM
-		(SELECT seq FROM messages WHERE seq > s.indexed_seq ORDER BY seq LIMIT ?)), s.indexed_seq)
-		FROM search_state s`, limit).Scan(&from, &to); err != nil {
-		return 0, fmt.Errorf("index search: %w", err)
-	}
-	if to == from {
-		return 0, nil
-	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO messages_search (rowid, subject, from_name, from_addr)
-		SELECT seq, subject, from_name, from_addr FROM messages WHERE seq > ? AND seq <= ?`, from, to)
-	if err != nil {
-		return 0, fmt.Errorf("index search: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE search_state SET indexed_seq = ?`, to); err != nil {
-		return 0, fmt.Errorf("index search: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("index search: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
-}
-
-// SearchBacklog returns how many stored messages the search index does not
-// hold yet.
-func (d *DB) SearchBacklog(ctx context.Context) (int, error) {
-	var n int
-	if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM messages
-		WHERE seq > (SELECT indexed_seq FROM search_state)`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("search backlog: %w", err)
-	}
-	return n, nil
 }

@@ -2,9 +2,14 @@ package db
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"smista/mail"
 )
 
 // TestInboxQueryPlans pins the index each inbox page and count reads:
@@ -40,6 +45,12 @@ func TestInboxQueryPlans(t *testing.T) {
 		"decision":      {f: InboxFilter{Decision: "draft"}, want: []string{"INDEX messages_action (action=?)"}},
 		"decision none": {f: InboxFilter{Decision: "none"}, want: []string{"USING INDEX messages_undecided"}},
 		"search":        {f: InboxFilter{Search: "login"}, want: []string{"SEARCH m USING INTEGER PRIMARY KEY (rowid=?)", "VIRTUAL TABLE INDEX", "SEARCH messages USING INTEGER PRIMARY KEY (rowid>?)"}},
+		// A common word: the list's index in order, each row tested.
+		"search common":         {f: InboxFilter{Search: "the", plan: planWalk}, want: []string{"SCAN m USING COVERING INDEX messages_date", "VIRTUAL TABLE INDEX"}},
+		"search in most bodies": {f: InboxFilter{Search: "the", plan: planProbe}, want: []string{"SCAN m USING COVERING INDEX messages_date", "CORRELATED SCALAR SUBQUERY", "VIRTUAL TABLE INDEX"}},
+		"unread":                {f: InboxFilter{Unread: true}, want: []string{"USING COVERING INDEX messages_unread"}},
+		"dates":                 {f: InboxFilter{After: time.Unix(1, 0), Before: time.Unix(9, 0)}, want: []string{"USING COVERING INDEX messages_date (date>? AND date<?)"}},
+		"from":                  {f: InboxFilter{From: "anna"}, want: []string{"SEARCH m USING INTEGER PRIMARY KEY (rowid=?)", "VIRTUAL TABLE INDEX"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -94,4 +105,69 @@ func queryPlan(t *testing.T, d *DB, q string, args []any) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// TestInboxWalkSameRows: a page read by walking the list's index (a
+// common word) holds the rows, in the order, that reading the matches
+// does, for every sort and a page after a key.
+func TestInboxWalkSameRows(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "smista.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var msgs []*mail.Message
+	for i := range 60 {
+		body := "nothing here"
+		if i%3 != 0 {
+			body = "the word we want"
+		}
+		mid := fmt.Sprintf("<w%d@x>", i)
+		msgs = append(msgs, &mail.Message{MessageID: mid, ThreadID: mid, Subject: fmt.Sprintf("s%d", i%7),
+			Date: time.Unix(int64(1000+i%10), 0), Text: body})
+	}
+	if _, err := d.SaveMessages(ctx, "test", msgs); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		n, err := d.IndexSearch(ctx, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	seqs := func(f InboxFilter, p Page) []int64 {
+		t.Helper()
+		q, args := pageQuery(f, p)
+		rows, err := d.r.QueryContext(ctx, q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []int64
+		for rows.Next() {
+			var s int64
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	k := &InboxKey{Date: 1005000, ID: "zzzz", Confidence: -1}
+	for _, f := range []InboxFilter{{Search: "word"}, {Search: "want s3"}, {Search: "we word"}, {Search: "word", ByConfidence: true}} {
+		for _, p := range []Page{{Limit: 7}, {Limit: 100}, {Limit: 5, After: k}, {Limit: 5, Last: true}} {
+			want := seqs(f, p)
+			for _, plan := range []int{planWalk, planProbe} {
+				w := f
+				w.plan = plan
+				if got := seqs(w, p); len(want) == 0 || !slices.Equal(got, want) {
+					t.Errorf("%+v %+v: plan %d %v, reading the matches %v", f, p, plan, got, want)
+				}
+			}
+		}
+	}
 }

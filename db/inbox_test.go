@@ -75,9 +75,9 @@ func TestInboxPaging(t *testing.T) {
 			wantAllMatches: func(r db.InboxRow) bool { return r.Action == "" }},
 		"decision ticket": {f: db.InboxFilter{Decision: "ticket"}, limit: 5, wantTotal: 84, wantFirst: ids[0], wantLen: 5,
 			wantAllMatches: func(r db.InboxRow) bool { return r.Action == "ticket" }},
-		"search":            {f: db.InboxFilter{Search: "subject 24"}, limit: 50, wantTotal: 11, wantFirst: ids[24], wantLen: 11}, // 24 and 240–249
+		"search":            {f: db.InboxFilter{Search: `"subject 24"`}, limit: 50, wantTotal: 11, wantFirst: ids[24], wantLen: 11}, // 24 and 240–249
 		"search is literal": {f: db.InboxFilter{Search: "subject 2_"}, limit: 50, wantTotal: 0, wantLen: 0},
-		"search any case":   {f: db.InboxFilter{Search: "SUBJECT 24"}, limit: 50, wantTotal: 11, wantFirst: ids[24], wantLen: 11},
+		"search any case":   {f: db.InboxFilter{Search: `"SUBJECT 24"`}, limit: 50, wantTotal: 11, wantFirst: ids[24], wantLen: 11},
 		"search an address": {f: db.InboxFilter{Search: "s13@test"}, limit: 50, wantTotal: 1, wantFirst: ids[13], wantLen: 1},
 		"search a name":     {f: db.InboxFilter{Search: "der 249"}, limit: 50, wantTotal: 1, wantFirst: ids[249], wantLen: 1},
 		"search short":      {f: db.InboxFilter{Search: "24"}, limit: 50, wantTotal: 13, wantFirst: ids[24], wantLen: 13}, // 24, 124, 224, 240–249
@@ -212,7 +212,7 @@ func TestInboxSearchIndex(t *testing.T) {
 	d := dbtest.MustOpen(t)
 	seedInbox(t, d, 250)
 	ctx := context.Background()
-	searches := []string{"subject 24", "SUBJECT 1", "s13@test", "der 249", "nothing like it"}
+	searches := []string{`"subject 24"`, `"SUBJECT 1"`, "s13@test", `"der 249"`, `"nothing like it"`}
 	find := func() map[string][]string {
 		out := map[string][]string{}
 		for _, s := range searches {
@@ -231,7 +231,7 @@ func TestInboxSearchIndex(t *testing.T) {
 		return out
 	}
 	before := find()
-	if len(before["subject 24"]) != 11 || len(before["SUBJECT 1"]) == 0 || len(before["nothing like it"]) != 0 {
+	if len(before[`"subject 24"`]) != 11 || len(before[`"SUBJECT 1"`]) == 0 || len(before[`"nothing like it"`]) != 0 {
 		t.Fatalf("unindexed searches: %v", before)
 	}
 	if n, err := d.IndexSearch(ctx, 100); err != nil || n != 100 {

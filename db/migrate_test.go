@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -154,8 +155,21 @@ func oldStore(t *testing.T, path string, n int) *sql.DB {
 		t.Fatal(err)
 	}
 	for _, m := range ms[:n] {
+		// As apply does: a migration that rebuilds a table runs with
+		// foreign keys off.
+		fkOff := strings.HasPrefix(m.sql, fkOffMarker)
+		if fkOff {
+			if _, err := old.Exec(`PRAGMA foreign_keys = OFF`); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if _, err := old.Exec(m.sql); err != nil {
 			t.Fatal(err)
+		}
+		if fkOff {
+			if _, err := old.Exec(`PRAGMA foreign_keys = ON`); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if _, err := old.Exec(`INSERT INTO schema_migrations VALUES (?, ?, 0)`, m.version, m.name); err != nil {
 			t.Fatal(err)
@@ -375,5 +389,80 @@ func TestMigrateIntegrators(t *testing.T) {
 	dl, err := d.Delivery(ctx, "dl_a", 0)
 	if err != nil || dl.Secret != "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" {
 		t.Errorf("delivery secret after migration: %q, %v", dl.Secret, err)
+	}
+}
+
+// TestMigrateBodySearch upgrades a version-8 store: its header index and
+// watermark stay, its bodies are not indexed yet (body_seq 0), the
+// background indexer indexes them, and a word found only in a body then
+// finds its email; a message deleted afterwards leaves the body index.
+func TestMigrateBodySearch(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "smista.db")
+	old := oldStore(t, path, 8)
+	for i, body := range []string{"the zebra ate the dashboard", "nothing to see"} {
+		raw := fmt.Sprintf("Subject: old %d\r\nContent-Type: text/plain\r\n\r\n%s\r\n", i, body)
+		if _, err := old.ExecContext(ctx, `INSERT INTO messages (seq, id, message_id, thread_id, subject, date, received_at, size)
+			VALUES (?, ?, ?, ?, ?, ?, 0, ?)`, i+1, fmt.Sprintf("id%d", i), fmt.Sprintf("<m%d@x>", i), "t", fmt.Sprintf("old %d", i), 1000+i, len(raw)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := old.ExecContext(ctx, `INSERT INTO message_data (seq, raw) VALUES (?, ?)`, i+1, []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := old.ExecContext(ctx, `INSERT INTO messages_search (messages_search) VALUES ('rebuild')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.ExecContext(ctx, `UPDATE search_state SET indexed_seq = 2`); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var indexed, body int64
+	if err := d.r.QueryRowContext(ctx, `SELECT indexed_seq, body_seq FROM search_state`).Scan(&indexed, &body); err != nil || indexed != 2 || body != 0 {
+		t.Fatalf("search_state after migration: %d, %d (%v); want 2, 0", indexed, body, err)
+	}
+	find := func(q string) int {
+		t.Helper()
+		f, err := ParseQuery(q, time.Now(), time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := d.InboxCount(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := find(`"old 1"`); n != 1 {
+		t.Errorf("header search after migration: %d, want 1", n)
+	}
+	if n := find("zebra"); n != 0 {
+		t.Errorf("body search before indexing: %d, want 0", n)
+	}
+	if backlog, err := d.SearchBacklog(ctx); err != nil || backlog != 2 {
+		t.Errorf("search backlog after migration: %d (%v), want 2", backlog, err)
+	}
+	if n, err := d.IndexSearch(ctx, 100); err != nil || n != 2 {
+		t.Fatalf("IndexSearch: %d (%v), want 2", n, err)
+	}
+	if n := find("zebra"); n != 1 {
+		t.Errorf("body search once indexed: %d, want 1", n)
+	}
+	if _, err := d.w.ExecContext(ctx, `DELETE FROM messages WHERE seq = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.w.ExecContext(ctx, `INSERT INTO messages (seq, id, message_id, thread_id, subject, date, received_at, size)
+		VALUES (1, 'new', '<new@x>', 't', 'new', 0, 0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if n := find("zebra"); n != 0 {
+		t.Errorf("body search after the message was deleted and its seq reused: %d, want 0", n)
 	}
 }

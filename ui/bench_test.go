@@ -153,6 +153,13 @@ func BenchmarkInboxQuery(b *testing.B) {
 		"search common word":   {f: db.InboxFilter{Search: "linux"}},
 		"search rare word":     {f: db.InboxFilter{Search: "zzzzqx"}},
 		"search by confidence": {f: db.InboxFilter{Search: "linux", ByConfidence: true}},
+		// Full text (migration 0010): words in bodies, any sender.
+		"body word":         {f: db.InboxFilter{Search: "razor"}},
+		"body common word":  {f: db.InboxFilter{Search: "the"}},
+		"body two words":    {f: db.InboxFilter{Search: "linux kernel"}},
+		"body phrase":       {f: db.InboxFilter{Search: `"mailing list"`}},
+		"body word, unread": {f: db.InboxFilter{Search: "razor", Unread: true}},
+		"from":              {f: db.InboxFilter{From: "linux"}},
 	}
 	for name, tc := range tests {
 		tc.p.Limit = 120

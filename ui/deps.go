@@ -26,6 +26,9 @@ type InboxStore interface {
 	Inbox(ctx context.Context, f db.InboxFilter, p db.Page) ([]db.InboxRow, error)
 	InboxCount(ctx context.Context, f db.InboxFilter) (int, error)
 	MessageDetail(ctx context.Context, id string) (*db.MessageDetail, error)
+	// SearchBacklog counts the messages the search indexes do not hold
+	// yet (their bodies are not searched).
+	SearchBacklog(ctx context.Context) (int, error)
 }
 
 // OutboxStore reads tickets, the delivery log and attempts.

@@ -207,7 +207,12 @@ func (m *Model) secretView() []string {
 func (m *Model) statusLine() string {
 	st := &m.c.st
 	if m.prompt != nil {
-		return st.Key.Render(m.prompt.label) + m.input.View()
+		in := m.input.View()
+		if m.promptErr == "" {
+			return st.Key.Render(m.prompt.label) + in
+		}
+		// The error after the text typed, not after the input's padding.
+		return st.Key.Render(m.prompt.label) + strings.TrimRight(in, " ") + "  " + st.Error.Render(m.promptErr)
 	}
 	if m.confirm != nil {
 		return st.Warn.Render(m.confirm.prompt + " [y/n]")

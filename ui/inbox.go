@@ -46,13 +46,9 @@ type inboxScreen struct {
 	c      *common
 	w, h   int
 	filter db.InboxFilter
+	search inboxSearch
 	list   list[inboxLine]
 }
-
-// searchMsg sets the inbox's search text.
-type searchMsg struct{ text string }
-
-func (searchMsg) route() scrID { return scrInbox }
 
 func newInbox(c *common) *inboxScreen {
 	s := &inboxScreen{c: c}
@@ -142,10 +138,8 @@ func (s *inboxScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if s.list.fill(s.c, msg) {
 			return s, s.list.load(s.c)
 		}
-	case searchMsg:
-		f := s.filter
-		f.Search = msg.text
-		return s, s.refilter(f)
+	case searchTyped, searchTick, searchMsg, searchCanceled, searchBacklog:
+		return s, s.handleSearch(msg)
 	case scrollMsg:
 		s.list.move(msg.d)
 		return s, s.list.load(s.c)
@@ -201,8 +195,7 @@ func (s *inboxScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Open):
 		s.open()
 	case key.Matches(msg, k.Search):
-		s.c.emit(inputMsg{label: "/ ", placeholder: "search subject and sender", value: f.Search,
-			submit: func(v string) tea.Msg { return searchMsg{v} }})
+		s.startSearch()
 	case key.Matches(msg, k.Intent):
 		f.Intent = cycle([]string{"", "support", "sales", "billing", "legal", "spam", "other", "untriaged"}, f.Intent)
 		return s.refilter(f)
@@ -233,6 +226,7 @@ func (s *inboxScreen) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			confirmIntent(s.c, r.id, triage.Intent(r.intent))
 		}
 	case key.Matches(msg, k.Clear):
+		s.search.query = ""
 		return s.refilter(db.InboxFilter{})
 	case key.Matches(msg, k.SuggestTicket):
 		if r, ok := s.list.selected(); ok {
@@ -344,10 +338,13 @@ func (s *inboxScreen) View() []string {
 		sort = "confidence"
 	}
 	sum.WriteString(st.Dim.Render(" · sort " + sort))
-	for _, kv := range [][2]string{{"intent", f.Intent}, {"flag", f.Flag}, {"decision", f.Decision}, {"search", clean(f.Search)}} {
+	for _, kv := range [][2]string{{"intent", f.Intent}, {"flag", f.Flag}, {"decision", f.Decision}, {"search", trunc(clean(s.search.query), 40)}} {
 		if kv[1] != "" {
 			sum.WriteString(st.Warn.Render(" · " + kv[0] + " " + kv[1]))
 		}
+	}
+	if s.search.query != "" && s.search.backlog > 0 {
+		sum.WriteString(st.Dim.Render(fmt.Sprintf(" · %d bodies not indexed yet", s.search.backlog)))
 	}
 	out := []string{sum.String()}
 	c := colsFor(s.w)

@@ -17,6 +17,9 @@ type KeyMap struct {
 	// Message view: next and previous email, raw source, parts of a long
 	// body, attachments.
 	NextMessage, PrevMessage, RawSource, NextPart, PrevPart, SaveAttachments key.Binding
+	// Message view: the matches of a search inside the email (/); not n
+	// and N, which are the next email and "not a ticket" there.
+	NextMatch, PrevMatch key.Binding
 	// Writing: on an email (r, A, F) or anywhere (m).
 	Reply, ReplyAll, Forward, NewMessage key.Binding
 	// Drafts.
@@ -79,6 +82,8 @@ func DefaultKeyMap() KeyMap {
 		NextPart:        b([]string{"]"}, "]", "next part of a long body"),
 		PrevPart:        b([]string{"["}, "[", "previous part"),
 		SaveAttachments: b([]string{"S"}, "S", "save attachments"),
+		NextMatch:       b([]string{">"}, ">", "next match of / in the email"),
+		PrevMatch:       b([]string{"<"}, "<", "previous match"),
 
 		Reply:      b([]string{"r"}, "r", "reply"),
 		ReplyAll:   b([]string{"A"}, "A", "reply to all"),

@@ -283,6 +283,17 @@ func consistentTotal(off, lim, n, count int) int {
 	return max(count, off+n)
 }
 
+// retarget makes the list show fetch's rows from the top; the rows shown
+// stay until its first answer replaces them (a search being typed does
+// not flash "loading"), and an answer of the previous fetcher still in
+// flight is dropped.
+func (l *list[T]) retarget(c *common, fetch fetcher[T]) tea.Cmd {
+	l.fetch = fetch
+	l.cursor, l.top = 0, 0
+	_, lim := l.window()
+	return l.loadWindow(c, 0, lim)
+}
+
 // reset forgets everything loaded (a filter changed).
 func (l *list[T]) reset() {
 	l.total, l.cursor, l.top, l.start = 0, 0, 0, 0

@@ -39,6 +39,10 @@ type messageScreen struct {
 	doc     string
 	parts   []int
 	part    int
+	// docLine is the content line where the part's text starts; find is
+	// the search inside the email.
+	docLine int
+	find    messageFind
 	vp      viewport.Model
 }
 
@@ -71,7 +75,7 @@ func (s *messageScreen) Refresh() tea.Cmd { return s.load(false) }
 func (s *messageScreen) Help() (short, own []key.Binding) {
 	k := s.c.keys
 	return []key.Binding{k.Back, k.Reply, k.SuggestTicket, k.NotTicket, k.ToDraft, k.Help},
-		[]key.Binding{k.NextMessage, k.PrevMessage, k.RawSource, k.NextPart, k.PrevPart, k.SaveAttachments,
+		[]key.Binding{k.NextMessage, k.PrevMessage, k.Search, k.NextMatch, k.PrevMatch, k.RawSource, k.NextPart, k.PrevPart, k.SaveAttachments,
 			k.SuggestTicket, k.NotTicket, k.CorrectIntent, k.ToDraft, k.Reply, k.ReplyAll, k.Forward, k.NewMessage}
 }
 
@@ -131,6 +135,10 @@ func (s *messageScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.refill(false)
 	case messageLoaded:
 		s.loadedMsg(msg)
+	case findTyped:
+		s.setFind(msg.text)
+	case findDone:
+		s.setFind(msg.text)
 	case scrollMsg:
 		s.scroll(msg.d)
 	case tea.KeyPressMsg:
@@ -197,6 +205,12 @@ func (s *messageScreen) handleKey(msg tea.KeyPressMsg) {
 		s.turn(-1)
 	case key.Matches(msg, k.SaveAttachments):
 		s.askSave()
+	case key.Matches(msg, k.Search):
+		s.startFind()
+	case key.Matches(msg, k.NextMatch):
+		s.stepMatch(1)
+	case key.Matches(msg, k.PrevMatch):
+		s.stepMatch(-1)
 	case key.Matches(msg, k.Down):
 		vp.ScrollDown(1)
 	case key.Matches(msg, k.Up):

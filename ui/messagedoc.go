@@ -34,6 +34,9 @@ func (s *messageScreen) setDoc() {
 		s.doc = safe.Text(string(s.raw))
 	}
 	s.parts, s.part = splitParts(s.doc, partBytes), 0
+	if s.find.text != "" {
+		s.find.matches, s.find.cur = findAll(s.doc, s.find.text), 0
+	}
 }
 
 // splitParts returns the start offsets of the parts of doc: each at most
@@ -101,10 +104,11 @@ func (s *messageScreen) writeDoc(b *strings.Builder) {
 		b.WriteString(st.Dim.Render("Raw source (v shows the message)") + "\n")
 	}
 	text := s.partText()
+	s.docLine = strings.Count(b.String(), "\n")
 	if strings.TrimSpace(text) == "" && len(s.parts) == 1 {
 		b.WriteString(st.Dim.Render("(no text body)"))
 	} else {
-		b.WriteString(strings.TrimRight(text, "\n"))
+		b.WriteString(s.markMatches(strings.TrimRight(text, "\n"), s.parts[s.part]))
 	}
 	if n := len(s.parts); n > 1 {
 		b.WriteString("\n" + st.Warn.Render(fmt.Sprintf("— part %d of %d · ] next part · [ previous part —", s.part+1, n)))

@@ -136,3 +136,43 @@ func TestMessageNextPrevious(t *testing.T) {
 		t.Errorf("after n n, the list's cursor is not on the email shown:\n%s\nvs\n%s", out, third)
 	}
 }
+
+// TestMessageFind: / in the message view finds text in the whole body,
+// any case, across its parts past 1 MiB; the view scrolls to the match
+// and turns to its part; > and < step through the matches, round the
+// ends; the status says which match is shown; text not found says so.
+func TestMessageFind(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 30000; i++ {
+		switch i {
+		case 5000:
+			b.WriteString("first NEEDLE of the body\n")
+		case 29000:
+			b.WriteString("second needle, in the last part\n")
+		default:
+			b.WriteString("line number " + strings.Repeat("x", 80) + "\n")
+		}
+	}
+	raw := "From: a@example.com\r\nSubject: big\r\nMessage-ID: <big@example.com>\r\n\r\n" + b.String()
+	find := append([]string{"/"}, strings.Split("needle", "")...)
+	out := viewMail(t, raw, "", 100, 30, append(find, "enter")...)
+	if !strings.Contains(out, "first NEEDLE of the body") || !strings.Contains(out, "match 1 of 2") {
+		t.Fatalf("the first match:\n%s", out)
+	}
+	out = viewMail(t, raw, "", 100, 30, append(find, "enter", ">")...)
+	if !strings.Contains(out, "second needle, in the last part") || !strings.Contains(out, "match 2 of 2") {
+		t.Fatalf("> shows the second match, in the third part:\n%s", out)
+	}
+	out = viewMail(t, raw, "", 100, 30, append(find, "enter", ">", ">")...)
+	if !strings.Contains(out, "first NEEDLE of the body") || !strings.Contains(out, "match 1 of 2") {
+		t.Fatalf("> after the last match goes round to the first:\n%s", out)
+	}
+	out = viewMail(t, raw, "", 100, 30, append(find, "enter", "<")...)
+	if !strings.Contains(out, "second needle") || !strings.Contains(out, "match 2 of 2") {
+		t.Fatalf("< before the first match goes round to the last:\n%s", out)
+	}
+	out = viewMail(t, raw, "", 100, 30, "/", "z", "q", "enter")
+	if !strings.Contains(out, `"zq" is not in this message`) {
+		t.Fatalf("text not found:\n%s", out)
+	}
+}

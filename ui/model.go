@@ -57,6 +57,7 @@ type Model struct {
 	confirm           *askMsg
 	prompt            *inputMsg
 	input             textinput.Model
+	promptErr         string // an error about the prompt's text (a search term), shown beside it
 	secret, secretFor string // a new secret, shown once until a key is pressed
 }
 
@@ -198,9 +199,7 @@ func (m *Model) handle(msg tea.Msg) tea.Cmd {
 		return m.handleMouse(msg)
 	case tea.PasteMsg:
 		if m.prompt != nil {
-			var cmd tea.Cmd
-			m.input, cmd = m.input.Update(msg)
-			return cmd
+			return m.editInput(msg)
 		}
 		return m.toScreen(m.cur, msg)
 	case routed:
@@ -214,10 +213,13 @@ func (m *Model) handleIntent(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case statusMsg:
 		m.status.set(msg.text, msg.err)
+		if m.prompt != nil && msg.err {
+			m.promptErr = clean(msg.text)
+		}
 	case askMsg:
 		m.confirm = &msg
 	case inputMsg:
-		m.prompt = &msg
+		m.prompt, m.promptErr = &msg, ""
 		m.input.Placeholder = msg.placeholder
 		m.input.SetValue(msg.value)
 		m.input.CursorEnd()
@@ -516,27 +518,6 @@ func (m *Model) tab() scrID {
 		return m.back
 	}
 	return m.cur
-}
-
-func (m *Model) handleInputKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := m.c.keys
-	switch {
-	case key.Matches(msg, k.Cancel):
-		m.prompt = nil
-		m.input.Blur()
-		return nil
-	case key.Matches(msg, k.Submit):
-		p := m.prompt
-		m.prompt = nil
-		m.input.Blur()
-		if next := p.submit(strings.TrimSpace(m.input.Value())); next != nil {
-			m.c.emit(next)
-		}
-		return nil
-	}
-	var cmd tea.Cmd
-	m.input, cmd = m.input.Update(msg)
-	return cmd
 }
 
 func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {

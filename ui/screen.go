@@ -143,10 +143,14 @@ type (
 	}
 	// inputMsg opens the one-line prompt; enter hands the trimmed text to
 	// submit, whose message (an intent or a screen's message; nil for
-	// none) is handled next.
+	// none) is handled next. change, when set, gets the text after every
+	// edit (a search while typing), and cancel, when set, says that esc
+	// closed the prompt.
 	inputMsg struct {
 		label, placeholder, value string
 		submit                    func(string) tea.Msg
+		change                    func(string) tea.Msg
+		cancel                    func() tea.Msg
 	}
 	// openMsg opens an email in the message screen.
 	openMsg struct {
