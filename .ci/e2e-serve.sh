@@ -13,13 +13,19 @@ done
 
 tmp=$(mktemp -d)
 sess="smista-e2e-serve-$$"
+# A tmux server of this script's own (-L), kept alive between its
+# sessions by one idle session: killing a script's only session makes the
+# server exit, and a new-session right after it can reach the exiting
+# server ("server exited unexpectedly").
+tmux() { command tmux -L "$sess" "$@"; }
 srv_pid=""
 cleanup() {
-	tmux kill-session -t "$sess" 2>/dev/null || true
+	tmux kill-server 2>/dev/null || true
 	if [ -n "$srv_pid" ] && kill -0 "$srv_pid" 2>/dev/null; then kill "$srv_pid" 2>/dev/null || true; fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+tmux new-session -d -s keep "sleep 3600"
 
 go build -o "$tmp/smista" .
 db="$tmp/serve.db"
