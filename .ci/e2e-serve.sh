@@ -17,7 +17,8 @@ sess="smista-e2e-serve-$$"
 # sessions by one idle session: killing a script's only session makes the
 # server exit, and a new-session right after it can reach the exiting
 # server ("server exited unexpectedly").
-tmux() { command tmux -L "$sess" "$@"; }
+sock="$sess"
+tmux() { command tmux -L "$sock" "$@"; }
 srv_pid=""
 cleanup() {
 	tmux kill-server 2>/dev/null || true
