@@ -6,7 +6,7 @@ import (
 )
 
 // noAgentForwarding is the session channel handler with agent-forwarding
-// requests refused: charm.land/ssh acknowledges them (a TODO of its own),
+// requests refused: charm.land/ssh acknowledges them (its handler is unfinished there),
 // and a team server has no use for an agent's keys.
 func noAgentForwarding(srv *ssh.Server, conn *gossh.ServerConn, newChan gossh.NewChannel, ctx ssh.Context) {
 	ssh.DefaultSessionHandler(srv, conn, filtered{newChan}, ctx)
