@@ -275,27 +275,12 @@ func TestMigrateLeanMessages(t *testing.T) {
 func TestMigrateTeam(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "smista.db")
-	ms, err := loadMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, err := sql.Open("sqlite", dsn(path, false))
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := oldStore(t, path, 3)
 	exec := func(q string, args ...any) {
 		t.Helper()
 		if _, err := old.ExecContext(ctx, q, args...); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
-	}
-	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
-	for _, m := range ms {
-		if m.version > 3 {
-			break
-		}
-		exec(m.sql)
-		exec(`INSERT INTO schema_migrations VALUES (?, ?, 0)`, m.version, m.name)
 	}
 	exec(`INSERT INTO messages (id, message_id, thread_id, date, received_at, size, raw) VALUES ('m1', '<a@b>', 't', 0, 0, 1, x'00')`)
 	exec(`INSERT INTO endpoints (id, url, secret, created_at, updated_at) VALUES ('ep_1', 'http://127.0.0.1:1/', 'whsec_x', 1, 1)`)
@@ -344,27 +329,12 @@ func TestMigrateTeam(t *testing.T) {
 func TestMigrateIntegrators(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "smista.db")
-	ms, err := loadMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, err := sql.Open("sqlite", dsn(path, false))
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := oldStore(t, path, 5)
 	exec := func(q string, args ...any) {
 		t.Helper()
 		if _, err := old.ExecContext(ctx, q, args...); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
-	}
-	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
-	for _, m := range ms {
-		if m.version >= 6 {
-			break
-		}
-		exec(m.sql)
-		exec(`INSERT INTO schema_migrations VALUES (?, ?, 0)`, m.version, m.name)
 	}
 	exec(`INSERT INTO endpoints (id, url, secret, created_at, updated_at) VALUES ('ep_1', 'http://127.0.0.1:1/', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 1, 1)`)
 	exec(`INSERT INTO events (id, type, payload, created_at) VALUES ('evt_1', 'ticket.suggested', '{}', 1)`)
