@@ -186,11 +186,15 @@ func TestStoreCannotRecordPausesSending(t *testing.T) {
 	}
 	waitFor(t, "every delivery to the healthy endpoint delivered", func() bool { return delivered() == events }, nil)
 	// The failing head was retried once its recorded schedule allowed
-	// (its retry was due at +30s), and is waiting for the next one.
+	// (its retry was due at +30s), and is waiting for the next one. The
+	// clock moves on meanwhile, as a real one does: a sender that set its
+	// timer from a reading of the clock taken just before the last
+	// advance would otherwise wait for an advance that never comes. Steps
+	// of 100 ms cannot reach the next retry (60 s later) before the check.
 	waitFor(t, "the failing head's recorded retry", func() bool {
 		l := must(d.Deliveries(context.Background(), db.DeliveryFilter{EndpointID: badEP, Status: webhook.StatusRetrying}))
 		return len(l) == 1 && l[0].Attempts == 2
-	}, nil)
+	}, func() { clk.Advance(100 * time.Millisecond) })
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
