@@ -3,10 +3,12 @@ package triage_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
 	"smista/mail"
+	"smista/mail/mailtest"
 	"smista/triage"
 )
 
@@ -108,4 +110,60 @@ func BenchmarkTriageOffline(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "emails/s")
+}
+
+// BenchmarkTriageCorpus measures, on one goroutine, what a triage run
+// spends per message of the SpamAssassin corpus besides the store: the
+// body parse of a message stored by a sync (mail.FillBody: "fill"), the
+// offline classification with the flags, the decision and a ticket's
+// payload ("triage"), and the two in turn, as a run does them ("both").
+// It is skipped without SMISTA_CORPUS.
+func BenchmarkTriageCorpus(b *testing.B) {
+	dir := os.Getenv("SMISTA_CORPUS")
+	if dir == "" {
+		b.Skip("SMISTA_CORPUS not set: the corpus benchmark was NOT run")
+	}
+	c, err := mailtest.LoadCorpus(dir)
+	if err != nil {
+		b.Skip("no corpus:", err)
+	}
+	stored := make([]*mail.Message, c.Len())
+	filled := make([]*mail.Message, c.Len())
+	for i := range stored {
+		m, err := mail.ParseHeader(c.Message(i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		stored[i] = m
+		f := *m
+		mail.FillBody(&f)
+		filled[i] = &f
+	}
+	o := mustOffline(b)
+	opts := triage.Options{Policy: triage.DefaultPolicy()}
+	ctx := context.Background()
+	// one op is the whole corpus, so that every run weighs the same mails
+	run := func(b *testing.B, fill, classify bool) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for i, m := range filled {
+				if fill {
+					cp := *stored[i]
+					mail.FillBody(&cp)
+					m = &cp
+				}
+				if classify {
+					if _, _, _, err := triage.Triage(ctx, o, m, opts); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		}
+		n := float64(b.N) * float64(len(filled))
+		b.ReportMetric(b.Elapsed().Seconds()*1e9/n, "ns/email")
+		b.ReportMetric(n/b.Elapsed().Seconds(), "emails/s")
+	}
+	b.Run("fill", func(b *testing.B) { run(b, true, false) })
+	b.Run("triage", func(b *testing.B) { run(b, false, true) })
+	b.Run("both", func(b *testing.B) { run(b, true, true) })
 }

@@ -40,7 +40,9 @@ var cueWords = []struct {
 // lexicon maps every word the offline classifier knows to an id: model
 // words first (ids below nModel carry weights), then rule words.
 type lexicon struct {
-	words  map[string]int32
+	words map[string]int32
+	// table holds words for the scan's lookups.
+	table  *wordTable
 	nModel int
 	flagID []int32 // id in flagLex, or -1
 	cue    []uint16
@@ -106,6 +108,7 @@ func newLexicon(modelWords []string, sh shape) *lexicon {
 	for _, w := range long {
 		lx.longRule[add(string(stem([]byte(w))))] = true
 	}
+	lx.table = newWordTable(lx.words)
 	return lx
 }
 
@@ -162,8 +165,10 @@ type scratch struct {
 	// prev is the stem of the previous word of the sender's own text, bg
 	// the buffer a bigram key is built in.
 	prev, bg []byte
-	// prevPair: prev begins a word pair the model knows.
+	// prevPair: prev begins a word pair the model knows; prevSep is the
+	// hash of prev and bigramSep, which a pair's hash continues.
 	prevPair bool
+	prevSep  uint64
 }
 
 type scratchPool struct {
@@ -240,19 +245,20 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 			// by a rule word
 			var id, mid, sid int32 = -1, -1, -1
 			st := stem(t.buf)
+			sh := fnvMore(fnvOffset, st) // the stem's hash, its word's start
 			if len(st) < len(t.buf) {
-				if v, ok := lx.words[string(st)]; ok {
+				if v, ok := lx.table.get(st, sh); ok {
 					sid = v
 					if int(v) < lx.nModel {
 						mid = v
 					}
 					if lx.longRule[v] {
-						if w, ok := lx.words[string(t.buf)]; ok {
+						if w, ok := lx.table.get(t.buf, fnvMore(sh, t.buf[len(st):])); ok {
 							id = w
 						}
 					}
 				}
-			} else if v, ok := lx.words[string(t.buf)]; ok {
+			} else if v, ok := lx.table.get(t.buf, sh); ok {
 				id, mid, sid = v, v, v
 			}
 			// rules (flags, cues) read whole words, quotes included
@@ -288,17 +294,18 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 			// features too, when the model knows them
 			if sc.prevPair {
 				sc.bg = append(append(append(sc.bg[:0], sc.prev...), bigramSep), st...)
-				if v, ok := lx.words[string(sc.bg)]; ok && int(v) < lx.nModel {
+				if v, ok := lx.table.get(sc.bg, fnvMore(sc.prevSep, st)); ok && int(v) < lx.nModel {
 					sc.addFeat(v, val)
 				}
 			}
 			if sc.prevPair = sid >= 0 && lx.pairStart[sid]; sc.prevPair {
 				sc.prev = append(sc.prev[:0], st...)
+				sc.prevSep = (sh ^ bigramSep) * fnvPrime
 			}
 			if mid < 0 || int(mid) >= lx.nModel {
 				// an unknown word, by its stem as the model would know
 				// it: counted once, and kept for the adaptive layer
-				h := fnv64(st)
+				h := sh
 				if sc.oov[h>>6&63]&(1<<(h&63)) == 0 {
 					sc.oov[h>>6&63] |= 1 << (h & 63)
 					oovN++
@@ -334,7 +341,7 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 
 // flagToken feeds one whole word to the flag rules only.
 func (lx *lexicon) flagToken(s *scan, t *tokenizer, fl *flagLexicon) {
-	id, ok := lx.words[string(t.buf)]
+	id, ok := lx.table.get(t.buf, fnvMore(fnvOffset, t.buf))
 	if !ok || lx.flagID[id] < 0 {
 		s.flagIDs = append(s.flagIDs, -1)
 		return
