@@ -66,21 +66,21 @@ func isHeaderKeyByte(c byte) bool { return c > 32 && c < 127 && c != ':' }
 // headerLine reports whether line ("Key: value") starts a header field and
 // returns its key. Whitespace before the colon is tolerated: it appears in
 // the wild.
-func headerLine(line []byte) (string, []byte, bool) {
+func headerLine(line []byte) ([]byte, []byte, bool) {
 	i := bytes.IndexByte(line, ':')
 	if i <= 0 {
-		return "", nil, false
+		return nil, nil, false
 	}
 	k := bytes.TrimRight(line[:i], " \t")
 	if len(k) == 0 {
-		return "", nil, false
+		return nil, nil, false
 	}
 	for _, c := range k {
 		if !isHeaderKeyByte(c) {
-			return "", nil, false
+			return nil, nil, false
 		}
 	}
-	return string(k), line[i+1:], true
+	return k, line[i+1:], true
 }
 
 // nextLine returns the line starting at b[0] without its line ending, and
@@ -101,14 +101,17 @@ func nextLine(b []byte) (line, rest []byte) {
 func splitHeader(b []byte) (hdrFields, []byte) {
 	fields := make(hdrFields, 0, 24)
 	rest := b
-	var cur []byte // the field being unfolded
+	// cur is the value being unfolded: a slice of b until a continuation
+	// line makes it a copy of its own (folded).
+	var cur []byte
 	var curKey string
+	folded := false
 	used := 0
 	flush := func() {
 		if curKey != "" {
-			fields = append(fields, hdrField{key: canonicalKey(curKey), value: toUTF8(string(bytes.TrimSpace(cur)))})
+			fields = append(fields, hdrField{key: curKey, value: toUTF8(string(bytes.TrimSpace(cur)))})
 		}
-		curKey, cur = "", nil
+		curKey, cur, folded = "", nil, false
 	}
 	for len(rest) > 0 {
 		line, after := nextLine(rest)
@@ -125,6 +128,9 @@ func splitHeader(b []byte) (hdrFields, []byte) {
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			if curKey != "" {
+				if !folded {
+					cur, folded = append(make([]byte, 0, len(cur)+len(line)+16), cur...), true
+				}
 				// Unfolding removes only the line break (RFC 5322 2.2.3).
 				cur = append(cur, line...)
 			}
@@ -142,12 +148,40 @@ func splitHeader(b []byte) (hdrFields, []byte) {
 			return fields, rest
 		}
 		flush()
-		curKey = k
-		cur = append(make([]byte, 0, len(v)+16), v...)
+		curKey, cur = canonicalKeyBytes(k), v
 		rest = after
 	}
 	flush()
 	return fields, nil
+}
+
+// commonKeys are the canonical forms of the fields most mail carries,
+// each mapped to itself: a key already in that form is looked up without
+// a copy, and canonicalKey would return it unchanged.
+var commonKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range [...]string{"Received", "From", "To", "Cc", "Subject", "Date", "Message-Id",
+		"Return-Path", "Delivered-To", "Reply-To", "Sender", "In-Reply-To", "References", "Mime-Version",
+		"Content-Type", "Content-Transfer-Encoding", "Content-Disposition", "Content-Id",
+		"Content-Description", "X-Mailer", "Precedence", "List-Id", "List-Unsubscribe", "List-Subscribe",
+		"List-Help", "List-Post", "List-Archive", "Errors-To", "X-Beenthere", "X-Mailman-Version",
+		"X-Original-Date", "X-Spam-Status", "X-Spam-Level", "X-Spam-Checker-Version", "X-Priority",
+		"X-Msmail-Priority", "X-Mimeole", "Importance", "Organization", "User-Agent", "X-Originating-Ip",
+		"X-Loop", "Status", "X-Status", "X-Keywords", "X-Uid", "Thread-Topic", "Thread-Index",
+		"X-Virus-Scanned", "X-Authentication-Warning", "Auto-Submitted", "X-Accept-Language",
+		"Content-Length", "Lines", "X-Original-To", "Dkim-Signature", "Authentication-Results"} {
+		k = canonicalKey(k)
+		m[k] = k
+	}
+	return m
+}()
+
+// canonicalKeyBytes is canonicalKey of a key read from the wire.
+func canonicalKeyBytes(k []byte) string {
+	if s, ok := commonKeys[string(k)]; ok {
+		return s
+	}
+	return canonicalKey(string(k))
 }
 
 // skipHeaderBlock returns what follows the header block that b is inside

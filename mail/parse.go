@@ -120,8 +120,16 @@ func parseHeader(raw []byte) (*Message, hdrFields, []byte, error) {
 // parseBody fills the header map and walks the MIME tree of body.
 func (m *Message) parseBody(fields hdrFields, body []byte) {
 	m.Header = make(map[string][]string, len(fields))
-	for _, f := range fields {
-		m.Header[f.key] = append(m.Header[f.key], decodeHeaderValue(f.value))
+	// a key's first value takes a one-value slice of vals (a repeated
+	// key's append then copies it, as it would a slice of its own)
+	vals := make([]string, len(fields))
+	for i, f := range fields {
+		vals[i] = decodeHeaderValue(f.value)
+		if vs, ok := m.Header[f.key]; ok {
+			m.Header[f.key] = append(vs, vals[i])
+		} else {
+			m.Header[f.key] = vals[i : i+1 : i+1]
+		}
 	}
 	p := bodyParser{msg: m, limit: MaxTextBytes}
 	p.walk(fields, body, 0, "")
