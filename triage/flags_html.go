@@ -92,7 +92,8 @@ func hiddenHTMLText(src string) bool {
 	var stack []htmlState
 	skip := 0 // inside <style>, <script>, <head>, <title>
 	for range 1_000_000 {
-		switch z.Next() {
+		tt := z.Next()
+		switch tt {
 		case html.ErrorToken:
 			return false
 		case html.CommentToken:
@@ -131,7 +132,7 @@ func hiddenHTMLText(src string) bool {
 			if color != "" && (color == st.bg || (st.bg == "" && color == "#ffffff")) {
 				st.hidden = true
 			}
-			if voidElements[tag] || z.Token().Type == html.SelfClosingTagToken {
+			if voidElements[tag] || tt == html.SelfClosingTagToken {
 				continue
 			}
 			if tag == "style" || tag == "script" || tag == "head" || tag == "title" {

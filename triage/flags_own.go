@@ -2,6 +2,7 @@ package triage
 
 import (
 	"strings"
+	"unicode"
 
 	"smista/mail"
 )
@@ -72,7 +73,7 @@ func ownFlagText(text string) (string, bool) {
 		paras = paras[:len(paras)-1]
 	}
 	out := strings.Join(paras, "\n\n")
-	if len(strings.Fields(out)) < minOwnWords {
+	if countFields(out, minOwnWords) < minOwnWords {
 		return text, false
 	}
 	// and the signature after a sign-off line ("Regards," then name,
@@ -143,4 +144,22 @@ func isBoilerplate(p string) bool {
 		}
 	}
 	return false
+}
+
+// countFields counts the fields of s as strings.Fields splits it (runs of
+// anything but white space), stopping at limit.
+func countFields(s string, limit int) int {
+	n, in := 0, false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			in = false
+			continue
+		}
+		if !in {
+			if in, n = true, n+1; n >= limit {
+				return n
+			}
+		}
+	}
+	return n
 }
