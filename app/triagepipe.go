@@ -5,8 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-
-	"golang.org/x/sync/errgroup"
+	"sync/atomic"
 
 	"smista/db"
 	"smista/mail"
@@ -22,11 +21,13 @@ const (
 	triageBatchBytes = 2 << 20
 )
 
-// triageRun is one streaming triage: batches of messages in, each batch
-// classified (at most Concurrency at a time), then stored in one
-// transaction while the next batch is classified, then reported in order.
-// Nothing is kept per message once its batch is reported, so a run over
-// 100,000 messages holds a few batches at a time.
+// triageRun is one streaming triage: batches of messages in, their
+// messages classified by Concurrency workers that go on to the next
+// batch while a batch's last messages finish (a slow message stalls no
+// core), each batch stored in one transaction once all of it is
+// classified, then reported in order. Nothing is kept per message once
+// its batch is reported, so a run over 100,000 messages holds a few
+// batches at a time.
 type triageRun struct {
 	a    *App
 	each func(TriageOutput)
@@ -40,6 +41,21 @@ type triageRun struct {
 	errs  []error
 }
 
+// classifying is a batch handed to the workers: outs fills in as they
+// classify its messages; done is closed when the last one is.
+type classifying struct {
+	outs []TriageOutput
+	left atomic.Int32
+	done chan struct{}
+}
+
+// classifyJob is one message of a batch for a worker.
+type classifyJob struct {
+	b *classifying
+	i int
+	m *mail.Message
+}
+
 // run triages every batch that in delivers until it is closed, then
 // reports the end of the run. A batch's messages either carry their body
 // or not yet (Header nil: only their raw mail, as the store reads them):
@@ -51,13 +67,33 @@ func (r *triageRun) run(ctx context.Context, in <-chan []*mail.Message) (TriageS
 		a.bus.Publish(TriageProgress{Done: r.sum.Total, Total: max(r.total, r.sum.Total)})
 		a.changed(TopicTriage | TopicDrafts | TopicDeliveries | TopicEndpoints)
 	}()
-	classified := make(chan []TriageOutput)
+	classified := make(chan *classifying)
+	jobs := make(chan classifyJob)
 	var wg sync.WaitGroup
+	for range a.conc {
+		wg.Go(func() {
+			for j := range jobs {
+				j.b.outs[j.i] = a.classifyJob(ctx, j.m)
+				if j.b.left.Add(-1) == 0 {
+					close(j.b.done)
+				}
+			}
+		})
+	}
 	wg.Go(func() {
 		defer close(classified)
+		defer close(jobs)
 		for msgs := range in {
+			b := &classifying{outs: make([]TriageOutput, len(msgs)), done: make(chan struct{})}
+			b.left.Store(int32(len(msgs)))
+			if len(msgs) == 0 {
+				close(b.done)
+			}
+			for i, m := range msgs {
+				jobs <- classifyJob{b: b, i: i, m: m}
+			}
 			select {
-			case classified <- a.classifyBatch(ctx, msgs):
+			case classified <- b:
 			case <-ctx.Done():
 				for range in { // let the producer finish
 				}
@@ -67,7 +103,9 @@ func (r *triageRun) run(ctx context.Context, in <-chan []*mail.Message) (TriageS
 	})
 	var mark TriageSummary // the tally at the last burst
 	markErrs := 0
-	for outs := range classified {
+	for b := range classified {
+		<-b.done
+		outs := b.outs
 		r.store(ctx, outs)
 		for _, o := range outs {
 			r.sum.add(o)
@@ -94,24 +132,13 @@ func (r *triageRun) run(ctx context.Context, in <-chan []*mail.Message) (TriageS
 	return r.sum, errors.Join(r.errs...)
 }
 
-// classifyBatch parses (when needed) and classifies msgs, at most
-// Concurrency at a time, and returns their outputs in order.
-func (a *App) classifyBatch(ctx context.Context, msgs []*mail.Message) []TriageOutput {
-	out := make([]TriageOutput, len(msgs))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(a.conc)
-	for i, m := range msgs {
-		if gctx.Err() != nil {
-			out[i] = TriageOutput{Message: m, Err: fmt.Errorf("triage %s: %w", m.ID, gctx.Err())}
-			continue
-		}
-		g.Go(func() error {
-			out[i] = a.classifyOne(gctx, m)
-			return nil
-		})
+// classifyJob classifies one message of a batch, or fails it when ctx
+// is done.
+func (a *App) classifyJob(ctx context.Context, m *mail.Message) TriageOutput {
+	if err := ctx.Err(); err != nil {
+		return TriageOutput{Message: m, Err: fmt.Errorf("triage %s: %w", m.ID, err)}
 	}
-	_ = g.Wait() // workers report through out, never through the group
-	return out
+	return a.classifyOne(ctx, m)
 }
 
 func (a *App) classifyOne(ctx context.Context, m *mail.Message) TriageOutput {
