@@ -235,6 +235,15 @@ func (d *DB) scanMessage(row interface{ Scan(...any) error }) (*mail.Message, er
 		s string
 		v any
 	}{{refs, &m.References}, {to, &m.To}, {cc, &m.Cc}, {replyTo, &m.ReplyTo}} {
+		if f.s == "[]" { // most lists are empty: what Unmarshal makes of it, without its cost
+			switch v := f.v.(type) {
+			case *[]string:
+				*v = []string{}
+			case *[]mail.Address:
+				*v = []mail.Address{}
+			}
+			continue
+		}
 		if err := json.Unmarshal([]byte(f.s), f.v); err != nil {
 			return nil, fmt.Errorf("decode message %s: %w", m.ID, err)
 		}
