@@ -67,13 +67,15 @@ func HTMLToText(s string) string {
 			b.WriteString(t)
 			return
 		}
-		for i, w := range strings.Fields(t) {
+		i := 0
+		for w := range strings.FieldsSeq(t) {
 			if i > 0 || space {
 				if str := b.String(); str != "" && !strings.HasSuffix(str, "\n") && !strings.HasSuffix(str, " ") {
 					b.WriteByte(' ')
 				}
 			}
 			b.WriteString(w)
+			i++
 		}
 		space = len(t) > 0 && isSpaceByte(t[len(t)-1])
 	}
