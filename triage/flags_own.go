@@ -85,14 +85,14 @@ func ownFlagText(text string) (string, bool) {
 // a "From:" (or "Da:") line followed within three lines by "Sent:",
 // "Date:" ("Inviato:", "Data:").
 func outlookHeader(lines []string) bool {
-	l := strings.ToLower(strings.TrimLeft(lines[0], " \t*"))
-	if !strings.HasPrefix(l, "from:") && !strings.HasPrefix(l, "da:") {
+	l := strings.TrimLeft(lines[0], " \t*")
+	if !hasLowerPrefix(l, "from:") && !hasLowerPrefix(l, "da:") {
 		return false
 	}
 	for _, n := range lines[1:min(len(lines), 4)] {
-		n = strings.ToLower(strings.TrimLeft(n, " \t*"))
+		n = strings.TrimLeft(n, " \t*")
 		for _, p := range [...]string{"sent:", "date:", "inviato:", "data:"} {
-			if strings.HasPrefix(n, p) {
+			if hasLowerPrefix(n, p) {
 				return true
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unicode/utf8"
 
 	"smista/mail"
 )
@@ -317,9 +318,30 @@ func ownText(text string, limit int) string {
 
 // looksLikeReplyStart reports the first line of a wrapped reply header.
 func looksLikeReplyStart(t string) bool {
-	l := strings.ToLower(t)
-	return strings.HasPrefix(l, "on ") || strings.HasPrefix(l, "il giorno ") || strings.HasPrefix(l, "il ") ||
-		strings.HasPrefix(l, "in data ")
+	return hasLowerPrefix(t, "on ") || hasLowerPrefix(t, "il giorno ") || hasLowerPrefix(t, "il ") ||
+		hasLowerPrefix(t, "in data ")
+}
+
+// hasLowerPrefix reports strings.HasPrefix(strings.ToLower(s), p) for a
+// lowercase ASCII p, lowering nothing when s starts with ASCII (every
+// line of most mail): only a non-ASCII start takes strings.ToLower.
+func hasLowerPrefix(s, p string) bool {
+	for i := 0; i < len(p); i++ {
+		if i == len(s) {
+			return false // all ASCII, and shorter than p
+		}
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return strings.HasPrefix(strings.ToLower(s), p)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != p[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func isReplyHeader(t string) bool {

@@ -1,6 +1,9 @@
 package triage
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestWordTableAnswersAsTheMap checks the scan's word table against the
 // lexicon's map: every word finds its id, and every near miss (a prefix,
@@ -36,5 +39,21 @@ func TestWordTableAnswersAsTheMap(t *testing.T) {
 	check("")
 	if misses == 0 {
 		t.Fatal("no near miss was looked up")
+	}
+}
+
+// TestHasLowerPrefixIsToLowerThenHasPrefix: the prefix check that lowers
+// nothing answers as lowering the line first would, non-ASCII lines
+// ("İl giorno", the Kelvin sign, a BOM) and short ones included.
+func TestHasLowerPrefixIsToLowerThenHasPrefix(t *testing.T) {
+	lines := []string{"", "o", "On", "ON Mon, Jane wrote:", "on ", "Il giorno lun", "İl giorno", "IL ", "In Data 3",
+		"\u212a", "\ufeffFrom: x", "FROM:", "Da: Mario", "dA:", "Sent: now", "from", "Frоm:" /* Cyrillic о */, "ße", "ÀON"}
+	for _, s := range lines {
+		for _, p := range []string{"on ", "il giorno ", "il ", "in data ", "from:", "da:", "sent:", "date:", "inviato:", "data:", "k"} {
+			want := strings.HasPrefix(strings.ToLower(s), p)
+			if got := hasLowerPrefix(s, p); got != want {
+				t.Errorf("hasLowerPrefix(%q, %q) = %v, want %v", s, p, got, want)
+			}
+		}
 	}
 }
