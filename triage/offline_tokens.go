@@ -87,33 +87,34 @@ func (t *tokenizer) next() bool {
 		t.inQuote = t.quoteLn
 		t.sawNL = false
 		buf := t.buf[:0]
-		t.upper = true
-		for t.i < len(s) {
-			c := s[t.i]
-			if c < utf8.RuneSelf {
-				if !isWordByte(c) {
-					break
+		i, upper := t.i, true // in locals: the loop runs once a byte
+	word:
+		for i < len(s) {
+			c := s[i]
+			switch asciiClass[c] {
+			case classLower:
+				upper = false
+			case classUpper:
+				c += 'a' - 'A'
+			case classDigit:
+			case classSep:
+				break word
+			default: // not ASCII
+				r, n := utf8.DecodeRuneInString(s[i:])
+				if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+					break word
 				}
-				if 'A' <= c && c <= 'Z' {
-					c += 'a' - 'A'
-				} else if 'a' <= c && c <= 'z' {
-					t.upper = false
+				if unicode.IsLower(r) {
+					upper = false
 				}
-				buf = append(buf, c)
-				t.i++
+				buf = utf8.AppendRune(buf, unicode.ToLower(r))
+				i += n
 				continue
 			}
-			r, n := utf8.DecodeRuneInString(s[t.i:])
-			if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
-				break
-			}
-			if unicode.IsLower(r) {
-				t.upper = false
-			}
-			buf = utf8.AppendRune(buf, unicode.ToLower(r))
-			t.i += n
+			buf = append(buf, c)
+			i++
 		}
-		t.buf = buf
+		t.i, t.upper, t.buf = i, upper, buf
 		if len(buf) > maxTokenLen {
 			continue
 		}
@@ -130,6 +131,32 @@ func (t *tokenizer) next() bool {
 		return true
 	}
 }
+
+// The classes of a byte for the word loop: an ASCII separator, an ASCII
+// letter or digit, or the start (or rest) of a multi-byte character.
+const (
+	classSep uint8 = iota
+	classLower
+	classUpper
+	classDigit
+	classHigh
+)
+
+var asciiClass = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case c >= utf8.RuneSelf:
+			t[c] = classHigh
+		case 'a' <= c && c <= 'z':
+			t[c] = classLower
+		case 'A' <= c && c <= 'Z':
+			t[c] = classUpper
+		case '0' <= c && c <= '9':
+			t[c] = classDigit
+		}
+	}
+	return t
+}()
 
 func isWordByte(c byte) bool {
 	return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
