@@ -50,8 +50,12 @@ func (t *tokenizer) next() bool {
 		// skip separators, remembering newlines
 		for t.i < len(s) {
 			c := s[t.i]
-			if c < utf8.RuneSelf {
-				if isWordByte(c) {
+			if c == ' ' { // the commonest separator, which changes no state
+				t.i++
+				continue
+			}
+			if k := asciiClass[c]; k != classHigh {
+				if k != classSep {
 					break
 				}
 				if c == '\n' {
@@ -157,10 +161,6 @@ var asciiClass = func() (t [256]uint8) {
 	}
 	return t
 }()
-
-func isWordByte(c byte) bool {
-	return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
-}
 
 // isSigDelim reports whether s starts with a signature delimiter line:
 // "--" or "-- " alone on its line.
