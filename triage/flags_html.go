@@ -71,9 +71,13 @@ func hasZeroWidth(s string) bool {
 	return false
 }
 
-var voidElements = map[string]bool{
-	"area": true, "base": true, "br": true, "col": true, "embed": true, "hr": true, "img": true,
-	"input": true, "link": true, "meta": true, "param": true, "source": true, "track": true, "wbr": true,
+// isVoidElement reports an element that has no content and no end tag.
+func isVoidElement(tag string) bool {
+	switch tag {
+	case "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr":
+		return true
+	}
+	return false
 }
 
 // htmlState is what an open element passes to its children.
@@ -132,7 +136,7 @@ func hiddenHTMLText(src string) bool {
 			if color != "" && (color == st.bg || (st.bg == "" && color == "#ffffff")) {
 				st.hidden = true
 			}
-			if voidElements[tag] || tt == html.SelfClosingTagToken {
+			if isVoidElement(tag) || tt == html.SelfClosingTagToken {
 				continue
 			}
 			if tag == "style" || tag == "script" || tag == "head" || tag == "title" {
