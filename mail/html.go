@@ -31,14 +31,98 @@ func hidden(a atom.Atom) bool {
 	return false
 }
 
+// HTMLToken is one token of an HTML body as HTMLTokens and
+// HTMLToTextSeeing show it: its type, a tag's lowercased name and a start
+// tag's attributes (as html.Tokenizer's TagName and TagAttr return them),
+// a text or comment token's text (Text). Its slices are valid only during
+// the call that shows it.
+type HTMLToken struct {
+	Type  html.TokenType
+	Name  []byte
+	Attrs []HTMLAttr
+	Text  []byte
+}
+
+// HTMLAttr is one attribute of a start tag.
+type HTMLAttr struct{ Key, Val []byte }
+
+// htmlReader reads each token of an HTML body once, for the renderer and
+// an observer alike.
+type htmlReader struct {
+	z   *html.Tokenizer
+	tok HTMLToken
+	// all: read every token's name, attributes and text (an observer
+	// sees them); otherwise the renderer reads what it needs.
+	all     bool
+	hasAttr bool
+}
+
+func newHTMLReader(s string, all bool) *htmlReader {
+	return &htmlReader{z: html.NewTokenizer(strings.NewReader(s)), all: all}
+}
+
+// next advances to the next token and, for an observer, reads all of it.
+func (r *htmlReader) next() html.TokenType {
+	tt := r.z.Next()
+	r.tok = HTMLToken{Type: tt, Attrs: r.tok.Attrs[:0]}
+	r.hasAttr = false
+	switch tt {
+	case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+		r.tok.Name, r.hasAttr = r.z.TagName()
+		if r.all && tt != html.EndTagToken {
+			r.attrs()
+		}
+	case html.TextToken, html.CommentToken:
+		if r.all {
+			r.tok.Text = r.z.Text()
+		}
+	}
+	return tt
+}
+
+// attrs reads the tag's attributes into tok.Attrs (once).
+func (r *htmlReader) attrs() []HTMLAttr {
+	for r.hasAttr {
+		var a HTMLAttr
+		a.Key, a.Val, r.hasAttr = r.z.TagAttr()
+		r.tok.Attrs = append(r.tok.Attrs, a)
+	}
+	return r.tok.Attrs
+}
+
+// text returns a text token's text (once).
+func (r *htmlReader) text() []byte {
+	if !r.all {
+		r.tok.Text = r.z.Text()
+	}
+	return r.tok.Text
+}
+
+// HTMLTokens shows see every token of an HTML body in order, the last
+// one an html.ErrorToken, until see returns false.
+func HTMLTokens(s string, see func(HTMLToken) bool) {
+	r := newHTMLReader(s, true)
+	for {
+		tt := r.next()
+		if !see(r.tok) || tt == html.ErrorToken {
+			return
+		}
+	}
+}
+
 // HTMLToText renders an HTML body as readable plain text: block elements
 // become line breaks, links are kept as "text (url)", list items get a
 // dash, scripts and styles are dropped and entities decoded. It never
 // fails; broken markup yields whatever text it holds.
+func HTMLToText(s string) string { return HTMLToTextSeeing(s, nil) }
+
+// HTMLToTextSeeing is HTMLToText that also shows see (unless nil) every
+// token it reads, as HTMLTokens would: a caller that checks the markup
+// too needs no second pass over it.
 // It is one pass over the tokens whose writer state lives in locals:
 // split up, every helper would take and return that state.
-func HTMLToText(s string) string {
-	z := html.NewTokenizer(strings.NewReader(s))
+func HTMLToTextSeeing(s string, see func(HTMLToken)) string {
+	r := newHTMLReader(s, see != nil)
 	var (
 		b        strings.Builder
 		skip     int    // depth inside hidden elements
@@ -80,7 +164,10 @@ func HTMLToText(s string) string {
 		space = len(t) > 0 && isSpaceByte(t[len(t)-1])
 	}
 	for {
-		tt := z.Next()
+		tt := r.next()
+		if see != nil {
+			see(r.tok)
+		}
 		switch tt {
 		case html.ErrorToken:
 			return tidyText(b.String())
@@ -88,14 +175,13 @@ func HTMLToText(s string) string {
 			if skip > 0 {
 				continue
 			}
-			t := string(z.Text())
+			t := string(r.text())
 			if pre == 0 && len(t) > 0 && isSpaceByte(t[0]) {
 				space = true
 			}
 			write(t)
 		case html.StartTagToken, html.SelfClosingTagToken:
-			name, hasAttr := z.TagName()
-			a := atom.Lookup(name)
+			a := atom.Lookup(r.tok.Name)
 			if hidden(a) {
 				if tt == html.StartTagToken {
 					skip++
@@ -108,21 +194,17 @@ func HTMLToText(s string) string {
 			switch {
 			case a == atom.A:
 				href = ""
-				for hasAttr {
-					var k, v []byte
-					k, v, hasAttr = z.TagAttr()
-					if string(k) == "href" {
-						href = strings.TrimSpace(string(v))
+				for _, at := range r.attrs() {
+					if string(at.Key) == "href" {
+						href = strings.TrimSpace(string(at.Val))
 					}
 				}
 				linkText = b.Len()
 			case a == atom.Img:
-				for hasAttr {
-					var k, v []byte
-					k, v, hasAttr = z.TagAttr()
-					if string(k) == "alt" && strings.TrimSpace(string(v)) != "" {
+				for _, at := range r.attrs() {
+					if string(at.Key) == "alt" && strings.TrimSpace(string(at.Val)) != "" {
 						space = true
-						write("[" + strings.TrimSpace(string(v)) + "]")
+						write("[" + strings.TrimSpace(string(at.Val)) + "]")
 					}
 				}
 			case a == atom.Td || a == atom.Th:
@@ -142,8 +224,7 @@ func HTMLToText(s string) string {
 				}
 			}
 		case html.EndTagToken:
-			name, _ := z.TagName()
-			a := atom.Lookup(name)
+			a := atom.Lookup(r.tok.Name)
 			if hidden(a) {
 				if skip > 0 {
 					skip--

@@ -44,7 +44,7 @@ func Parse(raw []byte) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.parseBody(fields, body)
+	m.parseBody(fields, body, nil)
 	return m, nil
 }
 
@@ -66,14 +66,21 @@ func ParseHeader(raw []byte) (*Message, error) {
 // FillBody parses m.Raw and fills m's Text, HTML, Attachments and Header
 // from it, leaving every other field as it is (a store's fields stay
 // authoritative). A Raw that is not a mail leaves m unchanged.
-func FillBody(m *Message) {
+func FillBody(m *Message) { FillBodySeeing(m, nil) }
+
+// FillBodySeeing is FillBody that, when it renders the HTML body as the
+// text (there is no text/plain body to speak of), shows see every token
+// of m.HTML (HTMLToTextSeeing) and reports true: a caller that checks
+// the markup too needs no second pass over it.
+func FillBodySeeing(m *Message, see func(HTMLToken)) bool {
 	fields, body := splitHeader(m.Raw)
 	if len(fields) == 0 {
-		return
+		return false
 	}
 	b := &Message{}
-	b.parseBody(fields, body)
+	p := b.parseBody(fields, body, see)
 	m.Text, m.HTML, m.Attachments, m.Header = b.Text, b.HTML, b.Attachments, b.Header
+	return p.rendered
 }
 
 // parseHeader is Parse's header half: the message with its header fields
@@ -118,7 +125,7 @@ func parseHeader(raw []byte) (*Message, hdrFields, []byte, error) {
 }
 
 // parseBody fills the header map and walks the MIME tree of body.
-func (m *Message) parseBody(fields hdrFields, body []byte) {
+func (m *Message) parseBody(fields hdrFields, body []byte, see func(HTMLToken)) *bodyParser {
 	m.Header = make(map[string][]string, len(fields))
 	// a key's first value takes a one-value slice of vals (a repeated
 	// key's append then copies it, as it would a slice of its own)
@@ -131,10 +138,11 @@ func (m *Message) parseBody(fields hdrFields, body []byte) {
 			m.Header[f.key] = vals[i : i+1 : i+1]
 		}
 	}
-	p := bodyParser{msg: m, limit: MaxTextBytes}
+	p := &bodyParser{msg: m, limit: MaxTextBytes, see: see}
 	p.walk(fields, body, 0, "")
 	p.finish()
 	m.sanitize()
+	return p
 }
 
 // sanitize makes every decoded string valid UTF-8: encoded words and
@@ -220,6 +228,10 @@ type bodyParser struct {
 	htmlBytes int
 	parts     int
 	truncated bool
+	// see is shown the HTML body's tokens when it is rendered as the
+	// text (rendered is then true).
+	see      func(HTMLToken)
+	rendered bool
 }
 
 // walk handles one entity: fields is its header, body its encoded body.
@@ -333,7 +345,10 @@ func (p *bodyParser) finish() {
 	m.HTML = cutUTF8(strings.Join(p.html, "\n"), p.limit)
 	text := cutUTF8(strings.Join(p.plain, "\n\n"), p.limit)
 	if strings.TrimSpace(text) == "" && m.HTML != "" {
-		text = HTMLToText(m.HTML)
+		text = HTMLToTextSeeing(m.HTML, p.see)
+		// sanitize would change an HTML body that is not UTF-8 after
+		// see saw it: the caller must then read it again
+		p.rendered = p.see != nil && utf8.ValidString(m.HTML)
 		if len(text) > p.limit {
 			text = p.capped(text, new(int))
 		}
