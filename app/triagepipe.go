@@ -145,14 +145,20 @@ func (a *App) classifyOne(ctx context.Context, m *mail.Message) TriageOutput {
 	if m.MessageID == "" {
 		return TriageOutput{Message: m, Err: fmt.Errorf("triage %s: message %s: %w", m.ID, m.ID, db.ErrNotFound)}
 	}
+	opts := a.triage
 	if m.Header == nil {
-		mail.FillBody(m)
+		// the rules' facts of an HTML body are gathered while it is
+		// rendered as the text, not in a second walk
+		facts := new(triage.HTMLFacts)
+		if mail.FillBodySeeing(m, facts.See) {
+			facts.Cover(m.HTML)
+			opts.Context.HTML = facts
+		}
 	}
 	c, err := a.classify()
 	if err != nil {
 		return TriageOutput{Message: m, Err: fmt.Errorf("triage %s: %w", m.ID, err)}
 	}
-	opts := a.triage
 	if ex := a.examplesFor(ctx, m); len(ex) > 0 {
 		opts.Context.Examples = ex
 	}

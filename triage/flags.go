@@ -37,7 +37,7 @@ func Flags(m *mail.Message, c Context) []Flag {
 		sc.ids = append(sc.ids, -1) // subject and body never form one phrase
 	}
 	sc.found |= lex.phraseBits(sc.ids)
-	sc.found |= rawInjectionBits(m)
+	sc.found |= rawInjectionBits(m, c.HTML)
 	return flagsOf(sc.found, m, c)
 }
 

@@ -18,16 +18,45 @@ var rawMarkers = []string{
 // rawInjectionBits finds injection signs that are not words: chat-template
 // markers, "### Instruction" headings, zero-width characters and hidden
 // HTML text.
-func rawInjectionBits(m *mail.Message) uint8 {
+// HTML text hidden from the reader is read from facts when they cover m's
+// HTML body, else by walking it.
+func rawInjectionBits(m *mail.Message, facts *HTMLFacts) uint8 {
 	for _, s := range [...]string{m.Subject, m.Text} {
 		if hasRawMarker(s) || hasZeroWidth(s) {
 			return bitInjection
 		}
 	}
-	if m.HTML != "" && (hasZeroWidth(m.HTML) || hiddenHTMLText(m.HTML)) {
+	if m.HTML != "" && (hasZeroWidth(m.HTML) || facts.hidden(m.HTML)) {
 		return bitInjection
 	}
 	return 0
+}
+
+// HTMLFacts is what the rules read of a message's HTML body, gathered
+// while the body parse walks it to render the text (mail.FillBodySeeing
+// with See): given in Context.HTML, it spares the classifier a second
+// walk of the same HTML. The zero value is ready to See tokens.
+type HTMLFacts struct {
+	scan hiddenScan
+	// of is the HTML body the facts cover: set by Cover once all of it
+	// was seen.
+	of    string
+	valid bool
+}
+
+// See takes the next token of the HTML body.
+func (f *HTMLFacts) See(t mail.HTMLToken) { f.scan.see(t) }
+
+// Cover records that every token of html was seen: the facts hold for it.
+func (f *HTMLFacts) Cover(html string) { f.of, f.valid = html, true }
+
+// hidden reports hidden text in html: from the facts when they cover it
+// (nil f: they do not), else by walking it.
+func (f *HTMLFacts) hidden(html string) bool {
+	if f != nil && f.valid && f.of == html {
+		return f.scan.found
+	}
+	return hiddenHTMLText(html)
 }
 
 func hasRawMarker(s string) bool {
@@ -92,75 +121,90 @@ type htmlState struct {
 // the default white page included), or with the hidden attribute; and
 // instructions inside HTML comments.
 func hiddenHTMLText(src string) bool {
-	z := html.NewTokenizer(strings.NewReader(src))
-	var stack []htmlState
-	skip := 0 // inside <style>, <script>, <head>, <title>
-	for range 1_000_000 {
-		tt := z.Next()
-		switch tt {
-		case html.ErrorToken:
-			return false
-		case html.CommentToken:
-			if injectionInText(string(z.Text())) {
-				return true
-			}
-		case html.StartTagToken, html.SelfClosingTagToken:
-			name, hasAttr := z.TagName()
-			tag := string(name)
-			var st htmlState
-			if len(stack) > 0 {
-				st = stack[len(stack)-1]
-			}
-			var color string
-			for hasAttr {
-				var k, v []byte
-				k, v, hasAttr = z.TagAttr()
-				switch string(k) {
-				case "style":
-					hides, c, bg := styleHides(string(v))
-					st.hidden = st.hidden || hides
-					if c != "" {
-						color = c
-					}
-					if bg != "" {
-						st.bg = bg
-					}
-				case "hidden":
-					st.hidden = true
-				case "bgcolor":
-					st.bg = normColor(string(v))
-				case "color":
-					color = normColor(string(v))
+	var h hiddenScan
+	mail.HTMLTokens(src, func(t mail.HTMLToken) bool {
+		h.see(t)
+		return !h.done
+	})
+	return h.found
+}
+
+// hiddenScan is hiddenHTMLText's walk, one token at a time: found once it
+// saw hidden text, done when it stops looking (found, the end, or its
+// first million tokens read).
+type hiddenScan struct {
+	stack       []htmlState
+	skip        int // inside <style>, <script>, <head>, <title>
+	n           int
+	found, done bool
+}
+
+func (h *hiddenScan) see(t mail.HTMLToken) {
+	if h.done {
+		return
+	}
+	if h.n++; h.n > 1_000_000 {
+		h.done = true
+		return
+	}
+	switch t.Type {
+	case html.ErrorToken:
+		h.done = true
+	case html.CommentToken:
+		if injectionInText(string(t.Text)) {
+			h.found, h.done = true, true
+		}
+	case html.StartTagToken, html.SelfClosingTagToken:
+		tag := string(t.Name)
+		var st htmlState
+		if len(h.stack) > 0 {
+			st = h.stack[len(h.stack)-1]
+		}
+		var color string
+		for _, a := range t.Attrs {
+			switch string(a.Key) {
+			case "style":
+				hides, c, bg := styleHides(string(a.Val))
+				st.hidden = st.hidden || hides
+				if c != "" {
+					color = c
 				}
-			}
-			if color != "" && (color == st.bg || (st.bg == "" && color == "#ffffff")) {
+				if bg != "" {
+					st.bg = bg
+				}
+			case "hidden":
 				st.hidden = true
-			}
-			if isVoidElement(tag) || tt == html.SelfClosingTagToken {
-				continue
-			}
-			if tag == "style" || tag == "script" || tag == "head" || tag == "title" {
-				skip++
-			}
-			stack = append(stack, st)
-		case html.EndTagToken:
-			name, _ := z.TagName()
-			switch string(name) {
-			case "style", "script", "head", "title":
-				if skip > 0 {
-					skip--
-				}
-			}
-			if len(stack) > 0 {
-				stack = stack[:len(stack)-1]
-			}
-		case html.TextToken:
-			if skip == 0 && len(stack) > 0 && stack[len(stack)-1].hidden && strings.TrimSpace(html.UnescapeString(string(z.Text()))) != "" {
-				return true
+			case "bgcolor":
+				st.bg = normColor(string(a.Val))
+			case "color":
+				color = normColor(string(a.Val))
 			}
 		}
+		if color != "" && (color == st.bg || (st.bg == "" && color == "#ffffff")) {
+			st.hidden = true
+		}
+		if isVoidElement(tag) || t.Type == html.SelfClosingTagToken {
+			return
+		}
+		if tag == "style" || tag == "script" || tag == "head" || tag == "title" {
+			h.skip++
+		}
+		h.stack = append(h.stack, st)
+	case html.EndTagToken:
+		switch string(t.Name) {
+		case "style", "script", "head", "title":
+			if h.skip > 0 {
+				h.skip--
+			}
+		}
+		if len(h.stack) > 0 {
+			h.stack = h.stack[:len(h.stack)-1]
+		}
+	case html.TextToken:
+		if h.skip == 0 && len(h.stack) > 0 && h.stack[len(h.stack)-1].hidden && strings.TrimSpace(html.UnescapeString(string(t.Text))) != "" {
+			h.found, h.done = true, true
+		}
 	}
-	return false
 }
 
 // injectionInText applies the injection keyword rules to a piece of text.

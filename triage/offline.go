@@ -115,7 +115,7 @@ func (o *Offline) Classify(_ context.Context, m *mail.Message, c Context) (Resul
 		}
 	}
 	r.Confidence = clamp01(r.Confidence)
-	r.Flags = flagsOf(s.flagBits|rawInjectionBits(m), m, c)
+	r.Flags = flagsOf(s.flagBits|rawInjectionBits(m, c.HTML), m, c)
 	r.ruleFlags = true
 	r.Priority = priority(r.Intent, s)
 	r.Summary = summarize(m, r.Language)

@@ -66,6 +66,10 @@ type Context struct {
 	VIP      []string
 	Own      []string
 	Examples []Labelled
+	// HTML, when set, holds the facts of the message's HTML body that the
+	// body parse gathered (HTMLFacts): the rules read them instead of
+	// walking the HTML again.
+	HTML *HTMLFacts
 }
 
 // Labelled is an email and the intent a person said it is.
