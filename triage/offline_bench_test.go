@@ -114,7 +114,8 @@ func BenchmarkTriageOffline(b *testing.B) {
 
 // BenchmarkTriageCorpus measures, on one goroutine, what a triage run
 // spends per message of the SpamAssassin corpus besides the store: the
-// body parse of a message stored by a sync (mail.FillBody: "fill"), the
+// body parse of a message stored by a sync (mail.FillBodySeeing, the
+// HTML facts gathered: "fill"), the
 // offline classification with the flags, the decision and a ticket's
 // payload ("triage"), and the two in turn, as a run does them ("both").
 // It is skipped without SMISTA_CORPUS.
@@ -123,14 +124,14 @@ func BenchmarkTriageCorpus(b *testing.B) {
 	if dir == "" {
 		b.Skip("SMISTA_CORPUS not set: the corpus benchmark was NOT run")
 	}
-	c, err := mailtest.LoadCorpus(dir)
+	corpus, err := mailtest.LoadCorpus(dir)
 	if err != nil {
 		b.Skip("no corpus:", err)
 	}
-	stored := make([]*mail.Message, c.Len())
-	filled := make([]*mail.Message, c.Len())
+	stored := make([]*mail.Message, corpus.Len())
+	filled := make([]*mail.Message, corpus.Len())
 	for i := range stored {
-		m, err := mail.ParseHeader(c.Message(i))
+		m, err := mail.ParseHeader(corpus.Message(i))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -139,7 +140,7 @@ func BenchmarkTriageCorpus(b *testing.B) {
 		mail.FillBody(&f)
 		filled[i] = &f
 	}
-	o := mustOffline(b)
+	c := mustOffline(b)
 	opts := triage.Options{Policy: triage.DefaultPolicy()}
 	ctx := context.Background()
 	// one op is the whole corpus, so that every run weighs the same mails
@@ -147,13 +148,20 @@ func BenchmarkTriageCorpus(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			for i, m := range filled {
+				o := opts
 				if fill {
+					// as a triage run does: the HTML facts gathered while
+					// an HTML-only body is rendered
 					cp := *stored[i]
-					mail.FillBody(&cp)
+					facts := new(triage.HTMLFacts)
+					if mail.FillBodySeeing(&cp, facts.See) {
+						facts.Cover(cp.HTML)
+						o.Context.HTML = facts
+					}
 					m = &cp
 				}
 				if classify {
-					if _, _, _, err := triage.Triage(ctx, o, m, opts); err != nil {
+					if _, _, _, err := triage.Triage(ctx, c, m, o); err != nil {
 						b.Fatal(err)
 					}
 				}

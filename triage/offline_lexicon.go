@@ -41,8 +41,11 @@ var cueWords = []struct {
 // words first (ids below nModel carry weights), then rule words.
 type lexicon struct {
 	words map[string]int32
-	// table holds words for the scan's lookups.
+	// table holds words for the scan's lookups; known filters their
+	// hashes first (most word pairs of an email, and many of its words,
+	// are not the lexicon's).
 	table  *wordTable
+	known  *hashFilter
 	nModel int
 	flagID []int32 // id in flagLex, or -1
 	cue    []uint16
@@ -109,6 +112,10 @@ func newLexicon(modelWords []string, sh shape) *lexicon {
 		lx.longRule[add(string(stem([]byte(w))))] = true
 	}
 	lx.table = newWordTable(lx.words)
+	lx.known = new(hashFilter)
+	for w := range lx.words {
+		lx.known.add(fnv64([]byte(w)))
+	}
 	return lx
 }
 
@@ -246,7 +253,9 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 			var id, mid, sid int32 = -1, -1, -1
 			st := stem(t.buf)
 			sh := fnvMore(fnvOffset, st) // the stem's hash, its word's start
-			if len(st) < len(t.buf) {
+			switch {
+			case !lx.known.has(sh): // neither the word nor its stem
+			case len(st) < len(t.buf):
 				if v, ok := lx.table.get(st, sh); ok {
 					sid = v
 					if int(v) < lx.nModel {
@@ -258,8 +267,10 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 						}
 					}
 				}
-			} else if v, ok := lx.table.get(t.buf, sh); ok {
-				id, mid, sid = v, v, v
+			default:
+				if v, ok := lx.table.get(t.buf, sh); ok {
+					id, mid, sid = v, v, v
+				}
 			}
 			// rules (flags, cues) read whole words, quotes included
 			if id >= 0 {
@@ -293,9 +304,11 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 			// word pairs ("how do", "come faccio", "non riesco") are
 			// features too, when the model knows them
 			if sc.prevPair {
-				sc.bg = append(append(append(sc.bg[:0], sc.prev...), bigramSep), st...)
-				if v, ok := lx.table.get(sc.bg, fnvMore(sc.prevSep, st)); ok && int(v) < lx.nModel {
-					sc.addFeat(v, val)
+				if ph := fnvMore(sc.prevSep, st); lx.known.has(ph) {
+					sc.bg = append(append(append(sc.bg[:0], sc.prev...), bigramSep), st...)
+					if v, ok := lx.table.get(sc.bg, ph); ok && int(v) < lx.nModel {
+						sc.addFeat(v, val)
+					}
 				}
 			}
 			if sc.prevPair = sid >= 0 && lx.pairStart[sid]; sc.prevPair {
@@ -341,7 +354,11 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 
 // flagToken feeds one whole word to the flag rules only.
 func (lx *lexicon) flagToken(s *scan, t *tokenizer, fl *flagLexicon) {
-	id, ok := lx.table.get(t.buf, fnvMore(fnvOffset, t.buf))
+	h := fnvMore(fnvOffset, t.buf)
+	id, ok := int32(-1), false
+	if lx.known.has(h) {
+		id, ok = lx.table.get(t.buf, h)
+	}
 	if !ok || lx.flagID[id] < 0 {
 		s.flagIDs = append(s.flagIDs, -1)
 		return

@@ -91,3 +91,24 @@ func (t *wordTable) get(w []byte, h uint64) (int32, bool) {
 		}
 	}
 }
+
+// hashFilter is a one-hash Bloom filter over word hashes: has is false
+// for every hash never added, so a lookup it rules out would have missed
+// (and missing in the table costs a cache miss; the filter, 32 KiB,
+// stays in the first-level cache).
+type hashFilter [1 << 12]uint64
+
+func (f *hashFilter) bit(h uint64) (int, uint64) {
+	b := (h * 0x9E3779B97F4A7C15) >> (64 - 18)
+	return int(b >> 6), 1 << (b & 63)
+}
+
+func (f *hashFilter) add(h uint64) {
+	i, m := f.bit(h)
+	f[i] |= m
+}
+
+func (f *hashFilter) has(h uint64) bool {
+	i, m := f.bit(h)
+	return f[i]&m != 0
+}

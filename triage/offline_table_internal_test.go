@@ -40,6 +40,17 @@ func TestWordTableAnswersAsTheMap(t *testing.T) {
 	if misses == 0 {
 		t.Fatal("no near miss was looked up")
 	}
+	// the filter never rules out a word of the lexicon
+	passed := 0
+	for w := range lx.words {
+		if !lx.known.has(fnvMore(fnvOffset, []byte(w))) {
+			t.Fatalf("the filter rules out %q, a word of the lexicon", w)
+		}
+		if lx.known.has(fnvMore(fnvOffset, []byte(w+"zq"))) {
+			passed++
+		}
+	}
+	t.Logf("%d of %d keys not in the lexicon pass the filter", passed, len(lx.words))
 }
 
 // TestHasLowerPrefixIsToLowerThenHasPrefix: the prefix check that lowers
