@@ -326,6 +326,15 @@ func decodeHeaderValue(v string) string {
 	return strings.ReplaceAll(v, "\x00", "")
 }
 
+// decodeFieldValue is decodeHeaderValue of a value splitHeader made,
+// which is UTF-8 already: without an encoded word only its NUL bytes go.
+func decodeFieldValue(v string) string {
+	if !strings.Contains(v, "=?") {
+		return strings.ReplaceAll(v, "\x00", "")
+	}
+	return decodeHeaderValue(v)
+}
+
 // parseAddresses parses an address list header tolerantly: go-message's
 // RFC 5322 parser first, then entry by entry, then a best-effort scan, so a
 // broken header still yields what can be read.

@@ -131,7 +131,7 @@ func (m *Message) parseBody(fields hdrFields, body []byte, see func(HTMLToken)) 
 	// key's append then copies it, as it would a slice of its own)
 	vals := make([]string, len(fields))
 	for i, f := range fields {
-		vals[i] = decodeHeaderValue(f.value)
+		vals[i] = decodeFieldValue(f.value)
 		if vs, ok := m.Header[f.key]; ok {
 			m.Header[f.key] = append(vs, vals[i])
 		} else {
