@@ -44,12 +44,12 @@ var signoffFirst = map[string]bool{
 func summarize(m *mail.Message, _ string) string {
 	own := ownText(m.Text, 3000)
 	var t tokenizer
-	var para strings.Builder
+	var para []byte // the paragraph being joined, its buffer reused
 	best, bestScore := "", 0.0
 	idx := 0
 	flush := func() {
-		text := para.String()
-		para.Reset()
+		text := string(para)
+		para = para[:0]
 		for start := 0; start < len(text); {
 			end := sentenceEnd(text, start)
 			sent := strings.TrimSpace(text[start:end])
@@ -82,10 +82,10 @@ func summarize(m *mail.Message, _ string) string {
 		case isHeaderLine(line) || strings.HasPrefix(line, "---") || strings.HasPrefix(line, "___"):
 			flush()
 		default:
-			if para.Len() > 0 {
-				para.WriteByte(' ')
+			if len(para) > 0 {
+				para = append(para, ' ')
 			}
-			para.WriteString(line)
+			para = append(para, line...)
 		}
 	}
 	flush()
