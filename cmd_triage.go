@@ -34,6 +34,7 @@ func runTriage(ctx context.Context, m *Main, args []string) error {
 	}
 	defer a.Close()
 
+	m.tuneTriageGC()
 	out := ui.NewTriageWriter(m.Stdout, m.Stderr, *asJSON)
 	p := ui.StartPrinter(a.Bus(), m.Stdout, m.Stderr, ui.PrinterOptions{Cmd: "triage", Bar: m.IsTerminal})
 	sum, runErr := a.Triage(ctx, app.TriageRequest{All: *all, Each: out.Each})

@@ -39,6 +39,7 @@ func main() {
 		Now:            time.Now,
 		IsTerminal:     term.IsTerminal(int(os.Stdout.Fd())),
 		SetMemoryLimit: debug.SetMemoryLimit,
+		SetGCPercent:   debug.SetGCPercent,
 
 		StdinIsTerminal: term.IsTerminal(int(os.Stdin.Fd())),
 	}
@@ -60,6 +61,8 @@ type Main struct {
 	// SetMemoryLimit is debug.SetMemoryLimit in the program (nil in
 	// tests: the limit is the process's).
 	SetMemoryLimit func(limit int64) int64
+	// SetGCPercent is debug.SetGCPercent in the program (nil in tests).
+	SetGCPercent func(percent int) int
 	// StdinIsTerminal is true when Stdin is a terminal: "smista init"
 	// shows its form only then, and asks plain questions otherwise.
 	StdinIsTerminal bool
@@ -91,6 +94,21 @@ const batchMemory = 48 << 20
 func (m *Main) limitMemory() {
 	if m.SetMemoryLimit != nil && m.Getenv("GOMEMLIMIT") == "" {
 		m.SetMemoryLimit(batchMemory)
+	}
+}
+
+// triageGC is the garbage collector's target for a triage run (GOGC,
+// 100 by default): a run allocates about 50 KB per message over a live
+// heap of 5–14 MB, so at 100 the collector ran some 45 times in a 6,046
+// message run; at 150 it runs a third less often, for about 4 % less CPU,
+// and the resident set of a 100,000-message run grows from 82 to 86 MB
+// (200 reached 97 MB). GOGC, when set, wins.
+const triageGC = 150
+
+// tuneTriageGC applies triageGC for a triage run.
+func (m *Main) tuneTriageGC() {
+	if m.SetGCPercent != nil && m.Getenv("GOGC") == "" {
+		m.SetGCPercent(triageGC)
 	}
 }
 
