@@ -118,7 +118,12 @@ func (t *tokenizer) next() bool {
 			buf = append(buf, c)
 			i++
 		}
-		t.i, t.upper, t.buf = i, upper, buf
+		t.i, t.upper = i, upper
+		if cap(buf) == cap(t.buf) {
+			t.buf = t.buf[:len(buf)] // the same array: only the length is written
+		} else {
+			t.buf = buf
+		}
 		if len(buf) > maxTokenLen {
 			continue
 		}
