@@ -17,6 +17,7 @@ func runSend(ctx context.Context, m *Main, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
+	m.tuneSenderGC()
 	a, _, err := m.openApp(ctx, wiring{accounts: true, role: "smista send"})
 	if err != nil {
 		return err
