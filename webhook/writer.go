@@ -45,6 +45,9 @@ func (s *Sender) write(ctx context.Context, outcomes <-chan Outcome) {
 					break fill
 				}
 			}
+			if len(outcomes) == 0 && s.inFlight.Load() == 0 && s.inJobs.Load() == 0 {
+				break fill // nothing is being attempted: nothing to wait for
+			}
 			select {
 			case o, ok := <-outcomes:
 				if !ok {
