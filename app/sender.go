@@ -157,15 +157,23 @@ func (a *App) Sending() bool {
 }
 
 // forwardNotices publishes the sender's notices with its own counters
-// until its events channel closes.
+// until its events channel closes. The topics changed and the counters
+// (snapshots: a subscriber keeps the latest) follow the last notice of a
+// burst, not each of its thousands.
 func (a *App) forwardNotices(s *webhook.Sender) {
-	for n := range s.Events() {
+	var topics Topic
+	events := s.Events()
+	for n := range events {
 		a.bus.Publish(DeliveryNotice{n})
-		topics := TopicDeliveries
+		topics |= TopicDeliveries
 		if n.Kind == webhook.NoticeDisabled || n.Kind == webhook.NoticeDead || n.Kind == webhook.NoticeWarning {
 			topics |= TopicEndpoints
 		}
+		if len(events) > 0 {
+			continue // more of the burst is queued
+		}
 		a.changed(topics)
+		topics = 0
 		queued, inFlight := s.Stats()
 		a.bus.Publish(SenderStats{Queue: queued, InFlight: inFlight, Running: true, Paused: s.Paused(), Offline: s.Offline()})
 	}
