@@ -35,7 +35,7 @@ func runSend(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	p.WriteTally(m.Stderr)
+	p.WriteTally(m.Stderr, a.SendTally())
 	return nil
 }
 

@@ -93,8 +93,13 @@ func (a *App) runSender(ctx context.Context, once bool, opts webhook.Options) er
 	a.sender = s
 	a.mu.Unlock()
 	defer func() {
+		t := s.Tally()
 		a.mu.Lock()
 		a.sender = nil
+		a.sent.Delivered += t.Delivered
+		a.sent.Failed += t.Failed
+		a.sent.Dead += t.Dead
+		a.sent.Disabled += t.Disabled
 		a.mu.Unlock()
 		a.bus.Publish(SenderStats{})
 	}()
@@ -147,6 +152,15 @@ func (a *App) expireSecrets(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// SendTally reports what the sender runs of this App that have ended
+// recorded, all runs added up ("smista send"'s closing line): exact,
+// where the notices a slow subscriber prints may have been thinned.
+func (a *App) SendTally() webhook.Tally {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sent
 }
 
 // Sending reports whether a sender runs in this App.

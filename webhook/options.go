@@ -159,6 +159,12 @@ const (
 	NoticeOnline  NoticeKind = "online"
 )
 
+// Tally counts what a sender recorded: attempts delivered, failed (the
+// machine's offline failures aside: they use up nothing), deliveries
+// given up (dead) and endpoints disabled. Unlike the notices, which a
+// subscriber that falls behind may miss, it is exact.
+type Tally struct{ Delivered, Failed, Dead, Disabled int }
+
 // Notice is a progress report for the UI and "smista send", sent after the
 // attempt was committed to the log.
 type Notice struct {

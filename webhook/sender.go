@@ -35,6 +35,8 @@ type Sender struct {
 	tick   chan struct{} // an attempt finished or a batch was committed
 	events chan Notice
 
+	// tally: what the writer recorded (see Tally).
+	tally struct{ delivered, failed, dead, disabled atomic.Int64 }
 	// Stats: read-ahead not yet handed to a worker, handed over but not yet
 	// attempted, attempts running.
 	waiting  atomic.Int64
@@ -138,6 +140,13 @@ func (s *Sender) poke() {
 // and the attempts in flight now. Safe to call from any goroutine.
 func (s *Sender) Stats() (queued, inFlight int) {
 	return int(s.waiting.Load() + s.inJobs.Load()), int(s.inFlight.Load())
+}
+
+// Tally reports what this sender's runs recorded so far. Safe to call
+// from any goroutine; exact once Run or Drain has returned.
+func (s *Sender) Tally() Tally {
+	return Tally{Delivered: int(s.tally.delivered.Load()), Failed: int(s.tally.failed.Load()),
+		Dead: int(s.tally.dead.Load()), Disabled: int(s.tally.disabled.Load())}
 }
 
 // Events returns the notice channel. It is closed when Run returns.

@@ -200,16 +200,25 @@ func (s *Sender) flush(ctx context.Context, batch []Outcome, policy DisablePolic
 		switch {
 		case o.Status == StatusDelivered:
 			n.Kind = NoticeDelivered
+			s.tally.delivered.Add(1)
 		case o.Status == StatusDead:
 			n.Kind = NoticeDead
+			s.tally.dead.Add(1)
 		case isDisabled[d.EndpointID] || r.Disable != "":
 			n.Kind = NoticePaused
+			s.tally.failed.Add(1)
 		default:
 			n.Kind, n.NextAttemptAt = NoticeFailed, o.NextAttemptAt
+			if r.Class != ClassOffline {
+				s.tally.failed.Add(1)
+			}
 		}
 		s.progress(n)
 	}
 	for _, d := range disabled {
+		if !d.Warning {
+			s.tally.disabled.Add(1)
+		}
 		if d.Warning {
 			s.queueImportant(Notice{Kind: NoticeWarning, At: d.At, EndpointID: d.EndpointID, Failures: d.Failures,
 				Budget: policy.After, Error: fmt.Sprintf("%d of %d failed attempts in %s: disabled at %d",

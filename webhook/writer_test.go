@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -34,5 +35,39 @@ func TestWriterCommitsWhenNothingIsInFlight(t *testing.T) {
 	}
 	if n := dbtest.Count(t, d, "webhook deliveries:delivered"); n != 3 {
 		t.Errorf("%d delivered, want 3", n)
+	}
+}
+
+// TestTallyCountsWhatNoticesDrop: nobody reads the notices of a drain of
+// more deliveries than the notice channel holds, so most progress notices
+// are dropped; the tally still counts every delivery recorded.
+func TestTallyCountsWhatNoticesDrop(t *testing.T) {
+	clk := newClock()
+	d := mustOpenDB(t, clk.Now)
+	rv := newReceiver(t, clk.Now)
+	_, secret := dbtest.SeedEndpoint(t, d, rv.srv.URL+"/hook")
+	rv.setSecrets(secret)
+	const n = 1500 // the notice channel holds 1024
+	payloads := make([]string, n)
+	for i := range payloads {
+		payloads[i] = fmt.Sprintf(`{"email_id":"e%d"}`, i)
+	}
+	dbtest.SeedEvents(t, d, payloads...)
+	s := webhook.NewSender(d, fastOptions(clk))
+	if err := s.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	notices := 0
+	for range s.Events() {
+		notices++
+	}
+	if notices >= n {
+		t.Fatalf("%d notices kept of %d: none dropped, the test shows nothing", notices, n)
+	}
+	if got := s.Tally(); got != (webhook.Tally{Delivered: n}) {
+		t.Errorf("tally %+v, want %d delivered (%d notices kept)", got, n, notices)
+	}
+	if got := dbtest.Count(t, d, "webhook deliveries:delivered"); got != n {
+		t.Errorf("%d delivered in the store, want %d", got, n)
 	}
 }
