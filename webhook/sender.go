@@ -142,13 +142,6 @@ func (s *Sender) Stats() (queued, inFlight int) {
 	return int(s.waiting.Load() + s.inJobs.Load()), int(s.inFlight.Load())
 }
 
-// Tally reports what this sender's runs recorded so far. Safe to call
-// from any goroutine; exact once Run or Drain has returned.
-func (s *Sender) Tally() Tally {
-	return Tally{Delivered: int(s.tally.delivered.Load()), Failed: int(s.tally.failed.Load()),
-		Dead: int(s.tally.dead.Load()), Disabled: int(s.tally.disabled.Load())}
-}
-
 // Events returns the notice channel. It is closed when Run returns.
 func (s *Sender) Events() <-chan Notice { return s.events }
 

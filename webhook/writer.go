@@ -230,6 +230,13 @@ func (s *Sender) flush(ctx context.Context, batch []Outcome, policy DisablePolic
 	return nil
 }
 
+// Tally reports what this sender's runs recorded so far. Safe to call
+// from any goroutine; exact once Run or Drain has returned.
+func (s *Sender) Tally() Tally {
+	return Tally{Delivered: int(s.tally.delivered.Load()), Failed: int(s.tally.failed.Load()),
+		Dead: int(s.tally.dead.Load()), Disabled: int(s.tally.disabled.Load())}
+}
+
 // queueImportant queues a notice that must not be dropped (see forward).
 func (s *Sender) queueImportant(n Notice) {
 	s.mu.Lock()
