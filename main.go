@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,10 +23,8 @@ import (
 	"smista/app"
 	"smista/app/config"
 	"smista/db"
+	"smista/internal/cli"
 )
-
-// errUsage marks a command-line mistake: exit status 2, usage on stderr.
-var errUsage = errors.New("usage")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -161,7 +158,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		// Every action of this command is recorded as human:$USER.
 		ctx = app.WithActor(ctx, user)
 	}
-	name, pre, rest := splitCommand(args)
+	name, pre, rest := cli.Split(args, "tui", "db", "config")
 	switch name {
 	case "help":
 		m.usage()
@@ -176,48 +173,12 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		}
 	}
 	for _, c := range commands() {
-		if c.name != name {
-			continue
-		}
-		err := c.run(ctx, m, rest)
-		switch {
-		case err == nil:
-			return 0
-		case errors.Is(err, flag.ErrHelp):
-			return 0
-		case errors.Is(err, errUsage):
-			fmt.Fprintf(m.Stderr, "smista %s: %v\n", name, err)
-			return 2
-		default:
-			fmt.Fprintf(m.Stderr, "smista %s: %v\n", name, errLine(err))
-			return 1
+		if c.name == name {
+			return cli.Exit(m.Stderr, name, c.run(ctx, m, rest))
 		}
 	}
 	fmt.Fprintf(m.Stderr, "smista: unknown command %q (run 'smista help' for the list)\n", name)
 	return 2
-}
-
-// splitCommand finds the subcommand among args: the first argument that
-// is neither a flag nor the value of --db or --config. It returns the
-// command, the flags before it and the arguments after it. Without a
-// command it is the TUI, and every argument is its flag ("smista
-// --no-send"). Help asked for before any command is "help".
-func splitCommand(args []string) (name string, pre, rest []string) {
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			return "tui", args, nil
-		case a == "-h" || a == "-help" || a == "--help":
-			return "help", nil, nil
-		case a == "-db" || a == "--db" || a == "-config" || a == "--config":
-			i++ // its value follows
-		case strings.HasPrefix(a, "-"):
-		default:
-			return a, args[:i], args[i+1:]
-		}
-	}
-	return "tui", args, nil
 }
 
 func (m *Main) usage() {
@@ -250,52 +211,6 @@ func (m *Main) flagSet(name, synopsis string) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args into fs, turning flag errors into errUsage (the
-// flag package has already printed the message and usage).
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	return nil
-}
-
-// parseInterspersed parses flags that may follow positional arguments
-// ("endpoints add URL --secret S") and returns the positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := parseFlags(fs, args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
-// parseNoArgs parses args into fs for a command that takes no positional
-// argument.
-func parseNoArgs(fs *flag.FlagSet, args []string) error {
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	return noArgs(fs)
-}
-
-// noArgs fails with a usage error when fs was given positional arguments.
-func noArgs(fs *flag.FlagSet) error {
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	return nil
-}
-
 // OpenDB opens the store at --db, $SMISTA_DB or the default path.
 func (m *Main) OpenDB(ctx context.Context) (*db.DB, error) {
 	path := m.DBPath
@@ -312,23 +227,4 @@ func (m *Main) OpenDB(ctx context.Context) (*db.DB, error) {
 	}
 	d.Now = m.Now
 	return d, nil
-}
-
-// errLine is err as the one line the CLI contract promises on stderr: the
-// errors of a join are separated by "; ", each folded onto one line.
-func errLine(err error) string {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var parts []string
-		for _, e := range j.Unwrap() {
-			parts = append(parts, errLine(e))
-		}
-		return strings.Join(parts, "; ")
-	}
-	return oneLine(err.Error())
-}
-
-// oneLine folds a multi-line error into the one line the CLI contract
-// promises on stderr.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
