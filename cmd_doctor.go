@@ -6,6 +6,7 @@ import (
 
 	"smista/app"
 	"smista/app/config"
+	"smista/internal/cli"
 	"smista/ui"
 )
 
@@ -16,7 +17,7 @@ func runDoctor(ctx context.Context, m *Main, args []string) error {
 	fs := m.flagSet("doctor", "[--json] [--send-test]")
 	asJSON := fs.Bool("json", false, "one JSON object per check: check, status, detail, fix")
 	sendTest := fs.Bool("send-test", false, "send a test event to each endpoint that passes (none is sent otherwise)")
-	if err := parseNoArgs(fs, args); err != nil {
+	if err := cli.ParseNoArgs(fs, args); err != nil {
 		return err
 	}
 	path, required := m.configFile()

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"smista/app"
 	"smista/db"
+	"smista/internal/cli"
 	"smista/ui"
 	"smista/webhook"
 )
@@ -19,10 +18,10 @@ const endpointsSynopsis = "add URL [--secret-file F|-] [--scheme v1|v1a] | list 
 func runEndpoints(ctx context.Context, m *Main, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fs := m.flagSet("endpoints", endpointsSynopsis)
-		if err := parseFlags(fs, args); err != nil {
+		if err := cli.Parse(fs, args); err != nil {
 			return err
 		}
-		return fmt.Errorf("%w: want a subcommand: %s", errUsage, endpointsSynopsis)
+		return cli.Usagef("want a subcommand: %s", endpointsSynopsis)
 	}
 	sub, args := args[0], args[1:]
 	fs := m.flagSet("endpoints "+sub, endpointsSynopsis)
@@ -42,9 +41,9 @@ func runEndpoints(ctx context.Context, m *Main, args []string) error {
 	case "enable", "disable", "test", "rotate", "backfill":
 		// rotate's --scheme is above.
 	default:
-		return fmt.Errorf("%w: unknown subcommand %q: %s", errUsage, sub, endpointsSynopsis)
+		return cli.Usagef("unknown subcommand %q: %s", sub, endpointsSynopsis)
 	}
-	pos, err := parseInterspersed(fs, args)
+	pos, err := cli.ParseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
@@ -53,7 +52,7 @@ func runEndpoints(ctx context.Context, m *Main, args []string) error {
 		want = 0
 	}
 	if len(pos) != want {
-		return fmt.Errorf("%w: endpoints %s takes %d argument(s): %s", errUsage, sub, want, endpointsSynopsis)
+		return cli.Usagef("endpoints %s takes %d argument(s): %s", sub, want, endpointsSynopsis)
 	}
 	a, _, err := m.openApp(ctx, wiring{accounts: true})
 	if err != nil {
@@ -79,10 +78,10 @@ func runEndpoints(ctx context.Context, m *Main, args []string) error {
 		return nil
 	}
 	if sub == "add" {
-		if secret, err = m.secretFlag(secret, secretFile); err != nil {
+		if secret, err = cli.Secret(m.Stdin, secret, secretFile); err != nil {
 			return err
 		}
-		return endpointAdd(ctx, m, a, pos[0], secret, scheme)
+		return endpointErr(endpointAdd(ctx, m, a, pos[0], secret, scheme))
 	}
 	if sub == "rotate" {
 		return endpointErr(endpointRotate(ctx, m, a, pos[0], scheme))
@@ -114,18 +113,19 @@ func endpointAction(ctx context.Context, m *Main, a *app.App, sub, id string, fo
 	return nil
 }
 
+// endpointErr adds what to do to an error of the endpoint commands.
 func endpointErr(err error) error {
-	if errors.Is(err, db.ErrNotFound) {
+	switch {
+	case errors.Is(err, db.ErrNotFound):
 		return fmt.Errorf("%w (see 'smista endpoints list')", err)
+	case errors.Is(err, webhook.ErrBadScheme):
+		return fmt.Errorf("%w: --scheme: %w", cli.ErrUsage, err)
 	}
 	return err
 }
 
 // endpointRotate rotates an endpoint's secret, to scheme when given.
 func endpointRotate(ctx context.Context, m *Main, a *app.App, id, scheme string) error {
-	if err := checkScheme(scheme); err != nil {
-		return err
-	}
 	key, until, err := a.RotateKey(ctx, id, scheme)
 	if err != nil {
 		return err
@@ -134,17 +134,7 @@ func endpointRotate(ctx context.Context, m *Main, a *app.App, id, scheme string)
 	return nil
 }
 
-func checkScheme(scheme string) error {
-	if scheme != "" && scheme != webhook.SchemeHMAC && scheme != webhook.SchemeEd25519 {
-		return fmt.Errorf("%w: --scheme %q: want v1 (HMAC) or v1a (Ed25519)", errUsage, scheme)
-	}
-	return nil
-}
-
 func endpointAdd(ctx context.Context, m *Main, a *app.App, rawURL, secret, scheme string) error {
-	if err := checkScheme(scheme); err != nil {
-		return err
-	}
 	ep, err := a.AddSignedEndpoint(ctx, rawURL, secret, scheme)
 	if err != nil {
 		return err
@@ -175,26 +165,4 @@ func testOutcome(m *Main, id string, try app.Try) error {
 		return fmt.Errorf("test delivery failed (%s); 'smista send' retries it, 'smista log --attempts --endpoint %s' shows the attempts", r.Class, id)
 	}
 	return nil
-}
-
-// secretFlag returns the secret given by --secret or --secret-file (a
-// path, or - for stdin), trimmed; "" when neither was given.
-func (m *Main) secretFlag(secret, file string) (string, error) {
-	switch {
-	case secret != "" && file != "":
-		return "", fmt.Errorf("%w: give --secret or --secret-file, not both", errUsage)
-	case file == "-":
-		b, err := io.ReadAll(io.LimitReader(m.Stdin, 4096))
-		if err != nil {
-			return "", fmt.Errorf("read the secret from stdin: %w", err)
-		}
-		secret = string(b)
-	case file != "":
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("--secret-file: %w", err)
-		}
-		secret = string(b)
-	}
-	return strings.TrimSpace(secret), nil
 }

@@ -91,3 +91,37 @@ func TestEndpointsBackfillDeliversStuckTickets(t *testing.T) {
 		t.Fatalf("receiver verified %d, rejected %d; want the stuck ticket once", len(ids), bad)
 	}
 }
+
+// An unknown signing scheme is a usage error (exit 2) that stores nothing,
+// for add and for rotate.
+func TestEndpointsBadScheme(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "s.db")
+	var out, errb bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, DBPath: dbPath}
+	if code := m.Run(context.Background(), []string{"endpoints", "add", "http://127.0.0.1:9/x", "--scheme", "v2"}); code != 2 {
+		t.Fatalf("add --scheme v2: exit %d, want 2: %s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "--scheme") {
+		t.Fatalf("stderr %q does not name --scheme", errb.String())
+	}
+	if code := m.Run(context.Background(), []string{"endpoints", "add", "http://127.0.0.1:9/x"}); code != 0 {
+		t.Fatalf("add: exit %d: %s", code, errb.String())
+	}
+	id := strings.Fields(out.String())[0]
+	d, err := db.Open(context.Background(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	before, err := d.Endpoint(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := m.Run(context.Background(), []string{"endpoints", "rotate", id, "--scheme", "v3"}); code != 2 {
+		t.Fatalf("rotate --scheme v3: exit %d, want 2: %s", code, errb.String())
+	}
+	eps, err := d.Endpoints(context.Background())
+	if err != nil || len(eps) != 1 || eps[0].Scheme != before.Scheme {
+		t.Fatalf("endpoints after the refused commands: %+v, %v (want the one added, scheme %s)", eps, err, before.Scheme)
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"smista/app"
 	"smista/app/config"
+	"smista/internal/cli"
 	"smista/triage"
 	"smista/ui"
 )
@@ -18,12 +19,12 @@ func runEval(ctx context.Context, m *Main, args []string) error {
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	vip := fs.String("vip", "", "comma-separated VIP addresses and domains the labels were written with (default: the config's)")
 	threshold := fs.Float64("threshold", 0, "the threshold to score (default: the config's)")
-	pos, err := parseInterspersed(fs, args)
+	pos, err := cli.ParseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 1 || (len(pos) == 0 && *labelsPath == "" && !*store) || (*store && (len(pos) > 0 || *labelsPath != "")) {
-		return fmt.Errorf("%w: give the folder of labelled emails (with labels.csv), --labels FILE, or --store", errUsage)
+		return cli.Usagef("give the folder of labelled emails (with labels.csv), --labels FILE, or --store")
 	}
 	cfg, err := m.Config()
 	if err != nil {

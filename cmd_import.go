@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"smista/internal/cli"
 	"smista/ui"
 )
 
@@ -14,11 +15,11 @@ import (
 func runImport(ctx context.Context, m *Main, args []string) error {
 	fs := m.flagSet("import", "[--json] PATH...")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return fmt.Errorf("%w: give at least one PATH: an .eml file, an mbox file, a Maildir or a directory", errUsage)
+		return cli.Usagef("give at least one PATH: an .eml file, an mbox file, a Maildir or a directory")
 	}
 	a, _, err := m.openApp(ctx, wiring{})
 	if err != nil {

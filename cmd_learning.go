@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"smista/internal/cli"
 	"smista/ui"
 )
 
@@ -19,13 +20,13 @@ func runLearning(ctx context.Context, m *Main, args []string) error {
 	}
 	fs := m.flagSet("learning "+sub, learningSynopsis)
 	asJSON := fs.Bool("json", false, "one JSON object")
-	if err := parseNoArgs(fs, args); err != nil {
+	if err := cli.ParseNoArgs(fs, args); err != nil {
 		return err
 	}
 	switch sub {
 	case "show", "export", "reset":
 	default:
-		return fmt.Errorf("%w: unknown subcommand %q: %s", errUsage, sub, learningSynopsis)
+		return cli.Usagef("unknown subcommand %q: %s", sub, learningSynopsis)
 	}
 	a, _, err := m.openApp(ctx, wiring{classifier: true})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 
+	"smista/internal/cli"
 	"smista/ui"
 	"smista/webhook"
 )
@@ -29,18 +30,18 @@ func runListen(ctx context.Context, m *Main, args []string) error {
 	fs.BoolVar(&f.register, "register", false, "add a temporary endpoint for this receiver, with a fresh secret, removed when listen stops")
 	fs.StringVar(&f.scheme, "scheme", "v1", "with --register: the signing `scheme`, v1 (HMAC) or v1a (Ed25519)")
 	fs.IntVar(&f.failFirst, "fail-first", 0, "answer the first N valid requests with 503, to watch retries")
-	if err := parseNoArgs(fs, args); err != nil {
+	if err := cli.ParseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if f.forwardTo != "" {
 		if _, err := webhook.ParseURL(f.forwardTo); err != nil {
-			return fmt.Errorf("%w: --forward-to: %v", errUsage, err)
+			return cli.Usagef("--forward-to: %v", err)
 		}
 	}
 	if f.scheme != webhook.SchemeHMAC && f.scheme != webhook.SchemeEd25519 {
-		return fmt.Errorf("%w: --scheme %q: want v1 or v1a", errUsage, f.scheme)
+		return cli.Usagef("--scheme %q: want v1 or v1a", f.scheme)
 	}
-	secret, err := m.secretFlag(f.secret, f.secretFile)
+	secret, err := cli.Secret(m.Stdin, f.secret, f.secretFile)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"smista/db"
+	"smista/internal/cli"
 	"smista/ui"
 )
 
@@ -20,7 +21,7 @@ func runMark(ctx context.Context, m *Main, args []string) error {
 	star := fs.Bool("star", false, "star (\\Flagged on the server)")
 	unstar := fs.Bool("unstar", false, "take the star away")
 	done := fs.Bool("done", false, "done: out of the inbox, into the account's archive mailbox on the server")
-	ids, err := parseInterspersed(fs, args)
+	ids, err := cli.ParseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
@@ -32,9 +33,9 @@ func runMark(ctx context.Context, m *Main, args []string) error {
 	}
 	switch {
 	case n != 1:
-		return fmt.Errorf("%w: give one of --read, --unread, --star, --unstar, --done", errUsage)
+		return cli.Usagef("give one of --read, --unread, --star, --unstar, --done")
 	case len(ids) == 0:
-		return fmt.Errorf("%w: mark takes one or more EMAIL_IDs (the inbox's, or email_id of 'smista triage --json')", errUsage)
+		return cli.Usagef("mark takes one or more EMAIL_IDs (the inbox's, or email_id of 'smista triage --json')")
 	}
 	a, _, err := m.openApp(ctx, wiring{accounts: true})
 	if err != nil {

@@ -3,38 +3,17 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"slices"
-	"time"
 
 	"smista/app"
-	"smista/app/config"
 	"smista/db"
+	"smista/internal/cli"
 	"smista/ui"
 	"smista/webhook"
 )
 
 const replaySynopsis = "DELIVERY_ID [--to URL [--secret-file F|-]] | --dead|--status S [--endpoint ID] [--since D] [--until D]"
-
-// window is the --since and --until flags of a listing or a bulk replay.
-type window struct{ since, until string }
-
-func (w *window) flags(fs *flag.FlagSet, what string) {
-	fs.StringVar(&w.since, "since", "", "only those "+what+" since `D`: a duration back from now (90m, 2h, 7d) or a time (2026-03-01, 2026-03-01T14:00:00Z)")
-	fs.StringVar(&w.until, "until", "", "only those "+what+" before `D` (same forms as --since)")
-}
-
-// times returns the window's bounds at now (zero: unbounded).
-func (w window) times(now time.Time) (since, until time.Time, err error) {
-	if since, err = config.ParseWhen(w.since, now); err != nil {
-		return since, until, fmt.Errorf("%w: --since: %v", errUsage, err)
-	}
-	if until, err = config.ParseWhen(w.until, now); err != nil {
-		return since, until, fmt.Errorf("%w: --until: %v", errUsage, err)
-	}
-	return since, until, nil
-}
 
 func runReplay(ctx context.Context, m *Main, args []string) error {
 	fs := m.flagSet("replay", replaySynopsis)
@@ -43,38 +22,38 @@ func runReplay(ctx context.Context, m *Main, args []string) error {
 	dead := fs.Bool("dead", false, "replay every dead delivery (with --endpoint, --since, --until to narrow)")
 	status := fs.String("status", "", "replay every delivery with this status: dead, delivered or canceled")
 	endpoint := fs.String("endpoint", "", "with --dead or --status: only this endpoint's deliveries")
-	var w window
-	w.flags(fs, "queued")
-	pos, err := parseInterspersed(fs, args)
+	var w cli.Window
+	w.Flags(fs, "queued")
+	pos, err := cli.ParseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	bulk := *dead || *status != ""
 	switch {
 	case *dead && *status != "" && *status != webhook.StatusDead:
-		return fmt.Errorf("%w: give --dead or --status, not both", errUsage)
+		return cli.Usagef("give --dead or --status, not both")
 	case bulk && len(pos) > 0:
-		return fmt.Errorf("%w: --dead and --status replay every matching delivery: no DELIVERY_ID", errUsage)
+		return cli.Usagef("--dead and --status replay every matching delivery: no DELIVERY_ID")
 	case bulk && *to != "":
-		return fmt.Errorf("%w: --to replays one delivery: give its DELIVERY_ID", errUsage)
-	case !bulk && (*endpoint != "" || w.since != "" || w.until != ""):
-		return fmt.Errorf("%w: --endpoint, --since and --until narrow --dead or --status", errUsage)
+		return cli.Usagef("--to replays one delivery: give its DELIVERY_ID")
+	case !bulk && (*endpoint != "" || w.Since != "" || w.Until != ""):
+		return cli.Usagef("--endpoint, --since and --until narrow --dead or --status")
 	case !bulk && len(pos) != 1:
-		return fmt.Errorf("%w: replay takes one DELIVERY_ID, or --dead/--status (see 'smista log')", errUsage)
+		return cli.Usagef("replay takes one DELIVERY_ID, or --dead/--status (see 'smista log')")
 	case *secretFile != "" && *to == "":
-		return fmt.Errorf("%w: --secret-file signs a replay --to", errUsage)
+		return cli.Usagef("--secret-file signs a replay --to")
 	}
 	if *dead {
 		*status = webhook.StatusDead
 	}
 	if bulk && !slices.Contains([]string{webhook.StatusDead, webhook.StatusDelivered, webhook.StatusCanceled}, *status) {
-		return fmt.Errorf("%w: --status %q: want dead, delivered or canceled (pending, retrying and paused ones are already queued)", errUsage, *status)
+		return cli.Usagef("--status %q: want dead, delivered or canceled (pending, retrying and paused ones are already queued)", *status)
 	}
-	since, until, err := w.times(m.Now())
+	since, until, err := w.Times(m.Now())
 	if err != nil {
 		return err
 	}
-	secret, err := m.secretFlag("", *secretFile)
+	secret, err := cli.Secret(m.Stdin, "", *secretFile)
 	if err != nil {
 		return err
 	}

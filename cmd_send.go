@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"smista/db"
+	"smista/internal/cli"
 	"smista/ui"
 	"smista/webhook"
 )
@@ -14,9 +15,10 @@ import (
 func runSend(ctx context.Context, m *Main, args []string) error {
 	fs := m.flagSet("send", "[--once]")
 	once := fs.Bool("once", false, "exit when no delivery is pending or retrying (waits out scheduled retries)")
-	if err := parseNoArgs(fs, args); err != nil {
+	if err := cli.ParseNoArgs(fs, args); err != nil {
 		return err
 	}
+	m.tuneSenderGC()
 	a, _, err := m.openApp(ctx, wiring{accounts: true, role: "smista send"})
 	if err != nil {
 		return err
@@ -34,7 +36,7 @@ func runSend(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	p.WriteTally(m.Stderr)
+	p.WriteTally(m.Stderr, a.SendTally())
 	return nil
 }
 
@@ -50,20 +52,20 @@ func runLog(ctx context.Context, m *Main, args []string) error {
 	status := fs.String("status", "", "only deliveries with this status: pending, retrying, delivered, dead, paused, canceled")
 	endpoint := fs.String("endpoint", "", "only this endpoint's deliveries")
 	limit := fs.Int("limit", 100, "the most recent N lines")
-	var w window
-	w.flags(fs, "queued (attempts: started)")
-	if err := parseNoArgs(fs, args); err != nil {
+	var w cli.Window
+	w.Flags(fs, "queued (attempts: started)")
+	if err := cli.ParseNoArgs(fs, args); err != nil {
 		return err
 	}
-	since, until, err := w.times(m.Now())
+	since, until, err := w.Times(m.Now())
 	if err != nil {
 		return err
 	}
 	if *status != "" && !slices.Contains(logStatuses, *status) {
-		return fmt.Errorf("%w: --status %q: want pending, retrying, delivered, dead, paused or canceled", errUsage, *status)
+		return cli.Usagef("--status %q: want pending, retrying, delivered, dead, paused or canceled", *status)
 	}
 	if *limit < 1 {
-		return fmt.Errorf("%w: --limit must be at least 1", errUsage)
+		return cli.Usagef("--limit must be at least 1")
 	}
 	a, _, err := m.openApp(ctx, wiring{})
 	if err != nil {

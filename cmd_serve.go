@@ -3,13 +3,14 @@ package main
 import (
 	"context"
 
+	"smista/internal/cli"
 	"smista/ui/serve"
 )
 
 func runServe(ctx context.Context, m *Main, args []string) error {
 	fs := m.flagSet("serve", "[--listen HOST:PORT]")
 	listen := fs.String("listen", "", "address to listen on (default [serve] listen, 127.0.0.1:2222)")
-	if err := parseNoArgs(fs, args); err != nil {
+	if err := cli.ParseNoArgs(fs, args); err != nil {
 		return err
 	}
 	cfg, err := m.Config()

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"smista/app"
+	"smista/internal/cli"
 	"smista/ui"
 )
 
@@ -14,7 +15,7 @@ func runSync(ctx context.Context, m *Main, args []string) error {
 	account := fs.String("account", "", "sync only the account `NAME`")
 	idleRefresh := fs.Duration("idle-refresh", 25*time.Minute, "restart IDLE after this `duration` (servers drop it after 29m)")
 	noTriage := fs.Bool("no-triage", false, "store new mail without triaging it (run 'smista triage' later)")
-	if err := parseNoArgs(fs, args); err != nil {
+	if err := cli.ParseNoArgs(fs, args); err != nil {
 		return err
 	}
 	a, _, err := m.openApp(ctx, wiring{classifier: !*noTriage, accounts: true, requireAccounts: true, account: *account})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"smista/app"
+	"smista/internal/cli"
 	"smista/ui"
 )
 
@@ -15,7 +16,7 @@ func runTriage(ctx context.Context, m *Main, args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON object per message")
 	all := fs.Bool("all", false, "triage every message again, not only untriaged ones")
 	provider := fs.String("provider", "", "classifier: offline, openai, anthropic or ollama (default from config)")
-	if err := parseNoArgs(fs, args); err != nil {
+	if err := cli.ParseNoArgs(fs, args); err != nil {
 		return err
 	}
 	cfg, err := m.Config()
@@ -25,7 +26,7 @@ func runTriage(ctx context.Context, m *Main, args []string) error {
 	if *provider != "" {
 		cfg.Triage.Provider = *provider
 		if err := cfg.Validate(); err != nil {
-			return fmt.Errorf("%w: --provider: %v", errUsage, err)
+			return cli.Usagef("--provider: %v", err)
 		}
 	}
 	a, err := m.appFor(ctx, cfg, wiring{classifier: true})

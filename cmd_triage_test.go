@@ -171,3 +171,33 @@ func TestCLITriageProviderErrors(t *testing.T) {
 		t.Errorf("extra argument: %d %q", code, stderr)
 	}
 }
+
+// TestTriageTunesTheCollector: "smista triage" asks for triageGCPercent
+// unless GOGC is set, and triages all the same.
+func TestTriageTunesTheCollector(t *testing.T) {
+	for _, env := range []string{"", "GOGC"} {
+		t.Run("env="+env, func(t *testing.T) {
+			path := seedTriageDB(t, 3)
+			vars := map[string]string{"HOME": t.TempDir()}
+			if env != "" {
+				vars[env] = "100"
+			}
+			gc := -1
+			var out, errb bytes.Buffer
+			m := &Main{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return vars[k] },
+				SetGCPercent: func(p int) int { gc = p; return 100 }}
+			if code := m.Run(context.Background(), []string{"--db", path, "triage"}); code != 0 {
+				t.Fatalf("triage: %d %s", code, errb.String())
+			}
+			if env == "" && gc != triageGCPercent {
+				t.Errorf("GC percent %d, want %d", gc, triageGCPercent)
+			}
+			if env != "" && gc != -1 {
+				t.Errorf("with %s set: GC percent %d was changed", env, gc)
+			}
+			if !strings.Contains(errb.String(), "triaged 3") {
+				t.Errorf("summary: %q", errb.String())
+			}
+		})
+	}
+}

@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	tea "charm.land/bubbletea/v2"
 
 	"smista/app"
+	"smista/internal/cli"
 	"smista/ui"
 )
 
@@ -18,11 +18,11 @@ func runTUI(ctx context.Context, m *Main, args []string) error {
 	fs := m.flagSet("tui", "[--no-send] [--no-sync]")
 	noSend := fs.Bool("no-send", false, "do not run the outbox sender (webhooks, approved replies) inside the TUI")
 	noSync := fs.Bool("no-sync", false, "do not sync (and watch) the configured accounts inside the TUI")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: tui takes no arguments (see 'smista help' for the commands)", errUsage)
+		return cli.Usagef("tui takes no arguments (see 'smista help' for the commands)")
 	}
 	if !m.IsTerminal {
 		return errNoTerminal

@@ -10,6 +10,7 @@ import (
 
 	"smista/app/config"
 	"smista/db"
+	"smista/internal/cli"
 	"smista/ui"
 	"smista/webhook"
 )
@@ -23,23 +24,23 @@ func runVerify(ctx context.Context, m *Main, args []string) error {
 	secretFile := fs.String("secret-file", "", "the receiver's key(s), one per line: whsec_ secret, whpk_ public key, or what it has (- for stdin)")
 	secret := fs.String("secret", "", "the key on the command line (visible in ps: prefer --secret-file)")
 	at := fs.String("at", "", "when the receiver got the request (a time, or a duration back from now); default now, for the clock skew")
-	pos, err := parseInterspersed(fs, args)
+	pos, err := cli.ParseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 1 {
-		return fmt.Errorf("%w: verify reads one captured request (a file, or - for stdin)", errUsage)
+		return cli.Usagef("verify reads one captured request (a file, or - for stdin)")
 	}
-	keys, err := m.secretFlag(*secret, *secretFile)
+	keys, err := cli.Secret(m.Stdin, *secret, *secretFile)
 	if err != nil {
 		return err
 	}
 	if keys == "" {
-		return fmt.Errorf("%w: give the receiver's key with --secret-file F", errUsage)
+		return cli.Usagef("give the receiver's key with --secret-file F")
 	}
 	when, err := config.ParseWhen(*at, m.Now())
 	if err != nil {
-		return fmt.Errorf("%w: --at: %v", errUsage, err)
+		return cli.Usagef("--at: %v", err)
 	}
 	if when.IsZero() {
 		when = m.Now()
@@ -53,7 +54,7 @@ func runVerify(ctx context.Context, m *Main, args []string) error {
 		defer f.Close()
 		in = f
 	} else if *secretFile == "-" {
-		return fmt.Errorf("%w: the key and the capture cannot both come from stdin", errUsage)
+		return cli.Usagef("the key and the capture cannot both come from stdin")
 	}
 	c, err := webhook.ParseCapture(in)
 	if err != nil {

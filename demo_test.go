@@ -54,7 +54,12 @@ func TestDemoPipelineHeadless(t *testing.T) {
 				pending = c.DraftsPending
 				return err
 			}
-			if err := m.runDemoPipeline(ctx, opts, inspect); err != nil {
+			env, err := demo.Start(ctx, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer env.Close()
+			if err := m.demoPass(ctx, env, inspect); err != nil {
 				t.Fatalf("demo: %v; stderr: %s", err, stderr.String())
 			}
 			if e == nil {

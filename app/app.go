@@ -93,6 +93,7 @@ type App struct {
 
 	mu        sync.Mutex
 	sender    *webhook.Sender // the running sender, nil when none runs here
+	sent      webhook.Tally   // what this App's finished sender runs recorded
 	senderRun bool            // RunSender runs (sending, or waiting for the lease)
 
 	closeOnce sync.Once

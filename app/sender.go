@@ -93,8 +93,13 @@ func (a *App) runSender(ctx context.Context, once bool, opts webhook.Options) er
 	a.sender = s
 	a.mu.Unlock()
 	defer func() {
+		t := s.Tally()
 		a.mu.Lock()
 		a.sender = nil
+		a.sent.Delivered += t.Delivered
+		a.sent.Failed += t.Failed
+		a.sent.Dead += t.Dead
+		a.sent.Disabled += t.Disabled
 		a.mu.Unlock()
 		a.bus.Publish(SenderStats{})
 	}()
@@ -149,6 +154,15 @@ func (a *App) expireSecrets(ctx context.Context) {
 	}
 }
 
+// SendTally reports what the sender runs of this App that have ended
+// recorded, all runs added up ("smista send"'s closing line): exact,
+// where the notices a slow subscriber prints may have been thinned.
+func (a *App) SendTally() webhook.Tally {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sent
+}
+
 // Sending reports whether a sender runs in this App.
 func (a *App) Sending() bool {
 	a.mu.Lock()
@@ -157,15 +171,23 @@ func (a *App) Sending() bool {
 }
 
 // forwardNotices publishes the sender's notices with its own counters
-// until its events channel closes.
+// until its events channel closes. The topics changed and the counters
+// (snapshots: a subscriber keeps the latest) follow the last notice of a
+// burst, not each of its thousands.
 func (a *App) forwardNotices(s *webhook.Sender) {
-	for n := range s.Events() {
+	var topics Topic
+	events := s.Events()
+	for n := range events {
 		a.bus.Publish(DeliveryNotice{n})
-		topics := TopicDeliveries
+		topics |= TopicDeliveries
 		if n.Kind == webhook.NoticeDisabled || n.Kind == webhook.NoticeDead || n.Kind == webhook.NoticeWarning {
 			topics |= TopicEndpoints
 		}
+		if len(events) > 0 {
+			continue // more of the burst is queued
+		}
 		a.changed(topics)
+		topics = 0
 		queued, inFlight := s.Stats()
 		a.bus.Publish(SenderStats{Queue: queued, InFlight: inFlight, Running: true, Paused: s.Paused(), Offline: s.Offline()})
 	}

@@ -115,11 +115,14 @@ func (d *DB) Pending(ctx context.Context, q webhook.PendingQuery) ([]webhook.Del
 	return pending(ctx, d.r, nil, q)
 }
 
-// pendingCols are deliveryCols without the queue (known), the endpoint's
-// (rows of a queue share it, read once per call) and the event's (the
-// deliveries of an event share it, one per endpoint: see withEvents).
+// pendingCols are deliveryCols without the queue and the status (known
+// from the query), the endpoint's (rows of a queue share it, read once
+// per call) and the event's (the deliveries of an event share it, one per
+// endpoint: see withEvents). Every column read costs the driver two calls
+// under the connection's mutex, for each of the thousands of rows a
+// sender reads a second.
 const pendingCols = `d.seq, d.id, d.kind, COALESCE(d.endpoint_id, ''), COALESCE(d.event_id, ''),
-	d.webhook_id, COALESCE(d.draft_id, 0), d.status, d.attempts,
+	d.webhook_id, COALESCE(d.draft_id, 0), d.attempts,
 	CASE WHEN d.deadline IS NULL THEN 0 ELSE
 		(SELECT COUNT(*) FROM attempts a WHERE a.delivery_seq = d.seq AND a.started_at >= d.deadline - ?
 			AND a.error_class != 'offline') END,
@@ -163,12 +166,12 @@ func pending(ctx context.Context, pool *sql.DB, c *stmtCache, q webhook.PendingQ
 			buf = (*p)[:0]
 		}
 	}
-	buf, err := scanPending(ctx, pool, c, retryingSQL(len(q.Kinds)), q.Queue, append(retryArgs, limit), buf)
+	buf, err := scanPending(ctx, pool, c, retryingSQL(len(q.Kinds)), q.Queue, webhook.StatusRetrying, append(retryArgs, limit), buf)
 	if err != nil {
 		return nil, err
 	}
 	retrying := len(buf)
-	buf, err = scanPending(ctx, pool, c, pendingAfterSQL(len(q.Kinds)), q.Queue, append(pendArgs, limit), buf)
+	buf, err = scanPending(ctx, pool, c, pendingAfterSQL(len(q.Kinds)), q.Queue, webhook.StatusPending, append(pendArgs, limit), buf)
 	if err != nil {
 		return nil, err
 	}
@@ -256,19 +259,19 @@ func withEvents(ctx context.Context, pool *sql.DB, c *stmtCache, ds []webhook.De
 	return nil
 }
 
-// scanPending appends the rows of query to out.
-func scanPending(ctx context.Context, pool *sql.DB, c *stmtCache, query, queue string, args []any, out []webhook.Delivery) ([]webhook.Delivery, error) {
+// scanPending appends the rows of query, all in status, to out.
+func scanPending(ctx context.Context, pool *sql.DB, c *stmtCache, query, queue, status string, args []any, out []webhook.Delivery) ([]webhook.Delivery, error) {
 	rows, err := c.query(ctx, pool, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("pending deliveries: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		d := webhook.Delivery{Queue: queue}
+		d := webhook.Delivery{Queue: queue, Status: status}
 		var next, deadline sql.NullInt64
 		var created int64
 		if err := rows.Scan(&d.Seq, &d.ID, &d.Kind, &d.EndpointID, &d.EventID, &d.WebhookID,
-			&d.Ref, &d.Status, &d.Attempts, &d.RoundAttempts, &next, &deadline, &created); err != nil {
+			&d.Ref, &d.Attempts, &d.RoundAttempts, &next, &deadline, &created); err != nil {
 			return nil, fmt.Errorf("pending deliveries: %w", err)
 		}
 		d.NextAttemptAt, d.Deadline, d.CreatedAt = msTime(next), msTime(deadline), time.UnixMilli(created)

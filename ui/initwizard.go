@@ -52,7 +52,7 @@ func (w *Wizard) questions() []question {
 			}
 			return nil
 		}},
-		{key: "account", prompt: "A short name for this account", def: func(w *Wizard) string { return accountName(w.get("address")) }},
+		{key: "account", prompt: "A short name for this account", def: func(w *Wizard) string { return config.AccountName(w.get("address")) }},
 		{key: "name", prompt: "Your name, as replies show it (optional)", def: none},
 		{key: "imap", prompt: "IMAP server (host:port tls|starttls)", def: func(w *Wizard) string { return serverString(w.provider.IMAP) }, check: checkServer},
 		{key: "smtp", prompt: "SMTP server (host:port tls|starttls)", def: func(w *Wizard) string { return serverString(w.provider.SMTP) }, check: checkServer},
@@ -131,21 +131,6 @@ func defaultModel(provider string) string {
 	return ""
 }
 
-// DefaultAccountName is the account name init proposes for address.
-func DefaultAccountName(address string) string { return accountName(address) }
-
-// accountName is the first label of the address's domain ("shop" for
-// help@shop.it), or "mail".
-func accountName(address string) string {
-	_, domain, _ := strings.Cut(address, "@")
-	label, _, _ := strings.Cut(domain, ".")
-	label = strings.ToLower(label)
-	if label == "" || strings.ContainsAny(label, " '\"") {
-		return "mail"
-	}
-	return label
-}
-
 func serverString(s config.ServerDefaults) string {
 	if s.Host == "" {
 		return ""
@@ -153,32 +138,8 @@ func serverString(s config.ServerDefaults) string {
 	return net.JoinHostPort(s.Host, strconv.Itoa(s.Port)) + " " + orDefault(s.TLS, "tls")
 }
 
-// ParseServer reads "host:port tls" (the TLS mode defaults to tls).
-func ParseServer(v string) (config.ServerDefaults, error) {
-	f := strings.Fields(v)
-	if len(f) == 0 || len(f) > 2 {
-		return config.ServerDefaults{}, errors.New("want host:port and optionally tls, starttls or insecure")
-	}
-	host, port, err := net.SplitHostPort(f[0])
-	if err != nil {
-		return config.ServerDefaults{}, errors.New("want host:port, e.g. imap.example.com:993")
-	}
-	p, err := strconv.Atoi(port)
-	if err != nil || p <= 0 || p > 65535 {
-		return config.ServerDefaults{}, fmt.Errorf("port %q: want 1-65535", port)
-	}
-	s := config.ServerDefaults{Host: host, Port: p, TLS: "tls"}
-	if len(f) == 2 {
-		if err := oneOf("tls", "starttls", "insecure")(f[1]); err != nil {
-			return s, err
-		}
-		s.TLS = f[1]
-	}
-	return s, nil
-}
-
 func checkServer(v string) error {
-	_, err := ParseServer(v)
+	_, err := config.ParseServer(v)
 	return err
 }
 
@@ -267,8 +228,8 @@ type InitAnswers struct {
 
 // Answers turns the answers into a setup.
 func (w *Wizard) Answers() InitAnswers {
-	imap, _ := ParseServer(w.get("imap"))
-	smtp, _ := ParseServer(w.get("smtp"))
+	imap, _ := config.ParseServer(w.get("imap"))
+	smtp, _ := config.ParseServer(w.get("smtp"))
 	s := config.Setup{
 		Account: w.get("account"), Address: w.get("address"), Name: w.get("name"),
 		Provider: w.provider.ID, IMAP: imap, SMTP: smtp, Username: w.get("username"),

@@ -40,7 +40,8 @@ type KeyMap struct {
 	Submit, Cancel key.Binding
 }
 
-// DefaultKeyMap returns vim keys plus arrows.
+// DefaultKeyMap returns vim keys plus arrows. (Over 80 lines: one literal,
+// a binding per line.)
 func DefaultKeyMap() KeyMap {
 	b := func(keys []string, k, help string) key.Binding {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, help))

@@ -84,11 +84,13 @@ func (p *Printer) Stop() {
 	p.done.Wait()
 }
 
-// WriteTally writes the closing line of "smista send" to w: the Tally
-// of the notices printed. Call it after Stop.
-func (p *Printer) WriteTally(w io.Writer) {
+// WriteTally writes the closing line of "smista send" to w: t, what the
+// sender recorded (the lines printed may be fewer: progress notices are
+// dropped when the printer falls behind; Tally counts those printed).
+// Call it after Stop.
+func (p *Printer) WriteTally(w io.Writer, t webhook.Tally) {
 	fmt.Fprintf(w, "%s: %d delivered, %d failed attempts, %d dead, %d endpoints disabled\n",
-		p.cmd, p.Tally.Delivered, p.Tally.Failed, p.Tally.Dead, p.Tally.Disabled)
+		p.cmd, t.Delivered, t.Failed, t.Dead, t.Disabled)
 }
 
 func (p *Printer) print(e app.Event) {

@@ -14,6 +14,8 @@ import (
 // user is sanitised.
 func WriteSetupStep(w io.Writer, s setup.Step) {
 	switch s := s.(type) {
+	case setup.Recognised:
+		fmt.Fprintf(w, "provider: %s (%s)\n", s.Provider, s.How)
 	case setup.Wrote:
 		fmt.Fprintf(w, "wrote %s (mode 0600; no secret in it)\n", s.Path)
 	case setup.WaitingForBrowser:

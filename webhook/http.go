@@ -11,6 +11,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,6 +44,7 @@ const bodyWait = 250 * time.Millisecond
 // HTTPTransport delivers webhook deliveries as signed POSTs.
 type HTTPTransport struct {
 	client    *http.Client
+	rt        *http.Transport // client's: attempts go to it directly (see Deliver)
 	dial      func(ctx context.Context, network, addr string) (net.Conn, error)
 	signer    signer
 	now       func() time.Time
@@ -101,6 +103,7 @@ func NewHTTPTransport(o HTTPOptions) *HTTPTransport {
 		DisableCompression: true,
 	}
 	return &HTTPTransport{
+		rt: tr,
 		client: &http.Client{
 			Transport: tr,
 			// A 3xx counts as a failure: following redirects would let an
@@ -140,10 +143,10 @@ func (t *HTTPTransport) Deliver(ctx context.Context, d Delivery) Result {
 		res.Class, res.Err = ClassOther, "bad request: "+err.Error()
 		return finish()
 	}
-	// Shared with the attempt log: neither the client nor the transport
-	// modifies a request's headers (a redirect or credentials fork it).
+	// Shared with the attempt log: the transport does not modify a
+	// request's headers.
 	req.Header = h
-	resp, err := t.client.Do(req)
+	resp, err := t.roundTrip(req)
 	if err != nil {
 		res.Class, res.Err = classify(ctx, err)
 		res.NetDown = netDown(err)
@@ -181,6 +184,24 @@ func (t *HTTPTransport) Deliver(ctx context.Context, d Delivery) Result {
 		res.RetryAfter = parseRetryAfter(ra, started)
 	}
 	return finish()
+}
+
+// roundTrip sends req as the client would — redirects are never followed
+// (the client's CheckRedirect returns its last response), there is no
+// cookie jar and no client timeout — without the client's per-request
+// copies (its headers, its URL): straight to the transport, the error
+// wrapped in a *url.Error as the client wraps it. A URL with user info
+// (ParseURL refuses them) goes through the client, which turns it into
+// an Authorization header.
+func (t *HTTPTransport) roundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.User != nil {
+		return t.client.Do(req)
+	}
+	resp, err := t.rt.RoundTrip(req)
+	if err != nil {
+		return nil, &url.Error{Op: "Post", URL: req.URL.String(), Err: err}
+	}
+	return resp, nil
 }
 
 // capHeaders returns h when its lines fit in ResponseHeadersSize, else the

@@ -35,10 +35,11 @@ type Options struct {
 	// FlushDelay is how long the writer waits for more outcomes before
 	// committing a batch that is not full (default 1ms; negative: never).
 	// Under load (the previous batch held at least 64 outcomes) it waits
-	// up to BusyFlushDelay instead (default 5 × FlushDelay). Bigger
+	// up to BusyFlushDelay instead (default 20 × FlushDelay). Bigger
 	// batches amortise the transaction and write each touched page once;
 	// nothing waits on the commit of a delivered attempt, so the delay
-	// costs no throughput.
+	// costs no throughput. The writer stops waiting as soon as no attempt
+	// is in flight or handed to a worker: no outcome is coming.
 	FlushDelay     time.Duration
 	BusyFlushDelay time.Duration
 	// Prefetch is how many deliveries per queue are read ahead (default 256).
@@ -100,7 +101,7 @@ func (o Options) withDefaults() Options {
 		o.FlushDelay = time.Millisecond
 	}
 	if o.BusyFlushDelay == 0 {
-		o.BusyFlushDelay = 5 * o.FlushDelay
+		o.BusyFlushDelay = 20 * o.FlushDelay
 	}
 	if o.Prefetch <= 0 {
 		o.Prefetch = 256
@@ -157,6 +158,12 @@ const (
 	NoticeOffline NoticeKind = "offline"
 	NoticeOnline  NoticeKind = "online"
 )
+
+// Tally counts what a sender recorded: attempts delivered, failed (the
+// machine's offline failures aside: they use up nothing), deliveries
+// given up (dead) and endpoints disabled. Unlike the notices, which a
+// subscriber that falls behind may miss, it is exact.
+type Tally struct{ Delivered, Failed, Dead, Disabled int }
 
 // Notice is a progress report for the UI and "smista send", sent after the
 // attempt was committed to the log.

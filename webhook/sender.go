@@ -35,6 +35,8 @@ type Sender struct {
 	tick   chan struct{} // an attempt finished or a batch was committed
 	events chan Notice
 
+	// tally: what the writer recorded (see Tally).
+	tally struct{ delivered, failed, dead, disabled atomic.Int64 }
 	// Stats: read-ahead not yet handed to a worker, handed over but not yet
 	// attempted, attempts running.
 	waiting  atomic.Int64

@@ -45,6 +45,9 @@ func (s *Sender) write(ctx context.Context, outcomes <-chan Outcome) {
 					break fill
 				}
 			}
+			if len(outcomes) == 0 && s.inFlight.Load() == 0 && s.inJobs.Load() == 0 {
+				break fill // nothing is being attempted: nothing to wait for
+			}
 			select {
 			case o, ok := <-outcomes:
 				if !ok {
@@ -197,16 +200,25 @@ func (s *Sender) flush(ctx context.Context, batch []Outcome, policy DisablePolic
 		switch {
 		case o.Status == StatusDelivered:
 			n.Kind = NoticeDelivered
+			s.tally.delivered.Add(1)
 		case o.Status == StatusDead:
 			n.Kind = NoticeDead
+			s.tally.dead.Add(1)
 		case isDisabled[d.EndpointID] || r.Disable != "":
 			n.Kind = NoticePaused
+			s.tally.failed.Add(1)
 		default:
 			n.Kind, n.NextAttemptAt = NoticeFailed, o.NextAttemptAt
+			if r.Class != ClassOffline {
+				s.tally.failed.Add(1)
+			}
 		}
 		s.progress(n)
 	}
 	for _, d := range disabled {
+		if !d.Warning {
+			s.tally.disabled.Add(1)
+		}
 		if d.Warning {
 			s.queueImportant(Notice{Kind: NoticeWarning, At: d.At, EndpointID: d.EndpointID, Failures: d.Failures,
 				Budget: policy.After, Error: fmt.Sprintf("%d of %d failed attempts in %s: disabled at %d",
@@ -216,6 +228,13 @@ func (s *Sender) flush(ctx context.Context, batch []Outcome, policy DisablePolic
 		s.queueImportant(Notice{Kind: NoticeDisabled, At: d.At, EndpointID: d.EndpointID, Error: d.Reason})
 	}
 	return nil
+}
+
+// Tally reports what this sender's runs recorded so far. Safe to call
+// from any goroutine; exact once Run or Drain has returned.
+func (s *Sender) Tally() Tally {
+	return Tally{Delivered: int(s.tally.delivered.Load()), Failed: int(s.tally.failed.Load()),
+		Dead: int(s.tally.dead.Load()), Disabled: int(s.tally.disabled.Load())}
 }
 
 // queueImportant queues a notice that must not be dropped (see forward).

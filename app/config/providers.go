@@ -3,8 +3,10 @@ package config
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
@@ -126,4 +128,41 @@ func (o ProviderOAuth2) Endpoint(tenant string) mail.OAuth2Endpoint {
 	r := strings.NewReplacer("{tenant}", tenant)
 	return mail.OAuth2Endpoint{AuthURL: r.Replace(o.AuthURL), TokenURL: r.Replace(o.TokenURL),
 		DeviceURL: r.Replace(o.DeviceURL), Scopes: o.Scopes}
+}
+
+// ParseServer reads "host:port tls" (the TLS mode defaults to tls; the
+// others are starttls and insecure).
+func ParseServer(v string) (ServerDefaults, error) {
+	f := strings.Fields(v)
+	if len(f) == 0 || len(f) > 2 {
+		return ServerDefaults{}, errors.New("want host:port and optionally tls, starttls or insecure")
+	}
+	host, port, err := net.SplitHostPort(f[0])
+	if err != nil {
+		return ServerDefaults{}, errors.New("want host:port, e.g. imap.example.com:993")
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p <= 0 || p > 65535 {
+		return ServerDefaults{}, fmt.Errorf("port %q: want 1-65535", port)
+	}
+	s := ServerDefaults{Host: host, Port: p, TLS: "tls"}
+	if len(f) == 2 {
+		if mode := f[1]; mode != "tls" && mode != "starttls" && mode != "insecure" {
+			return s, errors.New("want one of: tls, starttls, insecure")
+		}
+		s.TLS = f[1]
+	}
+	return s, nil
+}
+
+// AccountName is the account name proposed for address: the first label
+// of its domain ("shop" for help@shop.it), or "mail".
+func AccountName(address string) string {
+	_, domain, _ := strings.Cut(address, "@")
+	label, _, _ := strings.Cut(domain, ".")
+	label = strings.ToLower(label)
+	if label == "" || strings.ContainsAny(label, " '\"") {
+		return "mail"
+	}
+	return label
 }

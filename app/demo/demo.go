@@ -32,8 +32,10 @@ type Options struct {
 	// Flaky makes the demo receiver answer its first Flaky requests with
 	// 503, so the retry path shows.
 	Flaky int
-	// Dir holds the temporary database; "" makes (and removes) a temp dir.
-	Dir string
+	// Dir holds the temporary database; "" makes a temp dir, which Close
+	// removes unless Keep.
+	Dir  string
+	Keep bool
 	// Retries are the outbox retry delays; nil means short demo delays.
 	Retries []time.Duration
 	// Now is the clock; nil means time.Now.
@@ -75,7 +77,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		if e.dir, err = os.MkdirTemp("", "smista-demo-"); err != nil {
 			return nil, fmt.Errorf("demo: %w", err)
 		}
-		e.ownDir = true
+		e.ownDir = !opts.Keep
 	}
 	// The demo mailbox lives on a real IMAP server: sync takes the same
 	// path as for a user's account.
@@ -98,7 +100,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := db.Open(ctx, filepath.Join(e.dir, "demo.db"))
+	d, err := db.Open(ctx, e.DBPath())
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
@@ -155,6 +157,9 @@ func (e *Env) startReceiver(flaky int) (string, error) {
 	e.httpWG.Go(func() { e.httpSrv.Serve(ln) })
 	return secret, nil
 }
+
+// DBPath is the demo database's path.
+func (e *Env) DBPath() string { return filepath.Join(e.dir, "demo.db") }
 
 // Close stops the servers and removes the temporary directory it made.
 func (e *Env) Close() error {

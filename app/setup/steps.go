@@ -2,10 +2,14 @@ package setup
 
 import "smista/mail"
 
-// Step is one step of the setup, reported to Env.Progress: Wrote,
+// Step is one step of the setup, reported to Env.Progress: Recognised, Wrote,
 // WaitingForBrowser, OpenURL, DeviceCode, SignedIn, LoggedIn or
 // EndpointAdded.
 type Step interface{ step() }
+
+// Recognised is reported once the address's provider is known: its
+// name, and How it was found (the domain, its MX, or --provider).
+type Recognised struct{ Provider, How string }
 
 // Wrote is reported once the configuration file is written at Path.
 type Wrote struct{ Path string }
@@ -36,6 +40,7 @@ type LoggedIn struct {
 // generated Secret, which the user gives to the receiver.
 type EndpointAdded struct{ ID, Secret string }
 
+func (Recognised) step()        {}
 func (Wrote) step()             {}
 func (WaitingForBrowser) step() {}
 func (OpenURL) step()           {}
