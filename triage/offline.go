@@ -111,6 +111,9 @@ func (o *Offline) Classify(_ context.Context, m *mail.Message, c Context) (Resul
 			// a line, whatever its score
 			r.Confidence = suspiciousCap
 			r.Notes = append(r.Notes, "no text of its own to read: check it by hand")
+		case s.bodyWords <= maxVagueScan && contentless(m):
+			r.Confidence = suspiciousCap
+			r.Notes = append(r.Notes, "says something is wrong but not what: ask back")
 		}
 	}
 	r.Confidence = clamp01(r.Confidence)
@@ -169,6 +172,10 @@ const suspiciousCap = 0.75
 // model's reading of it to be trusted ("Help", "see attached" are not
 // enough).
 const minBodyWords = 3
+
+// maxVagueScan: only a body this short (signature included) is checked
+// for a contentless request; the check is not free.
+const maxVagueScan = 40
 
 // htmlOnly reports a message with an HTML body and no text/plain part.
 func htmlOnly(m *mail.Message) bool {

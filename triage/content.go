@@ -1,0 +1,109 @@
+package triage
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"smista/mail"
+)
+
+// ownWords counts the words the sender wrote in this email: the body up
+// to the first quote, reply header or signature (ownText), without the
+// sign-off and what follows it (cutSignature) and without a mobile
+// client's line ("Sent from my iPhone", "Inviato da smartphone Android").
+// It stops counting at limit.
+func ownWords(text string, limit int) int {
+	own := cutSignature(ownText(text, 2<<10))
+	var t tokenizer
+	n := 0
+	for line := range strings.SplitSeq(own, "\n") {
+		if mobileLine(line) {
+			continue
+		}
+		t.reset(line)
+		for t.next() {
+			if n++; n >= limit {
+				return n
+			}
+		}
+	}
+	return n
+}
+
+// mobileLine reports a line a mail client adds under what its user wrote:
+// "Sent from my iPhone", "Inviato da iPhone", "Get Outlook for Android".
+func mobileLine(line string) bool {
+	l := strings.ToLower(strings.TrimSpace(line))
+	if len(l) > 48 {
+		return false
+	}
+	for _, p := range [...]string{"sent from ", "sent via ", "get outlook for", "inviato da ", "inviato dal ", "inviato tramite "} {
+		if strings.HasPrefix(l, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// A contentless request ("not working, pls sort", "call me", "is this
+// normal?") says that something is wrong or asks for a call without
+// saying what: a person has to ask back, so it is no ticket, however sure
+// the model is that it is a request.
+const (
+	// maxVagueWords: an own text this long says more than "it's broken".
+	maxVagueWords = 12
+	// minContentWords is how many words that name something (not a
+	// function word, a complaint or a call for help) a request needs.
+	minContentWords = 2
+)
+
+// vagueWords say nothing of what is wrong: complaints, calls for help or
+// for a call, greetings, function words of four letters or more (shorter
+// words never count as content).
+var vagueWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`work works working worked doesnt does didnt isnt wont cant dont broken
+again still sort sorted please thanks thank call ring help urgent asap normal what this that there here
+with from have just some something anything problem problems issue issues hello dear team support fix
+fixed soon today right phone back anymore more
+funziona funzionano funzionante chiamate richiamate chiamatemi richiamatemi chiamami chiamare favore
+grazie ciao buongiorno buonasera salve urgente urgenza aiuto problema problemi sistemate sistemare
+ancora questo questa cosa normale subito telefono contattatemi ricontattatemi potete potreste niente
+nulla`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// contentless reports a request whose subject and own words name nothing
+// (see maxVagueWords): fewer than minContentWords words of four letters
+// or more that are neither numbers nor vagueWords.
+func contentless(m *mail.Message) bool {
+	if ownWords(m.Text, maxVagueWords) >= maxVagueWords {
+		return false
+	}
+	subject := m.Subject
+	if replySubject(subject) {
+		subject = ""
+	}
+	n := 0
+	var t tokenizer
+	for _, part := range [...]string{subject, cutSignature(ownText(m.Text, 2<<10))} {
+		for line := range strings.SplitSeq(part, "\n") {
+			if mobileLine(line) {
+				continue
+			}
+			t.reset(line)
+			for t.next() {
+				w := string(t.buf)
+				if utf8.RuneCountInString(w) < 4 || vagueWords[w] || allDigits(t.buf) {
+					continue
+				}
+				if n++; n >= minContentWords {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
