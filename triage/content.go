@@ -107,3 +107,56 @@ func contentless(m *mail.Message) bool {
 	}
 	return true
 }
+
+// replyCut returns the offset in text of the line that starts an earlier
+// message: a reply header ("On Mon, Ann <a@x> wrote:", "Il giorno ... ha
+// scritto:", "-----Original Message-----", also wrapped on two lines) or
+// an Outlook "From:" / "Sent:" block, which quotes without "> ". A
+// forwarded message stays: a forward asks what it forwards. It returns
+// len(text) when there is none.
+func replyCut(text string) int {
+	if !strings.Contains(text, "wrote:") && !strings.Contains(text, "scritto:") && !strings.Contains(text, "-----") &&
+		!strings.Contains(text, "From:") && !strings.Contains(text, "Da:") {
+		return len(text)
+	}
+	for off := 0; off < len(text); {
+		end := len(text)
+		if nl := strings.IndexByte(text[off:], '\n'); nl >= 0 {
+			end = off + nl
+		}
+		line := strings.TrimSpace(text[off:end])
+		if isReplyHeader(line) || outlookAt(text[off:]) {
+			return off
+		}
+		if end < len(text) && looksLikeReplyStart(line) {
+			next, _, _ := strings.Cut(text[end+1:], "\n")
+			if isReplyHeader(strings.TrimSpace(next)) {
+				return off
+			}
+		}
+		off = end + 1
+	}
+	return len(text)
+}
+
+// outlookAt reports an Outlook header block at the start of text (see
+// outlookHeader).
+func outlookAt(text string) bool {
+	if len(text) < 5 {
+		return false
+	}
+	c := text[0]
+	if c != 'F' && c != 'f' && c != 'D' && c != 'd' && c != '*' && c != ' ' && c != '\t' {
+		return false
+	}
+	lines := make([]string, 0, 4)
+	for len(lines) < 4 {
+		line, rest, ok := strings.Cut(text, "\n")
+		lines = append(lines, line)
+		if !ok {
+			break
+		}
+		text = rest
+	}
+	return outlookHeader(lines)
+}

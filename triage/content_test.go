@@ -1,6 +1,7 @@
 package triage_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -45,5 +46,23 @@ func TestContentlessRequest(t *testing.T) {
 				t.Errorf("%s %.2f %q: a request that names what is wrong read as contentless", r.Intent, r.Confidence, r.Notes)
 			}
 		})
+	}
+}
+
+// TestMassMailing: an email addressed to ten or more people at once is
+// no request to a support inbox, however much it reads like one.
+func TestMassMailing(t *testing.T) {
+	o := mustOffline(t)
+	m := &mail.Message{From: mail.Address{Addr: "someone@home.example"}, Subject: "Cannot log in",
+		Text: "Hi,\n\nI can't log in to my account since this morning, the page shows an error after the password. Can you help?\n\nThanks,\nJane"}
+	if d := triage.Decide(classify(t, o, m, triage.Context{}), triage.DefaultPolicy()); d.Action != triage.ActionTicket {
+		t.Fatalf("to one address: %s %q, want a ticket (the check needs a request the model is sure of)", d.Action, d.Reasons)
+	}
+	for i := range 12 {
+		m.To = append(m.To, mail.Address{Addr: fmt.Sprintf("list%d@many.example", i)})
+	}
+	r := classify(t, o, m, triage.Context{})
+	if d := triage.Decide(r, triage.DefaultPolicy()); d.Action == triage.ActionTicket || r.Confidence > 0.75 {
+		t.Errorf("to 12 addresses: %s %.2f %q, want no ticket", d.Action, r.Confidence, r.Notes)
 	}
 }

@@ -106,6 +106,9 @@ func (o *Offline) Classify(_ context.Context, m *mail.Message, c Context) (Resul
 		case replyToElsewhere(m):
 			r.Confidence = suspiciousCap
 			r.Notes = append(r.Notes, "reply-to in another domain than the sender: check it by hand")
+		case len(m.To)+len(m.Cc) >= massRecipients:
+			r.Confidence = suspiciousCap
+			r.Notes = append(r.Notes, fmt.Sprintf("sent to %d addresses at once: check it by hand", len(m.To)+len(m.Cc)))
 		case s.bodyWords < minBodyWords:
 			// a subject and (almost) nothing else: the model guessed from
 			// a line, whatever its score
@@ -172,6 +175,10 @@ const suspiciousCap = 0.75
 // model's reading of it to be trusted ("Help", "see attached" are not
 // enough).
 const minBodyWords = 3
+
+// massRecipients is how many To and Cc addresses make an email a mass
+// mailing: a request to a support inbox is written to it, not to a list.
+const massRecipients = 10
 
 // maxVagueScan: only a body this short (signature included) is checked
 // for a contentless request; the check is not free.

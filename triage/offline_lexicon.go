@@ -217,6 +217,9 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 		head = head[:maxBody]
 	}
 	fl := flagLex()
+	// what follows a reply header ("On ... wrote:", an Outlook "From: /
+	// Sent:" block) is the earlier message, quoted or not
+	qcut := replyCut(head)
 	for part, text := range [...]string{m.Subject, m.Text} {
 		val := float32(1)
 		if part == 0 {
@@ -265,7 +268,7 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 			} else {
 				s.flagIDs = append(s.flagIDs, -1)
 			}
-			if t.inQuote {
+			if t.inQuote || (part == 1 && t.i > qcut) {
 				// quoted words count only when the sender wrote almost
 				// nothing: a forward ("see below") is about its quote
 				if mid >= 0 && int(mid) < lx.nModel && len(s.feats) < minOwnFeatures && len(s.quoted) < maxQuoted {
