@@ -128,7 +128,7 @@ func replyCut(text string) int {
 		if isReplyHeader(line) || outlookAt(text[off:]) {
 			return off
 		}
-		if end < len(text) && looksLikeReplyStart(line) {
+		if end < len(text) && (hasPrefixFold(line, "on ") || hasPrefixFold(line, "il ") || hasPrefixFold(line, "in data ")) {
 			next, _, _ := strings.Cut(text[end+1:], "\n")
 			if isReplyHeader(strings.TrimSpace(next)) {
 				return off
@@ -142,21 +142,26 @@ func replyCut(text string) int {
 // outlookAt reports an Outlook header block at the start of text (see
 // outlookHeader).
 func outlookAt(text string) bool {
-	if len(text) < 5 {
+	first := strings.TrimLeft(text, " \t*")
+	if len(first) < 5 || !(hasPrefixFold(first, "from:") || hasPrefixFold(first, "da:")) {
 		return false
 	}
-	c := text[0]
-	if c != 'F' && c != 'f' && c != 'D' && c != 'd' && c != '*' && c != ' ' && c != '\t' {
-		return false
-	}
-	lines := make([]string, 0, 4)
-	for len(lines) < 4 {
+	var lines [4]string
+	n := 0
+	for n < len(lines) {
 		line, rest, ok := strings.Cut(text, "\n")
-		lines = append(lines, line)
+		lines[n] = line
+		n++
 		if !ok {
 			break
 		}
 		text = rest
 	}
-	return outlookHeader(lines)
+	return outlookHeader(lines[:n])
+}
+
+// hasPrefixFold is strings.HasPrefix ignoring ASCII case; prefix is
+// lowercase.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
