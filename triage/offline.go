@@ -221,6 +221,9 @@ func offlineRule(m *mail.Message, s *scan, p [nIntents]float64, cl *closingLexic
 	switch {
 	case local == "mailerdaemon" || local == "postmaster":
 		return "rule: delivery report", IntentOther, 0.97, true
+	case (strings.HasPrefix(local, "noreply") || strings.HasPrefix(local, "donotreply") || strings.HasPrefix(local, "noresponse")) && spam > 0.3:
+		// phishing borrows the no-reply address of the notice it fakes
+		return "rule: no-reply sender, spam words", IntentSpam, max(spam, 0.85), true
 	case strings.HasPrefix(local, "noreply") || strings.HasPrefix(local, "donotreply") || strings.HasPrefix(local, "noresponse"):
 		return "rule: no-reply sender", IntentOther, 0.95, true
 	case automatedSenders[local] && spam > 0.3:
