@@ -40,8 +40,8 @@ func setVIP(tb testing.TB, dir string) []string {
 // rule or training data in other product domains (the acceptance is
 // measured on blind sets nobody working on the classifier reads). This
 // model reaches: energy ticket precision 1.000, recall 0.976, intent
-// accuracy 0.971; veterinary 1.000, 1.000, 0.971; printers 1.000, 0.826,
-// 0.860 — printers is still below the recall and accuracy targets. Each
+// accuracy 0.971; veterinary 1.000, 1.000, 0.971; printers 1.000, 0.870,
+// 0.870 — printers is still below the recall and accuracy targets. Each
 // set is asserted at floors just under the figures reached — a
 // regression guard, not the acceptance — and the gap to the targets is
 // logged on every run.
@@ -52,11 +52,11 @@ type heldoutFloor struct{ precision, recall, accuracy float64 }
 var heldoutFloors = map[string]heldoutFloor{
 	"veterinary": {0.97, 0.97, 0.95},
 	"energy":     {0.97, 0.95, 0.95},
-	"printers":   {0.97, 0.80, 0.83},
+	"printers":   {0.97, 0.85, 0.85},
 }
 
 // calibrated are the sets whose reliability table (together) is asserted:
-// printers' is logged (its 0.80–0.90 band is right 11 times of 14).
+// printers' is logged (its 0.80–0.90 band is right 11 times of 13).
 var calibrated = map[string]bool{"veterinary": true, "energy": true}
 
 // TestAccuracyHeldout scores every held-out set, each with its own VIP
