@@ -115,28 +115,41 @@ func contentless(m *mail.Message) bool {
 // forwarded message stays: a forward asks what it forwards. It returns
 // len(text) when there is none.
 func replyCut(text string) int {
-	if !strings.Contains(text, "wrote:") && !strings.Contains(text, "scritto:") && !strings.Contains(text, "-----") &&
-		!strings.Contains(text, "From:") && !strings.Contains(text, "Da:") {
-		return len(text)
-	}
-	for off := 0; off < len(text); {
-		end := len(text)
-		if nl := strings.IndexByte(text[off:], '\n'); nl >= 0 {
-			end = off + nl
-		}
-		line := strings.TrimSpace(text[off:end])
-		if isReplyHeader(line) || outlookAt(text[off:]) {
-			return off
-		}
-		if end < len(text) && (hasPrefixFold(line, "on ") || hasPrefixFold(line, "il ") || hasPrefixFold(line, "in data ")) {
-			next, _, _ := strings.Cut(text[end+1:], "\n")
-			if isReplyHeader(strings.TrimSpace(next)) {
-				return off
+	best := len(text)
+	// every header holds one of these: look only at the lines that do
+	for _, mark := range [...]string{"wrote:", "scritto:", "-----", "From:", "Da:"} {
+		for from := 0; from < best; {
+			k := strings.Index(text[from:best], mark)
+			if k < 0 {
+				break
 			}
+			k += from
+			start := strings.LastIndexByte(text[:k], '\n') + 1
+			end := len(text)
+			if nl := strings.IndexByte(text[k:], '\n'); nl >= 0 {
+				end = k + nl
+			}
+			line := strings.TrimSpace(text[start:end])
+			if isReplyHeader(line) {
+				best = start
+				if start > 0 {
+					// a header wrapped on two lines: "On Mon, Ann" / "<a@x> wrote:"
+					ps := strings.LastIndexByte(text[:start-1], '\n') + 1
+					prev := strings.TrimSpace(text[ps : start-1])
+					if hasPrefixFold(prev, "on ") || hasPrefixFold(prev, "il ") || hasPrefixFold(prev, "in data ") {
+						best = ps
+					}
+				}
+				break
+			}
+			if outlookAt(text[start:]) {
+				best = start
+				break
+			}
+			from = end + 1
 		}
-		off = end + 1
 	}
-	return len(text)
+	return best
 }
 
 // outlookAt reports an Outlook header block at the start of text (see
