@@ -58,18 +58,21 @@ const (
 )
 
 // vagueWords say nothing of what is wrong: complaints, calls for help or
-// for a call, greetings, function words of four letters or more (shorter
-// words never count as content).
+// for a call ("at the usual number"), pointers to an earlier message
+// ("same as last time", "idem come l'altra volta"), a mail client's
+// placeholder for an empty subject ("(no subject)", "(nessun oggetto)"),
+// greetings, function words of four letters or more (shorter words never
+// count as content).
 var vagueWords = func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`work works working worked doesnt does didnt isnt wont cant dont broken
 again still sort sorted please thanks thank call ring help urgent asap normal what this that there here
 with from have just some something anything problem problems issue issues hello dear team support fix
-fixed soon today right phone back anymore more
+fixed soon today right phone back anymore more number usual same time last before
 funziona funzionano funzionante chiamate richiamate chiamatemi richiamatemi chiamami chiamare favore
 grazie ciao buongiorno buonasera salve urgente urgenza aiuto problema problemi sistemate sistemare
 ancora questo questa cosa normale subito telefono contattatemi ricontattatemi potete potreste niente
-nulla`) {
+nulla numero solito solita stesso stessa idem come altra altro volta prima oggetto nessun senza subject`) {
 		m[w] = true
 	}
 	return m

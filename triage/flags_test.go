@@ -29,6 +29,8 @@ func TestFlags(t *testing.T) {
 		"payments carta":             {"a@x.example", "Ciao", "La carta di credito è scaduta.", "", []triage.Flag{triage.FlagPayments}},
 		"payments addebito":          {"a@x.example", "Ciao", "Ho un addebito che non riconosco.", "", []triage.Flag{triage.FlagPayments}},
 		"payments fattura":           {"a@x.example", "Fattura di marzo", "Me la mandate?", "", []triage.Flag{triage.FlagPayments}},
+		"payments money back":        {"a@x.example", "Nothing recorded", "I have paid for the Plus plan every month since March. I think I should get my money back.", "", []triage.Flag{triage.FlagPayments}},
+		"payments contactless":       {"a@x.example", "URGENT", "Both terminals decline contactless since 7pm, chip and PIN works. Customers leave without paying.", "", []triage.Flag{triage.FlagPayments}},
 		"legal gdpr":                 {"a@x.example", "GDPR request", "Send me my data.", "", []triage.Flag{triage.FlagLegal}},
 		"legal lawyer":               {"a@x.example", "Hello", "My lawyer will contact you.", "", []triage.Flag{triage.FlagLegal}},
 		"legal action":               {"a@x.example", "Hello", "We will take legal action.", "", []triage.Flag{triage.FlagLegal}},

@@ -100,6 +100,9 @@ func (o *Offline) Classify(_ context.Context, m *mail.Message, c Context) (Resul
 	if note, intent, conf, ok := offlineRule(m, s, p, o.lx.closing); ok {
 		r.Intent, r.Confidence = intent, conf
 		r.Notes = append(r.Notes, note)
+	} else if in, note, ok := commercialQuestion(m, s, r.Intent); ok {
+		r.Intent, r.Confidence = in, min(r.Confidence, commerceConf)
+		r.Notes = append(r.Notes, note)
 	} else if adaptNote != "" {
 		r.Notes = append(r.Notes, adaptNote)
 	}
