@@ -181,3 +181,36 @@ func outlookAt(text string) bool {
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
+
+// noReplyPhrases say, in the sender's own words, that the email needs no
+// answer: a suggestion or feedback "no need to reply" is no ticket.
+var noReplyPhrases = [...]string{
+	"no need to reply", "no need to answer", "no need to respond", "no need for a reply",
+	"no reply needed", "no response needed", "no reply necessary", "no answer needed",
+	"don't need a reply", "do not need a reply", "don't need an answer", "doesn't need a reply",
+	"non serve rispondere", "non serve che mi rispondiate", "non serve che rispondiate",
+	"non serve una risposta", "non c'è bisogno di rispondere", "non c'è bisogno che rispondiate",
+	"non occorre rispondere", "non occorre che rispondiate", "nessuna risposta necessaria",
+	"non è necessario rispondere", "non aspetto risposta",
+}
+
+// noReplyWanted reports an email whose own text (before any quote or
+// signature) says it needs no answer. The caller asks only when the scan
+// saw a word of the kind (cueReply).
+func noReplyWanted(m *mail.Message) bool {
+	head := m.Text
+	if len(head) > maxNoReplyScan {
+		head = head[:maxNoReplyScan]
+	}
+	own := strings.ReplaceAll(strings.ToLower(ownText(head, maxNoReplyScan)), "’", "'")
+	for _, p := range noReplyPhrases {
+		if strings.Contains(own, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxNoReplyScan is how much of a body's own text is read for a "no need
+// to reply".
+const maxNoReplyScan = 2 << 10

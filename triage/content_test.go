@@ -70,6 +70,31 @@ func TestMassMailing(t *testing.T) {
 	}
 }
 
+// TestNoReplyWanted: a suggestion that says it needs no reply is no
+// ticket, in English and Italian; the same suggestion asking for an
+// answer is unaffected by the rule.
+func TestNoReplyWanted(t *testing.T) {
+	o := mustOffline(t)
+	const note = "says it needs no reply: nothing to follow up"
+	for name, text := range map[string]string{
+		"en": "Hi, just a suggestion for the app: it would be great to see how many hours each project used this week on the home screen. No need to reply, keep up the good work!\n\nElla",
+		"it": "Buongiorno, solo un suggerimento: sarebbe comodo vedere nella schermata principale quante ore ha usato ogni progetto nella settimana. Non serve che mi rispondiate, grazie e buon lavoro!\n\nElisa",
+	} {
+		t.Run(name, func(t *testing.T) {
+			m := &mail.Message{From: mail.Address{Addr: "someone@home.example"}, Subject: "Suggestion", Text: text}
+			r := classify(t, o, m, triage.Context{})
+			if d := triage.Decide(r, triage.DefaultPolicy()); d.Action == triage.ActionTicket || (r.Intent == triage.IntentSupport && !slices.Contains(r.Notes, note)) {
+				t.Errorf("%s %.2f %s %q: want no ticket", r.Intent, r.Confidence, d.Action, r.Notes)
+			}
+		})
+	}
+	m := &mail.Message{From: mail.Address{Addr: "someone@home.example"}, Subject: "Suggestion",
+		Text: "Hi, a suggestion for the app: it would be great to see how many hours each project used this week on the home screen. Could you reply and tell me if it is planned?\n\nElla"}
+	if r := classify(t, o, m, triage.Context{}); slices.Contains(r.Notes, note) {
+		t.Errorf("asks for an answer: %q", r.Notes)
+	}
+}
+
 // TestCommercialQuestion: a subject about a quote, a demo, a price or a
 // discount, with nothing broken in the email, is sales (even from an
 // existing customer) and never a ticket; a question about a price that

@@ -122,6 +122,9 @@ func (o *Offline) Classify(_ context.Context, m *mail.Message, c Context) (Resul
 		case s.bodyWords <= maxVagueScan && contentless(m):
 			r.Confidence = suspiciousCap
 			r.Notes = append(r.Notes, "says something is wrong but not what: ask back")
+		case s.cues&cueReply != 0 && noReplyWanted(m):
+			r.Confidence = suspiciousCap
+			r.Notes = append(r.Notes, "says it needs no reply: nothing to follow up")
 		}
 	}
 	r.Confidence = clamp01(r.Confidence)
