@@ -35,16 +35,17 @@ func setVIP(tb testing.TB, dir string) []string {
 }
 
 // The acceptance targets of issue 11 on each held-out set, and the
-// floors this model reached. The three sets are development sets now:
+// floors this model reached. The five sets are development sets now:
 // their errors were read, and every change made for them is a general
 // rule or training data in other product domains (the acceptance is
 // measured on blind sets nobody working on the classifier reads). This
-// model reaches: energy ticket precision 1.000, recall 0.976, intent
-// accuracy 0.971; veterinary 1.000, 1.000, 0.971; printers 1.000, 0.870,
-// 0.870 — printers is still below the recall and accuracy targets. Each
-// set is asserted at floors just under the figures reached — a
-// regression guard, not the acceptance — and the gap to the targets is
-// logged on every run.
+// model reaches ticket precision, recall and intent accuracy: energy
+// 1.000, 0.976, 0.971; veterinary 1.000, 1.000, 0.952; printers 1.000,
+// 0.870, 0.900; locks 1.000, 0.909, 0.940; pos 1.000, 0.810, 0.880 —
+// printers and pos are still below the recall target. Each set is
+// asserted at floors just under the figures reached — a regression
+// guard, not the acceptance — and the gap to the targets is logged on
+// every run.
 const targetPrecision, targetRecall, targetAccuracy = 0.95, 0.90, 0.88
 
 type heldoutFloor struct{ precision, recall, accuracy float64 }
@@ -52,9 +53,9 @@ type heldoutFloor struct{ precision, recall, accuracy float64 }
 var heldoutFloors = map[string]heldoutFloor{
 	"veterinary": {0.97, 0.97, 0.95},
 	"energy":     {0.97, 0.95, 0.95},
-	"printers":   {0.97, 0.85, 0.85},
+	"printers":   {0.97, 0.85, 0.89},
 	"locks":      {0.97, 0.90, 0.93},
-	"pos":        {0.97, 0.80, 0.85},
+	"pos":        {0.97, 0.80, 0.87},
 }
 
 // calibrated are the sets whose reliability table (together) is asserted:
