@@ -43,3 +43,30 @@ func commercialQuestion(m *mail.Message, s *scan, in Intent) (Intent, string, bo
 	}
 	return IntentSales, "rule: asks for a quote, a demo, a price or a discount and names nothing broken: sales", true
 }
+
+// A long question read as other: the model's "other" learnt notifications,
+// auto-replies, closing replies and internal notes, whose words ("thanks",
+// "new", "now", "automatic") every long request also uses. An email the
+// rules left alone that asks a question in many words of its own, and that
+// the model also finds like a request, is support for a person to confirm
+// (never a ticket on this rule alone).
+const (
+	// minLongQuestion is how many words of its own such an email has.
+	minLongQuestion = 50
+	// minSupportShare is the least support probability the model gives it.
+	minSupportShare = 0.1
+)
+
+// longQuestion reports an email the model read as other (best) that asks
+// a question in at least minLongQuestion words of its own and that the
+// model finds at least minSupportShare a request.
+func longQuestion(m *mail.Message, s *scan, p *[nIntents]float64, best int) bool {
+	if best != indexOf(IntentOther) || s.bodyWords < minLongQuestion || p[indexOf(IntentSupport)] < minSupportShare {
+		return false
+	}
+	head := m.Text
+	if len(head) > maxBody {
+		head = head[:maxBody]
+	}
+	return strings.Contains(ownText(head, maxOwnQuestion), "?")
+}

@@ -41,7 +41,7 @@ func setVIP(tb testing.TB, dir string) []string {
 // measured on blind sets nobody working on the classifier reads). This
 // model reaches ticket precision, recall and intent accuracy: energy
 // 1.000, 0.976, 0.971; veterinary 1.000, 1.000, 0.952; printers 1.000,
-// 0.870, 0.900; locks 1.000, 0.909, 0.940; pos 1.000, 0.810, 0.880 —
+// 0.870, 0.910; locks 1.000, 0.909, 0.940; pos 1.000, 0.810, 0.900 —
 // printers and pos are still below the recall target. Each set is
 // asserted at floors just under the figures reached — a regression
 // guard, not the acceptance — and the gap to the targets is logged on
@@ -53,9 +53,9 @@ type heldoutFloor struct{ precision, recall, accuracy float64 }
 var heldoutFloors = map[string]heldoutFloor{
 	"veterinary": {0.97, 0.97, 0.95},
 	"energy":     {0.97, 0.95, 0.95},
-	"printers":   {0.97, 0.85, 0.89},
+	"printers":   {0.97, 0.85, 0.90},
 	"locks":      {0.97, 0.90, 0.93},
-	"pos":        {0.97, 0.80, 0.87},
+	"pos":        {0.97, 0.80, 0.89},
 }
 
 // calibrated are the sets whose reliability table (together) is asserted:
