@@ -103,7 +103,19 @@ potete chiudere la richiesta
 potete chiudere la segnalazione
 chiudere la richiesta
 chiudere il ticket
-si può chiudere`
+si può chiudere
+consider this closed
+consider it closed
+consider the ticket closed
+consider the case closed
+consider the request closed
+you may close
+feel free to close
+considerare chiusa
+considerare chiuso
+considerarla chiusa
+considerate chiusa
+considerate chiuso`
 
 // closePhrases close a thread even without a thanks; the other closing
 // phrases need one ("da altri operatori funziona" reports a problem).
@@ -133,7 +145,19 @@ potete chiudere la segnalazione
 chiudere la richiesta
 chiudere il ticket
 si può chiudere
-problema risolto`
+problema risolto
+consider this closed
+consider it closed
+consider the ticket closed
+consider the case closed
+consider the request closed
+you may close
+feel free to close
+considerare chiusa
+considerare chiuso
+considerarla chiusa
+considerate chiusa
+considerate chiuso`
 
 // thanksWords thank: with a resolution they make a closing reply.
 var thanksWords = map[string]bool{"thanks": true, "thank": true, "thx": true, "cheers": true, "grazie": true,

@@ -20,14 +20,16 @@ func replyMsg(subject, text string) *mail.Message {
 func TestClosingReplies(t *testing.T) {
 	o := mustOffline(t)
 	closing := map[string]*mail.Message{
-		"all good":          replyMsg("Re: Error 500", "All good now, thanks!"),
-		"nothing else":      replyMsg("Re: Recall list empty", "All good now, thanks. Nothing else needed, you can close this.\n\nSophie"),
-		"no further action": replyMsg("Re: CLI login loop", "Updating the CLI to 3.8.3 fixed it. Thank you, no further action needed."),
-		"grazie risolto":    replyMsg("R: non funziona niente", "grazie, risolto! ora si aprono tutte le schede"),
-		"non serve altro":   replyMsg("R: report IVA", "Gentile assistenza, grazie per la spiegazione, era una nota registrata nel mese sbagliato. Ora i totali coincidono. Non serve altro.\n\nCordiali saluti\nIrene"),
-		"adesso va":         replyMsg("R: non va internet", "ok adesso va, grazie mille!\nInviato da iPhone"),
-		"potete chiudere":   replyMsg("R: import", "Perfetto, è andato tutto a buon fine. Grazie mille, potete chiudere la richiesta.\n\nLucia"),
-		"quoted problem":    replyMsg("Re: Checkout stuck", "All sorted, orders are coming in again. Cheers!\n\nOn Mon, Support wrote:\n> Is the checkout still failing? The error is on our side."),
+		"all good":           replyMsg("Re: Error 500", "All good now, thanks!"),
+		"nothing else":       replyMsg("Re: Recall list empty", "All good now, thanks. Nothing else needed, you can close this.\n\nSophie"),
+		"no further action":  replyMsg("Re: CLI login loop", "Updating the CLI to 3.8.3 fixed it. Thank you, no further action needed."),
+		"grazie risolto":     replyMsg("R: non funziona niente", "grazie, risolto! ora si aprono tutte le schede"),
+		"non serve altro":    replyMsg("R: report IVA", "Gentile assistenza, grazie per la spiegazione, era una nota registrata nel mese sbagliato. Ora i totali coincidono. Non serve altro.\n\nCordiali saluti\nIrene"),
+		"adesso va":          replyMsg("R: non va internet", "ok adesso va, grazie mille!\nInviato da iPhone"),
+		"potete chiudere":    replyMsg("R: import", "Perfetto, è andato tutto a buon fine. Grazie mille, potete chiudere la richiesta.\n\nLucia"),
+		"considerare chiusa": replyMsg("R: Caso 112: sincronizzazione ferma", "Buongiorno, confermo che dopo il riavvio del servizio la sincronizzazione è ripartita. Potete considerare chiusa la pratica.\n\nSaluti\nMarco"),
+		"consider it closed": replyMsg("Re: Case 88: export empty", "The export came through complete this morning. Consider it closed, thanks for the quick help.\n\nTom"),
+		"quoted problem":     replyMsg("Re: Checkout stuck", "All sorted, orders are coming in again. Cheers!\n\nOn Mon, Support wrote:\n> Is the checkout still failing? The error is on our side."),
 	}
 	for name, m := range closing {
 		t.Run(name, func(t *testing.T) {

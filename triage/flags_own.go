@@ -18,10 +18,16 @@ func ownFlagBits(m *mail.Message) uint8 {
 	ids := make([]int32, 0, 256)
 	own, enough := ownFlagText(m.Text)
 	subject := m.Subject
-	if enough && isReplySubject(strings.ToLower(strings.TrimSpace(subject))) {
+	lower := strings.ToLower(strings.TrimSpace(subject))
+	switch {
+	case enough && isReplySubject(lower):
 		// a reply or forward keeps the thread's subject ("Re: Invoice
 		// March"): with words of its own, the sender says what this email
 		// is about
+		subject = ""
+	case autoReply(m, lower):
+		// an out-of-office answer repeats the subject of the mail it
+		// answers ("Out of office: invoice May"); it asks nothing itself
 		subject = ""
 	}
 	for _, part := range [...]string{subject, own} {
@@ -162,4 +168,20 @@ func countFields(s string, limit int) int {
 		}
 	}
 	return n
+}
+
+// autoReply reports an automatic answer: an Auto-Submitted header other
+// than "no", or an out-of-office subject (lower is the subject,
+// lowercased and trimmed).
+func autoReply(m *mail.Message, lower string) bool {
+	if v := strings.ToLower(strings.TrimSpace(m.Get("Auto-Submitted"))); v != "" && v != "no" {
+		return true
+	}
+	for _, p := range [...]string{"out of office", "automatic reply", "auto reply", "autoreply", "auto:",
+		"risposta automatica", "fuori ufficio", "fuori sede"} {
+		if strings.HasPrefix(lower, p) {
+			return true
+		}
+	}
+	return false
 }

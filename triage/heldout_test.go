@@ -11,8 +11,9 @@ import (
 )
 
 // heldoutDir holds labelled sets of product domains absent from the
-// training data, written by a different hand: evaluation only, never
-// training or tuning.
+// training data, written by a different hand. Never trained on; since
+// issue 11's second round they are development sets (their errors are
+// read), and the acceptance is measured on blind sets elsewhere.
 const heldoutDir = "../testdata/triage/heldout"
 
 // setVIP reads a held-out set's VIP list from its README.
@@ -34,26 +35,31 @@ func setVIP(tb testing.TB, dir string) []string {
 }
 
 // The acceptance targets of issue 11 on each held-out set, and the
-// floors this model reached. On veterinary it meets the targets (ticket
-// precision 0.974, recall 0.902); on energy it does not (0.921, 0.854);
-// printers, a third set written after the training data was frozen and
-// read by nobody working on the classifier, shows how far the model is
-// from them on a product it never saw (0.762, 0.696, intent accuracy
-// 0.81). Each set is asserted at floors just under the figures reached —
-// a regression guard, not the acceptance — and the gap to the targets is
-// logged on every run.
+// floors this model reached. The five sets are development sets now:
+// their errors were read, and every change made for them is a general
+// rule or training data in other product domains (the acceptance is
+// measured on blind sets nobody working on the classifier reads). This
+// model reaches ticket precision, recall and intent accuracy: energy
+// 1.000, 0.976, 0.971; veterinary 1.000, 1.000, 0.952; printers 1.000,
+// 0.870, 0.910; locks 1.000, 0.909, 0.940; pos 1.000, 0.810, 0.900 —
+// printers and pos are still below the recall target. Each set is
+// asserted at floors just under the figures reached — a regression
+// guard, not the acceptance — and the gap to the targets is logged on
+// every run.
 const targetPrecision, targetRecall, targetAccuracy = 0.95, 0.90, 0.88
 
 type heldoutFloor struct{ precision, recall, accuracy float64 }
 
 var heldoutFloors = map[string]heldoutFloor{
-	"veterinary": {0.90, 0.85, targetAccuracy},
-	"energy":     {0.90, 0.85, targetAccuracy},
-	"printers":   {0.75, 0.65, 0.80},
+	"veterinary": {0.97, 0.97, 0.95},
+	"energy":     {0.97, 0.95, 0.95},
+	"printers":   {0.97, 0.85, 0.90},
+	"locks":      {0.97, 0.90, 0.93},
+	"pos":        {0.97, 0.80, 0.89},
 }
 
 // calibrated are the sets whose reliability table (together) is asserted:
-// printers' is logged (its 0.80–0.90 band is right 8 times of 11).
+// printers' is logged (its 0.80–0.90 band is right 11 times of 13).
 var calibrated = map[string]bool{"veterinary": true, "energy": true}
 
 // TestAccuracyHeldout scores every held-out set, each with its own VIP
@@ -62,8 +68,8 @@ var calibrated = map[string]bool{"veterinary": true, "energy": true}
 // whose every band from 0.8 up is at least as accurate as its lower edge.
 func TestAccuracyHeldout(t *testing.T) {
 	sets, err := filepath.Glob(filepath.Join(heldoutDir, "*", "labels.csv"))
-	if err != nil || len(sets) < 3 {
-		t.Fatalf("want three held-out sets under %s, found %d (%v)", heldoutDir, len(sets), err)
+	if err != nil || len(sets) < 5 {
+		t.Fatalf("want five held-out sets under %s, found %d (%v)", heldoutDir, len(sets), err)
 	}
 	o := mustOffline(t)
 	var cal, all []triage.Outcome

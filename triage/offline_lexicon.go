@@ -20,6 +20,11 @@ const (
 	cueGreeting
 	cueWorks   // "funziona", "works"
 	cueNothing // "niente", "nothing"
+	cuePrice   // "price", "discount", "sconto": asked about, a commercial question
+	cueOffer   // "quote", "demo", "preventivo": a commercial request
+	cueRise    // "increase", "aumento": a price that goes up
+	cueFault   // "error", "crash", "guasto": something broken
+	cueReply   // "reply", "risposta": maybe "no need to reply"
 )
 
 var cueWords = []struct {
@@ -35,6 +40,14 @@ var cueWords = []struct {
 	{cueGreeting, "hi hello dear hey ciao salve buongiorno buonasera gentile gentili egregio egregi spett spettabile good morning"},
 	{cueWorks, "works work working funziona funzionano funziono va"},
 	{cueNothing, "nothing niente nulla più"},
+	{cuePrice, `price prices pricing priced cost costs discount discounts listino prezzo prezzi costo costi sconto
+sconti scontistica`},
+	{cueOffer, "quote quotation quotations demo preventivo preventivi quotazione"},
+	{cueRise, "increase increases increased increasing rise rises aumento aumenti aumentato aumentare rincaro rincari"},
+	{cueReply, "reply answer respond response rispondere rispondiate risposta rispondermi"},
+	{cueFault, `error errors crash crashes crashed broken bug bugs fails failed failing failure fault faulty wrong
+incorrect old errore errori guasto guasta guasti rotto rotta difetto difettoso malfunzionamento sbagliato
+sbagliata sbagliati sbagliate errato errata errati vecchi vecchio vecchia vecchie`},
 }
 
 // lexicon maps every word the offline classifier knows to an id: model
@@ -155,6 +168,7 @@ type scan struct {
 	flagBits  uint8
 	en, it    int
 	cues      uint16
+	subjCues  uint16 // the cues of the subject alone
 	prevCue   uint16
 	downAfter bool // "is down", "server down"
 	// nothingWorks: "non funziona niente", "nothing works"
@@ -216,7 +230,7 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 	s := &sc.scan
 	s.feats, s.flagIDs, s.quoted, s.oovStems = s.feats[:0], s.flagIDs[:0], s.quoted[:0], s.oovStems[:0]
 	s.norm, s.oov, s.bodyWords, s.flagBits = 0, 0, 0, 0
-	s.en, s.it, s.cues, s.prevCue, s.downAfter, s.nothingWorks = 0, 0, 0, 0, false, false
+	s.en, s.it, s.cues, s.subjCues, s.prevCue, s.downAfter, s.nothingWorks = 0, 0, 0, 0, 0, false, false
 	sc.epoch++
 	if sc.epoch == 0 { // wrapped: forget every stamp
 		clear(sc.stamp)
@@ -229,6 +243,9 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 		head = head[:maxBody]
 	}
 	fl := flagLex()
+	// what follows a reply header ("On ... wrote:", an Outlook "From: /
+	// Sent:" block) is the earlier message, quoted or not
+	qcut := replyCut(head)
 	for part, text := range [...]string{m.Subject, m.Text} {
 		val := float32(1)
 		if part == 0 {
@@ -282,7 +299,7 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 			} else {
 				s.flagIDs = append(s.flagIDs, -1)
 			}
-			if t.inQuote {
+			if t.inQuote || (part == 1 && t.i > qcut) {
 				// quoted words count only when the sender wrote almost
 				// nothing: a forward ("see below") is about its quote
 				if mid >= 0 && int(mid) < lx.nModel && len(s.feats) < minOwnFeatures && len(s.quoted) < maxQuoted {
@@ -299,6 +316,9 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 			}
 			if cue != 0 {
 				lx.noteCue(s, cue)
+				if part == 0 {
+					s.subjCues |= cue
+				}
 			}
 			s.prevCue = cue
 			// word pairs ("how do", "come faccio", "non riesco") are

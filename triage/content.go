@@ -1,0 +1,216 @@
+package triage
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"smista/mail"
+)
+
+// ownWords counts the words the sender wrote in this email: the body up
+// to the first quote, reply header or signature (ownText), without the
+// sign-off and what follows it (cutSignature) and without a mobile
+// client's line ("Sent from my iPhone", "Inviato da smartphone Android").
+// It stops counting at limit.
+func ownWords(text string, limit int) int {
+	own := cutSignature(ownText(text, 2<<10))
+	var t tokenizer
+	n := 0
+	for line := range strings.SplitSeq(own, "\n") {
+		if mobileLine(line) {
+			continue
+		}
+		t.reset(line)
+		for t.next() {
+			if n++; n >= limit {
+				return n
+			}
+		}
+	}
+	return n
+}
+
+// mobileLine reports a line a mail client adds under what its user wrote:
+// "Sent from my iPhone", "Inviato da iPhone", "Get Outlook for Android".
+func mobileLine(line string) bool {
+	l := strings.ToLower(strings.TrimSpace(line))
+	if len(l) > 48 {
+		return false
+	}
+	for _, p := range [...]string{"sent from ", "sent via ", "get outlook for", "inviato da ", "inviato dal ", "inviato tramite "} {
+		if strings.HasPrefix(l, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// A contentless request ("not working, pls sort", "call me", "is this
+// normal?") says that something is wrong or asks for a call without
+// saying what: a person has to ask back, so it is no ticket, however sure
+// the model is that it is a request.
+const (
+	// maxVagueWords: an own text this long says more than "it's broken".
+	maxVagueWords = 12
+	// minContentWords is how many words that name something (not a
+	// function word, a complaint or a call for help) a request needs.
+	minContentWords = 2
+)
+
+// vagueWords say nothing of what is wrong: complaints, calls for help or
+// for a call ("at the usual number"), pointers to an earlier message
+// ("same as last time", "idem come l'altra volta"), a mail client's
+// placeholder for an empty subject ("(no subject)", "(nessun oggetto)"),
+// greetings, function words of four letters or more (shorter words never
+// count as content).
+var vagueWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`work works working worked doesnt does didnt isnt wont cant dont broken
+again still sort sorted please thanks thank call ring help urgent asap normal what this that there here
+with from have just some something anything problem problems issue issues hello dear team support fix
+fixed soon today right phone back anymore more number usual same time last before
+funziona funzionano funzionante chiamate richiamate chiamatemi richiamatemi chiamami chiamare favore
+grazie ciao buongiorno buonasera salve urgente urgenza aiuto problema problemi sistemate sistemare
+ancora questo questa cosa normale subito telefono contattatemi ricontattatemi potete potreste niente
+nulla numero solito solita stesso stessa idem come altra altro volta prima oggetto nessun senza subject`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// contentless reports a request whose subject and own words name nothing
+// (see maxVagueWords): fewer than minContentWords words of four letters
+// or more that are neither numbers nor vagueWords.
+func contentless(m *mail.Message) bool {
+	if ownWords(m.Text, maxVagueWords) >= maxVagueWords {
+		return false
+	}
+	subject := m.Subject
+	if replySubject(subject) {
+		subject = ""
+	}
+	n := 0
+	var t tokenizer
+	for _, part := range [...]string{subject, cutSignature(ownText(m.Text, 2<<10))} {
+		for line := range strings.SplitSeq(part, "\n") {
+			if mobileLine(line) {
+				continue
+			}
+			t.reset(line)
+			for t.next() {
+				w := string(t.buf)
+				if utf8.RuneCountInString(w) < 4 || vagueWords[w] || allDigits(t.buf) {
+					continue
+				}
+				if n++; n >= minContentWords {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// replyCut returns the offset in text of the line that starts an earlier
+// message: a reply header ("On Mon, Ann <a@x> wrote:", "Il giorno ... ha
+// scritto:", "-----Original Message-----", also wrapped on two lines) or
+// an Outlook "From:" / "Sent:" block, which quotes without "> ". A
+// forwarded message stays: a forward asks what it forwards. It returns
+// len(text) when there is none.
+func replyCut(text string) int {
+	best := len(text)
+	// every header holds one of these: look only at the lines that do
+	for _, mark := range [...]string{"wrote:", "scritto:", "-----", "From:", "Da:"} {
+		for from := 0; from < best; {
+			k := strings.Index(text[from:best], mark)
+			if k < 0 {
+				break
+			}
+			k += from
+			start := strings.LastIndexByte(text[:k], '\n') + 1
+			end := len(text)
+			if nl := strings.IndexByte(text[k:], '\n'); nl >= 0 {
+				end = k + nl
+			}
+			line := strings.TrimSpace(text[start:end])
+			if isReplyHeader(line) {
+				best = start
+				if start > 0 {
+					// a header wrapped on two lines: "On Mon, Ann" / "<a@x> wrote:"
+					ps := strings.LastIndexByte(text[:start-1], '\n') + 1
+					prev := strings.TrimSpace(text[ps : start-1])
+					if hasPrefixFold(prev, "on ") || hasPrefixFold(prev, "il ") || hasPrefixFold(prev, "in data ") {
+						best = ps
+					}
+				}
+				break
+			}
+			if outlookAt(text[start:]) {
+				best = start
+				break
+			}
+			from = end + 1
+		}
+	}
+	return best
+}
+
+// outlookAt reports an Outlook header block at the start of text (see
+// outlookHeader).
+func outlookAt(text string) bool {
+	first := strings.TrimLeft(text, " \t*")
+	if len(first) < 5 || !(hasPrefixFold(first, "from:") || hasPrefixFold(first, "da:")) {
+		return false
+	}
+	var lines [4]string
+	n := 0
+	for n < len(lines) {
+		line, rest, ok := strings.Cut(text, "\n")
+		lines[n] = line
+		n++
+		if !ok {
+			break
+		}
+		text = rest
+	}
+	return outlookHeader(lines[:n])
+}
+
+// hasPrefixFold is strings.HasPrefix ignoring ASCII case; prefix is
+// lowercase.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// noReplyPhrases say, in the sender's own words, that the email needs no
+// answer: a suggestion or feedback "no need to reply" is no ticket.
+var noReplyPhrases = [...]string{
+	"no need to reply", "no need to answer", "no need to respond", "no need for a reply",
+	"no reply needed", "no response needed", "no reply necessary", "no answer needed",
+	"don't need a reply", "do not need a reply", "don't need an answer", "doesn't need a reply",
+	"non serve rispondere", "non serve che mi rispondiate", "non serve che rispondiate",
+	"non serve una risposta", "non c'è bisogno di rispondere", "non c'è bisogno che rispondiate",
+	"non occorre rispondere", "non occorre che rispondiate", "nessuna risposta necessaria",
+	"non è necessario rispondere", "non aspetto risposta",
+}
+
+// noReplyWanted reports an email whose own text (before any quote or
+// signature) says it needs no answer. The caller asks only when the scan
+// saw a word of the kind (cueReply).
+func noReplyWanted(m *mail.Message) bool {
+	head := m.Text
+	if len(head) > maxNoReplyScan {
+		head = head[:maxNoReplyScan]
+	}
+	own := strings.ReplaceAll(strings.ToLower(ownText(head, maxNoReplyScan)), "’", "'")
+	for _, p := range noReplyPhrases {
+		if strings.Contains(own, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxNoReplyScan is how much of a body's own text is read for a "no need
+// to reply".
+const maxNoReplyScan = 2 << 10

@@ -1,0 +1,128 @@
+package triage_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"smista/mail"
+	"smista/triage"
+)
+
+// TestContentlessRequest: a short request that says something is wrong, or
+// asks for a call, without saying what is no ticket however sure the
+// model is (a person has to ask back); a short request that names what is
+// wrong is unaffected.
+func TestContentlessRequest(t *testing.T) {
+	o := mustOffline(t)
+	msg := func(subject, text string) *mail.Message {
+		return &mail.Message{From: mail.Address{Addr: "someone@home.example"}, Subject: subject, Text: text}
+	}
+	const note = "says something is wrong but not what: ask back"
+	vague := map[string]*mail.Message{
+		"broken, fix it":    msg("broken", "still broken. fix it please\n\nSent from my iPhone"),
+		"call me":           msg("urgent", "call me back asap 555 0100 222"),
+		"richiamatemi":      msg("aiuto", "non funziona, richiamatemi per favore\n\nInviato da iPhone"),
+		"is this normal":    msg("this", "is this normal??\n\nSent from my Pixel"),
+		"doesn't work sig":  msg("not working", "it doesnt work again\n\nJoe"),
+		"usual number":      msg("(nessun oggetto)", "mi richiamate per favore al solito numero"),
+		"same as before":    msg("idem", "idem come l'altra volta, non va\n\nInviato da iPhone"),
+		"same as last time": msg("(no subject)", "same as last time, broken again. call me\n\nSent from my iPhone"),
+	}
+	for name, m := range vague {
+		t.Run(name, func(t *testing.T) {
+			r := classify(t, o, m, triage.Context{})
+			d := triage.Decide(r, triage.DefaultPolicy())
+			if d.Action == triage.ActionTicket || r.Confidence > 0.75 || (r.Intent == triage.IntentSupport && !slices.Contains(r.Notes, note)) {
+				t.Errorf("%s %.2f %s %q: want no ticket, confidence ≤ 0.75", r.Intent, r.Confidence, d.Action, r.Notes)
+			}
+		})
+	}
+	concrete := map[string]*mail.Message{
+		"names the thing":    msg("app", "the calendar sync stopped since yesterday\n\nSent from my iPhone"),
+		"non va internet":    msg("non va internet", "non va internet da stamattina\nInviato da iPhone"),
+		"blank product page": msg("Help", "the product pages are all blank since I changed theme"),
+	}
+	for name, m := range concrete {
+		t.Run(name, func(t *testing.T) {
+			if r := classify(t, o, m, triage.Context{}); slices.Contains(r.Notes, note) {
+				t.Errorf("%s %.2f %q: a request that names what is wrong read as contentless", r.Intent, r.Confidence, r.Notes)
+			}
+		})
+	}
+}
+
+// TestMassMailing: an email addressed to ten or more people at once is
+// no request to a support inbox, however much it reads like one.
+func TestMassMailing(t *testing.T) {
+	o := mustOffline(t)
+	m := &mail.Message{From: mail.Address{Addr: "someone@home.example"}, Subject: "Cannot log in",
+		Text: "Hi,\n\nI can't log in to my account since this morning, the page shows an error after the password. Can you help?\n\nThanks,\nJane"}
+	if d := triage.Decide(classify(t, o, m, triage.Context{}), triage.DefaultPolicy()); d.Action != triage.ActionTicket {
+		t.Fatalf("to one address: %s %q, want a ticket (the check needs a request the model is sure of)", d.Action, d.Reasons)
+	}
+	for i := range 12 {
+		m.To = append(m.To, mail.Address{Addr: fmt.Sprintf("list%d@many.example", i)})
+	}
+	r := classify(t, o, m, triage.Context{})
+	if d := triage.Decide(r, triage.DefaultPolicy()); d.Action == triage.ActionTicket || r.Confidence > 0.75 {
+		t.Errorf("to 12 addresses: %s %.2f %q, want no ticket", d.Action, r.Confidence, r.Notes)
+	}
+}
+
+// TestNoReplyWanted: a suggestion that says it needs no reply is no
+// ticket, in English and Italian; the same suggestion asking for an
+// answer is unaffected by the rule.
+func TestNoReplyWanted(t *testing.T) {
+	o := mustOffline(t)
+	const note = "says it needs no reply: nothing to follow up"
+	for name, text := range map[string]string{
+		"en": "Hi, just a suggestion for the app: it would be great to see how many hours each project used this week on the home screen. No need to reply, keep up the good work!\n\nElla",
+		"it": "Buongiorno, solo un suggerimento: sarebbe comodo vedere nella schermata principale quante ore ha usato ogni progetto nella settimana. Non serve che mi rispondiate, grazie e buon lavoro!\n\nElisa",
+	} {
+		t.Run(name, func(t *testing.T) {
+			m := &mail.Message{From: mail.Address{Addr: "someone@home.example"}, Subject: "Suggestion", Text: text}
+			r := classify(t, o, m, triage.Context{})
+			if d := triage.Decide(r, triage.DefaultPolicy()); d.Action == triage.ActionTicket || (r.Intent == triage.IntentSupport && !slices.Contains(r.Notes, note)) {
+				t.Errorf("%s %.2f %s %q: want no ticket", r.Intent, r.Confidence, d.Action, r.Notes)
+			}
+		})
+	}
+	m := &mail.Message{From: mail.Address{Addr: "someone@home.example"}, Subject: "Suggestion",
+		Text: "Hi, a suggestion for the app: it would be great to see how many hours each project used this week on the home screen. Could you reply and tell me if it is planned?\n\nElla"}
+	if r := classify(t, o, m, triage.Context{}); slices.Contains(r.Notes, note) {
+		t.Errorf("asks for an answer: %q", r.Notes)
+	}
+}
+
+// TestCommercialQuestion: a subject about a quote, a demo, a price or a
+// discount, with nothing broken in the email, is sales (even from an
+// existing customer) and never a ticket; a question about a price that
+// goes up is billing; a price in the body of a fault report (a menu's
+// prices that did not update) leaves the request alone.
+func TestCommercialQuestion(t *testing.T) {
+	o := mustOffline(t)
+	msg := func(subject, text string) *mail.Message {
+		return &mail.Message{From: mail.Address{Addr: "someone@shop.example"}, Subject: subject, Text: text}
+	}
+	for name, c := range map[string]struct {
+		m    *mail.Message
+		want triage.Intent
+	}{
+		"price of an extra": {msg("Price of a second tablet", "Hi,\n\nWe've been on your Pro plan for a year with one tablet at the front desk. We want a second one for the back office. How much is the tablet with the stand, and does it add anything to the monthly fee?\n\nGeorge"), triage.IntentSales},
+		"sconto":            {msg("sconto per associazione?", "Buongiorno, siamo un'associazione di volontariato con due sedi. Vorremmo usare il vostro sistema per gestire i turni dei volontari. Prevedete sconti per enti del terzo settore? Ci servirebbero 12 utenti.\n\nGrazie\nMarta"), triage.IntentSales},
+		"demo":              {msg("Richiesta demo", "Buongiorno,\n\ngestisco un'agenzia con quindici persone e oggi segniamo le ore su fogli Excel. Vorrei vedere una demo del vostro sistema, in particolare dei report per cliente e dell'integrazione con la contabilità.\n\nCordiali saluti,\nAntonio"), triage.IntentSales},
+		"price going up":    {msg("Plus plan going from 8.99 to 11.49??", "Hi,\n\nI just got your email saying the Plus plan goes up to 11.49 a month from January. That's a 28% increase for the same service. Is there a loyalty price for existing customers, or can I switch to the annual plan at the old price?\n\nBeatrice"), triage.IntentBilling},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := classify(t, o, c.m, triage.Context{})
+			if d := triage.Decide(r, triage.DefaultPolicy()); r.Intent != c.want || d.Action == triage.ActionTicket {
+				t.Errorf("%s %.2f %s %q: want %s and no ticket", r.Intent, r.Confidence, d.Action, r.Notes, c.want)
+			}
+		})
+	}
+	fault := msg("prezzi vecchi sui tablet??", "ieri sera ho cambiato i prezzi dal gestionale, tipo la margherita da 7 a 7,50. Sul gestionale li vedo giusti ma sui due tablet in sala sono ancora quelli vecchi. Ho fatto sincronizza dalle impostazioni ma non cambia niente. Devo fare qualcos'altro?")
+	if r := classify(t, o, fault, triage.Context{}); r.Intent != triage.IntentSupport {
+		t.Errorf("prices that did not update: %s %.2f %q, want support", r.Intent, r.Confidence, r.Notes)
+	}
+}
