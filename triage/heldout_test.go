@@ -35,7 +35,10 @@ func setVIP(tb testing.TB, dir string) []string {
 }
 
 // The acceptance targets of issue 11 on each held-out set, and the
-// floors this model reached. The five sets are development sets now:
+// floors this model reached. sharing and lab were blind until this model
+// was scored on them once (the acceptance figures, in the heldout
+// README): sharing 0.955, 0.913, 0.910 meets the targets; lab 0.870,
+// 0.769, 0.890 does not. The other five sets are development sets:
 // their errors were read, and every change made for them is a general
 // rule or training data in other product domains (the acceptance is
 // measured on blind sets nobody working on the classifier reads). This
@@ -56,6 +59,8 @@ var heldoutFloors = map[string]heldoutFloor{
 	"printers":   {0.97, 0.85, 0.90},
 	"locks":      {0.97, 0.90, 0.93},
 	"pos":        {0.97, 0.80, 0.89},
+	"sharing":    {0.95, 0.91, 0.90},
+	"lab":        {0.86, 0.76, 0.88},
 }
 
 // calibrated are the sets whose reliability table (together) is asserted:
@@ -68,8 +73,8 @@ var calibrated = map[string]bool{"veterinary": true, "energy": true}
 // whose every band from 0.8 up is at least as accurate as its lower edge.
 func TestAccuracyHeldout(t *testing.T) {
 	sets, err := filepath.Glob(filepath.Join(heldoutDir, "*", "labels.csv"))
-	if err != nil || len(sets) < 5 {
-		t.Fatalf("want five held-out sets under %s, found %d (%v)", heldoutDir, len(sets), err)
+	if err != nil || len(sets) < 7 {
+		t.Fatalf("want seven held-out sets under %s, found %d (%v)", heldoutDir, len(sets), err)
 	}
 	o := mustOffline(t)
 	var cal, all []triage.Outcome
