@@ -51,7 +51,7 @@ func mobileLine(line string) bool {
 // the model is that it is a request.
 const (
 	// maxVagueWords: an own text this long says more than "it's broken".
-	maxVagueWords = 12
+	maxVagueWords = 16
 	// minContentWords is how many words that name something (not a
 	// function word, a complaint or a call for help) a request needs.
 	minContentWords = 2
@@ -69,10 +69,13 @@ var vagueWords = func() map[string]bool {
 again still sort sorted please thanks thank call ring help urgent asap normal what this that there here
 with from have just some something anything problem problems issue issues hello dear team support fix
 fixed soon today right phone back anymore more number usual same time last before
+error errors somebody someone anybody anyone nobody noone nothing since answers answer answering
+monday tuesday wednesday thursday friday saturday sunday
 funziona funzionano funzionante chiamate richiamate chiamatemi richiamatemi chiamami chiamare favore
 grazie ciao buongiorno buonasera salve urgente urgenza aiuto problema problemi sistemate sistemare
 ancora questo questa cosa normale subito telefono contattatemi ricontattatemi potete potreste niente
-nulla numero solito solita stesso stessa idem come altra altro volta prima oggetto nessun senza subject`) {
+nulla numero solito solita stesso stessa idem come altra altro volta prima oggetto nessun senza subject
+errore errori qualcuno nessuno risponde risposta lunedì martedì mercoledì giovedì venerdì sabato domenica`) {
 		m[w] = true
 	}
 	return m
