@@ -217,3 +217,21 @@ func noReplyWanted(m *mail.Message) bool {
 // maxNoReplyScan is how much of a body's own text is read for a "no need
 // to reply".
 const maxNoReplyScan = 2 << 10
+
+// noReplyFeedback reports an email the rules left alone that the model
+// reads as other while still giving support at least minFeedbackSupport, and
+// whose own words say it needs no reply: a suggestion or a remark about
+// the product ("a small idea, no need to reply"), which the labels call
+// support with no ticket. The model's 'other' learnt the phrase from
+// personal mail and notifications, where it is common too; those give
+// support next to nothing.
+func noReplyFeedback(m *mail.Message, s *scan, p *[nIntents]float64, best int) bool {
+	return best == indexOf(IntentOther) && s.cues&cueReply != 0 &&
+		p[indexOf(IntentSupport)] >= minFeedbackSupport && noReplyWanted(m)
+}
+
+// minFeedbackSupport is the least support probability noReplyFeedback
+// asks of the model: the phrase pulls hard towards 'other', so a remark
+// about the product keeps only a few per cent; a note about lunch or a
+// notification keeps less than one.
+const minFeedbackSupport = 0.02

@@ -28,6 +28,8 @@ func TestContentlessRequest(t *testing.T) {
 		"usual number":      msg("(nessun oggetto)", "mi richiamate per favore al solito numero"),
 		"same as before":    msg("idem", "idem come l'altra volta, non va\n\nInviato da iPhone"),
 		"same as last time": msg("(no subject)", "same as last time, broken again. call me\n\nSent from my iPhone"),
+		"gives an error":    msg("errore", "il lettore da errore.\n\nInviato da iPhone"),
+		"anybody there":     msg("hello?", "Hi is anybody there? Nothing is working since tuesday and nobody answers the phone."),
 	}
 	for name, m := range vague {
 		t.Run(name, func(t *testing.T) {
@@ -71,8 +73,9 @@ func TestMassMailing(t *testing.T) {
 }
 
 // TestNoReplyWanted: a suggestion that says it needs no reply is no
-// ticket, in English and Italian; the same suggestion asking for an
-// answer is unaffected by the rule.
+// ticket, in English and Italian, and support even where the model reads
+// it as other (a note about lunch that says so is not); the same
+// suggestion asking for an answer is unaffected by the rule.
 func TestNoReplyWanted(t *testing.T) {
 	o := mustOffline(t)
 	const note = "says it needs no reply: nothing to follow up"
@@ -87,6 +90,19 @@ func TestNoReplyWanted(t *testing.T) {
 				t.Errorf("%s %.2f %s %q: want no ticket", r.Intent, r.Confidence, d.Action, r.Notes)
 			}
 		})
+	}
+	// feedback the model reads as other ('no need to reply' is common in
+	// personal mail and notices) is support, still no ticket
+	const feedback = "rule: feedback that says it needs no reply, read as other: support, no ticket"
+	fb := &mail.Message{From: mail.Address{Addr: "someone@home.example"}, Subject: "a remark on the new dashboard",
+		Text: "Hello,\n\nonly a remark, no need to reply: since the last update the weekly chart shows Sunday before Monday, which looks odd to us. Apart from that we are very happy with it.\n\nRegards,\nOtto"}
+	if r := classify(t, o, fb, triage.Context{}); r.Intent != triage.IntentSupport || r.Confidence > 0.75 || !slices.Contains(r.Notes, feedback) {
+		t.Errorf("feedback: %s %.2f %q, want support at most 0.75 by the feedback rule", r.Intent, r.Confidence, r.Notes)
+	}
+	lunch := &mail.Message{From: mail.Address{Addr: "luca@acme.example"}, Subject: "Pranzo venerdì?",
+		Text: "Ciao, sei libero per pranzo venerdì? Non serve rispondere se no, ci vediamo in ufficio.\n\nLuca"}
+	if r := classify(t, o, lunch, triage.Context{}); slices.Contains(r.Notes, feedback) {
+		t.Errorf("a note about lunch: %s %.2f %q, want no feedback rule", r.Intent, r.Confidence, r.Notes)
 	}
 	m := &mail.Message{From: mail.Address{Addr: "someone@home.example"}, Subject: "Suggestion",
 		Text: "Hi, a suggestion for the app: it would be great to see how many hours each project used this week on the home screen. Could you reply and tell me if it is planned?\n\nElla"}

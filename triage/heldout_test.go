@@ -35,17 +35,18 @@ func setVIP(tb testing.TB, dir string) []string {
 }
 
 // The acceptance targets of issue 11 on each held-out set, and the
-// floors this model reached. sharing and lab were blind until this model
-// was scored on them once (the acceptance figures, in the heldout
-// README): sharing 0.955, 0.913, 0.910 meets the targets; lab 0.870,
-// 0.769, 0.890 does not. The other five sets are development sets:
-// their errors were read, and every change made for them is a general
-// rule or training data in other product domains (the acceptance is
-// measured on blind sets nobody working on the classifier reads). This
-// model reaches ticket precision, recall and intent accuracy: energy
-// 1.000, 0.976, 0.971; veterinary 1.000, 1.000, 0.952; printers 1.000,
-// 0.870, 0.910; locks 1.000, 0.909, 0.940; pos 1.000, 0.810, 0.900 —
-// printers and pos are still below the recall target. Each set is
+// floors the current model reaches. sharing and lab were blind until the
+// merge of issue 11's second and third rounds was scored on them once
+// (the acceptance figures, in the heldout README): sharing 0.955, 0.913,
+// 0.910 met the targets; lab 0.870, 0.769, 0.890 did not. All seven are
+// development sets now: their errors were read, and every change made for
+// them is a general rule or training data in other product domains (the
+// acceptance is measured on blind sets nobody working on the classifier
+// reads). The current model reaches ticket precision, recall and intent
+// accuracy: energy 1.000, 0.976, 0.971; veterinary 1.000, 1.000, 0.952;
+// printers 1.000, 0.870, 0.910; locks 1.000, 0.909, 0.950; pos 1.000,
+// 0.810, 0.900; sharing 1.000, 0.913, 0.910; lab 1.000, 0.769, 0.900 —
+// printers, pos and lab are still below the recall target. Each set is
 // asserted at floors just under the figures reached — a regression
 // guard, not the acceptance — and the gap to the targets is logged on
 // every run.
@@ -57,10 +58,10 @@ var heldoutFloors = map[string]heldoutFloor{
 	"veterinary": {0.97, 0.97, 0.95},
 	"energy":     {0.97, 0.95, 0.95},
 	"printers":   {0.97, 0.85, 0.90},
-	"locks":      {0.97, 0.90, 0.93},
+	"locks":      {0.97, 0.90, 0.94},
 	"pos":        {0.97, 0.80, 0.89},
-	"sharing":    {0.95, 0.91, 0.90},
-	"lab":        {0.86, 0.76, 0.88},
+	"sharing":    {0.97, 0.91, 0.90},
+	"lab":        {0.97, 0.76, 0.89},
 }
 
 // calibrated are the sets whose reliability table (together) is asserted:

@@ -107,6 +107,9 @@ func (o *Offline) Classify(_ context.Context, m *mail.Message, c Context) (Resul
 	} else if longQuestion(m, s, &p, best) {
 		r.Intent, r.Confidence = IntentSupport, min(r.Confidence, suspiciousCap)
 		r.Notes = append(r.Notes, "rule: a long question of its own the model read as other: support, to confirm")
+	} else if noReplyFeedback(m, s, &p, best) {
+		r.Intent, r.Confidence = IntentSupport, min(r.Confidence, suspiciousCap)
+		r.Notes = append(r.Notes, "rule: feedback that says it needs no reply, read as other: support, no ticket")
 	} else if in, note, ok := commercialQuestion(m, s, r.Intent); ok {
 		r.Intent, r.Confidence = in, min(r.Confidence, commerceConf)
 		r.Notes = append(r.Notes, note)
