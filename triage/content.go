@@ -70,12 +70,13 @@ again still sort sorted please thanks thank call ring help urgent asap normal wh
 with from have just some something anything problem problems issue issues hello dear team support fix
 fixed soon today right phone back anymore more number usual same time last before
 error errors somebody someone anybody anyone nobody noone nothing since answers answer answering
-monday tuesday wednesday thursday friday saturday sunday
+monday tuesday wednesday thursday friday saturday sunday tomorrow morning afternoon evening tonight
 funziona funzionano funzionante chiamate richiamate chiamatemi richiamatemi chiamami chiamare favore
 grazie ciao buongiorno buonasera salve urgente urgenza aiuto problema problemi sistemate sistemare
 ancora questo questa cosa normale subito telefono contattatemi ricontattatemi potete potreste niente
 nulla numero solito solita stesso stessa idem come altra altro volta prima oggetto nessun senza subject
-errore errori qualcuno nessuno risponde risposta lunedì martedì mercoledì giovedì venerdì sabato domenica`) {
+errore errori qualcuno nessuno risponde risposta lunedì martedì mercoledì giovedì venerdì sabato domenica domani mattina pomeriggio sera stasera
+richiamateci chiamateci contattateci ricontattateci`) {
 		m[w] = true
 	}
 	return m

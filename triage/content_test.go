@@ -11,8 +11,8 @@ import (
 
 // TestContentlessRequest: a short request that says something is wrong, or
 // asks for a call, without saying what is no ticket however sure the
-// model is (a person has to ask back); a short request that names what is
-// wrong is unaffected.
+// model is (a person has to ask back), and a call asked for is a user's,
+// never sales; a short request that names what is wrong is unaffected.
 func TestContentlessRequest(t *testing.T) {
 	o := mustOffline(t)
 	msg := func(subject, text string) *mail.Message {
@@ -30,13 +30,15 @@ func TestContentlessRequest(t *testing.T) {
 		"same as last time": msg("(no subject)", "same as last time, broken again. call me\n\nSent from my iPhone"),
 		"gives an error":    msg("errore", "il lettore da errore.\n\nInviato da iPhone"),
 		"anybody there":     msg("hello?", "Hi is anybody there? Nothing is working since tuesday and nobody answers the phone."),
+		"ci richiamate":     msg("richiamatemi", "mi richiamate per cortesia? 340 111 2233"),
+		"call me back":      msg("call me", "can you call me back please? 0123 456 789"),
 	}
 	for name, m := range vague {
 		t.Run(name, func(t *testing.T) {
 			r := classify(t, o, m, triage.Context{})
 			d := triage.Decide(r, triage.DefaultPolicy())
-			if d.Action == triage.ActionTicket || r.Confidence > 0.75 || (r.Intent == triage.IntentSupport && !slices.Contains(r.Notes, note)) {
-				t.Errorf("%s %.2f %s %q: want no ticket, confidence ≤ 0.75", r.Intent, r.Confidence, d.Action, r.Notes)
+			if d.Action == triage.ActionTicket || r.Confidence > 0.75 || r.Intent == triage.IntentSales || (r.Intent == triage.IntentSupport && !slices.Contains(r.Notes, note)) {
+				t.Errorf("%s %.2f %s %q: want no ticket, confidence ≤ 0.75, not sales", r.Intent, r.Confidence, d.Action, r.Notes)
 			}
 		})
 	}

@@ -45,7 +45,7 @@ func setVIP(tb testing.TB, dir string) []string {
 // reads). The current model reaches ticket precision, recall and intent
 // accuracy: energy 1.000, 0.976, 0.971; veterinary 1.000, 1.000, 0.952;
 // printers 1.000, 0.870, 0.910; locks 1.000, 0.909, 0.950; pos 1.000,
-// 0.810, 0.900; sharing 1.000, 0.913, 0.910; lab 1.000, 0.769, 0.900 —
+// 0.810, 0.900; sharing 1.000, 0.913, 0.920; lab 1.000, 0.769, 0.900 —
 // printers, pos and lab are still below the recall target. Each set is
 // asserted at floors just under the figures reached — a regression
 // guard, not the acceptance — and the gap to the targets is logged on
@@ -60,7 +60,7 @@ var heldoutFloors = map[string]heldoutFloor{
 	"printers":   {0.97, 0.85, 0.90},
 	"locks":      {0.97, 0.90, 0.94},
 	"pos":        {0.97, 0.80, 0.89},
-	"sharing":    {0.97, 0.91, 0.90},
+	"sharing":    {0.97, 0.91, 0.91},
 	"lab":        {0.97, 0.76, 0.89},
 }
 

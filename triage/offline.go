@@ -116,6 +116,13 @@ func (o *Offline) Classify(_ context.Context, m *mail.Message, c Context) (Resul
 	} else if adaptNote != "" {
 		r.Notes = append(r.Notes, adaptNote)
 	}
+	if r.Intent == IntentSales && len(r.Notes) == 0 && s.bodyWords <= maxVagueScan && contentless(m) {
+		// a call asked for with nothing said ("mi richiamate?") is a
+		// user's, as the labels have it: the model's 'sales' learnt
+		// calls from demo requests
+		r.Intent, r.Confidence = IntentSupport, min(r.Confidence, suspiciousCap)
+		r.Notes = append(r.Notes, "says something is wrong but not what: ask back")
+	}
 	if r.Intent != IntentSpam && r.Intent != IntentOther && r.Confidence > suspiciousCap {
 		switch {
 		case replyToElsewhere(m):
