@@ -38,15 +38,19 @@ func setVIP(tb testing.TB, dir string) []string {
 // floors the current model reaches. sharing and lab were blind until the
 // merge of issue 11's second and third rounds was scored on them once
 // (the acceptance figures, in the heldout README): sharing 0.955, 0.913,
-// 0.910 met the targets; lab 0.870, 0.769, 0.890 did not. All seven are
-// development sets now: their errors were read, and every change made for
+// 0.910 met the targets; lab 0.870, 0.769, 0.890 did not. photobooks and
+// hearing were blind until the model after the fourth round was scored on
+// them once: photobooks 0.870, 0.870, 0.900 and hearing 0.920, 0.958,
+// 0.890 — neither meets the precision target. All nine are development
+// sets now: their errors were read, and every change made for
 // them is a general rule or training data in other product domains (the
 // acceptance is measured on blind sets nobody working on the classifier
 // reads). The current model reaches ticket precision, recall and intent
 // accuracy: energy 1.000, 0.976, 0.971; veterinary 1.000, 1.000, 0.952;
 // printers 1.000, 0.870, 0.910; locks 1.000, 0.909, 0.950; pos 1.000,
 // 0.810, 0.900; sharing 1.000, 0.913, 0.920; lab 1.000, 0.769, 0.900 —
-// printers, pos and lab are still below the recall target. Each set is
+// printers, pos and lab are still below the recall target; photobooks
+// and hearing are as scored blind. Each set is
 // asserted at floors just under the figures reached — a regression
 // guard, not the acceptance — and the gap to the targets is logged on
 // every run.
@@ -62,6 +66,8 @@ var heldoutFloors = map[string]heldoutFloor{
 	"pos":        {0.97, 0.80, 0.89},
 	"sharing":    {0.97, 0.91, 0.91},
 	"lab":        {0.97, 0.76, 0.89},
+	"photobooks": {0.86, 0.86, 0.89},
+	"hearing":    {0.91, 0.95, 0.88},
 }
 
 // calibrated are the sets whose reliability table (together) is asserted:
@@ -74,8 +80,8 @@ var calibrated = map[string]bool{"veterinary": true, "energy": true}
 // whose every band from 0.8 up is at least as accurate as its lower edge.
 func TestAccuracyHeldout(t *testing.T) {
 	sets, err := filepath.Glob(filepath.Join(heldoutDir, "*", "labels.csv"))
-	if err != nil || len(sets) < 7 {
-		t.Fatalf("want seven held-out sets under %s, found %d (%v)", heldoutDir, len(sets), err)
+	if err != nil || len(sets) < 9 {
+		t.Fatalf("want nine held-out sets under %s, found %d (%v)", heldoutDir, len(sets), err)
 	}
 	o := mustOffline(t)
 	var cal, all []triage.Outcome
