@@ -12,9 +12,9 @@ import (
 // removed): a resolution or a close phrase, no question, nothing that says
 // something is still wrong, and little else.
 
-// closingPhrases say the matter is settled: a resolution ("it works
-// now"), which closes with a thanks, or an explicit close ("nothing else
-// needed"), which closes alone (closePhrases). Their words are not read as
+// closingPhrases say the matter is settled with a resolution ("it works
+// now"), which closes with a thanks; an explicit close ("nothing else
+// needed") closes alone and is listed once, in closePhrases. Their words are not read as
 // blockers: "no further action needed" is a close, "not working" is not.
 const closingPhrases = `fixed
 fixes it
@@ -53,21 +53,6 @@ are back
 back in
 coming in again
 managed
-problem solved
-issue solved
-issue resolved
-no further action
-no further action needed
-nothing else
-nothing else needed
-nothing more needed
-no need
-no longer needed
-you can close
-can close this
-can close the ticket
-close the ticket
-close this ticket
 risolto
 risolta
 risolti
@@ -91,31 +76,7 @@ tutto chiaro
 sono tornati
 riuscito
 riuscita
-riusciti
-problema risolto
-non serve altro
-non serve più
-non c è bisogno
-non c è più bisogno
-potete chiudere
-puoi chiudere
-potete chiudere la richiesta
-potete chiudere la segnalazione
-chiudere la richiesta
-chiudere il ticket
-si può chiudere
-consider this closed
-consider it closed
-consider the ticket closed
-consider the case closed
-consider the request closed
-you may close
-feel free to close
-considerare chiusa
-considerare chiuso
-considerarla chiusa
-considerate chiusa
-considerate chiuso`
+riusciti`
 
 // closePhrases close a thread even without a thanks; the other closing
 // phrases need one ("da altri operatori funziona" reports a problem).
