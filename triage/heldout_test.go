@@ -66,25 +66,24 @@ var heldoutFloors = map[string]heldoutFloor{
 	"pos":        {0.97, 0.80, 0.89},
 	"sharing":    {0.97, 0.91, 0.91},
 	"lab":        {0.97, 0.76, 0.89},
-	"photobooks": {0.86, 0.86, 0.89},
-	"hearing":    {0.91, 0.95, 0.88},
+	"photobooks": {0.90, 0.86, 0.89},
+	"hearing":    {0.95, 0.95, 0.88},
 }
-
-// calibrated are the sets whose reliability table (together) is asserted:
-// printers' is logged (its 0.80–0.90 band is right 11 times of 13).
-var calibrated = map[string]bool{"veterinary": true, "energy": true}
 
 // TestAccuracyHeldout scores every held-out set, each with its own VIP
 // list: intent accuracy and ticket precision and recall at least the
-// set's floors; on the calibrated sets together, a reliability table
-// whose every band from 0.8 up is at least as accurate as its lower edge.
+// set's floors; on the nine sets together (mail of nine products the model
+// never saw, by other hands than its training data's), a reliability
+// table whose every band from 0.8 up is at least as accurate as its lower
+// edge: the band just over the ticket threshold is where an over-confident
+// model puts its false tickets.
 func TestAccuracyHeldout(t *testing.T) {
 	sets, err := filepath.Glob(filepath.Join(heldoutDir, "*", "labels.csv"))
 	if err != nil || len(sets) < 9 {
 		t.Fatalf("want nine held-out sets under %s, found %d (%v)", heldoutDir, len(sets), err)
 	}
 	o := mustOffline(t)
-	var cal, all []triage.Outcome
+	var all []triage.Outcome
 	for _, labels := range sets {
 		dir := filepath.Dir(labels)
 		name := filepath.Base(dir)
@@ -99,9 +98,6 @@ func TestAccuracyHeldout(t *testing.T) {
 			t.Fatal(err)
 		}
 		all = append(all, outs...)
-		if calibrated[name] {
-			cal = append(cal, outs...)
-		}
 		t.Logf("held-out %s:\n%s", name, rep.Text())
 		for _, c := range []struct {
 			what               string
@@ -118,8 +114,8 @@ func TestAccuracyHeldout(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("held-out, all sets:\n%s", triage.Score(all, triage.EvalOptions{Policy: triage.DefaultPolicy()}).Text())
-	rep := triage.Score(cal, triage.EvalOptions{Policy: triage.DefaultPolicy()})
+	rep := triage.Score(all, triage.EvalOptions{Policy: triage.DefaultPolicy()})
+	t.Logf("held-out, all sets:\n%s", rep.Text())
 	for _, b := range rep.Calibration {
 		if b.Lo >= 0.8 && b.Emails > 0 && b.Accuracy < b.Lo {
 			t.Errorf("band %.2f-%.2f: %d of %d right (%.3f), below its lower edge", b.Lo, b.Hi, b.Right, b.Emails, b.Accuracy)

@@ -78,7 +78,7 @@ func (o *Offline) sample(m *mail.Message, gold int) (calSample, bool) {
 		return calSample{}, false
 	}
 	best := argmax(&p)
-	return calSample{in: calInputs(&p, best, &sc.scan), intent: best, right: best == gold, weight: 1}, true
+	return calSample{in: o.md.calInputs(&p, best, &sc.scan), intent: best, right: best == gold, weight: 1}, true
 }
 
 // Classify classifies m. It never fails and never blocks; ctx is accepted
