@@ -65,7 +65,9 @@ func TestCalibratorDistrustsFewWords(t *testing.T) {
 		spread.feats = append(spread.feats, feature{id, 1})
 	}
 	concentrated := &scan{feats: slices.Clone(spread.feats)}
-	concentrated.feats[0].v = 30
+	for i := range concentrated.feats[1:] {
+		concentrated.feats[1+i].v = 0.01 // the first word carries the lead
+	}
 	cs, cc := md.confidence(&p, sup, spread), md.confidence(&p, sup, concentrated)
 	if cc >= cs {
 		t.Errorf("a lead on one word: confidence %.3f, not below the spread lead's %.3f", cc, cs)
