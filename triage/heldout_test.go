@@ -49,7 +49,7 @@ func setVIP(tb testing.TB, dir string) []string {
 // distrusts a lead carried by a word or two, four more training domains)
 // reaches ticket precision, recall and intent accuracy: energy 1.000,
 // 0.976, 0.981; veterinary 1.000, 0.976, 0.971; printers 1.000, 0.870,
-// 0.930; locks 1.000, 0.909, 0.970; pos 1.000, 0.810, 0.890; sharing
+// 0.930; locks 1.000, 0.909, 0.970; pos 1.000, 0.857, 0.890; sharing
 // 1.000, 0.913, 0.930; lab 1.000, 0.846, 0.910; photobooks 0.913, 0.913,
 // 0.910; hearing 0.920, 0.958, 0.930 — printers, pos and lab are still
 // below the recall target, photobooks and hearing below the precision
@@ -66,7 +66,7 @@ var heldoutFloors = map[string]heldoutFloor{
 	"energy":     {0.97, 0.97, 0.97},
 	"printers":   {0.97, 0.86, 0.92},
 	"locks":      {0.97, 0.90, 0.96},
-	"pos":        {0.97, 0.80, 0.88},
+	"pos":        {0.97, 0.85, 0.88},
 	"sharing":    {0.97, 0.91, 0.92},
 	"lab":        {0.97, 0.84, 0.90},
 	"photobooks": {0.91, 0.91, 0.90},

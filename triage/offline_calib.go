@@ -24,7 +24,7 @@ type calibrator struct {
 	intercept [nIntents]float32 // by predicted intent
 	slope     [nCalInputs]float32
 	// lift bounds how much the calibrator may raise the model's log-odds
-	// (1: e times the odds).
+	// (1.2: 3.3 times the odds).
 	lift float32
 }
 
