@@ -46,8 +46,8 @@ func (md *model) calInputs(p *[nIntents]float64, best int, s *scan) [nCalInputs]
 	known := float64(len(s.feats))
 	var pos, m1, m2, m3 float64
 	for _, f := range s.feats {
-		w := md.weights[int(f.id)*nIntents : int(f.id)*nIntents+nIntents]
-		d := float64(f.v) * float64(w[best]-w[sc])
+		i := int(f.id) * nIntents
+		d := float64(f.v * (md.weights[i+best] - md.weights[i+sc]))
 		if d <= 0 {
 			continue
 		}
