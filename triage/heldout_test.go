@@ -41,7 +41,7 @@ func setVIP(tb testing.TB, dir string) []string {
 // 0.910 met the targets; lab 0.870, 0.769, 0.890 did not. photobooks and
 // hearing were blind until the model after the fourth round was scored on
 // them once: photobooks 0.870, 0.870, 0.900 and hearing 0.920, 0.958,
-// 0.890 — neither meets the precision target. All nine are development
+// 0.890 — neither meets the precision target. These nine are development
 // sets now: their errors were read, and every change made for
 // them is a general rule or training data in other product domains (the
 // acceptance is measured on blind sets nobody working on the classifier
@@ -53,7 +53,11 @@ func setVIP(tb testing.TB, dir string) []string {
 // 1.000, 0.913, 0.930; lab 1.000, 0.846, 0.910; photobooks 0.913, 0.913,
 // 0.910; hearing 0.920, 0.958, 0.930 — printers, pos and lab are still
 // below the recall target, photobooks and hearing below the precision
-// target. Each set is
+// target. telescopes, marina, homebrew and esign were blind until that
+// model was scored on them once: 0.889, 0.960, 0.920; 0.955, 0.913,
+// 0.850; 0.700, 0.875, 0.880; 1.000, 0.958, 0.950 — esign meets every
+// target, marina misses intent accuracy, telescopes and homebrew miss
+// precision; they are development sets now too. Each set is
 // asserted at floors just under the figures reached — a regression
 // guard, not the acceptance — and the gap to the targets is logged on
 // every run.
@@ -71,19 +75,23 @@ var heldoutFloors = map[string]heldoutFloor{
 	"lab":        {0.97, 0.84, 0.90},
 	"photobooks": {0.91, 0.91, 0.90},
 	"hearing":    {0.91, 0.95, 0.92},
+	"telescopes": {0.88, 0.95, 0.91},
+	"marina":     {0.95, 0.91, 0.84},
+	"homebrew":   {0.69, 0.87, 0.87},
+	"esign":      {0.99, 0.95, 0.94},
 }
 
 // TestAccuracyHeldout scores every held-out set, each with its own VIP
 // list: intent accuracy and ticket precision and recall at least the
-// set's floors; on the nine sets together (mail of nine products the model
+// set's floors; on all the sets together (mail of products the model
 // never saw, by other hands than its training data's), a reliability
 // table whose every band from 0.8 up is at least as accurate as its lower
 // edge: the band just over the ticket threshold is where an over-confident
 // model puts its false tickets.
 func TestAccuracyHeldout(t *testing.T) {
 	sets, err := filepath.Glob(filepath.Join(heldoutDir, "*", "labels.csv"))
-	if err != nil || len(sets) < 9 {
-		t.Fatalf("want nine held-out sets under %s, found %d (%v)", heldoutDir, len(sets), err)
+	if err != nil || len(sets) < 13 {
+		t.Fatalf("want thirteen held-out sets under %s, found %d (%v)", heldoutDir, len(sets), err)
 	}
 	o := mustOffline(t)
 	var all []triage.Outcome
