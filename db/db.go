@@ -66,6 +66,8 @@ type DB struct {
 	ws *stmtCache
 	// codec compresses the raw mail it stores.
 	codec rawCodec
+	// ckpt checkpoints the WAL off the writer (nil in memory).
+	ckpt *checkpointer
 }
 
 // Open opens (creating with mode 0600 if needed) the SQLite file at path,
@@ -96,6 +98,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		}
 		r.SetMaxOpenConns(4)
 		d.r = r
+		d.ckpt = startCheckpointer(r)
 	}
 	if err := d.migrate(ctx); err != nil {
 		d.Close()
@@ -207,8 +210,9 @@ func dsn(path string, readOnly bool) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// Close closes both pools.
+// Close stops the background checkpoints and closes both pools.
 func (d *DB) Close() error {
+	d.ckpt.close()
 	errs := []error{d.ws.close()}
 	if d.r != d.w {
 		errs = append(errs, d.r.Close())

@@ -143,6 +143,7 @@ func (d *DB) ApplySync(ctx context.Context, b mail.SyncBatch) (mail.Applied, err
 	if err := tx.Commit(); err != nil {
 		return ap, fmt.Errorf("apply sync: %w", err)
 	}
+	d.ckpt.committed(ins.written())
 	return ap, nil
 }
 
