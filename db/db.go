@@ -26,6 +26,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
@@ -68,6 +69,8 @@ type DB struct {
 	codec rawCodec
 	// ckpt checkpoints the WAL off the writer (nil in memory).
 	ckpt *checkpointer
+	// deferring is set while an initial sync holds back deferredIndexes.
+	deferring atomic.Bool
 }
 
 // Open opens (creating with mode 0600 if needed) the SQLite file at path,
@@ -99,6 +102,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		r.SetMaxOpenConns(4)
 		d.r = r
 		d.ckpt = startCheckpointer(r)
+	}
+	if err := d.buildDeferredAtOpen(ctx); err != nil {
+		d.Close()
+		return nil, err
 	}
 	if err := d.migrate(ctx); err != nil {
 		d.Close()

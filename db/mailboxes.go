@@ -117,6 +117,9 @@ func (d *DB) ApplySync(ctx context.Context, b mail.SyncBatch) (mail.Applied, err
 		return ap, fmt.Errorf("apply sync: %w", err)
 	}
 	defer tx.Rollback()
+	if err := d.bulkIndexes(ctx, tx, len(b.Messages) > 0); err != nil {
+		return ap, fmt.Errorf("apply sync: %w", err)
+	}
 	now := d.nowMS()
 	if ap.New, err = ins.run(ctx, tx, b.Source, now); err != nil {
 		return ap, fmt.Errorf("apply sync: %w", err)
@@ -145,6 +148,31 @@ func (d *DB) ApplySync(ctx context.Context, b mail.SyncBatch) (mail.Applied, err
 	}
 	d.ckpt.committed(ins.written())
 	return ap, nil
+}
+
+// bulkIndexes holds back deferredIndexes when the first messages of a
+// sync go into an empty store, and builds them with the first batch
+// without messages after it (the sync's final state). A sync that stops
+// before leaves them to the next sync or the next Open.
+func (d *DB) bulkIndexes(ctx context.Context, tx *sql.Tx, inserting bool) error {
+	if !inserting {
+		if d.deferring.Load() {
+			if err := buildDeferred(ctx, tx); err != nil {
+				return err
+			}
+			d.deferring.Store(false)
+		}
+		return nil
+	}
+	if d.deferring.Load() {
+		return nil
+	}
+	deferred, err := deferIndexes(ctx, tx)
+	if err != nil {
+		return err
+	}
+	d.deferring.Store(deferred)
+	return nil
 }
 
 // insertLocationsSQL records a chunk of locations; ?1 is the mailbox.
