@@ -117,8 +117,12 @@ func (d *DB) ApplySync(ctx context.Context, b mail.SyncBatch) (mail.Applied, err
 		return ap, fmt.Errorf("apply sync: %w", err)
 	}
 	defer tx.Rollback()
-	if err := d.bulkIndexes(ctx, tx, len(b.Messages) > 0); err != nil {
-		return ap, fmt.Errorf("apply sync: %w", err)
+	if len(b.Messages) > 0 && !d.deferring.Load() {
+		deferred, err := deferIndexes(ctx, tx)
+		if err != nil {
+			return ap, fmt.Errorf("apply sync: %w", err)
+		}
+		d.deferring.Store(deferred)
 	}
 	now := d.nowMS()
 	if ap.New, err = ins.run(ctx, tx, b.Source, now); err != nil {
@@ -147,32 +151,16 @@ func (d *DB) ApplySync(ctx context.Context, b mail.SyncBatch) (mail.Applied, err
 		return ap, fmt.Errorf("apply sync: %w", err)
 	}
 	d.ckpt.committed(ins.written())
-	return ap, nil
-}
-
-// bulkIndexes holds back deferredIndexes when the first messages of a
-// sync go into an empty store, and builds them with the first batch
-// without messages after it (the sync's final state). A sync that stops
-// before leaves them to the next sync or the next Open.
-func (d *DB) bulkIndexes(ctx context.Context, tx *sql.Tx, inserting bool) error {
-	if !inserting {
-		if d.deferring.Load() {
-			if err := buildDeferred(ctx, tx); err != nil {
-				return err
-			}
-			d.deferring.Store(false)
+	// The first batch without messages after an initial sync's last one
+	// (its final state) builds the indexes the sync held back; a sync
+	// that stops before leaves them to the next sync or the next Open.
+	if len(b.Messages) == 0 && d.deferring.Load() {
+		d.deferring.Store(false)
+		if err := d.buildDeferred(ctx); err != nil {
+			return ap, fmt.Errorf("apply sync: %w", err)
 		}
-		return nil
 	}
-	if d.deferring.Load() {
-		return nil
-	}
-	deferred, err := deferIndexes(ctx, tx)
-	if err != nil {
-		return err
-	}
-	d.deferring.Store(deferred)
-	return nil
+	return ap, nil
 }
 
 // insertLocationsSQL records a chunk of locations; ?1 is the mailbox.
