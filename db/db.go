@@ -1,7 +1,9 @@
 // Package db wraps the single SQLite file that holds smista's state. It
 // implements the store interfaces that the other packages declare, and is
 // laid out by what it stores: db.go opens the file and migrates it;
-// messages.go, mailboxes.go (sync state), triage.go (results, decisions,
+// messages.go, mailboxes.go (sync state; bulkindex.go the indexes an
+// initial sync builds after its last batch, checkpoint.go the WAL copied
+// back off the writer), triage.go (results, decisions,
 // overrides), drafts.go, endpoints.go, llmcache.go; the outbox in
 // outbox.go (enqueue), sender.go and record.go (the sender's reads and its
 // group commit, with stmtcache.go), deliverylog.go (deliveries, attempts,
