@@ -1,7 +1,9 @@
 // Package db wraps the single SQLite file that holds smista's state. It
 // implements the store interfaces that the other packages declare, and is
 // laid out by what it stores: db.go opens the file and migrates it;
-// messages.go, mailboxes.go (sync state), triage.go (results, decisions,
+// messages.go, mailboxes.go (sync state; bulkindex.go the indexes an
+// initial sync builds after its last batch, checkpoint.go the WAL copied
+// back off the writer), triage.go (results, decisions,
 // overrides), drafts.go, endpoints.go, llmcache.go; the outbox in
 // outbox.go (enqueue), sender.go and record.go (the sender's reads and its
 // group commit, with stmtcache.go), deliverylog.go (deliveries, attempts,
@@ -26,6 +28,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
@@ -66,6 +69,10 @@ type DB struct {
 	ws *stmtCache
 	// codec compresses the raw mail it stores.
 	codec rawCodec
+	// ckpt checkpoints the WAL off the writer (nil in memory).
+	ckpt *checkpointer
+	// deferring is set while an initial sync holds back deferredIndexes.
+	deferring atomic.Bool
 }
 
 // Open opens (creating with mode 0600 if needed) the SQLite file at path,
@@ -96,6 +103,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		}
 		r.SetMaxOpenConns(4)
 		d.r = r
+		d.ckpt = startCheckpointer(r)
+	}
+	if err := d.buildDeferredAtOpen(ctx); err != nil {
+		d.Close()
+		return nil, err
 	}
 	if err := d.migrate(ctx); err != nil {
 		d.Close()
@@ -207,8 +219,9 @@ func dsn(path string, readOnly bool) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// Close closes both pools.
+// Close stops the background checkpoints and closes both pools.
 func (d *DB) Close() error {
+	d.ckpt.close()
 	errs := []error{d.ws.close()}
 	if d.r != d.w {
 		errs = append(errs, d.r.Close())

@@ -117,6 +117,13 @@ func (d *DB) ApplySync(ctx context.Context, b mail.SyncBatch) (mail.Applied, err
 		return ap, fmt.Errorf("apply sync: %w", err)
 	}
 	defer tx.Rollback()
+	if len(b.Messages) > 0 && !d.deferring.Load() {
+		deferred, err := deferIndexes(ctx, tx)
+		if err != nil {
+			return ap, fmt.Errorf("apply sync: %w", err)
+		}
+		d.deferring.Store(deferred)
+	}
 	now := d.nowMS()
 	if ap.New, err = ins.run(ctx, tx, b.Source, now); err != nil {
 		return ap, fmt.Errorf("apply sync: %w", err)
@@ -142,6 +149,16 @@ func (d *DB) ApplySync(ctx context.Context, b mail.SyncBatch) (mail.Applied, err
 	}
 	if err := tx.Commit(); err != nil {
 		return ap, fmt.Errorf("apply sync: %w", err)
+	}
+	d.ckpt.committed(ins.written())
+	// The first batch without messages after an initial sync's last one
+	// (its final state) builds the indexes the sync held back; a sync
+	// that stops before leaves them to the next sync or the next Open.
+	if len(b.Messages) == 0 && d.deferring.Load() {
+		d.deferring.Store(false)
+		if err := d.buildDeferred(ctx); err != nil {
+			return ap, fmt.Errorf("apply sync: %w", err)
+		}
 	}
 	return ap, nil
 }

@@ -34,6 +34,7 @@ func (d *DB) SaveMessages(ctx context.Context, source string, msgs []*mail.Messa
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("save messages: %w", err)
 	}
+	d.ckpt.committed(ins.written())
 	return added, nil
 }
 
@@ -164,6 +165,22 @@ func (ins *messageInsert) run(ctx context.Context, tx *sql.Tx, source string, no
 		return nil, fmt.Errorf("save messages: %w", err)
 	}
 	return added, nil
+}
+
+// rowBytes is about what a new message adds to the file besides its raw
+// mail: its rows' other fields and its index entries.
+const rowBytes = 1 << 10
+
+// written is about how many bytes run added to the file (the raw mail of
+// the messages it inserted, and their rows).
+func (ins *messageInsert) written() int {
+	n := 0
+	for i, isNew := range ins.isNew {
+		if isNew {
+			n += len(ins.raws[i].raw) + rowBytes
+		}
+	}
+	return n
 }
 
 // stored returns the email ids and Message-IDs of the batch that are

@@ -1,0 +1,68 @@
+package db_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"smista/db"
+	"smista/mail"
+)
+
+// A sync's commits are copied from the WAL into the database file by the
+// background checkpointer, not the writer: with the writer's own
+// checkpoints off, the file still grows to hold the synced mail.
+func TestSyncCheckpointsInBackground(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.db")
+	d, err := db.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Writer().ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
+		t.Fatal(err)
+	}
+	st, err := d.OpenMailbox(ctx, "work", "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := fileSize(t, path)
+	// 3 MB of mail that does not compress: three times checkpointEvery.
+	var msgs []mail.SyncedMessage
+	for i := range 300 {
+		mid := fmt.Sprintf("<c%d@example.org>", i)
+		body := make([]byte, 10<<10)
+		rand.Read(body)
+		msgs = append(msgs, mail.SyncedMessage{UID: uint32(i + 1), Message: &mail.Message{
+			ID: mail.EmailID(mid), MessageID: mid, ThreadID: mail.EmailID(mid), Subject: "x",
+			Raw: append([]byte("Subject: x\r\n\r\n"), body...), Header: map[string][]string{},
+		}})
+	}
+	for i := 0; i < len(msgs); i += 100 {
+		if _, err := d.ApplySync(ctx, mail.SyncBatch{MailboxID: st.ID, Messages: msgs[i : i+100]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Bounded wait: the checkpoint runs on another goroutine.
+	for range 500 {
+		if fileSize(t, path) > before+2<<20 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("database file %d bytes after the sync (%d before): the WAL was not checkpointed", fileSize(t, path), before)
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
+}
