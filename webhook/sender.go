@@ -514,6 +514,8 @@ func (s *Sender) reload(ctx context.Context, st *schedState, q string) error {
 // one not due yet, or when the sender stops; attempts themselves run on
 // bg, so a stop never cuts one short.
 func (s *Sender) work(ctx, bg context.Context, jobs <-chan job, outcomes chan<- Outcome) {
+	clock := newAttemptClock(bg, s.opts.Timeout)
+	defer clock.close()
 	for j := range jobs {
 		var rest []Delivery
 		stopped := false
@@ -532,7 +534,7 @@ func (s *Sender) work(ctx, bg context.Context, jobs <-chan job, outcomes chan<- 
 			s.inFlight.Add(1)
 			s.inJobs.Add(-1)
 			attempted++
-			o := s.attempt(bg, d)
+			o := s.attempt(clock, d)
 			s.inFlight.Add(-1)
 			delivered := o.Status == StatusDelivered
 			s.mu.Lock()
@@ -557,11 +559,11 @@ func (s *Sender) work(ctx, bg context.Context, jobs <-chan job, outcomes chan<- 
 // attempt runs one attempt with the timeout and decides the next state.
 // A failure that is this machine's (offline, asleep) is logged as class
 // offline: it uses up no retry and does not count toward auto-disable.
-func (s *Sender) attempt(ctx context.Context, d Delivery) Outcome {
-	tr := s.opts.Transports[d.Kind]
-	actx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
-	res := tr.Deliver(actx, d)
-	cancel()
+// The clock (one per worker) bounds it; its parent is the attempts' context.
+func (s *Sender) attempt(clock *attemptClock, d Delivery) Outcome {
+	ctx := clock.parent
+	res := s.opts.Transports[d.Kind].Deliver(clock.start(), d)
+	clock.stop()
 	s.remember(d, res, res.Started)
 	// A sleep during the attempt is seen by the look after it (or by
 	// another goroutine's meanwhile): either way at or after its start.
@@ -583,8 +585,10 @@ func (s *Sender) DeliverNow(ctx context.Context, id string) (Outcome, error) {
 	if _, ok := s.opts.Transports[d.Kind]; !ok {
 		return Outcome{}, fmt.Errorf("deliver %s: no transport for kind %q", id, d.Kind)
 	}
+	clock := newAttemptClock(ctx, s.opts.Timeout)
+	defer clock.close()
 	s.inFlight.Add(1)
-	o := s.attempt(ctx, d)
+	o := s.attempt(clock, d)
 	s.inFlight.Add(-1)
 	if _, err := s.store.Record(context.WithoutCancel(ctx), []Outcome{o}, s.policy()); err != nil {
 		return o, fmt.Errorf("deliver %s: %w", id, err)
