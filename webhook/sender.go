@@ -61,6 +61,8 @@ type Sender struct {
 	stop        map[string]bool // queues whose running job must stop
 	important   []Notice
 	impWake     chan struct{}
+	// writerWake ends the writer's wait for outcomes early (wakeWriter).
+	writerWake chan struct{}
 }
 
 // runLength bounds the deliveries of one queue handed to a worker at once,
@@ -100,14 +102,15 @@ func NewSender(store Store, opts Options) *Sender {
 		opts.Transports = map[string]Transport{KindWebhook: own}
 	}
 	s := &Sender{
-		own:     own,
-		store:   store,
-		opts:    opts,
-		wake:    make(chan struct{}, 1),
-		tick:    make(chan struct{}, 1),
-		events:  make(chan Notice, 1024),
-		impWake: make(chan struct{}, 1),
-		stop:    map[string]bool{},
+		own:        own,
+		store:      store,
+		opts:       opts,
+		wake:       make(chan struct{}, 1),
+		tick:       make(chan struct{}, 1),
+		events:     make(chan Notice, 1024),
+		impWake:    make(chan struct{}, 1),
+		writerWake: make(chan struct{}, 1),
+		stop:       map[string]bool{},
 	}
 	for k := range opts.Transports {
 		s.kinds = append(s.kinds, k)
@@ -541,6 +544,7 @@ func (s *Sender) work(ctx, bg context.Context, jobs <-chan job, outcomes chan<- 
 			s.finished = append(s.finished, finish{queue: j.queue, id: d.ID, seq: d.Seq, delivered: delivered})
 			s.mu.Unlock()
 			outcomes <- o
+			s.wakeWriter(outcomes)
 			if !delivered {
 				break
 			}
@@ -548,6 +552,7 @@ func (s *Sender) work(ctx, bg context.Context, jobs <-chan job, outcomes chan<- 
 		// What was not attempted goes back to the scheduler (rest) or is
 		// read again after the failure's commit.
 		s.inJobs.Add(-int64(len(j.items) - attempted))
+		s.wakeWriter(outcomes)
 		s.mu.Lock()
 		delete(s.stop, j.queue)
 		s.finished = append(s.finished, finish{queue: j.queue, done: true, stopped: stopped, rest: rest})
