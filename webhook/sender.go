@@ -192,6 +192,10 @@ func (s *Sender) run(ctx context.Context, once bool) error {
 	close(jobs)
 	workers.Wait()
 	close(outcomes)
+	select { // a writer asleep in its flush delay sees the close
+	case s.writerWake <- struct{}{}:
+	default:
+	}
 	writer.Wait()
 	close(fwdStop)
 	fwd.Wait()
