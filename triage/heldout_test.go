@@ -41,16 +41,23 @@ func setVIP(tb testing.TB, dir string) []string {
 // 0.910 met the targets; lab 0.870, 0.769, 0.890 did not. photobooks and
 // hearing were blind until the model after the fourth round was scored on
 // them once: photobooks 0.870, 0.870, 0.900 and hearing 0.920, 0.958,
-// 0.890 — neither meets the precision target. All nine are development
+// 0.890 — neither meets the precision target. These nine are development
 // sets now: their errors were read, and every change made for
 // them is a general rule or training data in other product domains (the
 // acceptance is measured on blind sets nobody working on the classifier
-// reads). The current model reaches ticket precision, recall and intent
-// accuracy: energy 1.000, 0.976, 0.971; veterinary 1.000, 1.000, 0.952;
-// printers 1.000, 0.870, 0.910; locks 1.000, 0.909, 0.950; pos 1.000,
-// 0.810, 0.900; sharing 1.000, 0.913, 0.920; lab 1.000, 0.769, 0.900 —
-// printers, pos and lab are still below the recall target; photobooks
-// and hearing are as scored blind. Each set is
+// reads). The current model (issue 11's fifth round: a calibrator that
+// distrusts a lead carried by a word or two, four more training domains)
+// reaches ticket precision, recall and intent accuracy: energy 1.000,
+// 0.976, 0.981; veterinary 1.000, 0.976, 0.971; printers 1.000, 0.870,
+// 0.930; locks 1.000, 0.909, 0.970; pos 1.000, 0.857, 0.890; sharing
+// 1.000, 0.913, 0.930; lab 1.000, 0.846, 0.910; photobooks 0.913, 0.913,
+// 0.910; hearing 0.920, 0.958, 0.930 — printers, pos and lab are still
+// below the recall target, photobooks and hearing below the precision
+// target. telescopes, marina, homebrew and esign were blind until that
+// model was scored on them once: 0.889, 0.960, 0.920; 0.955, 0.913,
+// 0.850; 0.700, 0.875, 0.880; 1.000, 0.958, 0.950 — esign meets every
+// target, marina misses intent accuracy, telescopes and homebrew miss
+// precision; they are development sets now too. Each set is
 // asserted at floors just under the figures reached — a regression
 // guard, not the acceptance — and the gap to the targets is logged on
 // every run.
@@ -59,32 +66,35 @@ const targetPrecision, targetRecall, targetAccuracy = 0.95, 0.90, 0.88
 type heldoutFloor struct{ precision, recall, accuracy float64 }
 
 var heldoutFloors = map[string]heldoutFloor{
-	"veterinary": {0.97, 0.97, 0.95},
-	"energy":     {0.97, 0.95, 0.95},
-	"printers":   {0.97, 0.85, 0.90},
-	"locks":      {0.97, 0.90, 0.94},
-	"pos":        {0.97, 0.80, 0.89},
-	"sharing":    {0.97, 0.91, 0.91},
-	"lab":        {0.97, 0.76, 0.89},
-	"photobooks": {0.86, 0.86, 0.89},
-	"hearing":    {0.91, 0.95, 0.88},
+	"veterinary": {0.97, 0.97, 0.96},
+	"energy":     {0.97, 0.97, 0.97},
+	"printers":   {0.97, 0.86, 0.92},
+	"locks":      {0.97, 0.90, 0.96},
+	"pos":        {0.97, 0.85, 0.88},
+	"sharing":    {0.97, 0.91, 0.92},
+	"lab":        {0.97, 0.84, 0.90},
+	"photobooks": {0.91, 0.91, 0.90},
+	"hearing":    {0.91, 0.95, 0.92},
+	"telescopes": {0.88, 0.95, 0.91},
+	"marina":     {0.95, 0.91, 0.84},
+	"homebrew":   {0.69, 0.87, 0.87},
+	"esign":      {0.99, 0.95, 0.94},
 }
-
-// calibrated are the sets whose reliability table (together) is asserted:
-// printers' is logged (its 0.80–0.90 band is right 11 times of 13).
-var calibrated = map[string]bool{"veterinary": true, "energy": true}
 
 // TestAccuracyHeldout scores every held-out set, each with its own VIP
 // list: intent accuracy and ticket precision and recall at least the
-// set's floors; on the calibrated sets together, a reliability table
-// whose every band from 0.8 up is at least as accurate as its lower edge.
+// set's floors; on all the sets together (mail of products the model
+// never saw, by other hands than its training data's), a reliability
+// table whose every band from 0.8 up is at least as accurate as its lower
+// edge: the band just over the ticket threshold is where an over-confident
+// model puts its false tickets.
 func TestAccuracyHeldout(t *testing.T) {
 	sets, err := filepath.Glob(filepath.Join(heldoutDir, "*", "labels.csv"))
-	if err != nil || len(sets) < 9 {
-		t.Fatalf("want nine held-out sets under %s, found %d (%v)", heldoutDir, len(sets), err)
+	if err != nil || len(sets) < 13 {
+		t.Fatalf("want thirteen held-out sets under %s, found %d (%v)", heldoutDir, len(sets), err)
 	}
 	o := mustOffline(t)
-	var cal, all []triage.Outcome
+	var all []triage.Outcome
 	for _, labels := range sets {
 		dir := filepath.Dir(labels)
 		name := filepath.Base(dir)
@@ -99,9 +109,6 @@ func TestAccuracyHeldout(t *testing.T) {
 			t.Fatal(err)
 		}
 		all = append(all, outs...)
-		if calibrated[name] {
-			cal = append(cal, outs...)
-		}
 		t.Logf("held-out %s:\n%s", name, rep.Text())
 		for _, c := range []struct {
 			what               string
@@ -118,8 +125,8 @@ func TestAccuracyHeldout(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("held-out, all sets:\n%s", triage.Score(all, triage.EvalOptions{Policy: triage.DefaultPolicy()}).Text())
-	rep := triage.Score(cal, triage.EvalOptions{Policy: triage.DefaultPolicy()})
+	rep := triage.Score(all, triage.EvalOptions{Policy: triage.DefaultPolicy()})
+	t.Logf("held-out, all sets:\n%s", rep.Text())
 	for _, b := range rep.Calibration {
 		if b.Lo >= 0.8 && b.Emails > 0 && b.Accuracy < b.Lo {
 			t.Errorf("band %.2f-%.2f: %d of %d right (%.3f), below its lower edge", b.Lo, b.Hi, b.Right, b.Emails, b.Accuracy)

@@ -78,7 +78,7 @@ func (o *Offline) sample(m *mail.Message, gold int) (calSample, bool) {
 		return calSample{}, false
 	}
 	best := argmax(&p)
-	return calSample{in: calInputs(&p, best, &sc.scan), intent: best, right: best == gold, weight: 1}, true
+	return calSample{in: o.md.calInputs(&p, best, &sc.scan), intent: best, right: best == gold, weight: 1}, true
 }
 
 // Classify classifies m. It never fails and never blocks; ctx is accepted
@@ -95,13 +95,14 @@ func (o *Offline) Classify(_ context.Context, m *mail.Message, c Context) (Resul
 	if o.ad != nil {
 		adaptNote = o.adapt(s, &p, &best)
 	}
-	r := Result{
-		Intent:     Intents[best],
-		Confidence: o.md.confidence(&p, best, s),
-		Model:      OfflineModel,
-		Language:   language(s),
+	r := Result{Intent: Intents[best], Model: OfflineModel, Language: language(s)}
+	note, intent, conf, ruled := offlineRule(m, s, p, o.lx.closing)
+	if !ruled {
+		// a rule's verdict sets its own confidence: the calibrator reads
+		// only what the model decides
+		r.Confidence = o.md.confidence(&p, best, s)
 	}
-	if note, intent, conf, ok := offlineRule(m, s, p, o.lx.closing); ok {
+	if ruled {
 		r.Intent, r.Confidence = intent, conf
 		r.Notes = append(r.Notes, note)
 	} else if longQuestion(m, s, &p, best) {

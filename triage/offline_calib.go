@@ -3,45 +3,75 @@ package triage
 import "math"
 
 // nCalInputs is how many inputs the calibrator reads besides the intent.
-const nCalInputs = 4
+const nCalInputs = 6
 
 // calibrator turns the model's probabilities into a confidence: the
 // probability that the intent is right, fitted by logistic regression on
 // predictions for emails of product domains held out of training. It
 // reads the predicted intent, how sure the model is (the log-odds of the
 // top class and its lead over the second), the share of the email's words
-// the model never saw and how many it knew: unfamiliar vocabulary lowers
-// the confidence instead of raising it. It may lower the model's log-odds
-// freely but raise them by at most lift: what it learns of an
-// intent's reliability on the written domains is not carried onto an
-// email the model itself barely prefers (a spam the model reads as a
-// 55% request stays below the threshold). The zero calibrator is none: the
+// the model never saw, how many it knew, and how much of the lead over
+// the second intent its one and its three strongest words carry: a lead
+// that rests on a word or two of an unfamiliar email is a guess from
+// vocabulary, and unfamiliar vocabulary lowers the confidence instead of
+// raising it. It may lower the model's log-odds freely but raise them by
+// at most lift: what it learns of an intent's reliability on the written
+// domains, whose writers wrote the training data too, is not carried onto
+// mail of other products and hands (a spam the model reads as a 55%
+// request stays below the threshold). The zero calibrator is none: the
 // confidence is then the top probability.
 type calibrator struct {
 	intercept [nIntents]float32 // by predicted intent
 	slope     [nCalInputs]float32
 	// lift bounds how much the calibrator may raise the model's log-odds
-	// (ln 4: four times the odds).
+	// (1.2: 3.3 times the odds).
 	lift float32
 }
 
 func (cal *calibrator) isZero() bool { return *cal == calibrator{} }
 
-// calInputs returns the calibrator's inputs for a prediction.
-func calInputs(p *[nIntents]float64, best int, s *scan) [nCalInputs]float64 {
-	second := 0.0
+// calInputs returns the calibrator's inputs for a prediction: the
+// log-odds of the top class, its log-ratio to the second, the share of
+// unknown words, log(1+known words), and the share of the positive
+// evidence for the top class over the second that its strongest word and
+// its three strongest words carry (1 when there is none).
+func (md *model) calInputs(p *[nIntents]float64, best int, s *scan) [nCalInputs]float64 {
+	second, sc := 0.0, 0
 	for c, v := range p {
-		if c != best {
-			second = max(second, v)
+		if c != best && v >= second {
+			second, sc = v, c
 		}
 	}
 	top := min(max(p[best], 1e-6), 1-1e-6)
 	known := float64(len(s.feats))
+	var pos, m1, m2, m3 float64
+	for _, f := range s.feats {
+		i := int(f.id) * nIntents
+		d := float64(f.v * (md.weights[i+best] - md.weights[i+sc]))
+		if d <= 0 {
+			continue
+		}
+		pos += d
+		switch {
+		case d > m1:
+			m1, m2, m3 = d, m1, m2
+		case d > m2:
+			m2, m3 = d, m2
+		case d > m3:
+			m3 = d
+		}
+	}
+	one, three := 1.0, 1.0
+	if pos > 0 {
+		one, three = m1/pos, (m1+m2+m3)/pos
+	}
 	return [nCalInputs]float64{
 		math.Log(top / (1 - top)),
 		math.Log(top / max(second, 1e-6)),
 		float64(s.oov) / max(1, float64(s.oov)+known),
 		math.Log1p(known),
+		one,
+		three,
 	}
 }
 
@@ -50,7 +80,7 @@ func (md *model) confidence(p *[nIntents]float64, best int, s *scan) float64 {
 	if md.cal.isZero() {
 		return p[best]
 	}
-	in := calInputs(p, best, s)
+	in := md.calInputs(p, best, s)
 	z := float64(md.cal.intercept[best])
 	for i, v := range in {
 		z += float64(md.cal.slope[i]) * v

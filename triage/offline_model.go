@@ -24,7 +24,7 @@ const (
 	quotedValue    = 0.5
 	// maxOwnQuestion is how far into the body a question mark is looked for.
 	maxOwnQuestion = 2 << 10
-	modelMagic     = "SMISTA-OFFLINE-2\n"
+	modelMagic     = "SMISTA-OFFLINE-3\n"
 )
 
 // shape are the hyperparameters the scan of an email uses, fixed at

@@ -80,7 +80,7 @@ type TrainOptions struct {
 func DefaultTrainOptions() TrainOptions {
 	return TrainOptions{Epochs: 20, LearningRate: 0.5, L2: 1e-5, MinDF: 2, MaxWords: 20000, MinPairDF: 3, MaxPairs: 8000,
 		Seed: 1, CorpusShare: 0.4, CorpusShareOther: 0.1, MinDomains: 1, Subject: 2, ReplySubject: 1, OOV: 0.1,
-		Calibrate: true, CorpusCalShare: 0.5, CalLift: math.Log(4)}
+		Calibrate: true, CorpusCalShare: 0.5, CalLift: 1.2}
 }
 
 func (o TrainOptions) corpusShare(class int) float64 {
