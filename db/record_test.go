@@ -246,3 +246,96 @@ func benchRecord(b *testing.B, size int) {
 		}
 	}
 }
+
+// TestRecordMixesPlainAndFullAttempts: one batch whose attempts alternate
+// between the plain shape (no error, the payload sent, no response body)
+// and the full one (an error, a response body, a body not the payload)
+// logs every field of each exactly — NULL where nothing was stored — in
+// the batch's order.
+func TestRecordMixesPlainAndFullAttempts(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.MustOpen(t)
+	ep, err := d.CreateEndpoint(ctx, "http://127.0.0.1:1/hook", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 7 {
+		enqueueWebhookEvent(t, d, `{"email_id":"e"}`)
+	}
+	ps := d.PrepareStore()
+	defer ps.Close()
+	rows, err := ps.Pending(ctx, webhook.PendingQuery{Queue: ep, Kinds: []string{webhook.KindWebhook}, Limit: 10, RoundLength: 3 * time.Minute})
+	if err != nil || len(rows) != 7 {
+		t.Fatalf("pending: %d rows, %v", len(rows), err)
+	}
+	started := time.UnixMilli(1_700_000_000_000)
+	type shape struct {
+		plain bool
+		r     webhook.Result
+	}
+	mk := func(i int, dl webhook.Delivery) shape {
+		r := webhook.Result{Started: started.Add(time.Duration(i) * time.Second), Duration: time.Duration(i+1) * time.Millisecond,
+			StatusCode: 200, RequestHeaders: http.Header{"Webhook-Id": {dl.WebhookID}}, RequestBody: dl.Payload,
+			ResponseHeaders: http.Header{"X-N": {fmt.Sprint(i)}}}
+		switch i {
+		case 1:
+			r.ResponseBody = []byte("thanks")
+		case 2:
+			r.StatusCode, r.Class, r.Err = 503, webhook.ClassHTTPStatus, "HTTP 503"
+		case 4:
+			r.RequestBody = []byte(`{"email_id":"other"}`)
+		case 5:
+			r.ResponseBody = []byte{} // empty, not absent: stored as such
+		}
+		return shape{plain: i == 0 || i == 3 || i == 6, r: r}
+	}
+	var batch []webhook.Outcome
+	var shapes []shape
+	for i, dl := range rows {
+		sh := mk(i, dl)
+		st := webhook.StatusDelivered
+		if sh.r.Class != "" {
+			st = webhook.StatusRetrying
+		}
+		shapes = append(shapes, sh)
+		batch = append(batch, webhook.Outcome{Delivery: dl, Status: st, Deadline: started.Add(3 * time.Minute),
+			NextAttemptAt: started.Add(time.Minute), LastError: sh.r.Err, Result: sh.r})
+	}
+	if _, err := ps.Record(ctx, batch, webhook.DisablePolicy{}); err != nil {
+		t.Fatal(err)
+	}
+	q, err := d.Reader().QueryContext(ctx, `SELECT a.delivery_seq, a.attempt, a.started_at, a.duration_ms, a.status_code, a.error_class, a.error,
+		a.request_headers, a.request_body IS NULL, a.request_body, a.response_headers, a.response_body IS NULL, a.response_body
+		FROM attempts a ORDER BY a.id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	i := 0
+	for ; q.Next(); i++ {
+		var seq, started, dur int64
+		var attempt, code int
+		var class, msg, reqH, respH string
+		var reqNull, respNull bool
+		var reqBody, respBody []byte
+		if err := q.Scan(&seq, &attempt, &started, &dur, &code, &class, &msg, &reqH, &reqNull, &reqBody, &respH, &respNull, &respBody); err != nil {
+			t.Fatal(err)
+		}
+		if i >= len(batch) {
+			continue
+		}
+		o, r := batch[i], shapes[i].r
+		wantReqNull := string(r.RequestBody) == string(o.Delivery.Payload)
+		if seq != o.Delivery.Seq || attempt != 1 || started != r.Started.UnixMilli() || dur != r.Duration.Milliseconds() ||
+			code != r.StatusCode || class != r.Class || msg != r.Err || reqNull != wantReqNull ||
+			(!wantReqNull && string(reqBody) != string(r.RequestBody)) || respNull != (r.ResponseBody == nil) ||
+			string(respBody) != string(r.ResponseBody) || reqH != `{"Webhook-Id":["`+o.Delivery.WebhookID+`"]}` ||
+			respH != fmt.Sprintf(`{"X-N":["%d"]}`, i) {
+			t.Errorf("attempt row %d (plain %v): seq %d attempt %d started %d dur %d code %d class %q error %q req %q null %v %q resp %q null %v %q",
+				i, shapes[i].plain, seq, attempt, started, dur, code, class, msg, reqH, reqNull, reqBody, respH, respNull, respBody)
+		}
+	}
+	if err := q.Err(); err != nil || i != len(batch) {
+		t.Fatalf("%d attempt rows (%v), want %d in the batch's order", i, err, len(batch))
+	}
+}

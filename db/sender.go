@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"smista/webhook"
@@ -117,17 +118,47 @@ func (d *DB) Pending(ctx context.Context, q webhook.PendingQuery) ([]webhook.Del
 
 // pendingCols are deliveryCols without the queue and the status (known
 // from the query), the endpoint's (rows of a queue share it, read once
-// per call) and the event's (the deliveries of an event share it, one per
-// endpoint: see withEvents). Every column read costs the driver two calls
-// under the connection's mutex, for each of the thousands of rows a
+// per call), the event's (the deliveries of an event share it, one per
+// endpoint: see withEvents) and the creation time (the sender has no use
+// for it: Pending leaves Delivery.CreatedAt zero); the delivery's four
+// ids come as one text (idsSep between them, split by splitIDs). Every
+// column read costs the driver two to four calls under the connection's
+// mutex, and a text column a string, for each of the thousands of rows a
 // sender reads a second.
-const pendingCols = `d.seq, d.id, d.kind, COALESCE(d.endpoint_id, ''), COALESCE(d.event_id, ''),
-	d.webhook_id, COALESCE(d.draft_id, 0), d.attempts,
+const pendingCols = `d.seq, d.id || char(31) || COALESCE(d.endpoint_id, '') || char(31) || COALESCE(d.event_id, '')
+	|| char(31) || d.webhook_id, d.kind, COALESCE(d.draft_id, 0), d.attempts,
 	CASE WHEN d.deadline IS NULL THEN 0 ELSE
 		(SELECT COUNT(*) FROM attempts a WHERE a.delivery_seq = d.seq AND a.started_at >= d.deadline - ?
 			AND a.error_class != 'offline') END,
-	d.next_attempt_at, d.deadline, d.created_at
+	d.next_attempt_at, d.deadline
 	FROM deliveries d`
+
+// idsSep separates the ids of pendingCols: char(31), the ASCII unit
+// separator, which no id holds (smista makes them: a prefix and hex
+// digits).
+const idsSep = "\x1f"
+
+// errPackedIDs is returned for a row whose packed ids do not split in
+// four: an id holding idsSep.
+var errPackedIDs = errors.New("a delivery id holds the unit separator")
+
+// splitIDs splits the packed ids of pendingCols into d (substrings of
+// one string: one allocation for the four).
+func splitIDs(packed string, d *webhook.Delivery) error {
+	var parts [4]string
+	for i := range 3 {
+		j := strings.IndexByte(packed, idsSep[0])
+		if j < 0 {
+			return errPackedIDs
+		}
+		parts[i], packed = packed[:j], packed[j+1:]
+	}
+	if strings.IndexByte(packed, idsSep[0]) >= 0 {
+		return errPackedIDs
+	}
+	d.ID, d.EndpointID, d.EventID, d.WebhookID = parts[0], parts[1], parts[2], packed
+	return nil
+}
 
 // retryingSQL reads a queue's retrying deliveries of n kinds, in order.
 func retryingSQL(n int) string {
@@ -269,12 +300,14 @@ func scanPending(ctx context.Context, pool *sql.DB, c *stmtCache, query, queue, 
 	for rows.Next() {
 		d := webhook.Delivery{Queue: queue, Status: status}
 		var next, deadline sql.NullInt64
-		var created int64
-		if err := rows.Scan(&d.Seq, &d.ID, &d.Kind, &d.EndpointID, &d.EventID, &d.WebhookID,
-			&d.Ref, &d.Attempts, &d.RoundAttempts, &next, &deadline, &created); err != nil {
+		var ids string
+		if err := rows.Scan(&d.Seq, &ids, &d.Kind, &d.Ref, &d.Attempts, &d.RoundAttempts, &next, &deadline); err != nil {
 			return nil, fmt.Errorf("pending deliveries: %w", err)
 		}
-		d.NextAttemptAt, d.Deadline, d.CreatedAt = msTime(next), msTime(deadline), time.UnixMilli(created)
+		if err := splitIDs(ids, &d); err != nil {
+			return nil, fmt.Errorf("pending deliveries: seq %d: %w", d.Seq, err)
+		}
+		d.NextAttemptAt, d.Deadline = msTime(next), msTime(deadline)
 		out = append(out, d)
 	}
 	if err := rows.Err(); err != nil {

@@ -38,3 +38,30 @@ func TestPrinterWarningsAndOffline(t *testing.T) {
 		t.Errorf("tally %+v: an offline attempt is no failure", p.Tally)
 	}
 }
+
+// TestPrinterDeliveredLines: the line of a delivered attempt, exactly, for
+// HTTP and SMTP, a test delivery, a sub-millisecond and a slow answer, and
+// a URL with a control character (made safe).
+func TestPrinterDeliveredLines(t *testing.T) {
+	bus := app.NewBus()
+	var out, errb bytes.Buffer
+	p := ui.StartPrinter(bus, &out, &errb, ui.PrinterOptions{Cmd: "send"})
+	at := time.Date(2026, 3, 1, 9, 4, 5, 0, time.Local)
+	for _, n := range []webhook.Notice{
+		{Kind: webhook.NoticeDelivered, At: at, DeliveryID: "dlv_1", URL: "http://127.0.0.1:8788/e1", Attempt: 1, StatusCode: 200, Duration: 1234 * time.Microsecond},
+		{Kind: webhook.NoticeDelivered, At: at.Add(time.Second), DeliveryID: "dlv_2", URL: "https://x.example/h\x1b[31m", Test: true, Attempt: 12, StatusCode: 204, Duration: 300 * time.Microsecond},
+		{Kind: webhook.NoticeDelivered, At: at, DeliveryID: "dlv_3", Attempt: 2, StatusCode: 250, Duration: 2345 * time.Millisecond},
+	} {
+		bus.Publish(app.DeliveryNotice{Notice: n})
+	}
+	p.Stop()
+	want := "09:04:05 delivered dlv_1 → http://127.0.0.1:8788/e1 attempt 1: HTTP 200 in 1ms\n" +
+		"09:04:06 delivered dlv_2 (test) → https://x.example/h attempt 12: HTTP 204 in <1ms\n" +
+		"09:04:05 delivered dlv_3 →  attempt 2: SMTP 250 in 2.3s\n"
+	if got := out.String(); got != want {
+		t.Errorf("stdout:\n%q\nwant\n%q", got, want)
+	}
+	if p.Tally.Delivered != 3 {
+		t.Errorf("tally %+v", p.Tally)
+	}
+}

@@ -55,7 +55,7 @@ type Delivery struct {
 	RoundAttempts int
 	NextAttemptAt time.Time // zero: due now
 	Deadline      time.Time // zero: the round has not started
-	CreatedAt     time.Time
+	CreatedAt     time.Time // zero when read by Store.Pending
 
 	URL             string
 	Secret          string

@@ -61,6 +61,8 @@ type Sender struct {
 	stop        map[string]bool // queues whose running job must stop
 	important   []Notice
 	impWake     chan struct{}
+	// writerWake ends the writer's wait for outcomes early (wakeWriter).
+	writerWake chan struct{}
 }
 
 // runLength bounds the deliveries of one queue handed to a worker at once,
@@ -100,14 +102,15 @@ func NewSender(store Store, opts Options) *Sender {
 		opts.Transports = map[string]Transport{KindWebhook: own}
 	}
 	s := &Sender{
-		own:     own,
-		store:   store,
-		opts:    opts,
-		wake:    make(chan struct{}, 1),
-		tick:    make(chan struct{}, 1),
-		events:  make(chan Notice, 1024),
-		impWake: make(chan struct{}, 1),
-		stop:    map[string]bool{},
+		own:        own,
+		store:      store,
+		opts:       opts,
+		wake:       make(chan struct{}, 1),
+		tick:       make(chan struct{}, 1),
+		events:     make(chan Notice, 1024),
+		impWake:    make(chan struct{}, 1),
+		writerWake: make(chan struct{}, 1),
+		stop:       map[string]bool{},
 	}
 	for k := range opts.Transports {
 		s.kinds = append(s.kinds, k)
@@ -189,6 +192,10 @@ func (s *Sender) run(ctx context.Context, once bool) error {
 	close(jobs)
 	workers.Wait()
 	close(outcomes)
+	select { // a writer asleep in its flush delay sees the close
+	case s.writerWake <- struct{}{}:
+	default:
+	}
 	writer.Wait()
 	close(fwdStop)
 	fwd.Wait()
@@ -514,6 +521,8 @@ func (s *Sender) reload(ctx context.Context, st *schedState, q string) error {
 // one not due yet, or when the sender stops; attempts themselves run on
 // bg, so a stop never cuts one short.
 func (s *Sender) work(ctx, bg context.Context, jobs <-chan job, outcomes chan<- Outcome) {
+	clock := newAttemptClock(bg, s.opts.Timeout)
+	defer clock.close()
 	for j := range jobs {
 		var rest []Delivery
 		stopped := false
@@ -532,13 +541,14 @@ func (s *Sender) work(ctx, bg context.Context, jobs <-chan job, outcomes chan<- 
 			s.inFlight.Add(1)
 			s.inJobs.Add(-1)
 			attempted++
-			o := s.attempt(bg, d)
+			o := s.attempt(clock, d)
 			s.inFlight.Add(-1)
 			delivered := o.Status == StatusDelivered
 			s.mu.Lock()
 			s.finished = append(s.finished, finish{queue: j.queue, id: d.ID, seq: d.Seq, delivered: delivered})
 			s.mu.Unlock()
 			outcomes <- o
+			s.wakeWriter(outcomes)
 			if !delivered {
 				break
 			}
@@ -546,6 +556,7 @@ func (s *Sender) work(ctx, bg context.Context, jobs <-chan job, outcomes chan<- 
 		// What was not attempted goes back to the scheduler (rest) or is
 		// read again after the failure's commit.
 		s.inJobs.Add(-int64(len(j.items) - attempted))
+		s.wakeWriter(outcomes)
 		s.mu.Lock()
 		delete(s.stop, j.queue)
 		s.finished = append(s.finished, finish{queue: j.queue, done: true, stopped: stopped, rest: rest})
@@ -557,11 +568,11 @@ func (s *Sender) work(ctx, bg context.Context, jobs <-chan job, outcomes chan<- 
 // attempt runs one attempt with the timeout and decides the next state.
 // A failure that is this machine's (offline, asleep) is logged as class
 // offline: it uses up no retry and does not count toward auto-disable.
-func (s *Sender) attempt(ctx context.Context, d Delivery) Outcome {
-	tr := s.opts.Transports[d.Kind]
-	actx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
-	res := tr.Deliver(actx, d)
-	cancel()
+// The clock (one per worker) bounds it; its parent is the attempts' context.
+func (s *Sender) attempt(clock *attemptClock, d Delivery) Outcome {
+	ctx := clock.parent
+	res := s.opts.Transports[d.Kind].Deliver(clock.start(), d)
+	clock.stop()
 	s.remember(d, res, res.Started)
 	// A sleep during the attempt is seen by the look after it (or by
 	// another goroutine's meanwhile): either way at or after its start.
@@ -583,8 +594,10 @@ func (s *Sender) DeliverNow(ctx context.Context, id string) (Outcome, error) {
 	if _, ok := s.opts.Transports[d.Kind]; !ok {
 		return Outcome{}, fmt.Errorf("deliver %s: no transport for kind %q", id, d.Kind)
 	}
+	clock := newAttemptClock(ctx, s.opts.Timeout)
+	defer clock.close()
 	s.inFlight.Add(1)
-	o := s.attempt(ctx, d)
+	o := s.attempt(clock, d)
 	s.inFlight.Add(-1)
 	if _, err := s.store.Record(context.WithoutCancel(ctx), []Outcome{o}, s.policy()); err != nil {
 		return o, fmt.Errorf("deliver %s: %w", id, err)

@@ -32,31 +32,30 @@ func (s *Sender) write(ctx context.Context, outcomes <-chan Outcome) {
 		}
 	fill:
 		for len(batch) < s.opts.BatchSize {
-			if deadline == nil {
-				select {
-				case o, ok := <-outcomes:
-					if !ok {
-						closed = true
-						break fill
-					}
-					batch = append(batch, o)
-					continue
-				default:
-					break fill
-				}
-			}
-			if len(outcomes) == 0 && s.inFlight.Load() == 0 && s.inJobs.Load() == 0 {
-				break fill // nothing is being attempted: nothing to wait for
-			}
-			select {
+			select { // take what is ready
 			case o, ok := <-outcomes:
 				if !ok {
 					closed = true
 					break fill
 				}
 				batch = append(batch, o)
-			case <-deadline:
+				continue
+			default:
+			}
+			if deadline == nil {
 				break fill
+			}
+			if len(outcomes) == 0 && s.inFlight.Load() == 0 && s.inJobs.Load() == 0 {
+				break fill // nothing is being attempted: nothing to wait for
+			}
+			// Sleep until the deadline, not until the next outcome: a
+			// writer woken by each outcome cost a goroutine hand-off per
+			// attempt. Workers wake it when nothing is left in flight or
+			// the channel fills (wakeWriter).
+			select {
+			case <-deadline:
+				deadline = nil // take what is ready, then commit
+			case <-s.writerWake:
 			}
 		}
 		if timer != nil {
@@ -68,6 +67,19 @@ func (s *Sender) write(ctx context.Context, outcomes <-chan Outcome) {
 		}
 		if closed {
 			return
+		}
+	}
+}
+
+// wakeWriter ends the writer's wait for more outcomes when it has no
+// reason to go on: no attempt is in flight or handed out (the last
+// outcomes are in), or outcomes is half full. A worker calls it after
+// sending an outcome and when its job ends.
+func (s *Sender) wakeWriter(outcomes chan<- Outcome) {
+	if len(outcomes) >= cap(outcomes)/2 || s.inFlight.Load() == 0 && s.inJobs.Load() == 0 {
+		select {
+		case s.writerWake <- struct{}{}:
+		default:
 		}
 	}
 }
