@@ -50,6 +50,8 @@ func TestFlags(t *testing.T) {
 		"legal avvocato":             {"a@x.example", "Ciao", "Il mio avvocato vi scriverà.", "", []triage.Flag{triage.FlagLegal}},
 		"legal diffida":              {"a@x.example", "Diffida", "Vi diffidiamo dal proseguire.", "", []triage.Flag{triage.FlagLegal}},
 		"legal tribunale":            {"a@x.example", "Ciao", "Ci vediamo in tribunale.", "", []triage.Flag{triage.FlagLegal}},
+		"legal privacy violation":    {"a@x.example", "Pacco sbagliato", "Nel pacco c'era l'album di un'altra famiglia, con foto e nomi: mi sembra una violazione della privacy bella e buona.", "", []triage.Flag{triage.FlagLegal}},
+		"legal breach of privacy":    {"a@x.example", "Wrong account", "The app shows me another member's address and phone. That is a breach of privacy, how did it happen?", "", []triage.Flag{triage.FlagLegal}},
 		"legal garante":              {"a@x.example", "Ciao", "Farò reclamo al Garante della privacy.", "", []triage.Flag{triage.FlagLegal}},
 		"payments energy bait":       {"a@x.example", "Risparmia sulla bolletta", "Con la nostra offerta luce risparmi il 20% sulla bolletta della tua azienda.", "", nil},
 		"payments own bill":          {"a@x.example", "Ciao", "La bolletta di maggio è il doppio del solito.", "", []triage.Flag{triage.FlagPayments}},
