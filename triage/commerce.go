@@ -90,6 +90,20 @@ var buyerPhrases = bytePhrases(
 	"pensando di acquistare", "pensando di comprare", "quanto costa", "quanto costerebbe", "quanto verrebbe",
 )
 
+// buyerAnchors: every buyer phrase holds one of them; an opening with
+// none is not searched for the phrases (the rule runs on most requests).
+var buyerAnchors = bytePhrases("buy", "cost", "much", "ancora", "valutando", "acquistare", "comprare", "quanto")
+
+// anyContains reports whether b holds one of ps.
+func anyContains(b []byte, ps [][]byte) bool {
+	for _, p := range ps {
+		if bytes.Contains(b, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // buyerOpening is how far into the sender's own words (in bytes) a
 // purchase considered is looked for.
 const buyerOpening = 240
@@ -132,6 +146,9 @@ func buyerQuestion(m *mail.Message, s *scan) (Intent, string, bool) {
 	// may ask, further on, whether a part can be bought
 	var buf [buyerOpening]byte
 	opening := lowerLine(buf[:0], own[:min(len(own), buyerOpening)])
+	if !anyContains(opening, buyerAnchors) {
+		return "", "", false
+	}
 	for _, p := range buyerPhrases {
 		if bytes.Contains(opening, p) {
 			return IntentSales, "rule: asks before buying, names nothing broken: sales", true
