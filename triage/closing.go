@@ -17,6 +17,15 @@ import (
 // needed") closes alone and is listed once, in closePhrases. Their words are not read as
 // blockers: "no further action needed" is a close, "not working" is not.
 const closingPhrases = `fixed
+work
+work now
+work fine
+work again
+no more problem
+no more problems
+no more issues
+no more errors
+nessun altro problema
 fixes it
 solved
 resolved
@@ -118,7 +127,12 @@ considerare chiusa
 considerare chiuso
 considerarla chiusa
 considerate chiusa
-considerate chiuso`
+considerate chiuso
+può essere chiusa
+può essere chiuso
+possono essere chiuse
+can be closed
+may be closed`
 
 // thanksWords thank: with a resolution they make a closing reply.
 var thanksWords = map[string]bool{"thanks": true, "thank": true, "thx": true, "cheers": true, "grazie": true,

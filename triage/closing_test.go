@@ -29,6 +29,9 @@ func TestClosingReplies(t *testing.T) {
 		"potete chiudere":    replyMsg("R: import", "Perfetto, è andato tutto a buon fine. Grazie mille, potete chiudere la richiesta.\n\nLucia"),
 		"considerare chiusa": replyMsg("R: Caso 112: sincronizzazione ferma", "Buongiorno, confermo che dopo il riavvio del servizio la sincronizzazione è ripartita. Potete considerare chiusa la pratica.\n\nSaluti\nMarco"),
 		"consider it closed": replyMsg("Re: Case 88: export empty", "The export came through complete this morning. Consider it closed, thanks for the quick help.\n\nTom"),
+		"they work":          replyMsg("Re: Members can't sign up", "New invitation links work, people are signing up. Thanks a lot!"),
+		"no more problem":    replyMsg("Re: scanner don't read", "Scanner is working now after your help. Thank you very much, no more problem."),
+		"può essere chiusa":  replyMsg("R: Richiesta di supporto - report non allineati", "Buongiorno,\n\nconfermo che dopo la procedura che ci avete inviato i report sono allineati e il revisore li ha accettati. Ringraziamo per la disponibilità; la pratica può essere chiusa.\n\nDistinti saluti\nDott. Marco Neri"),
 		"quoted problem":     replyMsg("Re: Checkout stuck", "All sorted, orders are coming in again. Cheers!\n\nOn Mon, Support wrote:\n> Is the checkout still failing? The error is on our side."),
 	}
 	for name, m := range closing {
@@ -46,6 +49,7 @@ func TestClosingReplies(t *testing.T) {
 		"still happening":   replyMsg("Re: Guest users", "Thanks for the quick answer, but it's still happening. I removed the guest from the group and can still open the page."),
 		"fixed but another": replyMsg("Re: Export", "The export is fixed, thanks. Another problem now: the import fails with error 500."),
 		"new question":      replyMsg("Re: Login", "It works now, thank you! How do I add a second administrator?"),
+		"don't work":        replyMsg("Re: Codes", "Thanks, but the new codes don't work either, same error."),
 		"non funziona":      replyMsg("R: accesso", "Grazie, ma non funziona ancora: la pagina resta bianca."),
 		"not a reply":       {From: mail.Address{Addr: "a@client.example"}, Subject: "Export", Text: "All good now, thanks!", Header: map[string][]string{}},
 	}

@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -66,7 +67,8 @@ const (
 var vagueWords = func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`work works working worked doesnt does didnt isnt wont cant dont broken
-again still sort sorted please thanks thank call ring help urgent asap normal what this that there here
+again still sort sorted please doing thing things stuff about could would should having
+your yours news thanks thank call ring help urgent asap normal what this that there here
 with from have just some something anything problem problems issue issues hello dear team support fix
 fixed soon today right phone back anymore more number usual same time last before
 error errors somebody someone anybody anyone nobody noone nothing since answers answer answering
@@ -76,26 +78,35 @@ grazie ciao buongiorno buonasera salve urgente urgenza aiuto problema problemi s
 ancora questo questa cosa normale subito telefono contattatemi ricontattatemi potete potreste niente
 nulla numero solito solita stesso stessa idem come altra altro volta prima oggetto nessun senza subject
 errore errori qualcuno nessuno risponde risposta lunedì martedì mercoledì giovedì venerdì sabato domenica domani mattina pomeriggio sera stasera
-richiamateci chiamateci contattateci ricontattateci`) {
+richiamateci chiamateci contattateci ricontattateci vostra vostro vostri vostre aiutate aiutare aiutarmi
+aiutatemi aiutami novità notizie aggiornamenti`) {
 		m[w] = true
 	}
 	return m
 }()
 
 // contentless reports a request whose subject and own words name nothing
-// (see maxVagueWords): fewer than minContentWords words of four letters
-// or more that are neither numbers nor vagueWords.
+// (see maxVagueWords): fewer than minContentWords distinct words of four
+// letters or more that are neither numbers nor vagueWords (a subject the
+// body repeats, "telescopio" twice, names one thing). A call asked for
+// ("can someone phone me about my hearing aids", "mi potete chiamare per
+// il telescopio?") may name one thing more, what it is about: a product
+// named is not what is wrong with it.
 func contentless(m *mail.Message) bool {
-	if ownWords(m.Text, maxVagueWords) >= maxVagueWords {
+	// an Outlook reply quotes without "> ": what it quotes is not what
+	// this email says ("Any news on this?" above the first report)
+	text := m.Text[:replyCut(m.Text)]
+	if ownWords(text, maxVagueWords) >= maxVagueWords {
 		return false
 	}
 	subject := m.Subject
 	if replySubject(subject) {
 		subject = ""
 	}
-	n := 0
+	var seen [minContentWords + 1]string
+	n, call, prev := 0, false, ""
 	var t tokenizer
-	for _, part := range [...]string{subject, cutSignature(ownText(m.Text, 2<<10))} {
+	for _, part := range [...]string{subject, cutSignature(ownText(text, 2<<10))} {
 		for line := range strings.SplitSeq(part, "\n") {
 			if mobileLine(line) {
 				continue
@@ -103,16 +114,34 @@ func contentless(m *mail.Message) bool {
 			t.reset(line)
 			for t.next() {
 				w := string(t.buf)
-				if utf8.RuneCountInString(w) < 4 || vagueWords[w] || allDigits(t.buf) {
+				call = call || callWord(prev, w)
+				prev = w
+				if utf8.RuneCountInString(w) < 4 || vagueWords[w] || allDigits(t.buf) || slices.Contains(seen[:n], w) {
 					continue
 				}
-				if n++; n >= minContentWords {
-					return false
+				if seen[n] = w; n < len(seen)-1 {
+					n++
+					continue
 				}
+				return false
 			}
 		}
 	}
-	return true
+	return n < minContentWords || call && n <= minContentWords
+}
+
+// callWord reports a call asked for at the word w after prev: "call me",
+// "phone us", "ring back", "chiamatemi", "mi potete chiamare".
+func callWord(prev, w string) bool {
+	switch w {
+	case "me", "us", "back":
+		return prev == "call" || prev == "phone" || prev == "ring"
+	case "chiamare", "richiamare", "telefonare", "contattare", "ricontattare", "chiamatemi", "richiamatemi",
+		"chiamami", "richiamami", "chiamateci", "richiamateci", "telefonatemi", "contattatemi", "ricontattatemi",
+		"contattateci", "ricontattateci":
+		return true
+	}
+	return false
 }
 
 // replyCut returns the offset in text of the line that starts an earlier

@@ -32,6 +32,9 @@ func TestContentlessRequest(t *testing.T) {
 		"anybody there":     msg("hello?", "Hi is anybody there? Nothing is working since tuesday and nobody answers the phone."),
 		"ci richiamate":     msg("richiamatemi", "mi richiamate per cortesia? 340 111 2233"),
 		"call me back":      msg("call me", "can you call me back please? 0123 456 789"),
+		"doing the thing":   msg("again", "its doing the thing again. can somebody call me\n\nSent from my Galaxy"),
+		"phone me about it": msg("ring me", "could someone phone me about my water softener 0161 496 0000\n\nSent from my iPhone"),
+		"chiamare per la":   msg("caldaia", "buongiorno mi potete chiamare al 347 000 1111 per la caldaia? grazie\n\nInviato dal mio smartphone"),
 	}
 	for name, m := range vague {
 		t.Run(name, func(t *testing.T) {
@@ -49,6 +52,7 @@ func TestContentlessRequest(t *testing.T) {
 		"names the thing":    msg("app", "the calendar sync stopped since yesterday\n\nSent from my iPhone"),
 		"non va internet":    msg("non va internet", "non va internet da stamattina\nInviato da iPhone"),
 		"blank product page": msg("Help", "the product pages are all blank since I changed theme"),
+		"call me, says what": msg("call me", "please call me, the invoice export crashes on save"),
 	}
 	for name, m := range concrete {
 		t.Run(name, func(t *testing.T) {

@@ -57,7 +57,13 @@ func setVIP(tb testing.TB, dir string) []string {
 // model was scored on them once: 0.889, 0.960, 0.920; 0.955, 0.913,
 // 0.850; 0.700, 0.875, 0.880; 1.000, 0.958, 0.950 — esign meets every
 // target, marina misses intent accuracy, telescopes and homebrew miss
-// precision; they are development sets now too. Each set is
+// precision; they are development sets now too. The sixth round
+// (payments in the sender's own words, a call asked for about a product
+// named, a question before buying, a pitch for a call of N minutes, more
+// closing replies, a privacy breach named is legal) reaches 0.955, 0.913,
+// 0.910 on photobooks; 1.000, 0.958, 0.940 on hearing; 0.913, 0.875,
+// 0.910 on homebrew; 1.000, 0.913, 0.860 on marina; 1.000, 0.857, 0.900
+// on pos; 1.000, 0.960, 0.930 on telescopes, the other sets unchanged. Each set is
 // asserted at floors just under the figures reached — a regression
 // guard, not the acceptance — and the gap to the targets is logged on
 // every run.
@@ -66,18 +72,18 @@ const targetPrecision, targetRecall, targetAccuracy = 0.95, 0.90, 0.88
 type heldoutFloor struct{ precision, recall, accuracy float64 }
 
 var heldoutFloors = map[string]heldoutFloor{
-	"veterinary": {0.97, 0.97, 0.96},
-	"energy":     {0.97, 0.97, 0.97},
-	"printers":   {0.97, 0.86, 0.92},
-	"locks":      {0.97, 0.90, 0.96},
-	"pos":        {0.97, 0.85, 0.88},
-	"sharing":    {0.97, 0.91, 0.92},
-	"lab":        {0.97, 0.84, 0.90},
-	"photobooks": {0.91, 0.91, 0.90},
-	"hearing":    {0.91, 0.95, 0.92},
-	"telescopes": {0.88, 0.95, 0.91},
-	"marina":     {0.95, 0.91, 0.84},
-	"homebrew":   {0.69, 0.87, 0.87},
+	"veterinary": {0.99, 0.97, 0.97},
+	"energy":     {0.99, 0.97, 0.98},
+	"printers":   {0.99, 0.86, 0.92},
+	"locks":      {0.99, 0.90, 0.96},
+	"pos":        {0.99, 0.85, 0.89},
+	"sharing":    {0.99, 0.91, 0.92},
+	"lab":        {0.99, 0.84, 0.90},
+	"photobooks": {0.95, 0.91, 0.90},
+	"hearing":    {0.99, 0.95, 0.93},
+	"telescopes": {0.99, 0.95, 0.92},
+	"marina":     {0.99, 0.91, 0.85},
+	"homebrew":   {0.91, 0.87, 0.90},
 	"esign":      {0.99, 0.95, 0.94},
 }
 

@@ -166,6 +166,7 @@ type scan struct {
 	flagIDs   []int32   // every word as a flag-lexicon id (-1: none), quotes included
 	quoted    []int32   // model words of quoted text, while the own text is short
 	flagBits  uint8
+	asks      bool // the sender's own text asks a question (a '?' before any quote)
 	en, it    int
 	cues      uint16
 	subjCues  uint16 // the cues of the subject alone
@@ -231,6 +232,7 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 	s.feats, s.flagIDs, s.quoted, s.oovStems = s.feats[:0], s.flagIDs[:0], s.quoted[:0], s.oovStems[:0]
 	s.norm, s.oov, s.bodyWords, s.flagBits = 0, 0, 0, 0
 	s.en, s.it, s.cues, s.subjCues, s.prevCue, s.downAfter, s.nothingWorks = 0, 0, 0, 0, 0, false, false
+	s.asks = false
 	sc.epoch++
 	if sc.epoch == 0 { // wrapped: forget every stamp
 		clear(sc.stamp)
@@ -350,7 +352,7 @@ func (lx *lexicon) scanMessage(sc *scratch, m *mail.Message) {
 		}
 		s.flagIDs = append(s.flagIDs, -1) // subject and body never form one phrase
 	}
-	if lx.question >= 0 && strings.IndexByte(head, '?') >= 0 && strings.Contains(ownText(head, maxOwnQuestion), "?") {
+	if s.asks = strings.IndexByte(head, '?') >= 0 && strings.Contains(ownText(head, maxOwnQuestion), "?"); s.asks && lx.question >= 0 {
 		sc.addFeat(lx.question, 1)
 	}
 	// unknown words count a little: enough that a long email full of them
