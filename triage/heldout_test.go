@@ -63,7 +63,12 @@ func setVIP(tb testing.TB, dir string) []string {
 // closing replies, a privacy breach named is legal) reaches 0.955, 0.913,
 // 0.910 on photobooks; 1.000, 0.958, 0.940 on hearing; 0.913, 0.875,
 // 0.910 on homebrew; 1.000, 0.913, 0.860 on marina; 1.000, 0.857, 0.900
-// on pos; 1.000, 0.960, 0.930 on telescopes, the other sets unchanged. Each set is
+// on pos; 1.000, 0.960, 0.930 on telescopes, the other sets unchanged.
+// beehives, pianos and translation were blind until the fifth round's
+// model and then the sixth's were scored on them once each: 0.913,
+// 0.840, 0.910; 0.955, 0.913, 0.890; 0.875 then 0.913, 0.840, 0.870 —
+// pianos meets every target, beehives and translation miss precision and
+// recall; they are development sets now too. Each set is
 // asserted at floors just under the figures reached — a regression
 // guard, not the acceptance — and the gap to the targets is logged on
 // every run.
@@ -72,19 +77,22 @@ const targetPrecision, targetRecall, targetAccuracy = 0.95, 0.90, 0.88
 type heldoutFloor struct{ precision, recall, accuracy float64 }
 
 var heldoutFloors = map[string]heldoutFloor{
-	"veterinary": {0.99, 0.97, 0.97},
-	"energy":     {0.99, 0.97, 0.98},
-	"printers":   {0.99, 0.86, 0.92},
-	"locks":      {0.99, 0.90, 0.96},
-	"pos":        {0.99, 0.85, 0.89},
-	"sharing":    {0.99, 0.91, 0.92},
-	"lab":        {0.99, 0.84, 0.90},
-	"photobooks": {0.95, 0.91, 0.90},
-	"hearing":    {0.99, 0.95, 0.93},
-	"telescopes": {0.99, 0.95, 0.92},
-	"marina":     {0.99, 0.91, 0.85},
-	"homebrew":   {0.91, 0.87, 0.90},
-	"esign":      {0.99, 0.95, 0.94},
+	"veterinary":  {0.99, 0.97, 0.97},
+	"energy":      {0.99, 0.97, 0.98},
+	"printers":    {0.99, 0.86, 0.92},
+	"locks":       {0.99, 0.90, 0.96},
+	"pos":         {0.99, 0.85, 0.89},
+	"sharing":     {0.99, 0.91, 0.92},
+	"lab":         {0.99, 0.84, 0.90},
+	"photobooks":  {0.95, 0.91, 0.90},
+	"hearing":     {0.99, 0.95, 0.93},
+	"telescopes":  {0.99, 0.95, 0.92},
+	"marina":      {0.99, 0.91, 0.85},
+	"homebrew":    {0.91, 0.87, 0.90},
+	"esign":       {0.99, 0.95, 0.94},
+	"beehives":    {0.91, 0.83, 0.90},
+	"pianos":      {0.95, 0.91, 0.88},
+	"translation": {0.91, 0.83, 0.86},
 }
 
 // TestAccuracyHeldout scores every held-out set, each with its own VIP
@@ -96,8 +104,8 @@ var heldoutFloors = map[string]heldoutFloor{
 // model puts its false tickets.
 func TestAccuracyHeldout(t *testing.T) {
 	sets, err := filepath.Glob(filepath.Join(heldoutDir, "*", "labels.csv"))
-	if err != nil || len(sets) < 13 {
-		t.Fatalf("want thirteen held-out sets under %s, found %d (%v)", heldoutDir, len(sets), err)
+	if err != nil || len(sets) < 16 {
+		t.Fatalf("want sixteen held-out sets under %s, found %d (%v)", heldoutDir, len(sets), err)
 	}
 	o := mustOffline(t)
 	var all []triage.Outcome
