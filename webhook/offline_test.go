@@ -165,7 +165,13 @@ func TestBadEndpointAmongGoodIsDisabled(t *testing.T) {
 		switch {
 		case n.Kind == webhook.NoticeOffline:
 			// The very first failure may come before any other endpoint
-			// answered: then a probe finds them and sending resumes.
+			// answered: then a probe finds them and sending resumes. A
+			// probe that ran before the scheduler knew the good endpoints
+			// failed and set the next one a wait later, on the fake clock:
+			// move it until one succeeds.
+			waitFor(t, "a probe finding the good endpoints", func() bool { return !r.s.Offline() },
+				func() { clk.Advance(time.Minute); r.s.Notify() })
+			continue
 		case n.Kind == webhook.NoticeWarning:
 			if n.EndpointID != eps[0] || n.Budget != 30 {
 				t.Errorf("warning %+v", n)
