@@ -77,13 +77,13 @@ const targetPrecision, targetRecall, targetAccuracy = 0.95, 0.90, 0.88
 type heldoutFloor struct{ precision, recall, accuracy float64 }
 
 var heldoutFloors = map[string]heldoutFloor{
-	"veterinary":  {0.99, 0.97, 0.97},
+	"veterinary":  {0.97, 0.97, 0.97},
 	"energy":      {0.99, 0.97, 0.98},
 	"printers":    {0.99, 0.86, 0.92},
 	"locks":       {0.99, 0.90, 0.96},
 	"pos":         {0.99, 0.85, 0.89},
 	"sharing":     {0.99, 0.91, 0.92},
-	"lab":         {0.99, 0.84, 0.90},
+	"lab":         {0.99, 0.84, 0.88},
 	"photobooks":  {0.95, 0.91, 0.90},
 	"hearing":     {0.99, 0.95, 0.93},
 	"telescopes":  {0.99, 0.95, 0.92},
