@@ -68,7 +68,12 @@ func setVIP(tb testing.TB, dir string) []string {
 // model and then the sixth's were scored on them once each: 0.913,
 // 0.840, 0.910; 0.955, 0.913, 0.890; 0.875 then 0.913, 0.840, 0.870 —
 // pianos meets every target, beehives and translation miss precision and
-// recall; they are development sets now too. Each set is
+// recall; they are development sets now too. ski, drones and water were
+// blind until the model after four more training domains (cc93fbc) and
+// the one before it were scored on them once each: 0.762, 0.696, 0.860;
+// 0.929, 0.963, 0.940; 0.917, 0.880, 0.960 (before: 0.727, 0.696, 0.860;
+// 0.897, 0.963, 0.950; 0.920, 0.920, 0.960) — none meets every target.
+// Each set is
 // asserted at floors just under the figures reached — a regression
 // guard, not the acceptance — and the gap to the targets is logged on
 // every run.
@@ -93,6 +98,9 @@ var heldoutFloors = map[string]heldoutFloor{
 	"beehives":    {0.91, 0.83, 0.90},
 	"pianos":      {0.95, 0.91, 0.88},
 	"translation": {0.91, 0.83, 0.86},
+	"ski":         {0.76, 0.69, 0.85},
+	"drones":      {0.92, 0.96, 0.93},
+	"water":       {0.91, 0.87, 0.95},
 }
 
 // TestAccuracyHeldout scores every held-out set, each with its own VIP
@@ -104,8 +112,8 @@ var heldoutFloors = map[string]heldoutFloor{
 // model puts its false tickets.
 func TestAccuracyHeldout(t *testing.T) {
 	sets, err := filepath.Glob(filepath.Join(heldoutDir, "*", "labels.csv"))
-	if err != nil || len(sets) < 16 {
-		t.Fatalf("want sixteen held-out sets under %s, found %d (%v)", heldoutDir, len(sets), err)
+	if err != nil || len(sets) < 19 {
+		t.Fatalf("want nineteen held-out sets under %s, found %d (%v)", heldoutDir, len(sets), err)
 	}
 	o := mustOffline(t)
 	var all []triage.Outcome
