@@ -9,32 +9,35 @@ import (
 	"smista/triage"
 )
 
+// homeMsg is an email from a private sender with the given subject and
+// text, as the rule tests feed the classifier.
+func homeMsg(subject, text string) *mail.Message {
+	return &mail.Message{From: mail.Address{Addr: "someone@home.example"}, Subject: subject, Text: text}
+}
+
 // TestContentlessRequest: a short request that says something is wrong, or
 // asks for a call, without saying what is no ticket however sure the
 // model is (a person has to ask back), and a call asked for is a user's,
 // never sales; a short request that names what is wrong is unaffected.
 func TestContentlessRequest(t *testing.T) {
 	o := mustOffline(t)
-	msg := func(subject, text string) *mail.Message {
-		return &mail.Message{From: mail.Address{Addr: "someone@home.example"}, Subject: subject, Text: text}
-	}
 	const note = "says something is wrong but not what: ask back"
 	vague := map[string]*mail.Message{
-		"broken, fix it":    msg("broken", "still broken. fix it please\n\nSent from my iPhone"),
-		"call me":           msg("urgent", "call me back asap 555 0100 222"),
-		"richiamatemi":      msg("aiuto", "non funziona, richiamatemi per favore\n\nInviato da iPhone"),
-		"is this normal":    msg("this", "is this normal??\n\nSent from my Pixel"),
-		"doesn't work sig":  msg("not working", "it doesnt work again\n\nJoe"),
-		"usual number":      msg("(nessun oggetto)", "mi richiamate per favore al solito numero"),
-		"same as before":    msg("idem", "idem come l'altra volta, non va\n\nInviato da iPhone"),
-		"same as last time": msg("(no subject)", "same as last time, broken again. call me\n\nSent from my iPhone"),
-		"gives an error":    msg("errore", "il lettore da errore.\n\nInviato da iPhone"),
-		"anybody there":     msg("hello?", "Hi is anybody there? Nothing is working since tuesday and nobody answers the phone."),
-		"ci richiamate":     msg("richiamatemi", "mi richiamate per cortesia? 340 111 2233"),
-		"call me back":      msg("call me", "can you call me back please? 0123 456 789"),
-		"doing the thing":   msg("again", "its doing the thing again. can somebody call me\n\nSent from my Galaxy"),
-		"phone me about it": msg("ring me", "could someone phone me about my water softener 0161 496 0000\n\nSent from my iPhone"),
-		"chiamare per la":   msg("caldaia", "buongiorno mi potete chiamare al 347 000 1111 per la caldaia? grazie\n\nInviato dal mio smartphone"),
+		"broken, fix it":    homeMsg("broken", "still broken. fix it please\n\nSent from my iPhone"),
+		"call me":           homeMsg("urgent", "call me back asap 555 0100 222"),
+		"richiamatemi":      homeMsg("aiuto", "non funziona, richiamatemi per favore\n\nInviato da iPhone"),
+		"is this normal":    homeMsg("this", "is this normal??\n\nSent from my Pixel"),
+		"doesn't work sig":  homeMsg("not working", "it doesnt work again\n\nJoe"),
+		"usual number":      homeMsg("(nessun oggetto)", "mi richiamate per favore al solito numero"),
+		"same as before":    homeMsg("idem", "idem come l'altra volta, non va\n\nInviato da iPhone"),
+		"same as last time": homeMsg("(no subject)", "same as last time, broken again. call me\n\nSent from my iPhone"),
+		"gives an error":    homeMsg("errore", "il lettore da errore.\n\nInviato da iPhone"),
+		"anybody there":     homeMsg("hello?", "Hi is anybody there? Nothing is working since tuesday and nobody answers the phone."),
+		"ci richiamate":     homeMsg("richiamatemi", "mi richiamate per cortesia? 340 111 2233"),
+		"call me back":      homeMsg("call me", "can you call me back please? 0123 456 789"),
+		"doing the thing":   homeMsg("again", "its doing the thing again. can somebody call me\n\nSent from my Galaxy"),
+		"phone me about it": homeMsg("ring me", "could someone phone me about my water softener 0161 496 0000\n\nSent from my iPhone"),
+		"chiamare per la":   homeMsg("caldaia", "buongiorno mi potete chiamare al 347 000 1111 per la caldaia? grazie\n\nInviato dal mio smartphone"),
 	}
 	for name, m := range vague {
 		t.Run(name, func(t *testing.T) {
@@ -49,10 +52,10 @@ func TestContentlessRequest(t *testing.T) {
 		})
 	}
 	concrete := map[string]*mail.Message{
-		"names the thing":    msg("app", "the calendar sync stopped since yesterday\n\nSent from my iPhone"),
-		"non va internet":    msg("non va internet", "non va internet da stamattina\nInviato da iPhone"),
-		"blank product page": msg("Help", "the product pages are all blank since I changed theme"),
-		"call me, says what": msg("call me", "please call me, the invoice export crashes on save"),
+		"names the thing":    homeMsg("app", "the calendar sync stopped since yesterday\n\nSent from my iPhone"),
+		"non va internet":    homeMsg("non va internet", "non va internet da stamattina\nInviato da iPhone"),
+		"blank product page": homeMsg("Help", "the product pages are all blank since I changed theme"),
+		"call me, says what": homeMsg("call me", "please call me, the invoice export crashes on save"),
 	}
 	for name, m := range concrete {
 		t.Run(name, func(t *testing.T) {
