@@ -549,8 +549,13 @@ func hasNote(r triage.Result, sub string) bool {
 
 // matrixCase is one row of the provider test matrix.
 type matrixCase struct {
-	plan       []reply
-	wantCalls  int
+	plan      []reply
+	wantCalls int
+	// hangs: the server never answers and the client gives up after
+	// testTimeout. On a loaded machine that deadline can pass before the
+	// request reaches the server, so fewer calls than wantCalls are right
+	// there; more would be a retry after a timeout, which is wrong.
+	hangs      bool
 	wantIntent triage.Intent
 	wantConf   float64
 	// wantNote, when set, means the offline fallback with this note.
@@ -581,7 +586,7 @@ func baseMatrix() map[string]matrixCase {
 			wantCalls: 2, wantIntent: triage.IntentOther, wantConf: 0.5, wantNote: "llm fallback: http 500",
 		},
 		"timeout falls back": {
-			plan:      []reply{{hang: true}},
+			plan: []reply{{hang: true}}, hangs: true,
 			wantCalls: 1, wantIntent: triage.IntentOther, wantConf: 0.5, wantNote: "llm fallback: timeout after 200ms",
 		},
 	}
@@ -605,7 +610,7 @@ func runMatrix(t *testing.T, w wire, cases map[string]matrixCase) {
 			if err != nil {
 				t.Fatalf("Classify: %v", err)
 			}
-			if got := f.calls(); got != tc.wantCalls {
+			if got := f.calls(); got > tc.wantCalls || (got < tc.wantCalls && !tc.hangs) {
 				t.Errorf("calls = %d, want %d", got, tc.wantCalls)
 			}
 			checkRequests(t, f)
