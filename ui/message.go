@@ -37,8 +37,13 @@ type messageScreen struct {
 	// shown.
 	showRaw bool
 	doc     string
-	parts   []int
-	part    int
+	// hay is doc in lower case for the search, made at its first search
+	// (once per doc, not per keystroke); exactCase when lowering doc
+	// would move offsets, so the search matches case.
+	hay       string
+	exactCase bool
+	parts     []int
+	part      int
 	// docLine is the content line where the part's text starts; find is
 	// the search inside the email.
 	docLine int

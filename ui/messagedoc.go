@@ -34,8 +34,9 @@ func (s *messageScreen) setDoc() {
 		s.doc = safe.Text(string(s.raw))
 	}
 	s.parts, s.part = splitParts(s.doc, partBytes), 0
+	s.hay, s.exactCase = "", false
 	if s.find.text != "" {
-		s.find.matches, s.find.cur = findAll(s.doc, s.find.text), 0
+		s.find.matches, s.find.cur = s.findAll(s.find.text), 0
 	}
 }
 

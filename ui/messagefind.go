@@ -50,10 +50,9 @@ func (s *messageScreen) startFind() {
 func (s *messageScreen) setFind(text string) {
 	s.find = messageFind{text: text}
 	if text != "" {
-		s.find.matches = findAll(s.doc, text)
+		s.find.matches = s.findAll(text)
 	}
 	if len(s.find.matches) == 0 {
-		s.refill(false)
 		if text != "" {
 			s.c.info(fmt.Sprintf("%q is not in this message", text))
 		}
@@ -64,12 +63,17 @@ func (s *messageScreen) setFind(text string) {
 	s.showMatch()
 }
 
-// findAll returns the offsets of text in doc, any case (ASCII and every
-// letter whose lower case has the same length), at most maxMatches.
-func findAll(doc, text string) []int {
-	hay, needle := strings.ToLower(doc), strings.ToLower(text)
-	if len(hay) != len(doc) || len(needle) != len(text) {
-		hay, needle = doc, text // offsets would not line up: exact case
+// findAll returns the offsets of text in the document, any case (ASCII
+// and every letter whose lower case has the same length), at most
+// maxMatches.
+func (s *messageScreen) findAll(text string) []int {
+	if s.hay == "" && s.doc != "" {
+		s.hay = strings.ToLower(s.doc)
+		s.exactCase = len(s.hay) != len(s.doc) // offsets would not line up
+	}
+	hay, needle := s.hay, strings.ToLower(text)
+	if s.exactCase || len(needle) != len(text) {
+		hay, needle = s.doc, text
 	}
 	var out []int
 	for at := 0; len(out) < maxMatches; {
@@ -100,9 +104,12 @@ func (s *messageScreen) showMatch() {
 	at := s.find.matches[s.find.cur]
 	part := sort.Search(len(s.parts), func(i int) bool { return s.parts[i] > at }) - 1
 	if part != s.part {
+		// The layout depends on the part alone, not on the search: a
+		// match in the part shown only scrolls (a part is up to a
+		// megabyte; laying it out again cost every keystroke of a find).
 		s.part = part
+		s.refill(false)
 	}
-	s.refill(false)
 	line := s.docLine + strings.Count(s.doc[s.parts[s.part]:at], "\n")
 	y := visualLine(s.vp.GetContent(), line, s.vp.Width())
 	s.vp.SetYOffset(max(0, y-s.vp.Height()/3))

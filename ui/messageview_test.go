@@ -8,11 +8,21 @@ import (
 
 	"smista/mail"
 	"smista/triage"
+	"smista/ui"
 )
 
 // viewMail stores raw (and a triage verdict with summary) and opens it in a
 // model w×h, returning the model's screen after keys.
-func viewMail(t *testing.T, raw string, summary string, w, h int, keys ...string) string {
+func viewMail(t testing.TB, raw string, summary string, w, h int, keys ...string) string {
+	t.Helper()
+	model := openMail(t, raw, summary, w, h)
+	press(t, model, keys...)
+	return plain(model)
+}
+
+// openMail stores raw (and a triage verdict with summary) and opens it in a
+// model w×h.
+func openMail(t testing.TB, raw string, summary string, w, h int) *ui.Model {
 	t.Helper()
 	ctx := context.Background()
 	d := MustOpenDB(t)
@@ -32,8 +42,8 @@ func viewMail(t *testing.T, raw string, summary string, w, h int, keys ...string
 		}
 	}
 	model := newModel(t, testDeps(d), w, h)
-	press(t, model, append([]string{"enter"}, keys...)...)
-	return plain(model)
+	press(t, model, "enter")
+	return model
 }
 
 // TestMessageLongBody: a body past 1 MiB is shown whole, a part at a
@@ -141,7 +151,9 @@ func TestMessageNextPrevious(t *testing.T) {
 // any case, across its parts past 1 MiB; the view scrolls to the match
 // and turns to its part; > and < step through the matches, round the
 // ends; the status says which match is shown; text not found says so.
-func TestMessageFind(t *testing.T) {
+// bigMail is a 2.7 MB mail of 30,000 lines with "needle" on two of them,
+// one in its first part and one in its last.
+func bigMail() string {
 	var b strings.Builder
 	for i := 0; i < 30000; i++ {
 		switch i {
@@ -153,7 +165,11 @@ func TestMessageFind(t *testing.T) {
 			b.WriteString("line number " + strings.Repeat("x", 80) + "\n")
 		}
 	}
-	raw := "From: a@example.com\r\nSubject: big\r\nMessage-ID: <big@example.com>\r\n\r\n" + b.String()
+	return "From: a@example.com\r\nSubject: big\r\nMessage-ID: <big@example.com>\r\n\r\n" + b.String()
+}
+
+func TestMessageFind(t *testing.T) {
+	raw := bigMail()
 	find := append([]string{"/"}, strings.Split("needle", "")...)
 	out := viewMail(t, raw, "", 100, 30, append(find, "enter")...)
 	if !strings.Contains(out, "first NEEDLE of the body") || !strings.Contains(out, "match 1 of 2") {
@@ -171,8 +187,27 @@ func TestMessageFind(t *testing.T) {
 	if !strings.Contains(out, "second needle") || !strings.Contains(out, "match 2 of 2") {
 		t.Fatalf("< before the first match goes round to the last:\n%s", out)
 	}
+	out = viewMail(t, raw, "", 100, 30, append(append([]string{"/"}, strings.Split("NEEDLE", "")...), "enter")...)
+	if !strings.Contains(out, "first NEEDLE of the body") || !strings.Contains(out, "match 1 of 2") {
+		t.Fatalf("a search in capitals finds the text in any case:\n%s", out)
+	}
 	out = viewMail(t, raw, "", 100, 30, "/", "z", "q", "enter")
 	if !strings.Contains(out, `"zq" is not in this message`) {
 		t.Fatalf("text not found:\n%s", out)
 	}
+}
+
+// BenchmarkMessageFindKeystroke: one search typed in a 2.7 MB body (three
+// parts of up to 1 MiB), a keystroke at a time, each finding and showing
+// its first match: the cost of a find keystroke in a huge mail.
+func BenchmarkMessageFindKeystroke(b *testing.B) {
+	raw := bigMail()
+	model := openMail(b, raw, "", 100, 30)
+	keys := append([]string{"/"}, strings.Split("needle", "")...)
+	keys = append(keys, "esc")
+	b.ReportAllocs()
+	for b.Loop() {
+		press(b, model, keys...)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(keys)), "ns/key")
 }
