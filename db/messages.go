@@ -109,10 +109,21 @@ func (d *DB) prepareInsert(ctx context.Context, msgs []*mail.Message, pre []*mai
 			}
 		}
 	}
-	if _, err := d.ws.prepare(ctx, storedSQL); err != nil {
-		return nil, err
+	for _, q := range []string{storedSQL, maxSeqSQL, threadsSQL, subjectThreadSQL} {
+		if _, err := d.ws.prepare(ctx, q); err != nil {
+			return nil, err
+		}
 	}
 	return ins, nil
+}
+
+// txStmt is q, prepared by prepareInsert, in tx.
+func (ins *messageInsert) txStmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, error) {
+	cached, err := ins.c.prepare(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return txStmt(ctx, tx, cached, q)
 }
 
 // run inserts the batch's new messages in tx and returns their ids: a
@@ -126,8 +137,12 @@ func (ins *messageInsert) run(ctx context.Context, tx *sql.Tx, source string, no
 	if err != nil {
 		return nil, fmt.Errorf("save messages: %w", err)
 	}
+	maxSeq, err := ins.txStmt(ctx, tx, maxSeqSQL)
+	if err != nil {
+		return nil, fmt.Errorf("save messages: %w", err)
+	}
 	var seq int64
-	if err := tx.QueryRowContext(ctx, maxSeqSQL).Scan(&seq); err != nil {
+	if err := maxSeq.QueryRowContext(ctx).Scan(&seq); err != nil {
 		return nil, fmt.Errorf("save messages: %w", err)
 	}
 	var rows, data []any
@@ -173,7 +188,7 @@ func (ins *messageInsert) run(ctx context.Context, tx *sql.Tx, source string, no
 	// ones message_data's rows name when the last is the last named.
 	if len(news) > 0 {
 		var last int64
-		if err := tx.QueryRowContext(ctx, maxSeqSQL).Scan(&last); err != nil {
+		if err := maxSeq.QueryRowContext(ctx).Scan(&last); err != nil {
 			return nil, fmt.Errorf("save messages: %w", err)
 		}
 		if last != seq {
