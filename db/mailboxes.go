@@ -107,7 +107,7 @@ func (d *DB) ApplySync(ctx context.Context, b mail.SyncBatch) (mail.Applied, err
 		return ap, fmt.Errorf("apply sync: %w", err)
 	}
 	ins.seen, ins.flagged = seen, flagged
-	for _, s := range insertLocationsSQL {
+	for _, s := range append(insertLocationsSQL[:], mailboxStateSQL) {
 		if _, err := d.ws.prepare(ctx, s); err != nil {
 			return ap, fmt.Errorf("apply sync: %w", err)
 		}
@@ -140,11 +140,15 @@ func (d *DB) ApplySync(ctx context.Context, b mail.SyncBatch) (mail.Applied, err
 			return ap, fmt.Errorf("apply sync: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE mailboxes SET
-		uidnext = CASE WHEN ? > 0 THEN ? ELSE uidnext END,
-		highestmodseq = CASE WHEN ? > 0 THEN ? ELSE highestmodseq END,
-		last_sync_at = ? WHERE id = ?`,
-		b.UIDNext, b.UIDNext, b.HighestModSeq, b.HighestModSeq, now, b.MailboxID); err != nil {
+	cached, err := d.ws.prepare(ctx, mailboxStateSQL)
+	if err != nil {
+		return ap, fmt.Errorf("apply sync: %w", err)
+	}
+	st, err := txStmt(ctx, tx, cached, mailboxStateSQL)
+	if err != nil {
+		return ap, fmt.Errorf("apply sync: %w", err)
+	}
+	if _, err := st.ExecContext(ctx, b.UIDNext, b.UIDNext, b.HighestModSeq, b.HighestModSeq, now, b.MailboxID); err != nil {
 		return ap, fmt.Errorf("apply sync: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -162,6 +166,13 @@ func (d *DB) ApplySync(ctx context.Context, b mail.SyncBatch) (mail.Applied, err
 	}
 	return ap, nil
 }
+
+// mailboxStateSQL records a batch's mailbox state (a zero UIDNEXT or
+// HIGHESTMODSEQ keeps the stored one).
+const mailboxStateSQL = `UPDATE mailboxes SET
+	uidnext = CASE WHEN ?1 > 0 THEN ?2 ELSE uidnext END,
+	highestmodseq = CASE WHEN ?3 > 0 THEN ?4 ELSE highestmodseq END,
+	last_sync_at = ?5 WHERE id = ?6`
 
 // insertLocationsSQL records a chunk of locations; ?1 is the mailbox.
 var insertLocationsSQL = chunkSQL(4, `INSERT INTO message_locations (mailbox_id, uid, message_id, flags, modseq)

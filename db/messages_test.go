@@ -219,3 +219,75 @@ func TestMessageWithoutRaw(t *testing.T) {
 		t.Errorf("got text %q subject %q", got.Text, got.Subject)
 	}
 }
+
+// TestMessageSeqsLeftToSQLite: the messages insert leaves seq to SQLite
+// (no statement journal) while message_data names the seqs run expects;
+// every email still reads back its own raw mail across batches cut into
+// several statements, with stored emails skipped inside a batch and the
+// newest row deleted between two batches (its seq is given again).
+func TestMessageSeqsLeftToSQLite(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.MustOpen(t)
+	at := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	msg := func(i int) *mail.Message {
+		m := dbtest.Message(fmt.Sprintf("seq-%d", i), fmt.Sprintf("subject %d", i), at.Add(time.Duration(i)*time.Minute))
+		m.Raw = []byte(fmt.Sprintf("Message-ID: %s\r\nSubject: subject %d\r\n\r\nbody %d %s", m.MessageID, i, i, strings.Repeat("x", i)))
+		return m
+	}
+	var all []*mail.Message
+	save := func(from, to int, again ...int) {
+		t.Helper()
+		var batch []*mail.Message
+		for i := from; i < to; i++ {
+			batch = append(batch, msg(i))
+			if len(again) > 0 && i == from+3 {
+				for _, j := range again {
+					batch = append(batch, msg(j))
+				}
+			}
+		}
+		added, err := d.SaveMessages(ctx, "test", batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(added) != to-from {
+			t.Fatalf("added %d of %d new messages", len(added), to-from)
+		}
+		for i := from; i < to; i++ {
+			all = append(all, msg(i))
+		}
+	}
+	save(0, 300)           // 256 + 16 + 16 + 4 + 4 + 4 rows a statement
+	save(300, 337, 5, 299) // two stored emails inside the batch
+	newest := all[len(all)-1]
+	if _, err := d.Writer().ExecContext(ctx, `DELETE FROM messages WHERE id = ?`, newest.ID); err != nil {
+		t.Fatal(err)
+	}
+	all = all[:len(all)-1]
+	save(337, 341)
+	ids := make([]string, len(all))
+	for i, m := range all {
+		ids[i] = m.ID
+	}
+	got, err := d.LoadMessages(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(all) {
+		t.Fatalf("loaded %d messages, want %d", len(got), len(all))
+	}
+	for i, m := range got {
+		if m.ID != all[i].ID || !bytes.Equal(m.Raw, all[i].Raw) {
+			t.Fatalf("message %d: id %s with %.30q, want %s with %.30q", i, m.ID, m.Raw, all[i].ID, all[i].Raw)
+		}
+	}
+	var orphans int
+	if err := d.Reader().QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM message_data x WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.seq = x.seq))
+		+ (SELECT COUNT(*) FROM messages m WHERE NOT EXISTS (SELECT 1 FROM message_data x WHERE x.seq = m.seq))`).Scan(&orphans); err != nil {
+		t.Fatal(err)
+	}
+	if orphans != 0 {
+		t.Errorf("%d rows of messages or message_data without their other half", orphans)
+	}
+}

@@ -9,6 +9,18 @@ import (
 	"smista/mail"
 )
 
+// threadsSQL returns the thread of each stored email whose Message-ID is
+// in ?1 (a JSON array); subjectThreadSQL the thread of the newest email
+// with subject ?1 dated at ?2 or before. Both are prepared once (see
+// prepareInsert): they run in every batch, the second once per reply
+// without In-Reply-To and References.
+const (
+	threadsSQL = `SELECT message_id, thread_id FROM messages
+		WHERE message_id IN (SELECT value FROM json_each(?))`
+	subjectThreadSQL = `SELECT thread_id FROM messages WHERE subject = ? AND date <= ?
+		ORDER BY date DESC LIMIT 1`
+)
+
 // threadOf decides the conversation of each new message of the batch (the
 // indexes in news) against the store: the thread of a stored (or earlier
 // in the batch) email it answers — In-Reply-To first, then References from
@@ -25,8 +37,11 @@ func (ins *messageInsert) threadOf(ctx context.Context, tx *sql.Tx, news []int, 
 	}
 	known := map[string]string{} // Message-ID → thread
 	if len(refs) > 0 {
-		rows, err := tx.QueryContext(ctx, `SELECT message_id, thread_id FROM messages
-			WHERE message_id IN (SELECT value FROM json_each(?))`, jsonStrings(refs))
+		st, err := ins.txStmt(ctx, tx, threadsSQL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("threads: %w", err)
+		}
+		rows, err := st.QueryContext(ctx, jsonStrings(refs))
 		if err != nil {
 			return nil, nil, fmt.Errorf("threads: %w", err)
 		}
@@ -84,9 +99,12 @@ func (ins *messageInsert) resolve(ctx context.Context, tx *sql.Tx, m *mail.Messa
 	if date.IsZero() {
 		date = time.UnixMilli(nowMS)
 	}
+	st, err := ins.txStmt(ctx, tx, subjectThreadSQL)
+	if err != nil {
+		return "", fmt.Errorf("threads: %w", err)
+	}
 	var thr string
-	err := tx.QueryRowContext(ctx, `SELECT thread_id FROM messages WHERE subject = ? AND date <= ?
-		ORDER BY date DESC LIMIT 1`, base, date.UnixMilli()).Scan(&thr)
+	err = st.QueryRowContext(ctx, base, date.UnixMilli()).Scan(&thr)
 	switch {
 	case err == sql.ErrNoRows:
 		return m.ThreadID, nil

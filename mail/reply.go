@@ -205,8 +205,12 @@ func formatAddress(a Address) string {
 	return na.String()
 }
 
+// oneLineReplacer is built once: building a Replacer costs more than
+// most of its uses (every reply subject a sync stores goes through it).
+var oneLineReplacer = strings.NewReplacer("\r", "", "\n", " ")
+
 func oneLine(s string) string {
-	return strings.NewReplacer("\r", "", "\n", " ").Replace(s)
+	return oneLineReplacer.Replace(s)
 }
 
 // FileReply does the IMAP side of a sent reply: it appends raw to the
