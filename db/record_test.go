@@ -360,3 +360,75 @@ func TestRecordMixesPlainAndFullAttempts(t *testing.T) {
 		t.Fatalf("%d attempt rows (%v), want %d in the batch's order", i, err, len(batch))
 	}
 }
+
+// TestEncodedOutcomesRecordLikeTheOthers: an outcome whose headers the
+// sender's worker encoded (EncodeOutcome) logs the same header text as
+// one the group commit encodes itself — headers needing escapes, several
+// values, none at all — and a batch mixing both keeps its order.
+func TestEncodedOutcomesRecordLikeTheOthers(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.MustOpen(t)
+	ep, err := d.CreateEndpoint(ctx, "http://127.0.0.1:1/hook", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 6 {
+		enqueueWebhookEvent(t, d, `{"email_id":"e"}`)
+	}
+	ps := d.PrepareStore()
+	defer ps.Close()
+	enc, ok := ps.(webhook.OutcomeEncoder)
+	if !ok {
+		t.Fatal("the prepared store does not encode outcomes")
+	}
+	rows, err := ps.Pending(ctx, webhook.PendingQuery{Queue: ep, Kinds: []string{webhook.KindWebhook}, Limit: 10, RoundLength: 3 * time.Minute})
+	if err != nil || len(rows) != 6 {
+		t.Fatalf("pending: %d rows, %v", len(rows), err)
+	}
+	headers := []struct {
+		req, resp      http.Header
+		wantReq, wantR string
+	}{
+		{http.Header{"Webhook-Id": {"msg_1"}, "X-Q": {`a "b" \ c`, "tab\there"}}, http.Header{"Date": {"now"}},
+			`{"Webhook-Id":["msg_1"],"X-Q":["a \"b\" \\ c","tab\there"]}`, `{"Date":["now"]}`},
+		{nil, nil, `{}`, `{}`},
+		{http.Header{"X-Utf8": {"caffè", "bad\xffbyte"}}, http.Header{}, "{\"X-Utf8\":[\"caffè\",\"bad\ufffdbyte\"]}", `{}`},
+	}
+	var batch []webhook.Outcome
+	for i, dl := range rows {
+		h := headers[i%len(headers)]
+		o := webhook.Outcome{Delivery: dl, Status: webhook.StatusDelivered, Result: webhook.Result{
+			Started: time.UnixMilli(1_700_000_000_000 + int64(i)), StatusCode: 200, RequestHeaders: h.req,
+			RequestBody: dl.Payload, ResponseHeaders: h.resp}}
+		if i%2 == 0 {
+			enc.EncodeOutcome(&o)
+			if o.Encoded == nil {
+				t.Fatal("EncodeOutcome left the outcome unencoded")
+			}
+		}
+		batch = append(batch, o)
+	}
+	if _, err := ps.Record(ctx, batch, webhook.DisablePolicy{}); err != nil {
+		t.Fatal(err)
+	}
+	q, err := d.Reader().QueryContext(ctx, `SELECT delivery_seq, started_at, request_headers, response_headers FROM attempts ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	i := 0
+	for ; q.Next(); i++ {
+		var seq, started int64
+		var reqH, respH string
+		if err := q.Scan(&seq, &started, &reqH, &respH); err != nil {
+			t.Fatal(err)
+		}
+		h := headers[i%len(headers)]
+		if i >= len(batch) || seq != batch[i].Delivery.Seq || started != 1_700_000_000_000+int64(i) || reqH != h.wantReq || respH != h.wantR {
+			t.Errorf("attempt row %d (encoded %v): seq %d started %d headers %s %s; want %s %s", i, i%2 == 0, seq, started, reqH, respH, h.wantReq, h.wantR)
+		}
+	}
+	if err := q.Err(); err != nil || i != len(batch) {
+		t.Fatalf("%d attempt rows (%v), want %d", i, err, len(batch))
+	}
+}
