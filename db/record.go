@@ -246,9 +246,9 @@ type attemptRun struct {
 // runs of one shape in the order of outcomes (the log's ids follow it), of
 // the delivery rows of those not delivered (deliveryArgs each), and the
 // seqs of those delivered by status code. The body sent is left out (NULL)
-// when it is the event's payload, which is stored once, in events. The
-// headers come encoded from the sender's worker when it could (Encoded).
+// when it is the event's payload, which is stored once, in events.
 func recordArgs(outcomes []webhook.Outcome) (ins []attemptRun, upd []any, delivered map[int][]any) {
+	var buf []byte
 	for _, o := range outcomes {
 		dl, r := o.Delivery, o.Result
 		var body any
@@ -261,16 +261,15 @@ func recordArgs(outcomes []webhook.Outcome) (ins []attemptRun, upd []any, delive
 		} else if ins[len(ins)-1].plain != plain {
 			ins = append(ins, attemptRun{plain: plain}) // rare: grows as it goes
 		}
-		h, ok := o.Encoded.(*encodedHeaders) // by the worker (EncodeOutcome)
-		if !ok {
-			h = encodeHeaders(r)
-		}
+		buf = headerJSON(buf, r.RequestHeaders)
+		reqH := string(buf)
+		buf = headerJSON(buf, r.ResponseHeaders)
 		run := &ins[len(ins)-1]
 		if plain {
-			run.args = append(run.args, dl.Seq, dl.ID, r.Started.UnixMilli(), r.Duration.Milliseconds(), r.StatusCode, h.request, h.response)
+			run.args = append(run.args, dl.Seq, dl.ID, r.Started.UnixMilli(), r.Duration.Milliseconds(), r.StatusCode, reqH, string(buf))
 		} else {
 			run.args = append(run.args, dl.Seq, dl.ID, r.Started.UnixMilli(), r.Duration.Milliseconds(), r.StatusCode, r.Class, r.Err,
-				h.request, body, h.response, r.ResponseBody)
+				reqH, body, string(buf), r.ResponseBody)
 		}
 		if o.Status == webhook.StatusDelivered {
 			if delivered == nil {
@@ -282,19 +281,6 @@ func recordArgs(outcomes []webhook.Outcome) (ins []attemptRun, upd []any, delive
 		upd = append(upd, o.Status, msOrNil(o.NextAttemptAt), msOrNil(o.Deadline), r.StatusCode, o.LastError, dl.Seq, dl.ID)
 	}
 	return ins, upd, delivered
-}
-
-// encodedHeaders are an attempt's request and response headers as the log
-// stores them (headerJSON).
-type encodedHeaders struct{ request, response string }
-
-// encodeHeaders encodes r's headers for the log (OutboxStore.EncodeOutcome).
-func encodeHeaders(r webhook.Result) *encodedHeaders {
-	var small [512]byte
-	buf := headerJSON(small[:0], r.RequestHeaders)
-	h := &encodedHeaders{request: string(buf)}
-	h.response = string(headerJSON(buf, r.ResponseHeaders))
-	return h
 }
 
 // recordTx logs the attempts and moves their deliveries, with the

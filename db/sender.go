@@ -16,9 +16,8 @@ import (
 var _ webhook.Store = (*DB)(nil)
 
 var (
-	_ webhook.Preparer       = (*DB)(nil)
-	_ webhook.PreparedStore  = (*OutboxStore)(nil)
-	_ webhook.OutcomeEncoder = (*OutboxStore)(nil)
+	_ webhook.Preparer      = (*DB)(nil)
+	_ webhook.PreparedStore = (*OutboxStore)(nil)
 )
 
 // OutboxStore is the webhook.Store of one sender run: the DB's outbox
@@ -50,12 +49,6 @@ func (o *OutboxStore) Pending(ctx context.Context, q webhook.PendingQuery) ([]we
 // Record implements webhook.Store.
 func (o *OutboxStore) Record(ctx context.Context, outcomes []webhook.Outcome, policy webhook.DisablePolicy) ([]webhook.Disabled, error) {
 	return o.d.record(ctx, o.w, outcomes, policy)
-}
-
-// EncodeOutcome implements webhook.OutcomeEncoder: the attempt's headers
-// as the log stores them.
-func (o *OutboxStore) EncodeOutcome(out *webhook.Outcome) {
-	out.Encoded = encodeHeaders(out.Result)
 }
 
 // Delivery implements webhook.Store.

@@ -123,20 +123,6 @@ type Outcome struct {
 	NextAttemptAt time.Time // retrying only
 	Deadline      time.Time
 	LastError     string
-	// Encoded is the store's encoding of the attempt's request and
-	// response headers, made by its OutcomeEncoder when the attempt ended
-	// (nil: Record encodes them).
-	Encoded any
-}
-
-// OutcomeEncoder is implemented by a store that can encode an attempt's
-// headers for its log ahead of Record. The sender calls it on the worker
-// that made the attempt, while the headers are still in that core's
-// cache and in parallel with the other workers, instead of leaving it to
-// the single writer goroutine, which reaches an outcome up to a group
-// commit later.
-type OutcomeEncoder interface {
-	EncodeOutcome(o *Outcome)
 }
 
 // DisablePolicy is the auto-disable rule the store applies while recording:

@@ -523,7 +523,6 @@ func (s *Sender) reload(ctx context.Context, st *schedState, q string) error {
 func (s *Sender) work(ctx, bg context.Context, jobs <-chan job, outcomes chan<- Outcome) {
 	clock := newAttemptClock(bg, s.opts.Timeout)
 	defer clock.close()
-	enc, _ := s.active.(OutcomeEncoder)
 	for j := range jobs {
 		var rest []Delivery
 		stopped := false
@@ -543,9 +542,6 @@ func (s *Sender) work(ctx, bg context.Context, jobs <-chan job, outcomes chan<- 
 			s.inJobs.Add(-1)
 			attempted++
 			o := s.attempt(clock, d)
-			if enc != nil {
-				enc.EncodeOutcome(&o)
-			}
 			s.inFlight.Add(-1)
 			delivered := o.Status == StatusDelivered
 			s.mu.Lock()
