@@ -436,3 +436,182 @@ func TestMigrateBodySearch(t *testing.T) {
 		t.Errorf("body search after the message was deleted and its seq reused: %d, want 0", n)
 	}
 }
+
+// TestMigrateOutboxChecks upgrades a version-12 store (migration 0013
+// rebuilds deliveries with its status check spelled as ORs): every
+// delivery keeps every column, NULLs included, its seq and its attempts;
+// the sequence carries over; the check still refuses an unknown status;
+// the attempts still reference the deliveries (deferred, cascading); and
+// writing a status no longer builds a temporary table per row.
+func TestMigrateOutboxChecks(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "smista.db")
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := 0
+	for before < len(ms) && ms[before].version < 13 {
+		before++
+	}
+	old := oldStore(t, path, before)
+	exec := func(db *sql.DB, q string, args ...any) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(old, `INSERT INTO endpoints (id, url, secret, created_at, updated_at) VALUES ('ep_1', 'http://127.0.0.1:1/', 'whsec_x', 1, 1)`)
+	exec(old, `INSERT INTO events (id, type, payload, created_at) VALUES ('evt_1', 'ticket.suggested', '{}', 1)`)
+	exec(old, `INSERT INTO drafts (id, kind, body, status, created_at, updated_at) VALUES (7, 'new', 'hello', 'approved', 1, 1)`)
+	exec(old, `INSERT INTO deliveries (seq, id, kind, queue, endpoint_id, event_id, draft_id, webhook_id, status, attempts,
+		next_attempt_at, deadline, last_status_code, last_error, created_at, updated_at, url) VALUES
+		(1, 'dl_a', 'webhook', 'ep_1', 'ep_1', 'evt_1', NULL, 'msg_a', 'delivered', 2, NULL, NULL, 200, '', 1, 3, ''),
+		(2, 'dl_b', 'webhook', 'ep_1', 'ep_1', 'evt_1', NULL, 'msg_b', 'retrying', 1, 60000, 180000, 503, 'HTTP 503', 1, 2, ''),
+		(4, 'dl_c', 'webhook', 'ep_1', NULL, 'evt_1', NULL, 'msg_c', 'paused', 0, NULL, NULL, 0, '', 2, 2, 'http://127.0.0.1:2/'),
+		(5, 'dl_d', 'smtp', 'smtp', NULL, NULL, 7, '', 'dead', 4, NULL, 90000, 0, '550 no', 3, 4, ''),
+		(6, 'dl_e', 'webhook', 'ep_1', 'ep_1', 'evt_1', NULL, 'msg_e', 'pending', 0, NULL, NULL, 0, '', 5, 5, ''),
+		(8, 'dl_f', 'webhook', 'ep_1', 'ep_1', 'evt_1', NULL, 'msg_f', 'canceled', 0, NULL, NULL, 0, '', 5, 6, '')`)
+	exec(old, `INSERT INTO attempts (delivery_seq, attempt, started_at, duration_ms, status_code, error_class, error, response_body)
+		VALUES (1, 1, 10, 5, 500, 'http_status', 'HTTP 500', 'boom'), (1, 2, 20, 5, 200, '', '', NULL),
+		(2, 1, 30, 5, 503, 'http_status', 'HTTP 503', NULL), (5, 1, 40, 5, 0, 'other', '550 no', NULL)`)
+	// As if deliveries up to 20 had existed: AUTOINCREMENT never reuses them.
+	exec(old, `UPDATE sqlite_sequence SET seq = 20 WHERE name = 'deliveries'`)
+	dump := func(db *sql.DB, q string) []string {
+		t.Helper()
+		rows, err := db.QueryContext(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	const deliveriesQ = `SELECT concat_ws('|', seq, quote(id), quote(kind), quote(queue), quote(endpoint_id), quote(event_id),
+		quote(draft_id), quote(webhook_id), quote(status), attempts, quote(next_attempt_at), quote(deadline), last_status_code,
+		quote(last_error), created_at, updated_at, quote(url)) FROM deliveries ORDER BY seq`
+	const attemptsQ = `SELECT concat_ws('|', id, delivery_seq, attempt, started_at, duration_ms, status_code, quote(error_class),
+		quote(error), quote(request_headers), quote(request_body), quote(response_headers), quote(response_body)) FROM attempts ORDER BY id`
+	wantDeliveries, wantAttempts := dump(old, deliveriesQ), dump(old, attemptsQ)
+	if len(wantDeliveries) != 6 || len(wantAttempts) != 4 {
+		t.Fatalf("old store: %d deliveries, %d attempts", len(wantDeliveries), len(wantAttempts))
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if got := dump(d.r, deliveriesQ); strings.Join(got, "\n") != strings.Join(wantDeliveries, "\n") {
+		t.Errorf("deliveries after the migration:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantDeliveries, "\n"))
+	}
+	if got := dump(d.r, attemptsQ); strings.Join(got, "\n") != strings.Join(wantAttempts, "\n") {
+		t.Errorf("attempts after the migration:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantAttempts, "\n"))
+	}
+	if got := dump(d.r, `SELECT name FROM sqlite_master WHERE tbl_name = 'deliveries' AND type = 'index' ORDER BY name`); strings.Join(got, " ") !=
+		"deliveries_event deliveries_open deliveries_queue sqlite_autoindex_deliveries_1" {
+		t.Errorf("indexes of deliveries: %v", got)
+	}
+	var seq int64
+	if err := d.w.QueryRowContext(ctx, `INSERT INTO deliveries (id, queue, endpoint_id, event_id, created_at, updated_at)
+		VALUES ('dl_g', 'ep_1', 'ep_1', 'evt_1', 7, 7) RETURNING seq`).Scan(&seq); err != nil {
+		t.Fatal(err)
+	}
+	if seq != 21 {
+		t.Errorf("new delivery seq %d, want 21 (the sequence carried over)", seq)
+	}
+	for _, q := range []string{
+		`INSERT INTO deliveries (id, queue, status, created_at, updated_at) VALUES ('dl_h', 'ep_1', 'sent', 1, 1)`,
+		`UPDATE deliveries SET status = 'Delivered' WHERE seq = 6`,
+	} {
+		if _, err := d.w.ExecContext(ctx, q); err == nil || !strings.Contains(err.Error(), "CHECK") {
+			t.Errorf("%s: %v, want a CHECK constraint failure", q, err)
+		}
+	}
+	// The attempts' foreign key: checked at commit, and cascading.
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (delivery_seq, attempt, started_at, duration_ms) VALUES (999, 1, 0, 0)`); err != nil {
+		t.Fatalf("a dangling attempt failed at once (%v): the foreign key should be checked at commit", err)
+	}
+	if err := tx.Commit(); err == nil || !strings.Contains(err.Error(), "FOREIGN KEY") {
+		t.Errorf("commit of a dangling attempt: %v, want a foreign key error", err)
+		tx.Rollback()
+	}
+	exec(d.w, `DELETE FROM deliveries WHERE seq = 1`)
+	var left, fk int
+	if err := d.r.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM attempts), (SELECT COUNT(*) FROM pragma_foreign_key_check)`).Scan(&left, &fk); err != nil {
+		t.Fatal(err)
+	}
+	if left != 2 || fk != 0 {
+		t.Errorf("after deleting a delivery: %d attempts (want 2: its two went with it), %d foreign key violations", left, fk)
+	}
+	// Writing a status no longer fills a temporary table with the six
+	// status names (an OpenEphemeral, then String8 'pending' ...), which
+	// the check's IN list made SQLite do for every row written: one
+	// delivery marked delivered, one moved by its outcome, one queued.
+	for _, c := range []struct{ name, sql string }{
+		{"mark one delivered", markDeliveredSQL[len(recordChunks)-1]},
+		{"update one delivery", updateDeliveriesSQL[len(recordChunks)-1]},
+		{"queue one delivery", `INSERT INTO deliveries (id, queue, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`},
+	} {
+		ops := opcodes(t, d.w, c.sql)
+		for i := range ops[:len(ops)-1] {
+			if strings.HasPrefix(ops[i], "OpenEphemeral") && ops[i+1] == "String8 pending" {
+				t.Errorf("%s: its program builds a table of the statuses: %v", c.name, ops)
+				break
+			}
+		}
+	}
+}
+
+// opcodes lists the instructions of the program SQLite compiles q into,
+// each its opcode, then its p4 operand when it has one (EXPLAIN: q is not
+// run; its parameters are bound to NULL).
+func opcodes(t *testing.T, pool *sql.DB, q string) []string {
+	t.Helper()
+	rows, err := pool.Query(`EXPLAIN `+q, make([]any, strings.Count(q, "?"))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		op := fmt.Sprint(vals[1])
+		if p4 := fmt.Sprint(vals[5]); vals[5] != nil && p4 != "" {
+			op += " " + p4
+		}
+		ops = append(ops, op)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return ops
+}

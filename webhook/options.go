@@ -30,16 +30,20 @@ type Options struct {
 	Transports map[string]Transport
 	Guard      Guard
 	UserAgent  string
-	// BatchSize bounds the outcomes written per group commit (default 1024).
+	// BatchSize bounds the outcomes written per group commit (default 4096).
 	BatchSize int
 	// FlushDelay is how long the writer waits for more outcomes before
 	// committing a batch that is not full (default 1ms; negative: never).
-	// Under load (the previous batch held at least 64 outcomes) it waits
-	// up to BusyFlushDelay instead (default 20 × FlushDelay). Bigger
-	// batches amortise the transaction and write each touched page once;
-	// nothing waits on the commit of a delivered attempt, so the delay
-	// costs no throughput. The writer stops waiting as soon as no attempt
-	// is in flight or handed to a worker: no outcome is coming.
+	// Under load (the previous batch held at least 64 outcomes, or its
+	// wait ran out while attempts were being made) it waits up to
+	// BusyFlushDelay instead (default 100 × FlushDelay). Bigger batches
+	// amortise the transaction and write each touched page once — the
+	// deliveries of all endpoints share the table's pages, so a page
+	// holds rows of every queue and is written again by each commit that
+	// touches one — and nothing waits on the commit of a delivered
+	// attempt, so the delay costs no throughput. The writer stops waiting
+	// as soon as no attempt is in flight or handed to a worker: no outcome
+	// is coming.
 	FlushDelay     time.Duration
 	BusyFlushDelay time.Duration
 	// Prefetch is how many deliveries per queue are read ahead (default 256).
@@ -95,13 +99,13 @@ func (o Options) withDefaults() Options {
 		o.After = time.After
 	}
 	if o.BatchSize <= 0 {
-		o.BatchSize = 1024
+		o.BatchSize = 4096
 	}
 	if o.FlushDelay == 0 {
 		o.FlushDelay = time.Millisecond
 	}
 	if o.BusyFlushDelay == 0 {
-		o.BusyFlushDelay = 20 * o.FlushDelay
+		o.BusyFlushDelay = 100 * o.FlushDelay
 	}
 	if o.Prefetch <= 0 {
 		o.Prefetch = 256
