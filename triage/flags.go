@@ -65,12 +65,17 @@ const (
 	// bitBulk is no flag: newsletter and bulk-mail footer wording, which
 	// the offline classifier reads as a strong "not a request" signal.
 	bitBulk
+	// bitMoney is no flag either: a currency's name ("EUR", "euro",
+	// "dollars"), which sends the email to the slower check for an amount
+	// of money in the sender's own words (moneyAmount).
+	bitMoney
 	flagBits = bitInjection | bitLegal | bitPayments | bitVIP
 )
 
 func flagsOf(bits uint8, m *mail.Message, c Context) []Flag {
+	money := bits&bitMoney != 0 || currencySign(m.Subject) || currencySign(m.Text)
 	bits &= flagBits
-	if bits&(bitLegal|bitPayments) != 0 {
+	if bits&(bitLegal|bitPayments) != 0 || money {
 		// the keyword rules saw quotes and footers too: judge these two
 		// on the sender's own words
 		bits = bits&^(bitLegal|bitPayments) | ownFlagBits(m)
@@ -209,10 +214,10 @@ func buildFlagLexicon() *flagLexicon {
 			lex.starts[first] = append(lex.starts[first], p)
 		}
 	}
-	for _, r := range append(flagRules, struct {
+	for _, r := range [...]struct {
 		bits    uint8
 		phrases string
-	}{bitBulk, bulkRules})[len(flagRules):] {
+	}{{bitBulk, bulkRules}, {bitMoney, currencyNames}} {
 		for _, line := range strings.Split(r.phrases, "\n") {
 			ws := strings.Fields(line)
 			if len(ws) == 0 || strings.HasPrefix(ws[0], "#") {

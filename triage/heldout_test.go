@@ -73,6 +73,12 @@ func setVIP(tb testing.TB, dir string) []string {
 // the one before it were scored on them once each: 0.762, 0.696, 0.860;
 // 0.929, 0.963, 0.940; 0.917, 0.880, 0.960 (before: 0.727, 0.696, 0.860;
 // 0.897, 0.963, 0.950; 0.920, 0.920, 0.960) — none meets every target.
+// The eighth round (money in the sender's own words: an amount next to a
+// word of money moved, a charge to come, a deposit, credit or claim; a
+// forward's text is the sender's; a call or a chaser with nothing named is
+// contentless) takes the false tickets of the nineteen sets from 17 to 4,
+// recall unchanged: precision beehives 1.000, drones 0.963, pianos 1.000,
+// ski 0.941, translation 1.000, veterinary 1.000, water 1.000.
 // Each set is
 // asserted at floors just under the figures reached — a regression
 // guard, not the acceptance — and the gap to the targets is logged on
@@ -82,7 +88,7 @@ const targetPrecision, targetRecall, targetAccuracy = 0.95, 0.90, 0.88
 type heldoutFloor struct{ precision, recall, accuracy float64 }
 
 var heldoutFloors = map[string]heldoutFloor{
-	"veterinary":  {0.97, 0.97, 0.97},
+	"veterinary":  {0.99, 0.97, 0.97},
 	"energy":      {0.99, 0.97, 0.98},
 	"printers":    {0.99, 0.86, 0.92},
 	"locks":       {0.99, 0.90, 0.96},
@@ -95,12 +101,12 @@ var heldoutFloors = map[string]heldoutFloor{
 	"marina":      {0.99, 0.91, 0.85},
 	"homebrew":    {0.91, 0.87, 0.90},
 	"esign":       {0.99, 0.95, 0.94},
-	"beehives":    {0.91, 0.83, 0.90},
-	"pianos":      {0.95, 0.91, 0.88},
-	"translation": {0.91, 0.83, 0.86},
-	"ski":         {0.76, 0.69, 0.85},
-	"drones":      {0.92, 0.96, 0.93},
-	"water":       {0.91, 0.87, 0.95},
+	"beehives":    {0.99, 0.83, 0.90},
+	"pianos":      {0.99, 0.91, 0.88},
+	"translation": {0.99, 0.83, 0.86},
+	"ski":         {0.94, 0.69, 0.85},
+	"drones":      {0.96, 0.96, 0.93},
+	"water":       {0.99, 0.87, 0.95},
 }
 
 // TestAccuracyHeldout scores every held-out set, each with its own VIP
