@@ -65,15 +65,17 @@ const (
 	// bitBulk is no flag: newsletter and bulk-mail footer wording, which
 	// the offline classifier reads as a strong "not a request" signal.
 	bitBulk
-	// bitMoney is no flag either: a currency's name ("EUR", "euro",
-	// "dollars"), which sends the email to the slower check for an amount
-	// of money in the sender's own words (moneyAmount).
+	// bitMoney and bitMove are no flags either: a currency's name ("EUR",
+	// "euro", "dollars") and a word of money moved ("back", "held",
+	// "rimborso"), which together send the email to the slower check for
+	// an amount of money in the sender's own words (amountScan).
 	bitMoney
+	bitMove
 	flagBits = bitInjection | bitLegal | bitPayments | bitVIP
 )
 
 func flagsOf(bits uint8, m *mail.Message, c Context) []Flag {
-	money := bits&bitMoney != 0 || currencySign(m.Subject) || currencySign(m.Text)
+	money := bits&bitMove != 0 && (bits&bitMoney != 0 || currencySign(m.Subject) || currencySign(m.Text))
 	bits &= flagBits
 	if bits&(bitLegal|bitPayments) != 0 || money {
 		// the keyword rules saw quotes and footers too: judge these two
@@ -217,7 +219,7 @@ func buildFlagLexicon() *flagLexicon {
 	for _, r := range [...]struct {
 		bits    uint8
 		phrases string
-	}{{bitBulk, bulkRules}, {bitMoney, currencyNames}} {
+	}{{bitBulk, bulkRules}, {bitMoney, currencyNames}, {bitMove, moneyMoveWords}} {
 		for _, line := range strings.Split(r.phrases, "\n") {
 			ws := strings.Fields(line)
 			if len(ws) == 0 || strings.HasPrefix(ws[0], "#") {

@@ -15,7 +15,8 @@ import (
 func ownFlagBits(m *mail.Message) uint8 {
 	lex := flagLex()
 	var t tokenizer
-	ids := make([]int32, 0, 256)
+	var idBuf [256]int32 // on the stack: most own texts fit
+	ids := idBuf[:0]
 	own, enough := ownFlagText(m.Text)
 	subject := m.Subject
 	lower := strings.ToLower(strings.TrimSpace(subject))
@@ -62,17 +63,46 @@ func ownFlagBits(m *mail.Message) uint8 {
 // may be.
 const moneyWindow = 8
 
-// moneyMoves say that money moved back, is held or is owed (EN and IT).
-var moneyMoves = func() map[string]bool {
-	m := map[string]bool{}
-	for _, w := range strings.Fields(`back refund refunded refunds reimburse reimbursed reimbursement held withheld
-owe owed owing deducted deposit overpaid returned
-indietro rimborso rimborsi rimborsati rimborsato rimborsare restituire restituiti restituito restituzione
-restituiscano trattenuti trattenuto trattenuta trattenute caparra cauzione scalati scalato`) {
-		m[w] = true
-	}
-	return m
-}()
+// moneyMoveWords say that money moved back, is held or is owed (EN and
+// IT), one a line: one-word rules of the flag lexicon too (bitMove).
+const moneyMoveWords = `back
+refund
+refunded
+refunds
+reimburse
+reimbursed
+reimbursement
+held
+withheld
+owe
+owed
+owing
+deducted
+deposit
+overpaid
+returned
+indietro
+rimborso
+rimborsi
+rimborsati
+rimborsato
+rimborsare
+restituire
+restituiti
+restituito
+restituzione
+restituiscano
+trattenuti
+trattenuto
+trattenuta
+trattenute
+caparra
+cauzione
+scalati
+scalato`
+
+// moneyMoves is moneyMoveWords as a set.
+var moneyMoves = wordSet(moneyMoveWords)
 
 // currencyNames name a currency after a number, one a line (a one-word
 // rule each for the flag lexicon, bitMoney). "pounds" is left out: it
@@ -80,13 +110,16 @@ restituiscano trattenuti trattenuto trattenuta trattenute caparra cauzione scala
 const currencyNames = "eur\neuro\neuros\nusd\ndollars\ndollari\ngbp\nchf\nsterline\nfranchi"
 
 // currencyAfter is currencyNames as a set.
-var currencyAfter = func() map[string]bool {
+var currencyAfter = wordSet(currencyNames)
+
+// wordSet returns the words of s as a set.
+func wordSet(s string) map[string]bool {
 	m := map[string]bool{}
-	for _, w := range strings.Fields(currencyNames) {
+	for _, w := range strings.Fields(s) {
 		m[w] = true
 	}
 	return m
-}()
+}
 
 // currencyBefore are the names written before an amount ("EUR 96", "USD
 // 20"); not "euro", which names things too ("Euro 6").
@@ -236,8 +269,14 @@ func forwardMarker(t string) bool {
 	if len(t) > 60 {
 		return false
 	}
-	l := strings.ToLower(t)
-	return strings.Contains(l, "forwarded message") || strings.Contains(l, "messaggio inoltrato")
+	// the first letter in either case ("Begin forwarded message:"), the
+	// rest as clients write it, lowercase or capitals
+	for _, p := range [...]string{"orwarded message", "ORWARDED MESSAGE", "essaggio inoltrato", "ESSAGGIO INOLTRATO"} {
+		if strings.Contains(t, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // outlookHeader reports the start of a quoted message in Outlook's style:
