@@ -65,8 +65,9 @@ const (
 // placeholder for an empty subject ("(no subject)", "(nessun oggetto)"),
 // greetings, function words of four letters or more (shorter words never
 // count as content), and the words of an exchange about the exchange
-// itself: a chaser ("did you get my email of yesterday? still waiting"),
-// "let me know" ("fatemi sapere"), "is someone going to look into it".
+// itself: a chaser ("did you get my email? still waiting", with
+// threadWords in a reply), "let me know" ("fatemi sapere"), "is someone
+// going to look into it".
 var vagueWords = func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`work works working worked doesnt does didnt isnt wont cant dont broken
@@ -83,14 +84,19 @@ nulla numero solito solita stesso stessa idem come altra altro volta prima ogget
 errore errori qualcuno nessuno risponde risposta lunedì martedì mercoledì giovedì venerdì sabato domenica domani mattina pomeriggio sera stasera
 richiamateci chiamateci contattateci ricontattateci vostra vostro vostri vostre aiutate aiutare aiutarmi
 aiutatemi aiutami novità notizie aggiornamenti
-know going hoping hope received receive mail email emails message messages reply replied waiting wait
-week weeks look into update updates
-fatemi sapere avete ricevuto ricevere messaggio messaggi aspetto attendo aspettando settimana
-settimane scorsa scritto riscontro sollecito`) {
+know going hoping hope received receive reply replied waiting wait week weeks look into
+fatemi sapere avete ricevuto ricevere aspetto attendo aspettando settimana settimane scorsa scritto
+riscontro sollecito`) {
 		m[w] = true
 	}
 	return m
 }()
+
+// threadWords name the exchange itself ("my email", "your message", "any
+// update?"): vague in a reply, where they point to the thread, but what
+// is wrong in a new request ("the email notifications stopped", "the
+// update failed").
+var threadWords = wordSet(`mail email emails message messages update updates messaggio messaggi aggiornamento`)
 
 // contentless reports a request whose subject and own words name nothing
 // (see maxVagueWords): fewer than minContentWords distinct words of four
@@ -107,7 +113,8 @@ func contentless(m *mail.Message) bool {
 		return false
 	}
 	subject := m.Subject
-	if replySubject(subject) {
+	reply := replySubject(subject)
+	if reply {
 		subject = ""
 	}
 	var seen [minContentWords + 1]string
@@ -125,7 +132,8 @@ func contentless(m *mail.Message) bool {
 				call = call || asks
 				prev = w
 				// the verb that asks for a call names nothing either
-				if asks || utf8.RuneCountInString(w) < 4 || vagueWords[w] || allDigits(t.buf) || slices.Contains(seen[:n], w) {
+				if asks || utf8.RuneCountInString(w) < 4 || vagueWords[w] || reply && threadWords[w] ||
+					allDigits(t.buf) || slices.Contains(seen[:n], w) {
 					continue
 				}
 				if seen[n] = w; n < len(seen)-1 {

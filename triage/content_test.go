@@ -61,6 +61,8 @@ func TestContentlessRequest(t *testing.T) {
 		"non va internet":     homeMsg("non va internet", "non va internet da stamattina\nInviato da iPhone"),
 		"blank product page":  homeMsg("Help", "the product pages are all blank since I changed theme"),
 		"call me, says what":  homeMsg("call me", "please call me, the invoice export crashes on save"),
+		"email is the thing":  homeMsg("help", "I can't send email from the app"),
+		"the update failed":   homeMsg("firmware", "the update failed at 40%"),
 		"nothing works since": homeMsg("non funziona", "non funziona più niente da ieri, cosa è successo??\n\nInviato da iPhone"),
 		"chaser with detail":  homeMsg("Re: richiesta", "Avete ricevuto la mia email? La stampante segna ancora errore E04 dopo la pulizia.\n\nGiulia"),
 	}
