@@ -77,10 +77,15 @@ const (
 func flagsOf(bits uint8, m *mail.Message, c Context) []Flag {
 	money := bits&bitMove != 0 && (bits&bitMoney != 0 || currencySign(m.Subject) || currencySign(m.Text))
 	bits &= flagBits
-	if bits&(bitLegal|bitPayments) != 0 || money {
+	switch {
+	case bits&(bitLegal|bitPayments) != 0:
 		// the keyword rules saw quotes and footers too: judge these two
 		// on the sender's own words
-		bits = bits&^(bitLegal|bitPayments) | ownFlagBits(m)
+		bits = bits&^(bitLegal|bitPayments) | ownFlagBits(m, true)
+	case money:
+		// no phrase of either flag anywhere, so none in the own words:
+		// only an amount there can raise payments
+		bits |= ownFlagBits(m, false)
 	}
 	if isVIP(m.From.Addr, c.VIP) {
 		bits |= bitVIP
@@ -149,7 +154,15 @@ type flagLexicon struct {
 	order   []bool     // words that make "system: ..." an order
 	selfKey []bool     // "confidence: 0.9", "intent: support"
 	jsonKey []bool     // "priority": in JSON
+	money   []uint8    // moneyAfter, moneyBefore, moneyMove: what amountScan reads
 }
+
+// the money bits of a word (flagLexicon.money)
+const (
+	moneyAfter  = 1 << iota // a currency named after an amount ("210 euro")
+	moneyBefore             // ... or before it ("EUR 96")
+	moneyMove               // money moved, held or owed ("back", "rimborso")
+)
 
 // flagRules are the keyword rules, one file per flag under flagrules/:
 // one phrase a line, lowercase words separated by spaces ("#" starts a
@@ -200,6 +213,7 @@ func buildFlagLexicon() *flagLexicon {
 		lex.order = append(lex.order, false)
 		lex.selfKey = append(lex.selfKey, false)
 		lex.jsonKey = append(lex.jsonKey, false)
+		lex.money = append(lex.money, 0)
 		return v
 	}
 	for _, r := range flagRules {
@@ -231,6 +245,14 @@ func buildFlagLexicon() *flagLexicon {
 				p.rest = append(p.rest, id(w))
 			}
 			lex.starts[first] = append(lex.starts[first], p)
+		}
+	}
+	for _, set := range [...]struct {
+		bit   uint8
+		words string
+	}{{moneyAfter, currencyNames}, {moneyBefore, currencyBefore}, {moneyMove, moneyMoveWords}} {
+		for _, w := range strings.Fields(set.words) {
+			lex.money[id(w)] |= set.bit
 		}
 	}
 	for _, w := range strings.Fields("assistant assistente") {

@@ -11,13 +11,20 @@ import (
 // subject and the sender's own words only (ownFlagText): a quoted earlier
 // message, a signature or a confidentiality footer is not what this email
 // asks. It is the slow path of the keyword rules, taken only when a whole
-// email already raised one of the two flags.
-func ownFlagBits(m *mail.Message) uint8 {
+// email already raised one of the two flags, or named a currency and
+// money moved (then phrases is false: the whole email had no phrase of
+// either flag, so only an amount in the own words, in its first
+// maxMoneyScan bytes, can raise payments).
+func ownFlagBits(m *mail.Message, phrases bool) uint8 {
 	lex := flagLex()
 	var t tokenizer
 	var idBuf [256]int32 // on the stack: most own texts fit
 	ids := idBuf[:0]
-	own, enough := ownFlagText(m.Text)
+	text := m.Text
+	if !phrases && len(text) > maxMoneyScan {
+		text = text[:maxMoneyScan]
+	}
+	own, enough := ownFlagText(text)
 	subject := m.Subject
 	lower := strings.ToLower(strings.TrimSpace(subject))
 	switch {
@@ -36,21 +43,38 @@ func ownFlagBits(m *mail.Message) uint8 {
 		t.reset(part)
 		am := amountScan{lastAmount: -moneyWindow - 1, lastMove: -moneyWindow - 1}
 		for n := 0; t.next(); n++ {
+			var kind uint8
 			id, ok := lex.words[string(t.buf)]
-			if !ok {
+			if ok {
+				kind = lex.money[id]
+			} else {
 				id = -1
 			}
-			ids = append(ids, id)
-			money = money || am.next(part, &t, n)
+			if phrases {
+				ids = append(ids, id)
+			}
+			if am.next(part, &t, n, kind) {
+				if money = true; !phrases {
+					return bitPayments
+				}
+			}
 		}
 		ids = append(ids, -1)
 	}
-	bits := lex.phraseBits(ids) & (bitLegal | bitPayments)
+	var bits uint8
+	if phrases {
+		bits = lex.phraseBits(ids) & (bitLegal | bitPayments)
+	}
 	if money {
 		bits |= bitPayments
 	}
 	return bits
 }
+
+// maxMoneyScan is how much of a body the amount check reads when no
+// phrase sent the email to ownFlagBits: a request names its money early;
+// a long email past it is a newsletter or spam.
+const maxMoneyScan = 4 << 10
 
 // An amount of money in the sender's own words is what the payments flag
 // is about when the words around it say the money moved, is held or is
@@ -101,16 +125,14 @@ cauzione
 scalati
 scalato`
 
-// moneyMoves is moneyMoveWords as a set.
-var moneyMoves = wordSet(moneyMoveWords)
-
 // currencyNames name a currency after a number, one a line (a one-word
 // rule each for the flag lexicon, bitMoney). "pounds" is left out: it
 // weighs too ("5 pounds of hops").
 const currencyNames = "eur\neuro\neuros\nusd\ndollars\ndollari\ngbp\nchf\nsterline\nfranchi"
 
-// currencyAfter is currencyNames as a set.
-var currencyAfter = wordSet(currencyNames)
+// currencyBefore are the names written before an amount ("EUR 96", "USD
+// 20"); not "euro", which names things too ("Euro 6").
+const currencyBefore = "eur usd gbp chf"
 
 // wordSet returns the words of s as a set.
 func wordSet(s string) map[string]bool {
@@ -121,21 +143,18 @@ func wordSet(s string) map[string]bool {
 	return m
 }
 
-// currencyBefore are the names written before an amount ("EUR 96", "USD
-// 20"); not "euro", which names things too ("Euro 6").
-var currencyBefore = map[string]bool{"eur": true, "usd": true, "gbp": true, "chf": true}
-
 // amountScan follows a token stream for a number next to a currency, a
 // sign ("€96", "96 €", "$20", "£2.99") or a name ("210 euro", "EUR 96",
-// "1.840,00 EUR"), within moneyWindow words of a word of moneyMoves.
+// "1.840,00 EUR"), within moneyWindow words of a word of moneyMoveWords.
 type amountScan struct {
 	prevNumber, prevCurrency bool
 	lastAmount, lastMove     int
 }
 
-// next reads the tokenizer's current token of s, the n-th of s, and
-// reports an amount next to a word of money moved.
-func (a *amountScan) next(s string, t *tokenizer, n int) bool {
+// next reads the tokenizer's current token of s, the n-th of s, whose
+// money bits (flagLexicon.money) are kind, and reports an amount next to
+// a word of money moved.
+func (a *amountScan) next(s string, t *tokenizer, n int, kind uint8) bool {
 	w := t.buf
 	if allDigits(w) {
 		start := t.i - len(w)
@@ -145,13 +164,13 @@ func (a *amountScan) next(s string, t *tokenizer, n int) bool {
 		a.prevNumber, a.prevCurrency = true, false
 		return a.lastAmount == n && n-a.lastMove <= moneyWindow
 	}
-	if a.prevNumber && currencyAfter[string(w)] {
+	if a.prevNumber && kind&moneyAfter != 0 {
 		a.lastAmount = n
 	}
-	if moneyMoves[string(w)] {
+	if kind&moneyMove != 0 {
 		a.lastMove = n
 	}
-	a.prevNumber, a.prevCurrency = false, currencyBefore[string(w)]
+	a.prevNumber, a.prevCurrency = false, kind&moneyBefore != 0
 	return a.lastAmount == n && n-a.lastMove <= moneyWindow || a.lastMove == n && n-a.lastAmount <= moneyWindow
 }
 
