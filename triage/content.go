@@ -3,6 +3,7 @@ package triage
 import (
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"smista/mail"
@@ -63,7 +64,10 @@ const (
 // ("same as last time", "idem come l'altra volta"), a mail client's
 // placeholder for an empty subject ("(no subject)", "(nessun oggetto)"),
 // greetings, function words of four letters or more (shorter words never
-// count as content).
+// count as content), and the words of an exchange about the exchange
+// itself: a chaser ("did you get my email? still waiting", with
+// threadWords in a reply), "let me know" ("fatemi sapere"), "is someone
+// going to look into it".
 var vagueWords = func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`work works working worked doesnt does didnt isnt wont cant dont broken
@@ -79,11 +83,20 @@ ancora questo questa cosa normale subito telefono contattatemi ricontattatemi po
 nulla numero solito solita stesso stessa idem come altra altro volta prima oggetto nessun senza subject
 errore errori qualcuno nessuno risponde risposta lunedì martedì mercoledì giovedì venerdì sabato domenica domani mattina pomeriggio sera stasera
 richiamateci chiamateci contattateci ricontattateci vostra vostro vostri vostre aiutate aiutare aiutarmi
-aiutatemi aiutami novità notizie aggiornamenti`) {
+aiutatemi aiutami novità notizie aggiornamenti
+know going hoping hope received receive reply replied waiting wait week weeks look into
+fatemi sapere avete ricevuto ricevere aspetto attendo aspettando settimana settimane scorsa scritto
+riscontro sollecito`) {
 		m[w] = true
 	}
 	return m
 }()
+
+// threadWords name the exchange itself ("my email", "your message", "any
+// update?"): vague in a reply, where they point to the thread, but what
+// is wrong in a new request ("the email notifications stopped", "the
+// update failed").
+var threadWords = wordSet(`mail email emails message messages update updates messaggio messaggi aggiornamento`)
 
 // contentless reports a request whose subject and own words name nothing
 // (see maxVagueWords): fewer than minContentWords distinct words of four
@@ -100,13 +113,14 @@ func contentless(m *mail.Message) bool {
 		return false
 	}
 	subject := m.Subject
-	if replySubject(subject) {
+	reply := replySubject(subject)
+	if reply {
 		subject = ""
 	}
 	var seen [minContentWords + 1]string
 	n, call, prev := 0, false, ""
 	var t tokenizer
-	for _, part := range [...]string{subject, cutSignature(ownText(text, 2<<10))} {
+	for _, part := range [...]string{subject, cutNameLines(cutSignature(ownText(text, 2<<10)))} {
 		for line := range strings.SplitSeq(part, "\n") {
 			if mobileLine(line) {
 				continue
@@ -114,9 +128,12 @@ func contentless(m *mail.Message) bool {
 			t.reset(line)
 			for t.next() {
 				w := string(t.buf)
-				call = call || callWord(prev, w)
+				asks := callWord(prev, w)
+				call = call || asks
 				prev = w
-				if utf8.RuneCountInString(w) < 4 || vagueWords[w] || allDigits(t.buf) || slices.Contains(seen[:n], w) {
+				// the verb that asks for a call names nothing either
+				if asks || utf8.RuneCountInString(w) < 4 || vagueWords[w] || reply && threadWords[w] ||
+					allDigits(t.buf) || slices.Contains(seen[:n], w) {
 					continue
 				}
 				if seen[n] = w; n < len(seen)-1 {
@@ -128,6 +145,43 @@ func contentless(m *mail.Message) bool {
 		}
 	}
 	return n < minContentWords || call && n <= minContentWords
+}
+
+// cutNameLines drops the last lines of text that hold only a name, one to
+// three capitalised words ("Antonella", "Ambulatorio Pini", "ROY"): a
+// signature with no sign-off above it, which names the sender, not what
+// is wrong. At most two lines go, and never the first.
+func cutNameLines(text string) string {
+	for range 2 {
+		end := len(strings.TrimRight(text, " \t\r\n"))
+		start := strings.LastIndexByte(text[:end], '\n') + 1
+		if start == 0 || !nameLine(text[start:end]) {
+			break
+		}
+		text = text[:start]
+	}
+	return text
+}
+
+// nameLine reports a line of one to three words, each starting with a
+// capital letter, made of letters, dots, apostrophes and hyphens only.
+func nameLine(l string) bool {
+	ws := strings.Fields(l)
+	if len(ws) == 0 || len(ws) > 3 {
+		return false
+	}
+	for _, w := range ws {
+		r, _ := utf8.DecodeRuneInString(w)
+		if !unicode.IsUpper(r) {
+			return false
+		}
+		for _, r := range w {
+			if !unicode.IsLetter(r) && r != '.' && r != '\'' && r != '-' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // callWord reports a call asked for at the word w after prev: "call me",
@@ -225,6 +279,9 @@ var noReplyPhrases = [...]string{
 	"non serve una risposta", "non c'è bisogno di rispondere", "non c'è bisogno che rispondiate",
 	"non occorre rispondere", "non occorre che rispondiate", "nessuna risposta necessaria",
 	"non è necessario rispondere", "non aspetto risposta",
+	// nothing asked, in so many words
+	"i'm not asking for anything", "i am not asking for anything", "not asking you for anything",
+	"non vi chiedo niente", "non vi chiedo nulla", "non chiedo niente", "non chiedo nulla",
 }
 
 // noReplyWanted reports an email whose own text (before any quote or

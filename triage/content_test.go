@@ -38,6 +38,11 @@ func TestContentlessRequest(t *testing.T) {
 		"doing the thing":   homeMsg("again", "its doing the thing again. can somebody call me\n\nSent from my Galaxy"),
 		"phone me about it": homeMsg("ring me", "could someone phone me about my water softener 0161 496 0000\n\nSent from my iPhone"),
 		"chiamare per la":   homeMsg("caldaia", "buongiorno mi potete chiamare al 347 000 1111 per la caldaia? grazie\n\nInviato dal mio smartphone"),
+		"call, named sig":   homeMsg("richiamare", "Buonasera, potete richiamarmi domattina? Grazie\n\nStudio Bianchi"),
+		"chaser":            homeMsg("Re: richiesta", "Avete ricevuto la mia email? Aspetto ancora una risposta.\n\nGiulia"),
+		"chaser en":         homeMsg("Re: Re: help", "Did you get my email? Still waiting for a reply.\n\nTom"),
+		"let me know":       homeMsg("problema", "ciao, non va più. fatemi sapere"),
+		"going to sort it":  homeMsg("again", "Is someone going to sort this or not??"),
 	}
 	for name, m := range vague {
 		t.Run(name, func(t *testing.T) {
@@ -52,10 +57,14 @@ func TestContentlessRequest(t *testing.T) {
 		})
 	}
 	concrete := map[string]*mail.Message{
-		"names the thing":    homeMsg("app", "the calendar sync stopped since yesterday\n\nSent from my iPhone"),
-		"non va internet":    homeMsg("non va internet", "non va internet da stamattina\nInviato da iPhone"),
-		"blank product page": homeMsg("Help", "the product pages are all blank since I changed theme"),
-		"call me, says what": homeMsg("call me", "please call me, the invoice export crashes on save"),
+		"names the thing":     homeMsg("app", "the calendar sync stopped since yesterday\n\nSent from my iPhone"),
+		"non va internet":     homeMsg("non va internet", "non va internet da stamattina\nInviato da iPhone"),
+		"blank product page":  homeMsg("Help", "the product pages are all blank since I changed theme"),
+		"call me, says what":  homeMsg("call me", "please call me, the invoice export crashes on save"),
+		"email is the thing":  homeMsg("help", "I can't send email from the app"),
+		"the update failed":   homeMsg("firmware", "the update failed at 40%"),
+		"nothing works since": homeMsg("non funziona", "non funziona più niente da ieri, cosa è successo??\n\nInviato da iPhone"),
+		"chaser with detail":  homeMsg("Re: richiesta", "Avete ricevuto la mia email? La stampante segna ancora errore E04 dopo la pulizia.\n\nGiulia"),
 	}
 	for name, m := range concrete {
 		t.Run(name, func(t *testing.T) {
@@ -92,8 +101,9 @@ func TestNoReplyWanted(t *testing.T) {
 	o := mustOffline(t)
 	const note = "says it needs no reply: nothing to follow up"
 	for name, text := range map[string]string{
-		"en": "Hi, just a suggestion for the app: it would be great to see how many hours each project used this week on the home screen. No need to reply, keep up the good work!\n\nElla",
-		"it": "Buongiorno, solo un suggerimento: sarebbe comodo vedere nella schermata principale quante ore ha usato ogni progetto nella settimana. Non serve che mi rispondiate, grazie e buon lavoro!\n\nElisa",
+		"en":                "Hi, just a suggestion for the app: it would be great to see how many hours each project used this week on the home screen. No need to reply, keep up the good work!\n\nElla",
+		"it":                "Buongiorno, solo un suggerimento: sarebbe comodo vedere nella schermata principale quante ore ha usato ogni progetto nella settimana. Non serve che mi rispondiate, grazie e buon lavoro!\n\nElisa",
+		"it, nothing asked": "Buongiorno, vi scrivo solo per dire che i report di fine mese sono più lenti di prima, da qualche settimana. Non vi chiedo niente, era per farvelo sapere.\n\nPiero",
 	} {
 		t.Run(name, func(t *testing.T) {
 			m := &mail.Message{From: mail.Address{Addr: "someone@home.example"}, Subject: "Suggestion", Text: text}

@@ -65,15 +65,27 @@ const (
 	// bitBulk is no flag: newsletter and bulk-mail footer wording, which
 	// the offline classifier reads as a strong "not a request" signal.
 	bitBulk
+	// bitMoney and bitMove are no flags either: a currency's name ("EUR",
+	// "euro", "dollars") and a word of money moved ("back", "held",
+	// "rimborso"), which together send the email to the slower check for
+	// an amount of money in the sender's own words (amountScan).
+	bitMoney
+	bitMove
 	flagBits = bitInjection | bitLegal | bitPayments | bitVIP
 )
 
 func flagsOf(bits uint8, m *mail.Message, c Context) []Flag {
+	money := bits&bitMove != 0 && (bits&bitMoney != 0 || currencySign(m.Subject) || currencySign(m.Text))
 	bits &= flagBits
-	if bits&(bitLegal|bitPayments) != 0 {
+	switch {
+	case bits&(bitLegal|bitPayments) != 0:
 		// the keyword rules saw quotes and footers too: judge these two
 		// on the sender's own words
-		bits = bits&^(bitLegal|bitPayments) | ownFlagBits(m)
+		bits = bits&^(bitLegal|bitPayments) | ownFlagBits(m, true)
+	case money:
+		// no phrase of either flag anywhere, so none in the own words:
+		// only an amount there can raise payments
+		bits |= ownFlagBits(m, false)
 	}
 	if isVIP(m.From.Addr, c.VIP) {
 		bits |= bitVIP
@@ -142,7 +154,15 @@ type flagLexicon struct {
 	order   []bool     // words that make "system: ..." an order
 	selfKey []bool     // "confidence: 0.9", "intent: support"
 	jsonKey []bool     // "priority": in JSON
+	money   []uint8    // moneyAfter, moneyBefore, moneyMove: what amountScan reads
 }
+
+// the money bits of a word (flagLexicon.money)
+const (
+	moneyAfter  = 1 << iota // a currency named after an amount ("210 euro")
+	moneyBefore             // ... or before it ("EUR 96")
+	moneyMove               // money moved, held or owed ("back", "rimborso")
+)
 
 // flagRules are the keyword rules, one file per flag under flagrules/:
 // one phrase a line, lowercase words separated by spaces ("#" starts a
@@ -193,6 +213,7 @@ func buildFlagLexicon() *flagLexicon {
 		lex.order = append(lex.order, false)
 		lex.selfKey = append(lex.selfKey, false)
 		lex.jsonKey = append(lex.jsonKey, false)
+		lex.money = append(lex.money, 0)
 		return v
 	}
 	for _, r := range flagRules {
@@ -209,10 +230,10 @@ func buildFlagLexicon() *flagLexicon {
 			lex.starts[first] = append(lex.starts[first], p)
 		}
 	}
-	for _, r := range append(flagRules, struct {
+	for _, r := range [...]struct {
 		bits    uint8
 		phrases string
-	}{bitBulk, bulkRules})[len(flagRules):] {
+	}{{bitBulk, bulkRules}, {bitMoney, currencyNames}, {bitMove, moneyMoveWords}} {
 		for _, line := range strings.Split(r.phrases, "\n") {
 			ws := strings.Fields(line)
 			if len(ws) == 0 || strings.HasPrefix(ws[0], "#") {
@@ -224,6 +245,14 @@ func buildFlagLexicon() *flagLexicon {
 				p.rest = append(p.rest, id(w))
 			}
 			lex.starts[first] = append(lex.starts[first], p)
+		}
+	}
+	for _, set := range [...]struct {
+		bit   uint8
+		words string
+	}{{moneyAfter, currencyNames}, {moneyBefore, currencyBefore}, {moneyMove, moneyMoveWords}} {
+		for _, w := range strings.Fields(set.words) {
+			lex.money[id(w)] |= set.bit
 		}
 	}
 	for _, w := range strings.Fields("assistant assistente") {

@@ -11,12 +11,20 @@ import (
 // subject and the sender's own words only (ownFlagText): a quoted earlier
 // message, a signature or a confidentiality footer is not what this email
 // asks. It is the slow path of the keyword rules, taken only when a whole
-// email already raised one of the two flags.
-func ownFlagBits(m *mail.Message) uint8 {
+// email already raised one of the two flags, or named a currency and
+// money moved (then phrases is false: the whole email had no phrase of
+// either flag, so only an amount in the own words, in its first
+// maxMoneyScan bytes, can raise payments).
+func ownFlagBits(m *mail.Message, phrases bool) uint8 {
 	lex := flagLex()
 	var t tokenizer
-	ids := make([]int32, 0, 256)
-	own, enough := ownFlagText(m.Text)
+	var idBuf [256]int32 // on the stack: most own texts fit
+	ids := idBuf[:0]
+	text := m.Text
+	if !phrases && len(text) > maxMoneyScan {
+		text = text[:maxMoneyScan]
+	}
+	own, enough := ownFlagText(text)
 	subject := m.Subject
 	lower := strings.ToLower(strings.TrimSpace(subject))
 	switch {
@@ -30,18 +38,194 @@ func ownFlagBits(m *mail.Message) uint8 {
 		// answers ("Out of office: invoice May"); it asks nothing itself
 		subject = ""
 	}
+	var money bool
 	for _, part := range [...]string{subject, own} {
 		t.reset(part)
-		for t.next() {
+		am := amountScan{lastAmount: -moneyWindow - 1, lastMove: -moneyWindow - 1}
+		for n := 0; t.next(); n++ {
+			var kind uint8
 			id, ok := lex.words[string(t.buf)]
-			if !ok {
+			if ok {
+				kind = lex.money[id]
+			} else {
 				id = -1
 			}
-			ids = append(ids, id)
+			if phrases {
+				ids = append(ids, id)
+			}
+			if am.next(part, &t, n, kind) {
+				if money = true; !phrases {
+					return bitPayments
+				}
+			}
 		}
 		ids = append(ids, -1)
 	}
-	return lex.phraseBits(ids) & (bitLegal | bitPayments)
+	var bits uint8
+	if phrases {
+		bits = lex.phraseBits(ids) & (bitLegal | bitPayments)
+	}
+	if money {
+		bits |= bitPayments
+	}
+	return bits
+}
+
+// maxMoneyScan is how much of a body the amount check reads when no
+// phrase sent the email to ownFlagBits: a request names its money early;
+// a long email past it is a newsletter or spam.
+const maxMoneyScan = 4 << 10
+
+// An amount of money in the sender's own words is what the payments flag
+// is about when the words around it say the money moved, is held or is
+// owed: "the deposit of €96 is still held", "avere indietro i 210 euro",
+// "the 95 euro back on my card". An amount alone is not enough: a price
+// shown in the product ("the slicer says €11.80"), a price in the cart
+// before buying, a credit left on a card are support with no payments.
+
+// moneyWindow is how many words apart an amount and a word of money moved
+// may be.
+const moneyWindow = 8
+
+// moneyMoveWords say that money moved back, is held or is owed (EN and
+// IT), one a line: one-word rules of the flag lexicon too (bitMove).
+const moneyMoveWords = `back
+refund
+refunded
+refunds
+reimburse
+reimbursed
+reimbursement
+held
+withheld
+owe
+owed
+owing
+deducted
+deposit
+overpaid
+returned
+indietro
+rimborso
+rimborsi
+rimborsati
+rimborsato
+rimborsare
+restituire
+restituiti
+restituito
+restituzione
+restituiscano
+trattenuti
+trattenuto
+trattenuta
+trattenute
+caparra
+cauzione
+scalati
+scalato`
+
+// currencyNames name a currency after a number, one a line (a one-word
+// rule each for the flag lexicon, bitMoney). "pounds" is left out: it
+// weighs too ("5 pounds of hops").
+const currencyNames = "eur\neuro\neuros\nusd\ndollars\ndollari\ngbp\nchf\nsterline\nfranchi"
+
+// currencyBefore are the names written before an amount ("EUR 96", "USD
+// 20"); not "euro", which names things too ("Euro 6").
+const currencyBefore = "eur usd gbp chf"
+
+// wordSet returns the words of s as a set.
+func wordSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		m[w] = true
+	}
+	return m
+}
+
+// amountScan follows a token stream for a number next to a currency, a
+// sign ("€96", "96 €", "$20", "£2.99") or a name ("210 euro", "EUR 96",
+// "1.840,00 EUR"), within moneyWindow words of a word of moneyMoveWords.
+type amountScan struct {
+	prevNumber, prevCurrency bool
+	lastAmount, lastMove     int
+}
+
+// next reads the tokenizer's current token of s, the n-th of s, whose
+// money bits (flagLexicon.money) are kind, and reports an amount next to
+// a word of money moved.
+func (a *amountScan) next(s string, t *tokenizer, n int, kind uint8) bool {
+	w := t.buf
+	if allDigits(w) {
+		start := t.i - len(w)
+		if a.prevCurrency || signBefore(s[:start]) || signAfter(s[t.i:]) {
+			a.lastAmount = n
+		}
+		a.prevNumber, a.prevCurrency = true, false
+		return a.lastAmount == n && n-a.lastMove <= moneyWindow
+	}
+	if a.prevNumber && kind&moneyAfter != 0 {
+		a.lastAmount = n
+	}
+	if kind&moneyMove != 0 {
+		a.lastMove = n
+	}
+	a.prevNumber, a.prevCurrency = false, kind&moneyBefore != 0
+	return a.lastAmount == n && n-a.lastMove <= moneyWindow || a.lastMove == n && n-a.lastAmount <= moneyWindow
+}
+
+// signBefore reports a currency sign at the end of s, one space allowed
+// between it and the number that follows, the sign not glued to a word
+// ("Loader$1" in a stack trace is no amount).
+func signBefore(s string) bool {
+	s = strings.TrimSuffix(s, " ")
+	for _, sign := range [...]string{"€", "$", "£"} {
+		if rest, ok := strings.CutSuffix(s, sign); ok {
+			return rest == "" || !isWordByte(rest[len(rest)-1])
+		}
+	}
+	return false
+}
+
+// isWordByte reports an ASCII letter or digit.
+func isWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// signAfter reports a currency sign at the start of s, after the number
+// before it and at most one space.
+func signAfter(s string) bool {
+	s = strings.TrimPrefix(s, " ")
+	return strings.HasPrefix(s, "€") || strings.HasPrefix(s, "$") || strings.HasPrefix(s, "£")
+}
+
+// currencySign reports a currency sign next to a digit anywhere in s: the
+// cheap test that sends an email to ownFlagBits for an amount.
+func currencySign(s string) bool {
+	for _, sign := range [...]string{"€", "$", "£"} {
+		for rest := s; ; {
+			k := strings.Index(rest, sign)
+			if k < 0 {
+				break
+			}
+			if digitNear(rest[:k], false) || digitNear(rest[k+len(sign):], true) {
+				return true
+			}
+			rest = rest[k+len(sign):]
+		}
+	}
+	return false
+}
+
+// digitNear reports a digit at the start (after) or the end of s, one
+// space allowed.
+func digitNear(s string, after bool) bool {
+	if after {
+		s = strings.TrimPrefix(s, " ")
+		return s != "" && s[0] >= '0' && s[0] <= '9'
+	}
+	s = strings.TrimSuffix(s, " ")
+	return s != "" && s[len(s)-1] >= '0' && s[len(s)-1] <= '9'
 }
 
 // minOwnWords: a sender's text shorter than this ("see below", "FYI") is
@@ -60,9 +244,19 @@ const minOwnWords = 8
 func ownFlagText(text string) (string, bool) {
 	lines := strings.Split(text, "\n")
 	own := make([]string, 0, len(lines))
+	fwd := false
 	for i, line := range lines {
 		t := strings.TrimSpace(line)
 		if strings.HasPrefix(t, ">") {
+			continue
+		}
+		if forwardMarker(t) {
+			// "---------- Forwarded message ---------": what follows is
+			// what the sender asks about, its header lines aside
+			fwd = true
+			continue
+		}
+		if fwd && isHeaderLine(t) {
 			continue
 		}
 		if t == "--" || strings.HasPrefix(line, "-- ") || isReplyHeader(t) || outlookHeader(lines[i:]) {
@@ -85,6 +279,23 @@ func ownFlagText(text string) (string, bool) {
 	// and the signature after a sign-off line ("Regards," then name,
 	// firm, address)
 	return cutSignature(out), true
+}
+
+// forwardMarker reports the line a mail client puts above a forwarded
+// message: "---------- Forwarded message ---------", "Begin forwarded
+// message:", "-------- Messaggio inoltrato --------".
+func forwardMarker(t string) bool {
+	if len(t) > 60 {
+		return false
+	}
+	// the first letter in either case ("Begin forwarded message:"), the
+	// rest as clients write it, lowercase or capitals
+	for _, p := range [...]string{"orwarded message", "ORWARDED MESSAGE", "essaggio inoltrato", "ESSAGGIO INOLTRATO"} {
+		if strings.Contains(t, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // outlookHeader reports the start of a quoted message in Outlook's style:

@@ -24,7 +24,7 @@ const (
 	cueOffer   // "quote", "demo", "preventivo": a commercial request
 	cueRise    // "increase", "aumento": a price that goes up
 	cueFault   // "error", "crash", "guasto": something broken
-	cueReply   // "reply", "risposta": maybe "no need to reply"
+	cueReply   // "reply", "risposta", "chiedo": maybe "no need to reply", "non vi chiedo niente"
 )
 
 var cueWords = []struct {
@@ -44,7 +44,7 @@ var cueWords = []struct {
 sconti scontistica`},
 	{cueOffer, "quote quotation quotations demo preventivo preventivi quotazione"},
 	{cueRise, "increase increases increased increasing rise rises aumento aumenti aumentato aumentare rincaro rincari"},
-	{cueReply, "reply answer respond response rispondere rispondiate risposta rispondermi"},
+	{cueReply, "reply answer respond response rispondere rispondiate risposta rispondermi asking chiedo"},
 	{cueFault, `error errors crash crashes crashed broken bug bugs fails failed failing failure fault faulty wrong
 incorrect old errore errori guasto guasta guasti rotto rotta difetto difettoso malfunzionamento sbagliato
 sbagliata sbagliati sbagliate errato errata errati vecchi vecchio vecchia vecchie`},
