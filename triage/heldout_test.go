@@ -84,7 +84,15 @@ func setVIP(tb testing.TB, dir string) []string {
 // 0.932 -> 0.940) and move tickets at the margin (pooled precision 0.991
 // -> 0.987, recall 0.908 -> 0.902): energy, photobooks, pos, printers
 // and translation lose one or two at the threshold, and their floors
-// follow.
+// follow. thermostats, vending, eyewear, lockers and elevators were
+// blind until the model before the eighth round (c2fc232) and the one
+// after it (9167a37) were scored on them once each: 0.958, 0.958, 0.970;
+// 0.885, 0.920, 0.910; 0.909, 0.833, 0.940; 0.917, 0.917, 0.910; 1.000,
+// 0.875, 0.920 (before: 0.958, 0.958, 0.930; 0.846, 0.880, 0.880; 0.833,
+// 0.833, 0.940; 0.880, 0.917, 0.880; 1.000, 0.875, 0.910) — thermostats
+// meets every target, the others miss precision (vending, eyewear,
+// lockers) or recall (eyewear, elevators); they are development sets
+// now too.
 // Each set is
 // asserted at floors just under the figures reached — a regression
 // guard, not the acceptance — and the gap to the targets is logged on
@@ -113,6 +121,11 @@ var heldoutFloors = map[string]heldoutFloor{
 	"ski":         {0.94, 0.69, 0.88},
 	"drones":      {0.96, 0.96, 0.95},
 	"water":       {0.99, 0.88, 0.95},
+	"thermostats": {0.95, 0.95, 0.96},
+	"vending":     {0.88, 0.91, 0.90},
+	"eyewear":     {0.90, 0.83, 0.93},
+	"lockers":     {0.91, 0.91, 0.90},
+	"elevators":   {0.99, 0.87, 0.91},
 }
 
 // TestAccuracyHeldout scores every held-out set, each with its own VIP
@@ -124,8 +137,8 @@ var heldoutFloors = map[string]heldoutFloor{
 // model puts its false tickets.
 func TestAccuracyHeldout(t *testing.T) {
 	sets, err := filepath.Glob(filepath.Join(heldoutDir, "*", "labels.csv"))
-	if err != nil || len(sets) < 19 {
-		t.Fatalf("want nineteen held-out sets under %s, found %d (%v)", heldoutDir, len(sets), err)
+	if err != nil || len(sets) < 24 {
+		t.Fatalf("want twenty-four held-out sets under %s, found %d (%v)", heldoutDir, len(sets), err)
 	}
 	o := mustOffline(t)
 	var all []triage.Outcome
