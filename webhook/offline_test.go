@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -96,15 +97,29 @@ func TestOfflineOutageThenRecovery(t *testing.T) {
 		clk.Advance(time.Minute)
 		r.s.Notify()
 		// A probe dials; then the scheduler arms the timer for the next.
+		// The timer pending may be the writer's flush delay instead, and
+		// the probe's armed only after the clock moved: then the probe
+		// comes a minute later, as on a real clock, so the clock moves
+		// on now and then until it does (bounded by waitFor's steps).
+		steps := 0
 		waitFor(t, fmt.Sprintf("the probe of minute %d", minute), func() bool {
 			return nw.fails.Load() > before && clk.pending() > 0
-		}, nil)
+		}, func() {
+			if steps++; steps%40 == 0 {
+				clk.Advance(time.Minute)
+				r.s.Notify()
+			}
+		})
 	}
 	nw.set(false)
-	stepUntil(t, r, webhook.NoticeOnline, func() { clk.Advance(time.Minute); r.s.Notify() })
+	minute := func() { clk.Advance(time.Minute); r.s.Notify() }
+	stepUntil(t, r, minute, webhook.NoticeOnline)
 	delivered := 0
 	for delivered < endpoints*events {
-		n := r.next(t, webhook.NoticeDelivered, webhook.NoticeDead, webhook.NoticeFailed, webhook.NoticeDisabled)
+		// The clock moves while nothing comes: a delivery whose one
+		// failed attempt set its next attempt past the clock's last move
+		// waits for the clock, as it would on a real one.
+		n := stepUntil(t, r, minute, webhook.NoticeDelivered, webhook.NoticeDead, webhook.NoticeFailed, webhook.NoticeDisabled)
 		if n.Kind != webhook.NoticeDelivered {
 			t.Fatalf("after recovery: %s notice %+v", n.Kind, n)
 		}
@@ -245,7 +260,7 @@ func TestSleepDuringAttemptIsNotCounted(t *testing.T) {
 			t.Fatalf("attempt across the sleep: %s class %q, want failed class offline", n.Kind, n.ErrorClass)
 		}
 	}
-	stepUntil(t, r, webhook.NoticeOnline, func() { clk.Advance(time.Minute); r.s.Notify() })
+	stepUntil(t, r, func() { clk.Advance(time.Minute); r.s.Notify() }, webhook.NoticeOnline)
 	n := r.next(t, webhook.NoticeDelivered, webhook.NoticeFailed, webhook.NoticeDead)
 	if n.Kind != webhook.NoticeDelivered {
 		t.Fatalf("after the wake-up: %+v", n)
@@ -307,11 +322,11 @@ func TestDrainGivesUpOffline(t *testing.T) {
 	}
 }
 
-// stepUntil waits for a notice of kind, skipping others; while none comes
-// it runs step (the clock moves, the sender is woken), so a timer armed
-// from a reading of the clock just before a move cannot strand the test.
-// Bounded: 400 steps.
-func stepUntil(t *testing.T, r *running, kind webhook.NoticeKind, step func()) webhook.Notice {
+// stepUntil waits for a notice of one of kinds, skipping others; while
+// none comes it runs step (the clock moves, the sender is woken), so a
+// timer armed from a reading of the clock just before a move cannot
+// strand the test. Bounded: 400 steps.
+func stepUntil(t *testing.T, r *running, step func(), kinds ...webhook.NoticeKind) webhook.Notice {
 	t.Helper()
 	for range 400 {
 		select {
@@ -319,7 +334,10 @@ func stepUntil(t *testing.T, r *running, kind webhook.NoticeKind, step func()) w
 			if !ok {
 				t.Fatal("events channel closed")
 			}
-			if n.Kind == kind {
+			if n.Kind == webhook.NoticeError {
+				t.Fatalf("sender error: %s", n.Error)
+			}
+			if slices.Contains(kinds, n.Kind) {
 				return n
 			}
 			continue
@@ -327,6 +345,6 @@ func stepUntil(t *testing.T, r *running, kind webhook.NoticeKind, step func()) w
 		}
 		step()
 	}
-	t.Fatalf("no %s notice after 400 steps", kind)
+	t.Fatalf("no %v notice after 400 steps", kinds)
 	return webhook.Notice{}
 }
