@@ -106,17 +106,7 @@ func TestMigrateOutboxLean(t *testing.T) {
 	if seq != 11 {
 		t.Errorf("new delivery seq %d, want 11 (the sequence carried over)", seq)
 	}
-	tx, err := d.w.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (delivery_seq, attempt, started_at, duration_ms) VALUES (999, 1, 0, 0)`); err != nil {
-		t.Fatalf("a dangling attempt failed at once (%v): the foreign key should be checked at commit", err)
-	}
-	if err := tx.Commit(); err == nil || !strings.Contains(err.Error(), "FOREIGN KEY") {
-		t.Errorf("commit of a dangling attempt: %v, want a foreign key error", err)
-		tx.Rollback()
-	}
+	checkAttemptsKeyDeferred(t, d)
 	// Deleting an endpoint detaches its deliveries; their log stays.
 	if _, err := d.w.ExecContext(ctx, `DELETE FROM endpoints WHERE id = 'ep_1'`); err != nil {
 		t.Fatal(err)
@@ -542,17 +532,7 @@ func TestMigrateOutboxChecks(t *testing.T) {
 		}
 	}
 	// The attempts' foreign key: checked at commit, and cascading.
-	tx, err := d.w.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (delivery_seq, attempt, started_at, duration_ms) VALUES (999, 1, 0, 0)`); err != nil {
-		t.Fatalf("a dangling attempt failed at once (%v): the foreign key should be checked at commit", err)
-	}
-	if err := tx.Commit(); err == nil || !strings.Contains(err.Error(), "FOREIGN KEY") {
-		t.Errorf("commit of a dangling attempt: %v, want a foreign key error", err)
-		tx.Rollback()
-	}
+	checkAttemptsKeyDeferred(t, d)
 	exec(d.w, `DELETE FROM deliveries WHERE seq = 1`)
 	var left, fk int
 	if err := d.r.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM attempts), (SELECT COUNT(*) FROM pragma_foreign_key_check)`).Scan(&left, &fk); err != nil {
@@ -614,4 +594,22 @@ func opcodes(t *testing.T, pool *sql.DB, q string) []string {
 		t.Fatal(err)
 	}
 	return ops
+}
+
+// checkAttemptsKeyDeferred: an attempt of a delivery that does not exist
+// is written, and its commit fails on the deferred foreign key.
+func checkAttemptsKeyDeferred(t *testing.T, d *DB) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (delivery_seq, attempt, started_at, duration_ms) VALUES (999, 1, 0, 0)`); err != nil {
+		t.Fatalf("a dangling attempt failed at once (%v): the foreign key should be checked at commit", err)
+	}
+	if err := tx.Commit(); err == nil || !strings.Contains(err.Error(), "FOREIGN KEY") {
+		t.Errorf("commit of a dangling attempt: %v, want a foreign key error", err)
+		tx.Rollback()
+	}
 }

@@ -1,11 +1,9 @@
 package ui_test
 
 import (
-	"bytes"
 	"fmt"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,25 +38,6 @@ func (m execModel) View() tea.View {
 	return v
 }
 
-// screenLog is the program's terminal: everything written to it, safe to
-// read while the program writes.
-type screenLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *screenLog) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *screenLog) has(text string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Contains(s.buf.String(), text)
-}
-
 // TestScreenComesBackAfterEveryEditorRun: after a program the TUI hands
 // the terminal to (the external editor) exits, the screen is drawn again,
 // every time. Bubble Tea v2.0.10 lost its frame ticker now and then when
@@ -71,7 +50,7 @@ func TestScreenComesBackAfterEveryEditorRun(t *testing.T) {
 	if _, err := exec.LookPath("true"); err != nil {
 		t.Fatalf("no true(1) to run: %v", err)
 	}
-	out := &screenLog{}
+	out := &syncBuffer{} // the program's terminal: everything written to it
 	p := tea.NewProgram(execModel{}, tea.WithInput(nil), tea.WithOutput(out), tea.WithWindowSize(40, 5))
 	done := make(chan error, 1)
 	go func() { _, err := p.Run(); done <- err }()
@@ -88,7 +67,7 @@ func TestScreenComesBackAfterEveryEditorRun(t *testing.T) {
 		p.Send(runAgain{})
 		want := fmt.Sprintf("runs %d done", i)
 		deadline := time.Now().Add(5 * time.Second)
-		for !out.has(want) {
+		for !strings.Contains(out.String(), want) {
 			if time.Now().After(deadline) {
 				t.Fatalf("run %d of %d: the screen was not drawn again within 5 s after the command exited", i, runs)
 			}
