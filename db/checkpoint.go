@@ -65,6 +65,19 @@ func (c *checkpointer) committed(n int) {
 	}
 }
 
+// request asks for a checkpoint now, whatever was committed; it never
+// waits.
+func (c *checkpointer) request() {
+	if c == nil {
+		return
+	}
+	c.pending.Store(0)
+	select {
+	case c.req <- struct{}{}:
+	default: // one is pending already
+	}
+}
+
 // close stops the checkpoints and waits for one under way.
 func (c *checkpointer) close() {
 	if c == nil {

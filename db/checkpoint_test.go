@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"smista/db"
+	"smista/db/dbtest"
 	"smista/mail"
+	"smista/webhook"
 )
 
 // A sync's commits are copied from the WAL into the database file by the
@@ -65,4 +67,38 @@ func fileSize(t *testing.T, path string) int64 {
 		t.Fatal(err)
 	}
 	return fi.Size()
+}
+
+// A sender's CheckpointSoon copies what was committed into the database
+// file in the background, whatever the amount: with the writer's own
+// checkpoints off, the file grows to hold the outbox.
+func TestOutboxCheckpointSoon(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.db")
+	d, err := db.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Writer().ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
+		t.Fatal(err)
+	}
+	dbtest.SeedEndpoint(t, d, "https://example.org/hook")
+	var payloads []string
+	for i := range 500 {
+		payloads = append(payloads, fmt.Sprintf(`{"email_id":"e%d","summary":"%0200d"}`, i, i))
+	}
+	dbtest.SeedEvents(t, d, payloads...)
+	before := fileSize(t, path)
+	store := d.PrepareStore()
+	defer store.Close()
+	store.(webhook.Checkpointer).CheckpointSoon()
+	// Bounded wait: the checkpoint runs on another goroutine.
+	for range 500 {
+		if fileSize(t, path) > before+64<<10 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("database file %d bytes after CheckpointSoon (%d before): the WAL was not checkpointed", fileSize(t, path), before)
 }

@@ -18,6 +18,7 @@ var _ webhook.Store = (*DB)(nil)
 var (
 	_ webhook.Preparer      = (*DB)(nil)
 	_ webhook.PreparedStore = (*OutboxStore)(nil)
+	_ webhook.Checkpointer  = (*OutboxStore)(nil)
 )
 
 // OutboxStore is the webhook.Store of one sender run: the DB's outbox
@@ -55,6 +56,10 @@ func (o *OutboxStore) Record(ctx context.Context, outcomes []webhook.Outcome, po
 func (o *OutboxStore) Delivery(ctx context.Context, id string, roundLength time.Duration) (webhook.Delivery, error) {
 	return o.d.Delivery(ctx, id, roundLength)
 }
+
+// CheckpointSoon implements webhook.Checkpointer: a background checkpoint
+// (PASSIVE, on a connection of the read pool) starts now.
+func (o *OutboxStore) CheckpointSoon() { o.d.ckpt.request() }
 
 // Close releases the prepared statements.
 func (o *OutboxStore) Close() error {

@@ -188,6 +188,14 @@ type Preparer interface {
 	PrepareStore() PreparedStore
 }
 
+// Checkpointer is a Store that can copy what it has committed so far into
+// its main file in the background (a WAL checkpoint), so that closing it
+// has less left to copy. A draining sender asks once, when it has read
+// the last deliveries it will send.
+type Checkpointer interface {
+	CheckpointSoon()
+}
+
 // PreparedStore is a Store holding prepared statements until Close.
 type PreparedStore interface {
 	Store

@@ -216,6 +216,7 @@ func (s *Sender) schedule(ctx context.Context, jobs chan<- job, once bool) error
 	var lastScan time.Time
 	var readDown time.Time // the first of the reads failing since
 	var readErr error
+	ckptAsked := false
 	fail := func(err error) {
 		if ctx.Err() != nil {
 			return // shutting down: the query was cancelled, not broken
@@ -246,6 +247,15 @@ func (s *Sender) schedule(ctx context.Context, jobs chan<- job, once bool) error
 			// no job goes out: the writer (or a probe) pokes this loop
 			// when that is over.
 			next = s.dispatch(ctx, st, jobs, now, fail)
+		}
+		if once && !ckptAsked && !scanAll && st.allRead() {
+			// Everything left is read ahead: copy the log written so far
+			// into the store's file while the last attempts run, so that
+			// closing the store copies (and syncs) only the last commits.
+			ckptAsked = true
+			if c, ok := s.active.(Checkpointer); ok {
+				c.CheckpointSoon()
+			}
 		}
 		probeAt, err := s.offlineTick(ctx, now, once)
 		if err != nil {
@@ -448,6 +458,16 @@ type schedState struct {
 	queues   map[string]*queueState
 	sent     map[string]string // delivered, commit pending: id → queue
 	inflight int               // jobs handed to workers, not done
+}
+
+// allRead reports whether every queue with work was read to its end.
+func (st *schedState) allRead() bool {
+	for _, qs := range st.queues {
+		if !qs.complete {
+			return false
+		}
+	}
+	return len(st.queues) > 0
 }
 
 func (st *schedState) queue(q string) *queueState {
