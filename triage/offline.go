@@ -285,7 +285,7 @@ func offlineRule(m *mail.Message, s *scan, p [nIntents]float64, cl *closingLexic
 	if closingReply(m, cl) {
 		return "rule: closing reply, no new request", IntentOther, 0.9, true
 	}
-	if s.cues&cueThank != 0 && s.bodyWords <= maxThanksWords && thanksNote(m) {
+	if s.cues&(cueThank|cueThankWhy) == cueThank|cueThankWhy && s.bodyWords <= maxThanksWords && thanksNote(m) {
 		return "rule: a thank-you note, nothing asked", IntentOther, 0.9, true
 	}
 	return "", "", 0, false

@@ -41,7 +41,8 @@ var inAdvance = wordSet(`advance anticipo anticipatamente`)
 const maxThanksWords = 150
 
 // thanksNote reports an email whose own words are a thank-you note. The
-// caller asks only when the scan saw a word of thanking (cueThank).
+// caller asks only when the scan saw a word of thanking (cueThank) and a
+// word that may state it as the purpose (cueThankWhy).
 func thanksNote(m *mail.Message) bool {
 	own := cutSignature(ownText(m.Text[:replyCut(m.Text)], 2<<10))
 	if strings.IndexByte(own, '?') >= 0 {
@@ -49,38 +50,58 @@ func thanksNote(m *mail.Message) bool {
 	}
 	var t tokenizer
 	t.reset(own)
-	var ws [maxThanksWords]string
+	// the last thankWindow words' kinds, newest last: no word is kept
+	var kinds [thankWindow]uint8
 	n, verb := 0, -1
 	for t.next() {
-		if n == len(ws) {
+		if n == maxThanksWords {
 			return false
 		}
-		w := string(t.buf)
-		if thanksBlockers[w] {
-			return false
-		}
-		ws[n] = w
 		n++
-		if verb >= 0 || !thankVerbs[w] && w != "grazie" {
+		b := t.buf
+		if thanksBlockers[string(b)] {
+			return false
+		}
+		if verb >= 0 {
+			if n-1-verb <= 4 && inAdvance[string(b)] {
+				return false
+			}
 			continue
 		}
-		for j := n - 2; j >= 0 && j >= n-6; j-- {
-			if thankPurpose[ws[j]] && (w != "grazie" || ws[n-2] == "dire") {
-				verb = n - 1
-				break
-			}
-			if !thankFiller[ws[j]] {
-				break
+		if thankVerbs[string(b)] || string(b) == "grazie" && kinds[thankWindow-1] == kindDire {
+			for j := thankWindow - 1; j >= 0; j-- {
+				if kinds[j] == kindPurpose {
+					verb = n - 1
+					break
+				}
+				if kinds[j] != kindFiller && kinds[j] != kindDire {
+					break
+				}
 			}
 		}
-	}
-	if verb < 0 {
-		return false
-	}
-	for _, w := range ws[verb+1 : min(n, verb+5)] {
-		if inAdvance[w] {
-			return false
+		copy(kinds[:], kinds[1:])
+		switch {
+		case string(b) == "dire":
+			kinds[thankWindow-1] = kindDire
+		case thankPurpose[string(b)]:
+			kinds[thankWindow-1] = kindPurpose
+		case thankFiller[string(b)]:
+			kinds[thankWindow-1] = kindFiller
+		default:
+			kinds[thankWindow-1] = kindOther
 		}
 	}
-	return true
+	return verb >= 0
 }
+
+// thankWindow is how many words before a verb of thanking may state its
+// purpose: the purpose and up to four fillers.
+const thankWindow = 5
+
+// the kinds of word thanksNote remembers before a verb of thanking
+const (
+	kindOther uint8 = iota
+	kindPurpose
+	kindFiller
+	kindDire // "dire", before "grazie"
+)
