@@ -86,3 +86,44 @@ func TestFlagsOwnWords(t *testing.T) {
 		})
 	}
 }
+
+// TestThanksNote: an email written to thank ("I just wanted to say thank
+// you to your engineer", "volevo solo ringraziare") is other and never a
+// ticket; thanks in advance, or thanks followed by a question or by what
+// is still wrong, is no thank-you note.
+func TestThanksNote(t *testing.T) {
+	o := mustOffline(t)
+	const note = "rule: a thank-you note, nothing asked"
+	notes := map[string]*mail.Message{
+		"wanted to say thank you": homeMsg("thank you", "Hello, I just wanted to say thank you to the technician who came on Monday. "+
+			"He fixed the boiler in ten minutes, explained the settings to my father and left everything clean. Please pass it on.\n\nRuth"),
+		"a note to say thanks": homeMsg("Thanks!", "Just a quick note to say thanks: the replacement charger arrived this morning and works perfectly.\n\nOmar"),
+		"volevo solo ringraziare": homeMsg("Grazie", "Buongiorno, volevo solo ringraziare la ragazza del vostro servizio clienti che ieri "+
+			"mi ha aiutato a configurare l'app con tanta pazienza. Se potete, fateglielo sapere.\n\nCordiali saluti\nAnna"),
+		"scrivo per ringraziarvi": homeMsg("un grazie", "Scrivo solo per ringraziarvi: la consegna è arrivata in anticipo e tutto era imballato benissimo."),
+	}
+	for name, m := range notes {
+		t.Run(name, func(t *testing.T) {
+			r := classify(t, o, m, triage.Context{})
+			d := triage.Decide(r, triage.DefaultPolicy())
+			if r.Intent != triage.IntentOther || d.Action == triage.ActionTicket || !slices.Contains(r.Notes, note) {
+				t.Errorf("%s %.2f %s %q: want other, no ticket, the thank-you note rule", r.Intent, r.Confidence, d.Action, r.Notes)
+			}
+		})
+	}
+	requests := map[string]*mail.Message{
+		"thanks, then a question": homeMsg("calendar", "I wanted to thank you for the quick fix last week. Now the calendar "+
+			"will not open on my phone at all, could you look at it?"),
+		"thanks, still wrong": homeMsg("scanner", "I wanted to thank you for the new scanner, unfortunately it stopped reading barcodes after the update."),
+		"thanks in advance":   homeMsg("scanner", "I'd like to thank you in advance for looking into this: the scanner stopped reading barcodes after the update."),
+		"grazie, però":        homeMsg("stampante", "Volevo ringraziarvi per l'intervento, però la stampante si blocca di nuovo dopo due pagine."),
+		"thanks as sign-off":  homeMsg("export", "The invoice export stops halfway and the file it saves is empty.\n\nThanks,\nLena"),
+	}
+	for name, m := range requests {
+		t.Run(name, func(t *testing.T) {
+			if r := classify(t, o, m, triage.Context{}); slices.Contains(r.Notes, note) {
+				t.Errorf("%s %.2f %q: a request read as a thank-you note", r.Intent, r.Confidence, r.Notes)
+			}
+		})
+	}
+}

@@ -322,3 +322,71 @@ func noReplyFeedback(m *mail.Message, s *scan, p *[nIntents]float64, best int) b
 // about the product keeps only a few per cent; a note about lunch or a
 // notification keeps less than one.
 const minFeedbackSupport = 0.02
+
+// A request that names what is wrong only by a placeholder ("the locker
+// thing isn't doing what it should", "something went wrong with the
+// thing you book for the kids", "c'è un problema con la cosa che avete
+// messo") does not say what it is about either: in a short email with no
+// number, code or reference to go on, a person has to ask back.
+
+// placeholderNouns stand for a thing the writer does not name.
+var placeholderNouns = wordSet(`thing thingy thingie whatsit gizmo doohickey contraption cosa coso aggeggio arnese`)
+
+// placeholderDets make a placeholder noun point at one thing: "the
+// thing", "that thing", "la cosa", "quel coso", "il vostro aggeggio".
+var placeholderDets = wordSet(`the that this your la quella questa il quel quello questo lo vostra vostro l`)
+
+// notPlaceholder are the words between a determiner and "thing" that make
+// it an idiom or a judgement, not a stand-in for a product: "the same
+// thing", "the only thing", "the first thing", "la stessa cosa".
+var notPlaceholder = wordSet(`same only other first last whole next main one strange weird odd funny good bad best worst
+real little right wrong important big stessa stesso strana strano prima ultima sola unica altra bella brutta
+migliore peggiore vera importante`)
+
+// placeholderRequest reports a short email whose own words name what is
+// wrong only by a placeholder (see placeholderNouns) and hold no number.
+// The caller asks only for a body of at most maxVagueScan words.
+func placeholderRequest(m *mail.Message) bool {
+	own := cutSignature(ownText(m.Text[:replyCut(m.Text)], 2<<10))
+	var t tokenizer
+	t.reset(own)
+	var ws [maxPlaceholderScan]string
+	n := 0
+	for t.next() {
+		if n == len(ws) || hasDigit(t.buf) {
+			return false
+		}
+		ws[n] = string(t.buf)
+		n++
+	}
+	for i := 1; i < n; i++ {
+		if !placeholderNouns[ws[i]] {
+			continue
+		}
+		if placeholderDets[ws[i-1]] {
+			// "the thing is, ...", "la cosa è che ...": an idiom
+			if i+1 < n && (ws[i+1] == "is" || ws[i+1] == "was" || ws[i+1] == "è") {
+				continue
+			}
+			return true
+		}
+		if i >= 2 && placeholderDets[ws[i-2]] && !notPlaceholder[ws[i-1]] {
+			return true
+		}
+	}
+	return false
+}
+
+// maxPlaceholderScan bounds the own words placeholderRequest reads.
+const maxPlaceholderScan = 64
+
+// hasDigit reports a token with a digit in it: an order number, a model
+// code, an error code.
+func hasDigit(b []byte) bool {
+	for _, c := range b {
+		if '0' <= c && c <= '9' {
+			return true
+		}
+	}
+	return false
+}

@@ -43,6 +43,10 @@ func TestContentlessRequest(t *testing.T) {
 		"chaser en":         homeMsg("Re: Re: help", "Did you get my email? Still waiting for a reply.\n\nTom"),
 		"let me know":       homeMsg("problema", "ciao, non va più. fatemi sapere"),
 		"going to sort it":  homeMsg("again", "Is someone going to sort this or not??"),
+		"the door thing": homeMsg("door", "Hello, the door thing you fitted stopped doing what it is supposed to and beeps all night. "+
+			"Can someone have a look please, it is driving us mad.\n\nSent from my iPhone"),
+		"il coso": homeMsg("problema", "Buongiorno, il coso che ci avete installato in cucina fa un rumore strano da ieri sera "+
+			"e non si spegne più, potete mandare qualcuno a vedere? Grazie"),
 	}
 	for name, m := range vague {
 		t.Run(name, func(t *testing.T) {
@@ -65,6 +69,11 @@ func TestContentlessRequest(t *testing.T) {
 		"the update failed":   homeMsg("firmware", "the update failed at 40%"),
 		"nothing works since": homeMsg("non funziona", "non funziona più niente da ieri, cosa è successo??\n\nInviato da iPhone"),
 		"chaser with detail":  homeMsg("Re: richiesta", "Avete ricevuto la mia email? La stampante segna ancora errore E04 dopo la pulizia.\n\nGiulia"),
+		"the thing is": homeMsg("export", "The thing is, the invoice export stops halfway every time since the last update "+
+			"and the file it saves is empty. Can you check it please?"),
+		"the same thing": homeMsg("labels", "The label printer does the same thing as the old one: it feeds a blank label "+
+			"after every print and then jams. Can you help?"),
+		"a thing with a code": homeMsg("door", "the door thing shows E7 and beeps all night, can someone have a look"),
 	}
 	for name, m := range concrete {
 		t.Run(name, func(t *testing.T) {

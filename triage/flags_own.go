@@ -93,9 +93,13 @@ const moneyMoveWords = `back
 refund
 refunded
 refunds
+refunding
 reimburse
+reimburses
 reimbursed
+reimbursing
 reimbursement
+credited
 held
 withheld
 owe
@@ -123,7 +127,15 @@ trattenute
 caparra
 cauzione
 scalati
-scalato`
+scalato
+accreditare
+accreditate
+accreditati
+accreditato
+accreditata
+riaccreditare
+riaccreditati
+riaccreditato`
 
 // currencyNames name a currency after a number, one a line (a one-word
 // rule each for the flag lexicon, bitMoney). "pounds" is left out: it

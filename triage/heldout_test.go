@@ -92,7 +92,12 @@ func setVIP(tb testing.TB, dir string) []string {
 // 0.833, 0.940; 0.880, 0.917, 0.880; 1.000, 0.875, 0.910) — thermostats
 // meets every target, the others miss precision (vending, eyewear,
 // lockers) or recall (eyewear, elevators); they are development sets
-// now too.
+// now too. The ninth round (a thank-you note is other, never a ticket; a
+// request that names what is wrong only by a placeholder, "the locker
+// thing", "la cosa che avete messo", is asked back; "reimburses" and
+// "accreditare" are money moved) takes the false tickets of the 24 sets
+// from 14 to 6, recall unchanged: precision eyewear 1.000, lockers 1.000,
+// ski 1.000, thermostats 1.000, vending 0.958.
 // Each set is
 // asserted at floors just under the figures reached — a regression
 // guard, not the acceptance — and the gap to the targets is logged on
@@ -118,13 +123,13 @@ var heldoutFloors = map[string]heldoutFloor{
 	"beehives":    {0.99, 0.88, 0.95},
 	"pianos":      {0.99, 0.95, 0.93},
 	"translation": {0.99, 0.80, 0.91},
-	"ski":         {0.94, 0.69, 0.88},
+	"ski":         {0.99, 0.69, 0.88},
 	"drones":      {0.96, 0.96, 0.95},
 	"water":       {0.99, 0.88, 0.95},
-	"thermostats": {0.95, 0.95, 0.96},
-	"vending":     {0.88, 0.91, 0.90},
-	"eyewear":     {0.90, 0.83, 0.93},
-	"lockers":     {0.91, 0.91, 0.90},
+	"thermostats": {0.99, 0.95, 0.96},
+	"vending":     {0.95, 0.91, 0.91},
+	"eyewear":     {0.99, 0.83, 0.94},
+	"lockers":     {0.99, 0.91, 0.91},
 	"elevators":   {0.99, 0.87, 0.91},
 }
 

@@ -137,7 +137,7 @@ func (o *Offline) Classify(_ context.Context, m *mail.Message, c Context) (Resul
 			// a line, whatever its score
 			r.Confidence = suspiciousCap
 			r.Notes = append(r.Notes, "no text of its own to read: check it by hand")
-		case s.bodyWords <= maxVagueScan && contentless(m):
+		case s.bodyWords <= maxVagueScan && (contentless(m) || placeholderRequest(m)):
 			r.Confidence = suspiciousCap
 			r.Notes = append(r.Notes, "says something is wrong but not what: ask back")
 		case s.cues&cueReply != 0 && noReplyWanted(m):
@@ -284,6 +284,9 @@ func offlineRule(m *mail.Message, s *scan, p [nIntents]float64, cl *closingLexic
 	}
 	if closingReply(m, cl) {
 		return "rule: closing reply, no new request", IntentOther, 0.9, true
+	}
+	if s.cues&(cueThank|cueThankWhy) == cueThank|cueThankWhy && s.bodyWords <= maxThanksWords && thanksNote(m) {
+		return "rule: a thank-you note, nothing asked", IntentOther, 0.9, true
 	}
 	return "", "", 0, false
 }

@@ -84,7 +84,7 @@ func TestUnfamiliarWordsLowerConfidence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := "hi, quick question about the thing we discussed, is it possible?"
+	text := "hi, quick question about the export we discussed, is it possible?"
 	var odd strings.Builder
 	for i := range 40 {
 		fmt.Fprintf(&odd, " zq%cv%cxu", 'a'+i%26, 'a'+i/26)

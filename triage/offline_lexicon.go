@@ -25,6 +25,10 @@ const (
 	cueRise    // "increase", "aumento": a price that goes up
 	cueFault   // "error", "crash", "guasto": something broken
 	cueReply   // "reply", "risposta", "chiedo": maybe "no need to reply", "non vi chiedo niente"
+	cueThank   // "thank", "ringraziare": maybe a thank-you note (thanksNote)
+	// cueThankWhy: "wanted", "writing", "ringraziare": with cueThank, a
+	// thanks maybe stated as the purpose (thanksNote)
+	cueThankWhy
 )
 
 var cueWords = []struct {
@@ -45,6 +49,8 @@ sconti scontistica`},
 	{cueOffer, "quote quotation quotations demo preventivo preventivi quotazione"},
 	{cueRise, "increase increases increased increasing rise rises aumento aumenti aumentato aumentare rincaro rincari"},
 	{cueReply, "reply answer respond response rispondere rispondiate risposta rispondermi asking chiedo"},
+	{cueThank, "thank thanks grazie ringraziare ringraziarvi ringraziarti ringraziarla ringraziarli ringraziarle"},
+	{cueThankWhy, "wanted want writing write note line like just dire ringraziare ringraziarvi ringraziarti ringraziarla ringraziarli ringraziarle"},
 	{cueFault, `error errors crash crashes crashed broken bug bugs fails failed failing failure fault faulty wrong
 incorrect old errore errori guasto guasta guasti rotto rotta difetto difettoso malfunzionamento sbagliato
 sbagliata sbagliati sbagliate errato errata errati vecchi vecchio vecchia vecchie`},
