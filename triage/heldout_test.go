@@ -97,7 +97,13 @@ func setVIP(tb testing.TB, dir string) []string {
 // thing", "la cosa che avete messo", is asked back; "reimburses" and
 // "accreditare" are money moved) takes the false tickets of the 24 sets
 // from 14 to 6, recall unchanged: precision eyewear 1.000, lockers 1.000,
-// ski 1.000, thermostats 1.000, vending 0.958.
+// ski 1.000, thermostats 1.000, vending 0.958. florist, archive, bikeshop
+// and catering were blind until the eighth round's model (db08f25) and
+// the ninth's (d49e791) were scored on them once each: 0.917, 0.917,
+// 0.960; 1.000, 0.920, 0.920; 0.950, 0.792, 0.920; 0.905, 0.792, 0.920
+// (before: precision 0.880 on florist and 0.905 on bikeshop, the rest
+// the same) — archive meets every target; they are development sets now
+// too.
 // Each set is
 // asserted at floors just under the figures reached — a regression
 // guard, not the acceptance — and the gap to the targets is logged on
@@ -131,6 +137,10 @@ var heldoutFloors = map[string]heldoutFloor{
 	"eyewear":     {0.99, 0.83, 0.94},
 	"lockers":     {0.99, 0.91, 0.91},
 	"elevators":   {0.99, 0.87, 0.91},
+	"florist":     {0.91, 0.91, 0.95},
+	"archive":     {0.99, 0.91, 0.91},
+	"bikeshop":    {0.94, 0.79, 0.91},
+	"catering":    {0.90, 0.79, 0.91},
 }
 
 // TestAccuracyHeldout scores every held-out set, each with its own VIP
@@ -142,8 +152,8 @@ var heldoutFloors = map[string]heldoutFloor{
 // model puts its false tickets.
 func TestAccuracyHeldout(t *testing.T) {
 	sets, err := filepath.Glob(filepath.Join(heldoutDir, "*", "labels.csv"))
-	if err != nil || len(sets) < 24 {
-		t.Fatalf("want twenty-four held-out sets under %s, found %d (%v)", heldoutDir, len(sets), err)
+	if err != nil || len(sets) < 28 {
+		t.Fatalf("want twenty-eight held-out sets under %s, found %d (%v)", heldoutDir, len(sets), err)
 	}
 	o := mustOffline(t)
 	var all []triage.Outcome
