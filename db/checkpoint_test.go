@@ -20,15 +20,7 @@ import (
 // checkpoints off, the file still grows to hold the synced mail.
 func TestSyncCheckpointsInBackground(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "s.db")
-	d, err := db.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	if _, err := d.Writer().ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
-		t.Fatal(err)
-	}
+	d, path := openNoAutoCheckpoint(t)
 	st, err := d.OpenMailbox(ctx, "work", "INBOX")
 	if err != nil {
 		t.Fatal(err)
@@ -73,16 +65,7 @@ func fileSize(t *testing.T, path string) int64 {
 // file in the background, whatever the amount: with the writer's own
 // checkpoints off, the file grows to hold the outbox.
 func TestOutboxCheckpointSoon(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "s.db")
-	d, err := db.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	if _, err := d.Writer().ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
-		t.Fatal(err)
-	}
+	d, path := openNoAutoCheckpoint(t)
 	dbtest.SeedEndpoint(t, d, "https://example.org/hook")
 	var payloads []string
 	for i := range 500 {
@@ -101,4 +84,22 @@ func TestOutboxCheckpointSoon(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("database file %d bytes after CheckpointSoon (%d before): the WAL was not checkpointed", fileSize(t, path), before)
+}
+
+// openNoAutoCheckpoint opens a store in a new file whose writer never
+// checkpoints on its own: what reaches the database file was copied by a
+// background checkpoint. It returns the store and the file's path.
+func openNoAutoCheckpoint(t *testing.T) (*db.DB, string) {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.db")
+	d, err := db.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if _, err := d.Writer().ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
+		t.Fatal(err)
+	}
+	return d, path
 }
